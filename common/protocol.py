@@ -1,0 +1,387 @@
+"""Every message Felt sends or accepts, in one place.
+
+Owns the shapes of client <-> realtime messages and realtime <-> gameserver messages, the protocol
+version, the error codes, and `encode`/`decode`. Decoding validates in the same pass (msgspec typed
+structs with a tagged union per direction), so a message that decodes is well formed. No other module
+builds protocol dicts by hand. Imports nothing from any tier.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+#: Largest client frame (bytes of JSON) the realtime tier accepts.
+MAX_FRAME_BYTES = 8 * 1024
+
+
+class ProtocolError(Exception):
+    """A frame that cannot be accepted; `code` is machine-readable, `text` is for people."""
+
+    def __init__(self, code: str, text: str, req: int | None = None) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
+        self.text = text
+        self.req = req
+
+
+# Error codes, grouped by who raises them. Clients may switch on these strings.
+E_BAD_JSON = "bad_json"  # not JSON at all
+E_NOT_OBJECT = "not_object"  # JSON, but not an object
+E_UNKNOWN_MSG = "unknown_msg"  # missing or unknown "msg"
+E_BAD_FIELD = "bad_field"  # missing or wrongly typed field
+E_TOO_LARGE = "too_large"  # frame over MAX_FRAME_BYTES
+E_AUTH_REQUIRED = "auth_required"  # first message was not auth, or auth timed out
+E_TOKEN_INVALID = "token_invalid"  # forged, tampered, unknown key, malformed
+E_TOKEN_EXPIRED = "token_expired"
+E_ALREADY_AUTHED = "already_authed"
+E_REPLACED = "replaced"  # the same user connected again elsewhere
+E_NO_TABLE = "no_table"
+E_BAD_TABLE = "bad_table"  # invalid create_table settings
+E_TABLE_FULL = "table_full"
+E_SEAT_TAKEN = "seat_taken"
+E_NOT_SEATED = "not_seated"
+E_ALREADY_SEATED = "already_seated"
+E_NOT_CREATOR = "not_creator"
+E_NOT_STARTED = "not_started"
+E_ALREADY_STARTED = "already_started"
+E_GAME_OVER = "game_over"
+E_NOT_YOUR_TURN = "not_your_turn"
+E_ILLEGAL_MOVE = "illegal_move"
+E_STALE = "stale"  # act carried a seq older than the table's
+E_RATE_LIMITED = "rate_limited"
+E_UNAVAILABLE = "unavailable"  # the table's game server is down or unknown
+E_TIMEOUT = "timeout"  # the game server did not answer in time
+E_OVERLOADED = "overloaded"
+E_INTERNAL = "internal"
+
+
+class Msg(msgspec.Struct, tag_field="msg", forbid_unknown_fields=False, omit_defaults=True):
+    """Base of every message; the `msg` field names the type."""
+
+
+class ActionBase(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    """Base of every game action; the `type` field names it."""
+
+
+# ---- game actions (the `action` of an `act` message) ---------------------------------------------
+
+
+class Play(ActionBase, tag="play"):
+    """Play one card; `suit` names the new suit after a Crazy Eights 8."""
+
+    card: str
+    suit: str | None = None
+
+
+class Draw(ActionBase, tag="draw"):
+    """Draw one card from the stock."""
+
+
+class PassTurn(ActionBase, tag="pass"):
+    """End the turn without playing (Crazy Eights, after drawing)."""
+
+
+class PassCards(ActionBase, tag="pass_cards"):
+    """Hearts: choose the three cards to pass."""
+
+    cards: list[str]
+
+
+class Fold(ActionBase, tag="fold"):
+    pass
+
+
+class Check(ActionBase, tag="check"):
+    pass
+
+
+class Call(ActionBase, tag="call"):
+    pass
+
+
+class Bet(ActionBase, tag="bet"):
+    """Open the betting with `amount` chips."""
+
+    amount: int
+
+
+class Raise(ActionBase, tag="raise"):
+    """Raise the bet so that this player's total for the round is `to` chips."""
+
+    to: int
+
+
+Action = Union[Play, Draw, PassTurn, PassCards, Fold, Check, Call, Bet, Raise]
+
+
+# ---- client -> realtime --------------------------------------------------------------------------
+
+
+class Auth(Msg, tag="auth"):
+    token: str
+    protocol: int = PROTOCOL_VERSION
+
+
+class Ping(Msg, tag="ping"):
+    req: int | None = None
+
+
+class ListTables(Msg, tag="list_tables"):
+    req: int | None = None
+
+
+class CreateTable(Msg, tag="create_table"):
+    game: str
+    seats: int
+    options: dict[str, Any] = {}
+    clock: float | None = None  # seconds per move; None = no clock
+    public: bool = True
+    req: int | None = None
+
+
+class Join(Msg, tag="join"):
+    table: str
+    seat: int | None = None  # None: the first free seat
+    req: int | None = None
+
+
+class Leave(Msg, tag="leave"):
+    table: str
+    req: int | None = None
+
+
+class Watch(Msg, tag="watch"):
+    table: str
+    req: int | None = None
+
+
+class Start(Msg, tag="start"):
+    table: str
+    req: int | None = None
+
+
+class AddBot(Msg, tag="add_bot"):
+    table: str
+    seat: int | None = None
+    req: int | None = None
+
+
+class Act(Msg, tag="act"):
+    table: str
+    action: Action
+    seq: int | None = None  # the table seq the client acted on; stale actions are refused
+    req: int | None = None
+
+
+class Chat(Msg, tag="chat"):
+    table: str
+    text: str
+    req: int | None = None
+
+
+class Resume(Msg, tag="resume"):
+    """Ask for what was missed on a table since `last_seq` (or a fresh view)."""
+
+    table: str
+    last_seq: int = 0
+    req: int | None = None
+
+
+#: Messages a client may send after `auth`, routed to a game server.
+TableRequest = Union[ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act, Chat, Resume]
+ClientMessage = Union[Auth, Ping, ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act,
+                      Chat, Resume]
+
+
+# ---- realtime -> client --------------------------------------------------------------------------
+
+
+class Welcome(Msg, tag="welcome"):
+    user: int
+    name: str
+    protocol: int = PROTOCOL_VERSION
+
+
+class Ack(Msg, tag="ack"):
+    req: int | None = None
+    table: str | None = None
+    seat: int | None = None
+
+
+class Pong(Msg, tag="pong"):
+    req: int | None = None
+
+
+class Error(Msg, tag="error"):
+    code: str
+    text: str
+    req: int | None = None
+    table: str | None = None
+
+
+class TableInfo(msgspec.Struct, omit_defaults=True):
+    id: str
+    game: str
+    seats: int
+    players: list[str | None]  # display names by seat; None = free seat
+    status: str  # "waiting" | "playing" | "over"
+    spectators: int = 0
+    public: bool = True
+    clock: float | None = None
+    options: dict[str, Any] = {}
+
+
+class Tables(Msg, tag="tables"):
+    tables: list[TableInfo]
+    req: int | None = None
+
+
+class View(Msg, tag="view"):
+    """A seat's (or a spectator's) view of a table after event `seq`."""
+
+    table: str
+    seq: int
+    view: dict[str, Any]
+    seat: int | None = None  # None for spectators
+    events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
+    deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
+
+
+class GameOver(Msg, tag="game_over"):
+    table: str
+    seq: int
+    scores: list[int]
+    players: list[str]
+    winners: list[int]
+
+
+class ChatLine(Msg, tag="chat_line"):
+    table: str
+    name: str
+    text: str
+    ts: float
+
+
+ServerMessage = Union[Welcome, Ack, Pong, Error, Tables, View, GameOver, ChatLine]
+
+
+# ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------
+
+
+class Forward(Msg, tag="fwd"):
+    """A validated client request, with who sent it. `rid` is the realtime process's own request id."""
+
+    conn: str
+    user: int
+    name: str
+    rid: int
+    body: TableRequest
+
+
+class Heartbeat(Msg, tag="hb"):
+    """Both directions: 'I am alive'. From a game server it also carries its load."""
+
+    sender: str
+    tables: int = 0
+
+
+class ConnClosed(Msg, tag="conn_closed"):
+    """Realtime -> game server: this client connection is gone."""
+
+    conn: str
+
+
+class Deliver(Msg, tag="deliver"):
+    """Game server -> realtime: send `frame` (an encoded ServerMessage) to each of `conns`.
+
+    `rid` is set when the frame answers that Forward, so the realtime process can stop its timer.
+    """
+
+    conns: list[str]
+    frame: str
+    rid: int | None = None
+    close: bool = False
+
+
+InternalMessage = Union[Forward, Heartbeat, ConnClosed, Deliver]
+
+
+# ---- encode / decode -----------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+_client_decoder = msgspec.json.Decoder(ClientMessage)
+_server_decoder = msgspec.json.Decoder(ServerMessage)
+_internal_decoder = msgspec.json.Decoder(InternalMessage)
+_action_decoder = msgspec.json.Decoder(Action)
+
+
+def encode(msg: msgspec.Struct) -> bytes:
+    """Serialize any message or action to JSON bytes."""
+    return _encoder.encode(msg)
+
+
+def encode_str(msg: msgspec.Struct) -> str:
+    """Serialize to a JSON text (what SockJS sends)."""
+    return _encoder.encode(msg).decode()
+
+
+def _req_of(raw: bytes | str) -> int | None:
+    """Best effort: the integer `req` of a frame that failed validation, to echo it back."""
+    try:
+        obj = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    req = obj.get("req") if isinstance(obj, dict) else None
+    return req if isinstance(req, int) and not isinstance(req, bool) else None
+
+
+def decode_client(raw: bytes | str, *, max_bytes: int = MAX_FRAME_BYTES) -> ClientMessage:
+    """Decode and validate one client frame; raise ProtocolError naming the problem."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > max_bytes:
+        raise ProtocolError(E_TOO_LARGE, f"frame of {size} bytes is over the {max_bytes}-byte limit")
+    try:
+        return _client_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise _classify(str(exc), _req_of(raw)) from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(E_BAD_JSON, f"not valid JSON: {exc}") from None
+
+
+def _classify(detail: str, req: int | None) -> ProtocolError:
+    if detail.startswith("Expected `object`"):
+        return ProtocolError(E_NOT_OBJECT, "a message must be a JSON object", req)
+    if detail.endswith("at `$.msg`") or "missing required field `msg`" in detail:
+        return ProtocolError(E_UNKNOWN_MSG, f"unknown or missing message type ({detail})", req)
+    return ProtocolError(E_BAD_FIELD, detail, req)
+
+
+def decode_server(raw: bytes | str) -> ServerMessage:
+    """Decode a frame sent to a client (used by clients, tests and the load generator)."""
+    return _server_decoder.decode(raw)
+
+
+def decode_internal(raw: bytes | str) -> InternalMessage:
+    """Decode a realtime <-> game-server message; raise ProtocolError if malformed."""
+    try:
+        return _internal_decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
+
+
+def decode_action(raw: bytes | str) -> Action:
+    """Decode one action (used when replaying a stored action log)."""
+    return _action_decoder.decode(raw)
+
+
+def to_builtins(obj: Any) -> Any:
+    """Structs to plain dicts/lists (for storage and views)."""
+    return msgspec.to_builtins(obj)
+
+
+def action_from_builtins(obj: Any) -> Action:
+    return msgspec.convert(obj, Action)
