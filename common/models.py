@@ -1,0 +1,129 @@
+"""The SQL schema (SQLAlchemy 2 ORM) and how every tier opens the database.
+
+Owns: users and their chips, tables and their append-only action logs (with the secret seed, which never
+leaves the game server tier), finished-game records, chat lines. SQLite by default, in WAL mode so the
+frontend and several game servers can share it; any SQLAlchemy URL (PostgreSQL) works the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    chips: Mapped[int] = mapped_column(BigInteger, default=0)
+    created: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class TableRecord(Base):
+    """A table as its game server created it; `seed` is secret and read only by game servers."""
+
+    __tablename__ = "tables"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    server: Mapped[str] = mapped_column(String(40), index=True)
+    game: Mapped[str] = mapped_column(String(40))
+    seats: Mapped[int] = mapped_column(Integer)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    clock: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    creator: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    created: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class TableAction(Base):
+    """One entry of a table's append-only log: a seat change, a start, a move. Replayed on recovery."""
+
+    __tablename__ = "table_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_id: Mapped[str] = mapped_column(ForeignKey("tables.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    entry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ts: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class FinishedGame(Base):
+    """A completed game: who played, the scores, and the full action log (public record, no seed)."""
+
+    __tablename__ = "finished_games"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_id: Mapped[str] = mapped_column(String(40), index=True)
+    game: Mapped[str] = mapped_column(String(40))
+    players: Mapped[list[Any]] = mapped_column(JSON)  # [{"seat", "user", "name", "bot"}]
+    scores: Mapped[list[int]] = mapped_column(JSON)
+    winners: Mapped[list[int]] = mapped_column(JSON)
+    actions: Mapped[list[Any]] = mapped_column(JSON)  # [{"seat", "action"}] in order
+    finished: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class ChatRecord(Base):
+    __tablename__ = "chat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_id: Mapped[str] = mapped_column(String(40), index=True)
+    user: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    ts: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(url: str) -> Engine:
+    """Create the schema if missing and return the engine."""
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Any]:
+    return sessionmaker(engine, expire_on_commit=False)
