@@ -245,7 +245,11 @@ class View(Msg, tag="view"):
 
     table: str
     seq: int
-    view: dict[str, Any]
+    view: dict[str, Any]  # the game's view for this viewer; {} before the game starts
+    game: str = ""
+    status: str = "waiting"  # "waiting" | "playing" | "over"
+    players: list[str | None] = []  # display names by seat
+    bots: list[int] = []  # seats played by bots (added, or standing in for an absent player)
     seat: int | None = None  # None for spectators
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
     deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move

@@ -1,0 +1,51 @@
+"""`python -m gameserver [--name g1]`: run one game server until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import signal
+import sys
+
+from common.config import load
+from common.models import init_db
+from gameserver.rules import games
+from gameserver.server import GameServer
+from gameserver.store import Store
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gameserver", description=__doc__)
+    parser.add_argument("--name", help="this server's name, a key of the `gameservers` setting")
+    parser.add_argument("--endpoint", help="ZeroMQ endpoint to bind (default: from `gameservers`)")
+    args = parser.parse_args(argv)
+    settings = load()
+    name = args.name or settings.gameserver_name
+    endpoint = args.endpoint or settings.gameservers.get(name)
+    if not endpoint:
+        parser.error(f"no endpoint for game server {name!r}: set FELT_GAMESERVERS or pass --endpoint")
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s gameserver {name} %(levelname)s %(message)s")
+    log = logging.getLogger("felt.gameserver")
+
+    server = GameServer(settings, name, endpoint, Store(init_db(settings.db_url())), games())
+    recovered = server.recover()
+    server.bind()
+    log.info("serving %s on %s (%d open tables recovered)", ", ".join(server.games), endpoint, recovered)
+    print(f"READY gameserver {name} {endpoint}", flush=True)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.stop)
+        gc.freeze()  # start-up objects live forever: keep them out of every later collection
+        await server.run()
+
+    asyncio.run(serve())
+    log.info("stopped; everything written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

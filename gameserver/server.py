@@ -1,0 +1,371 @@
+"""The game-server process: a ZeroMQ ROUTER that hosts tables for any number of realtime processes.
+
+Owns the socket loop, the table directory, timers (bots, turn clocks), liveness of realtime peers, chat,
+and group commits to the store. Every message for a table is handled one at a time on this one thread
+(one writer per table). Connection ids look like "<realtime id>:<n>", so a frame for a connection is
+routed to the realtime process that holds it without any shared state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from common import protocol as p
+from common.config import Settings
+from gameserver.rules.base import Game
+from gameserver.store import Store
+from gameserver.table import Outbound, Result, Sender, Table
+
+log = logging.getLogger("felt.gameserver")
+
+#: Messages handled per pass before the store is flushed and replies go out.
+BATCH = 256
+CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
+
+
+def realtime_of(conn: str) -> bytes:
+    return conn.rpartition(":")[0].encode()
+
+
+class ChatLimiter:
+    """A token bucket per (table, user): `rate` lines per second, bursts of 5."""
+
+    def __init__(self, rate: float, burst: float = 5.0) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[tuple[str, int], tuple[float, float]] = {}
+
+    def allow(self, key: tuple[str, int], now: float) -> bool:
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1, now)
+        return True
+
+
+class GameServer:
+    def __init__(self, settings: Settings, name: str, endpoint: str, store: Store, games: dict[str, Game],
+                 *, ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.name = name
+        self.endpoint = endpoint
+        self.store = store
+        self.games = games
+        self.clock = clock
+        self.ctx = ctx or zmq.Context.instance()
+        self.tables: dict[str, Table] = {}
+        self.peers: dict[bytes, float] = {}  # realtime identity -> last time heard from
+        self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
+        self.chat_limiter = ChatLimiter(settings.chat_rate)
+        self._timers: list[tuple[float, str]] = []
+        self._timer_handle: asyncio.TimerHandle | None = None
+        self._next_number = 0
+        self._pending_out: list[Outbound] = []
+        self.sock: zmq.Socket[Any] | None = None
+        self._stopped = asyncio.Event()
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Rebuild every unfinished table of this server from its stored log; returns how many."""
+        self._next_number = self.store.last_table_number(self.name)
+        for record, entries in self.store.open_tables(self.name):
+            game = self.games.get(record.game)
+            if game is None:
+                log.error("table %s: game %r is not available; left closed", record.id, record.game)
+                continue
+            table = Table(record.id, game, seats=record.seats, options=record.options, creator=record.creator,
+                          seed=int(record.seed), clock=record.clock, public=record.public,
+                          bot_delay=self.settings.bot_delay)
+            table.replay(entries)
+            self.tables[table.id] = table
+            table.connection_lost("", self.clock())  # nobody is connected yet: arm bots and clocks
+            self._arm(table)
+        return len(self.tables)
+
+    def bind(self) -> None:
+        sock = self.ctx.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a restarted realtime process reuses its identity
+        sock.bind(self.endpoint)
+        self.sock = sock
+
+    async def run(self) -> None:
+        """Serve until `stop()`; the caller binds first (so it can report the endpoint)."""
+        loop = asyncio.get_running_loop()
+        assert self.sock is not None
+        loop.add_reader(self.sock.getsockopt(zmq.FD), self._drain)
+        heartbeat = asyncio.ensure_future(self._heartbeats())
+        loop.call_soon(self._drain)
+        self._rearm_handle()
+        try:
+            await self._stopped.wait()
+        finally:
+            heartbeat.cancel()
+            loop.remove_reader(self.sock.getsockopt(zmq.FD))
+            self.store.flush()
+            self.sock.close(linger=0)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    # ---- socket --------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Read everything waiting (the FD is edge-triggered), then commit once and reply."""
+        sock = self.sock
+        assert sock is not None
+        now = self.clock()
+        handled = 0
+        while handled < BATCH and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            handled += 1
+            if len(frames) != 2:
+                log.warning("dropped a message of %d frames", len(frames))
+                continue
+            self._on_message(frames[0], frames[1], now)
+        self._commit_and_send()
+        if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            asyncio.get_running_loop().call_soon(self._drain)
+
+    def _commit_and_send(self) -> None:
+        try:
+            self.store.flush()
+        except Exception:
+            # Nothing of this pass may be acknowledged if it is not durable: tell the senders.
+            log.exception("store flush failed; refusing this batch's replies")
+            self._pending_out = [self._failure(o) for o in self._pending_out if o.rid is not None]
+        out, self._pending_out = self._pending_out, []
+        for item in out:
+            self._send(item)
+
+    def _failure(self, out: Outbound) -> Outbound:
+        frame = p.encode_str(p.Error(code=p.E_INTERNAL, text="the move could not be saved; try again"))
+        return Outbound(out.conns, frame, out.rid)
+
+    def _send(self, out: Outbound) -> None:
+        assert self.sock is not None
+        by_peer: dict[bytes, list[str]] = {}
+        for conn in out.conns:
+            by_peer.setdefault(realtime_of(conn), []).append(conn)
+        for peer, conns in by_peer.items():
+            if peer not in self.peers:
+                continue
+            msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid)
+            try:
+                self.sock.send_multipart([peer, p.encode(msg)], zmq.NOBLOCK)
+            except zmq.Again:
+                log.warning("realtime %r is not keeping up; dropped a frame", peer)
+
+    def _on_message(self, peer: bytes, payload: bytes, now: float) -> None:
+        try:
+            msg = p.decode_internal(payload)
+        except p.ProtocolError as exc:
+            log.warning("bad message from %r: %s", peer, exc.text)
+            return
+        fresh = peer not in self.peers
+        self.peers[peer] = now
+        if fresh:
+            log.info("realtime %r connected", peer)
+        if isinstance(msg, p.Forward):
+            self._on_forward(msg, now)
+        elif isinstance(msg, p.ConnClosed):
+            self._on_conn_closed(msg.conn, now)
+        elif isinstance(msg, p.Heartbeat) and fresh:
+            self._send_heartbeat(peer)
+
+    def _send_heartbeat(self, peer: bytes) -> None:
+        assert self.sock is not None
+        try:
+            self.sock.send_multipart(
+                [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables)))], zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    async def _heartbeats(self) -> None:
+        interval = self.settings.heartbeat_interval
+        while True:
+            await asyncio.sleep(interval)
+            now = self.clock()
+            for peer, seen in list(self.peers.items()):
+                if now - seen > interval * self.settings.heartbeat_liveness:
+                    self._peer_lost(peer, now)
+                else:
+                    self._send_heartbeat(peer)
+            self._prune(now)
+
+    def _peer_lost(self, peer: bytes, now: float) -> None:
+        """A realtime process went silent: its players are disconnected (bots cover their turns)."""
+        log.warning("realtime %r is silent; marking its connections disconnected", peer)
+        del self.peers[peer]
+        prefix = peer.decode() + ":"
+        for conn in [c for c in self.conn_tables if c.startswith(prefix)]:
+            self._on_conn_closed(conn, now)
+        self._commit_and_send()
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def _on_forward(self, msg: p.Forward, now: float) -> None:
+        body = msg.body
+        who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
+        try:
+            if isinstance(body, p.ListTables):
+                self._reply(msg, p.Tables(tables=self._visible_tables(who.user), req=body.req))
+            elif isinstance(body, p.CreateTable):
+                self._create(who, body, msg.rid, now)
+            else:
+                table = self.tables.get(body.table)
+                if table is None:
+                    self._reply(msg, p.Error(code=p.E_NO_TABLE, text=f"no table {body.table}", req=body.req,
+                                             table=body.table))
+                    return
+                self.conn_tables.setdefault(msg.conn, set()).add(table.id)
+                if isinstance(body, p.Chat):
+                    self._chat(table, who, body, msg.rid, now)
+                else:
+                    self._absorb(table, table.handle(who, body, msg.rid, now))
+        except Exception:
+            log.exception("error handling %s", type(body).__name__)
+            self._reply(msg, p.Error(code=p.E_INTERNAL, text="internal error; the request was not applied",
+                                     req=body.req))
+
+    def _reply(self, msg: p.Forward, answer: Any) -> None:
+        self._pending_out.append(Outbound([msg.conn], p.encode_str(answer), msg.rid))
+
+    def _visible_tables(self, user: int) -> list[p.TableInfo]:
+        return [t.info() for t in self.tables.values() if t.public or t.seat_of(user) is not None]
+
+    def _create(self, who: Sender, body: p.CreateTable, rid: int, now: float) -> None:
+        def refuse(code: str, text: str) -> None:
+            self._pending_out.append(Outbound([who.conn], p.encode_str(
+                p.Error(code=code, text=text, req=body.req)), rid))
+
+        game = self.games.get(body.game)
+        if game is None:
+            return refuse(p.E_BAD_TABLE, f"unknown game {body.game!r}; choose one of {', '.join(self.games)}")
+        if not game.min_seats <= body.seats <= game.max_seats:
+            return refuse(p.E_BAD_TABLE, f"{game.title} needs {game.min_seats}–{game.max_seats} seats")
+        if body.clock is not None and not CLOCK_MIN <= body.clock <= CLOCK_MAX:
+            return refuse(p.E_BAD_TABLE, f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off")
+        if len(self.tables) >= self.settings.max_tables:
+            return refuse(p.E_OVERLOADED, "this game server is full; try again shortly")
+        try:
+            options = game.check_options(body.seats, body.options)
+        except ValueError as exc:
+            return refuse(p.E_BAD_TABLE, str(exc))
+        self._next_number += 1
+        table_id = f"{self.name}-{self._next_number:04d}"
+        seed = secrets.randbits(128)
+        table = Table(table_id, game, seats=body.seats, options=options, creator=who.user, seed=seed,
+                      clock=body.clock, public=body.public, bot_delay=self.settings.bot_delay)
+        self.tables[table_id] = table
+        self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
+                                options=options, clock=body.clock, public=body.public, creator=who.user,
+                                seed=str(seed), status="waiting", created=time.time())
+        self.conn_tables.setdefault(who.conn, set()).add(table_id)
+        self._absorb(table, table.handle(who, p.Join(table=table_id, seat=0, req=body.req), rid, now))
+
+    def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
+        text = body.text.strip()
+        error = None
+        if who.conn not in table.watchers():
+            error = (p.E_NOT_SEATED, "join or watch the table to chat")
+        elif not text:
+            error = (p.E_BAD_FIELD, "empty chat message")
+        elif len(text) > self.settings.chat_max_chars:
+            error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
+        elif not self.chat_limiter.allow((table.id, who.user), now):
+            error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
+        if error:
+            frame = p.encode_str(p.Error(code=error[0], text=error[1], req=body.req, table=table.id))
+            self._pending_out.append(Outbound([who.conn], frame, rid))
+            return
+        self.store.chat(table.id, who.user, who.name, text)
+        ack = p.encode_str(p.Ack(req=body.req, table=table.id))
+        line = p.encode_str(p.ChatLine(table=table.id, name=who.name, text=text, ts=now))
+        self._pending_out.append(Outbound([who.conn], ack, rid))
+        self._pending_out.append(Outbound(table.watchers(), line))
+
+    def _on_conn_closed(self, conn: str, now: float) -> None:
+        for table_id in self.conn_tables.pop(conn, ()):
+            table = self.tables.get(table_id)
+            if table is not None:
+                self._absorb(table, table.connection_lost(conn, now))
+
+    def _absorb(self, table: Table, result: Result) -> None:
+        """Queue a table's log entries and frames, record a finished game, and re-arm its timer."""
+        if result.log:
+            self.store.append(table.id, table.seq - len(result.log) + 1, result.log)
+            if table.status != "waiting":
+                self.store.set_status(table.id, table.status)
+        if result.finished is not None:
+            outcome = result.finished
+            players = [{"seat": i, "user": s.user, "name": s.name, "bot": s.bot}
+                       for i, s in enumerate(table.seats) if s is not None]
+            self.store.finish(table_id=table.id, game=table.game.name, players=players,
+                              scores=list(outcome.scores), winners=list(outcome.winners),
+                              actions=[e for e in table.log if e["t"] == "act"], finished=time.time())
+        self._pending_out.extend(result.out)
+        self._arm(table)
+
+    # ---- timers --------------------------------------------------------------------------------
+
+    def _arm(self, table: Table) -> None:
+        when = table.wake_at()
+        if when is None:
+            return
+        heapq.heappush(self._timers, (when, table.id))
+        if self._timers[0][1] == table.id:
+            self._rearm_handle()
+
+    def _rearm_handle(self) -> None:
+        if self._timer_handle is not None:
+            self._timer_handle.cancel()
+            self._timer_handle = None
+        if not self._timers:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not serving yet (recovery): run() re-arms
+        delay = max(0.0, self._timers[0][0] - self.clock())
+        self._timer_handle = loop.call_later(delay, self._on_timers)
+
+    def _on_timers(self) -> None:
+        self._timer_handle = None
+        now = self.clock()
+        due: set[str] = set()
+        while self._timers and self._timers[0][0] <= now:
+            due.add(heapq.heappop(self._timers)[1])
+        for table_id in due:
+            table = self.tables.get(table_id)
+            if table is None:
+                continue
+            when = table.wake_at()
+            if when is not None and when <= now:
+                try:
+                    self._absorb(table, table.tick(now))
+                except Exception:
+                    log.exception("table %s: automatic move failed", table_id)
+            else:
+                self._arm(table)
+        self._commit_and_send()
+        self._rearm_handle()
+
+    def _prune(self, now: float) -> None:
+        """Forget finished tables some minutes after the end (their record stays in the database)."""
+        for table_id, table in list(self.tables.items()):
+            if table.status == "over" and not table.watchers():
+                del self.tables[table_id]

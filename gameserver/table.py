@@ -1,0 +1,399 @@
+"""One table: seats, spectators, the game state, its sequence number, its log, bots and the turn clock.
+
+`Table.handle(sender, request, now)` validates a request in a fixed order, applies it, and returns what to
+send (`Outbound`) and what to append to the log. It does no I/O and reads no clock: the server hands it
+`now` and calls `tick(now)` when `wake_at()` says a bot or the clock is due. Every frame to a viewer is
+built from that viewer's own view, so nothing hidden can leave through here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from common import protocol as p
+from gameserver.rules.base import Event, Game, IllegalMove, Outcome
+
+#: Events kept per table for clients that resume (older ones are summarized by the fresh view).
+EVENT_MEMORY = 256
+#: Consecutive clock expiries after which a bot plays for the seat until its player acts again.
+AWAY_AFTER_TIMEOUTS = 2
+
+
+@dataclass
+class Seat:
+    user: int  # 0 for a bot
+    name: str
+    bot: bool = False
+    conn: str | None = None  # the connection watching this seat, if any
+    away: bool = False  # a bot plays for this human until they act again
+    timeouts: int = 0
+
+
+@dataclass(frozen=True)
+class Sender:
+    conn: str
+    user: int
+    name: str
+
+
+@dataclass
+class Outbound:
+    """An encoded frame for some connections; `rid` marks it as the answer to that request."""
+
+    conns: list[str]
+    frame: str
+    rid: int | None = None
+
+
+@dataclass
+class Result:
+    out: list[Outbound] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)  # entries to append to the durable log
+    finished: Outcome | None = None  # set when this call ended the game
+
+
+class Refused(Exception):
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+class Table:
+    def __init__(self, table_id: str, game: Game, *, seats: int, options: Mapping[str, Any], creator: int,
+                 seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
+                 bot_rng: random.Random | None = None) -> None:
+        self.id = table_id
+        self.game = game
+        self.options = dict(options)
+        self.creator = creator
+        self.clock = clock
+        self.public = public
+        self.bot_delay = bot_delay
+        self.seats: list[Seat | None] = [None] * seats
+        self.spectators: dict[str, Sender] = {}
+        self.state: Any = None
+        self.seq = 0
+        self.log: list[dict[str, Any]] = []  # the full log, replayable with the seed
+        self.recent: deque[tuple[int, list[Event]]] = deque(maxlen=EVENT_MEMORY)
+        self.deadline: float | None = None  # monotonic-free: the server's `now` timebase
+        self._to_act: tuple[int, ...] = ()
+        self._seed = seed  # secret: never put in any frame
+        self._bot_rng = bot_rng or random.Random()
+
+    # ---- what the lobby sees -------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        if self.state is None:
+            return "waiting"
+        return "over" if self.game.outcome(self.state) is not None else "playing"
+
+    def players(self) -> list[str | None]:
+        return [s.name if s else None for s in self.seats]
+
+    def info(self) -> p.TableInfo:
+        return p.TableInfo(id=self.id, game=self.game.name, seats=len(self.seats), players=self.players(),
+                           status=self.status, spectators=len(self.spectators), public=self.public,
+                           clock=self.clock, options=self.options)
+
+    def seat_of(self, user: int) -> int | None:
+        for i, s in enumerate(self.seats):
+            if s is not None and not s.bot and s.user == user:
+                return i
+        return None
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def handle(self, who: Sender, req: p.TableRequest, rid: int, now: float) -> Result:
+        """Validate and apply one request. A refused request changes nothing and answers an error."""
+        result = Result()
+        try:
+            handler = getattr(self, f"_on_{type(req).__name__.lower()}")
+            handler(who, req, rid, now, result)
+        except Refused as exc:
+            frame = p.encode_str(p.Error(code=exc.code, text=exc.text, req=req.req, table=self.id))
+            return Result(out=[Outbound([who.conn], frame, rid)])
+        return result
+
+    def _ack(self, who: Sender, req: Any, rid: int, result: Result, seat: int | None = None) -> None:
+        frame = p.encode_str(p.Ack(req=req.req, table=self.id, seat=seat))
+        result.out.append(Outbound([who.conn], frame, rid))
+
+    def _on_join(self, who: Sender, req: p.Join, rid: int, now: float, result: Result) -> None:
+        mine = self.seat_of(who.user)
+        if mine is not None:  # joining again = taking the seat back on this connection
+            self._attach(mine, who.conn)
+            self._ack(who, req, rid, result, mine)
+            result.out.extend(self._views_for([who.conn], []))
+            return
+        if self.state is not None:
+            raise Refused(p.E_ALREADY_STARTED, "the game has started; you can watch it instead")
+        seat = req.seat if req.seat is not None else self._free_seat()
+        if seat is None:
+            raise Refused(p.E_TABLE_FULL, "every seat at this table is taken")
+        if not 0 <= seat < len(self.seats):
+            raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {len(self.seats) - 1}")
+        if self.seats[seat] is not None:
+            raise Refused(p.E_SEAT_TAKEN, f"seat {seat} is taken")
+        self.spectators.pop(who.conn, None)
+        self.seats[seat] = Seat(user=who.user, name=who.name, conn=who.conn)
+        self._record(result, {"t": "seat", "seat": seat, "user": who.user, "name": who.name, "bot": False})
+        self._ack(who, req, rid, result, seat)
+        self._changed(result, [], now)
+
+    def _on_addbot(self, who: Sender, req: p.AddBot, rid: int, now: float, result: Result) -> None:
+        if who.user != self.creator:
+            raise Refused(p.E_NOT_CREATOR, "only the table's creator can add bots")
+        if self.state is not None:
+            raise Refused(p.E_ALREADY_STARTED, "bots can only be added before the game starts")
+        seat = req.seat if req.seat is not None else self._free_seat()
+        if seat is None:
+            raise Refused(p.E_TABLE_FULL, "every seat at this table is taken")
+        if not 0 <= seat < len(self.seats):
+            raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {len(self.seats) - 1}")
+        if self.seats[seat] is not None:
+            raise Refused(p.E_SEAT_TAKEN, f"seat {seat} is taken")
+        name = f"Bot {sum(1 for s in self.seats if s and s.bot) + 1}"
+        self.seats[seat] = Seat(user=0, name=name, bot=True)
+        self._record(result, {"t": "seat", "seat": seat, "user": 0, "name": name, "bot": True})
+        self._ack(who, req, rid, result, seat)
+        self._changed(result, [], now)
+
+    def _on_leave(self, who: Sender, req: p.Leave, rid: int, now: float, result: Result) -> None:
+        if self.spectators.pop(who.conn, None) is not None:
+            self._ack(who, req, rid, result)
+            return
+        seat = self.seat_of(who.user)
+        if seat is None:
+            raise Refused(p.E_NOT_SEATED, "you are not at this table")
+        occupant = self.seats[seat]
+        assert occupant is not None
+        if self.state is None:
+            self.seats[seat] = None
+            self._record(result, {"t": "unseat", "seat": seat})
+        else:  # mid-game the seat stays; a bot finishes the game for the player
+            occupant.conn, occupant.away = None, True
+            self._record(result, {"t": "away", "seat": seat})
+        self._ack(who, req, rid, result)
+        self._changed(result, [], now)
+
+    def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
+        if not self.public and self.seat_of(who.user) is None:
+            raise Refused(p.E_NO_TABLE, f"no table {self.id}")
+        self.spectators[who.conn] = who
+        self._ack(who, req, rid, result)
+        result.out.extend(self._views_for([who.conn], []))
+
+    def _on_start(self, who: Sender, req: p.Start, rid: int, now: float, result: Result) -> None:
+        if self.seat_of(who.user) is None:
+            raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
+        if self.state is not None:
+            raise Refused(p.E_ALREADY_STARTED, "the game has already started")
+        free = sum(1 for s in self.seats if s is None)
+        if free:
+            raise Refused(p.E_NOT_STARTED, f"{free} seat(s) still free: wait for players or add bots")
+        self._record(result, {"t": "start"})
+        self._ack(who, req, rid, result)
+        self._start(result, now)
+
+    def _on_act(self, who: Sender, req: p.Act, rid: int, now: float, result: Result) -> None:
+        if self.state is None:
+            raise Refused(p.E_NOT_STARTED, "the game has not started yet")
+        seat = self.seat_of(who.user)
+        if seat is None:
+            raise Refused(p.E_NOT_SEATED, "you are not seated at this table")
+        if self.game.outcome(self.state) is not None:
+            raise Refused(p.E_GAME_OVER, "the game is over")
+        if seat not in self.game.to_act(self.state):
+            raise Refused(p.E_NOT_YOUR_TURN, "it is not your turn")
+        if req.seq is not None and req.seq != self.seq:
+            raise Refused(p.E_STALE, f"the table has moved on (now at seq {self.seq}, you sent {req.seq})")
+        occupant = self.seats[seat]
+        assert occupant is not None
+        occupant.away, occupant.timeouts = False, 0
+        self._attach(seat, who.conn)
+        self._apply(seat, req.action, result, now)
+        self._ack(who, req, rid, result, seat)
+        # the mover's ack goes before the views, so a client sees "ack, then the new view"
+        result.out.insert(0, result.out.pop())
+
+    def _on_chat(self, who: Sender, req: p.Chat, rid: int, now: float, result: Result) -> None:
+        raise Refused(p.E_UNKNOWN_MSG, "chat is handled by the server")  # see GameServer: chat is stored there
+
+    def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
+        seat = self.seat_of(who.user)
+        if seat is not None:
+            self._attach(seat, who.conn)
+            occupant = self.seats[seat]
+            assert occupant is not None
+            occupant.away = False
+        elif self.public:
+            self.spectators[who.conn] = who
+        else:
+            raise Refused(p.E_NOT_SEATED, "you are not at this table")
+        self._ack(who, req, rid, result, seat)
+        missed = [e for s, evs in self.recent if s > req.last_seq for e in evs]
+        if self.recent and self.recent[0][0] > req.last_seq + 1:
+            missed = []  # some are gone: the fresh view stands for them
+        result.out.extend(self._views_for([who.conn], missed))
+        result.out.extend(self._schedule(now))
+
+    def connection_lost(self, conn: str, now: float) -> Result:
+        """A client connection went away: its seat keeps its place and a bot covers its turns."""
+        result = Result()
+        self.spectators.pop(conn, None)
+        for seat in self.seats:
+            if seat is not None and seat.conn == conn:
+                seat.conn = None
+        result.out.extend(self._schedule(now))
+        return result
+
+    # ---- time ----------------------------------------------------------------------------------
+
+    def wake_at(self) -> float | None:
+        """When `tick` should next run (a bot or absent player to move, or the clock), else None."""
+        if self.state is None or self.game.outcome(self.state) is not None:
+            return None
+        times = [self._bot_due] if self._bot_due is not None else []
+        if self.deadline is not None:
+            times.append(self.deadline)
+        return min(times) if times else None
+
+    _bot_due: float | None = None
+
+    def tick(self, now: float) -> Result:
+        """Let due bots move and act for players whose clock ran out."""
+        result = Result()
+        for _ in range(64):  # bounded: a few automatic moves per tick at most
+            if self.state is None or self.game.outcome(self.state) is not None:
+                break
+            seat, action = self._automatic_move(now)
+            if seat is None:
+                break
+            self._apply(seat, action, result, now)
+        return result
+
+    def _automatic_move(self, now: float) -> tuple[int | None, Any]:
+        to_act = self.game.to_act(self.state)
+        if self._bot_due is not None and now >= self._bot_due:
+            for seat in to_act:
+                if self._needs_bot(seat):
+                    return seat, self.game.bot_move(self.state, seat, self._bot_rng)
+        if self.deadline is not None and now >= self.deadline:
+            for seat in to_act:
+                occupant = self.seats[seat]
+                assert occupant is not None
+                occupant.timeouts += 1
+                if occupant.timeouts >= AWAY_AFTER_TIMEOUTS:
+                    occupant.away = True
+                return seat, self.game.timeout_move(self.state, seat)
+        return None, None
+
+    def _needs_bot(self, seat: int) -> bool:
+        occupant = self.seats[seat]
+        return occupant is not None and (occupant.bot or occupant.away or occupant.conn is None)
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _free_seat(self) -> int | None:
+        return next((i for i, s in enumerate(self.seats) if s is None), None)
+
+    def _attach(self, seat: int, conn: str) -> None:
+        occupant = self.seats[seat]
+        assert occupant is not None
+        occupant.conn = conn
+        self.spectators.pop(conn, None)
+
+    def _record(self, result: Result, entry: dict[str, Any], events: list[Event] | None = None) -> None:
+        """Append to the log; every entry is one step of `seq`, so a replay counts the same."""
+        self.log.append(entry)
+        result.log.append(entry)
+        self.seq += 1
+        self.recent.append((self.seq, events or []))
+
+    def _start(self, result: Result, now: float) -> None:
+        self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
+        self._changed(result, [], now)
+
+    def _apply(self, seat: int, action: Any, result: Result, now: float) -> None:
+        try:
+            self.state, events = self.game.apply(self.state, seat, action)
+        except IllegalMove as exc:
+            raise Refused(p.E_ILLEGAL_MOVE, str(exc)) from None
+        self._record(result, {"t": "act", "seat": seat, "action": p.to_builtins(action)}, events)
+        self._changed(result, events, now)
+        outcome = self.game.outcome(self.state)
+        if outcome is not None:
+            result.finished = outcome
+            names = [s.name if s else "" for s in self.seats]
+            frame = p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
+                                            players=names, winners=list(outcome.winners)))
+            result.out.append(Outbound(self.watchers(), frame))
+
+    def _changed(self, result: Result, events: list[Event], now: float) -> None:
+        result.out.extend(self._schedule(now))
+        result.out.extend(self._views_for(self.watchers(), events))
+
+    def _schedule(self, now: float) -> list[Outbound]:
+        """Re-arm the clock when the seats to act change, and the bot timer when a bot must move."""
+        if self.state is None or self.game.outcome(self.state) is not None:
+            self.deadline = self._bot_due = None
+            return []
+        to_act = self.game.to_act(self.state)
+        if to_act != self._to_act:
+            self._to_act = to_act
+            self.deadline = now + self.clock if self.clock else None
+        self._bot_due = now + self.bot_delay if any(self._needs_bot(s) for s in to_act) else None
+        return []
+
+    def watchers(self) -> list[str]:
+        conns = [s.conn for s in self.seats if s is not None and s.conn is not None]
+        conns.extend(self.spectators)
+        return conns
+
+    def _views_for(self, conns: list[str], events: list[Event]) -> list[Outbound]:
+        """Each connection's own view: seats get theirs, spectators share the public one."""
+        out: list[Outbound] = []
+        by_conn = {s.conn: i for i, s in enumerate(self.seats) if s is not None and s.conn is not None}
+        spectators = [c for c in conns if c not in by_conn]
+        for conn in conns:
+            if conn in by_conn:
+                out.append(Outbound([conn], self._view_frame(by_conn[conn], events)))
+        if spectators:
+            out.append(Outbound(spectators, self._view_frame(None, events)))
+        return out
+
+    def _view_frame(self, seat: int | None, events: list[Event]) -> str:
+        view = self.game.view(self.state, seat) if self.state is not None else {}
+        bots = [i for i, s in enumerate(self.seats) if s is not None and (s.bot or s.away)]
+        return p.encode_str(p.View(
+            table=self.id, seq=self.seq, view=view, game=self.game.name, status=self.status,
+            players=self.players(), bots=bots, seat=seat, events=[e.visible_to(seat) for e in events],
+            deadline=self.deadline))
+
+    # ---- recovery ------------------------------------------------------------------------------
+
+    def replay(self, entries: list[dict[str, Any]]) -> None:
+        """Rebuild from a stored log (seat changes, start, moves) without sending anything."""
+        for entry in entries:
+            kind = entry["t"]
+            events: list[Event] = []
+            if kind == "seat":
+                self.seats[entry["seat"]] = Seat(user=entry["user"], name=entry["name"], bot=entry["bot"])
+            elif kind == "unseat":
+                self.seats[entry["seat"]] = None
+            elif kind == "away":
+                self.seats[entry["seat"]].away = True  # type: ignore[union-attr]
+            elif kind == "start":
+                self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
+            elif kind == "act":
+                self.state, events = self.game.apply(self.state, entry["seat"],
+                                                     p.action_from_builtins(entry["action"]))
+            self.log.append(entry)
+            self.seq += 1
+            self.recent.append((self.seq, events))

@@ -1,0 +1,54 @@
+"""`python -m realtime [--port 8101]`: run one realtime (SockJS) server until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import secrets
+import signal
+import sys
+import time
+
+from common import tokens
+from common.config import load, token_keys
+from realtime.app import make_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m realtime", description=__doc__)
+    parser.add_argument("--port", type=int, help="port to listen on (default: realtime_port)")
+    parser.add_argument("--host", help="address to listen on (default: realtime_host)")
+    args = parser.parse_args(argv)
+    settings = load()
+    port = args.port or settings.realtime_port
+    host = args.host or settings.realtime_host
+    # unique per start: a restarted process is a new peer to the game servers
+    identity = f"rt{port}.{secrets.token_hex(3)}"
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s realtime {port} %(levelname)s %(message)s")
+    keys = token_keys(settings)
+
+    def verify(token: str) -> tokens.Claims:
+        return tokens.verify(token, keys, now=time.time())
+
+    async def serve() -> None:
+        app, services = make_app(settings, identity=identity, verify=verify)
+        server = app.listen(port, address=host, xheaders=True)
+        print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        gc.freeze()
+        await stop.wait()
+        server.stop()
+        services.router.close_all()
+        services.gateway.stop()
+
+    asyncio.run(serve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Builds the realtime tier's Tornado application: the SockJS router, services, and a health check.
+
+`make_app` must run inside the event loop (sockjs-tornado starts timers when its router is built).
+`Services` is what every connection reaches through `self.services`: settings, the gateway, the token
+verifier and this process's connection registry. Nothing here is module-level state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import tornado.web
+
+from common.config import Settings
+from common.tokens import Claims
+from realtime.connection import PlayerConnection
+from realtime.gateway import Gateway
+from realtime.sockjs_adapter import make_router
+
+log = logging.getLogger("felt.realtime")
+
+
+class Services:
+    def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims]) -> None:
+        self.settings = settings
+        self.identity = identity
+        self.verify = verify
+        self.conns: dict[str, PlayerConnection] = {}
+        self.by_user: dict[int, PlayerConnection] = {}
+        self._ids = itertools.count(1)
+        self.gateway: Gateway = None  # type: ignore[assignment]  # set by make_app
+        self.started = time.time()
+
+    def new_conn_id(self) -> str:
+        return f"{self.identity}:{next(self._ids)}"
+
+    def deliver(self, conns: list[str], frame: str, close: bool) -> None:
+        """Frames from a game server to the connections of this process that still exist."""
+        for conn_id in conns:
+            conn = self.conns.get(conn_id)
+            if conn is None:
+                self.gateway.conn_closed(conn_id)  # the server thinks it is still here: correct it
+                continue
+            conn.send(frame)
+            if close:
+                conn.close()
+
+
+class HealthHandler(tornado.web.RequestHandler):
+    def initialize(self, services: Services) -> None:
+        self.services = services
+
+    def get(self) -> None:
+        links = self.services.gateway.links.values()
+        self.write({"ok": True, "connections": len(self.services.conns),
+                    "gameservers": {link.name: link.alive for link in links}})
+
+
+def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
+             ctx: Any = None) -> tuple[tornado.web.Application, Services]:
+    services = Services(settings, identity, verify)
+    services.gateway = Gateway(settings, identity, services.deliver, ctx=ctx)
+    services.gateway.start()
+    router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
+    services.router = router  # type: ignore[attr-defined]
+    app = tornado.web.Application(
+        [(r"/healthz", HealthHandler, {"services": services}), *router.urls])
+    return app, services

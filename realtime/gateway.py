@@ -1,0 +1,274 @@
+"""The realtime side of realtime <-> game server: one ZeroMQ DEALER per game server.
+
+Owns routing (a table id "g2-0007" names its game server "g2"), request ids and their deadlines (a client
+always gets an answer: the server's, `timeout`, or `unavailable`), heartbeats both ways with a liveness
+count, close-and-recreate of a dead server's socket, and merging the lobby list across servers. Sockets are
+read with `loop.add_reader` on their file descriptor, draining with NOBLOCK (the FD is edge-triggered, so
+every send is followed by a check for input).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from common import protocol as p
+from common.config import Settings
+
+log = logging.getLogger("felt.realtime.gateway")
+
+#: deliver(conns, frame, close): hands frames to the client connections of this process.
+DeliverFn = Callable[[list[str], str, bool], None]
+
+
+@dataclass
+class Pending:
+    conn: str
+    req: int | None
+    server: str
+    deadline: float
+
+
+@dataclass
+class LobbyQuery:
+    """A list_tables fanned out to every live server; answered when all replied or time ran out."""
+
+    conn: str
+    req: int | None
+    waiting: set[str]
+    deadline: float
+    tables: list[p.TableInfo] = field(default_factory=list)
+
+
+class Link:
+    """The DEALER to one game server and what we know of its health."""
+
+    def __init__(self, name: str, endpoint: str) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.sock: zmq.Socket[Any] | None = None
+        self.last_heard = 0.0
+        self.alive = True
+        self.tables = 0  # load, from its heartbeats
+
+
+class Gateway:
+    def __init__(self, settings: Settings, identity: str, deliver: DeliverFn, *,
+                 ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.identity = identity
+        self.deliver = deliver
+        self.ctx = ctx or zmq.Context.instance()
+        self.clock = clock
+        self.links = {name: Link(name, ep) for name, ep in settings.gameservers.items()}
+        self.pending: dict[int, Pending] = {}
+        self.lobby: dict[int, LobbyQuery] = {}
+        self._rid = 0
+        self._ticker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        now = self.clock()
+        for link in self.links.values():
+            self._open(link, now)
+        self._ticker = asyncio.ensure_future(self._tick_forever())
+
+    def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        for link in self.links.values():
+            self._close(link)
+
+    def _open(self, link: Link, now: float) -> None:
+        sock = self.ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.IDENTITY, self.identity.encode())
+        sock.setsockopt(zmq.SNDHWM, 100_000)
+        sock.setsockopt(zmq.RCVHWM, 100_000)
+        sock.connect(link.endpoint)
+        link.sock, link.last_heard = sock, now
+        assert self._loop is not None
+        self._loop.add_reader(sock.getsockopt(zmq.FD), self._drain, link)
+        self._send(link, p.Heartbeat(sender=self.identity))
+
+    def _close(self, link: Link) -> None:
+        if link.sock is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(link.sock.getsockopt(zmq.FD))
+            link.sock.close(linger=0)
+            link.sock = None
+
+    # ---- sending -------------------------------------------------------------------------------
+
+    def _send(self, link: Link, msg: p.Msg) -> bool:
+        sock = link.sock
+        if sock is None:
+            return False
+        try:
+            sock.send(p.encode(msg), zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN and self._loop is not None:
+            self._loop.call_soon(self._drain, link)
+        return True
+
+    def _error(self, conn: str, code: str, text: str, req: int | None, table: str | None = None) -> None:
+        self.deliver([conn], p.encode_str(p.Error(code=code, text=text, req=req, table=table)), False)
+
+    def request(self, conn: str, user: int, name: str, body: p.TableRequest) -> None:
+        """Send a client's request to the game server that owns it; the answer comes back by `deliver`."""
+        if isinstance(body, p.ListTables):
+            self._list_tables(conn, user, name, body)
+            return
+        if isinstance(body, p.CreateTable):
+            link = self._least_loaded()
+            if link is None:
+                self._error(conn, p.E_UNAVAILABLE, "no game server is available; try again shortly", body.req)
+                return
+        else:
+            server = body.table.partition("-")[0]
+            link = self.links.get(server)
+            if link is None:
+                self._error(conn, p.E_NO_TABLE, f"no table {body.table}", body.req, body.table)
+                return
+            if not link.alive:
+                self._error(conn, p.E_UNAVAILABLE, f"table {body.table} is temporarily unavailable",
+                            body.req, body.table)
+                return
+        self._rid += 1
+        rid = self._rid
+        self.pending[rid] = Pending(conn, body.req, link.name, self.clock() + self.settings.request_timeout)
+        if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+            del self.pending[rid]
+            self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
+
+    def _least_loaded(self) -> Link | None:
+        live = [link for link in self.links.values() if link.alive and link.sock is not None]
+        return min(live, key=lambda link: link.tables) if live else None
+
+    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables) -> None:
+        live = [link for link in self.links.values() if link.alive]
+        self._rid += 1
+        rid = self._rid
+        query = LobbyQuery(conn, body.req, {link.name for link in live},
+                           self.clock() + self.settings.request_timeout)
+        self.lobby[rid] = query
+        for link in live:
+            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+                query.waiting.discard(link.name)
+        self._maybe_answer_lobby(rid)
+
+    def _maybe_answer_lobby(self, rid: int, force: bool = False) -> None:
+        query = self.lobby[rid]
+        if query.waiting and not force:
+            return
+        del self.lobby[rid]
+        query.tables.sort(key=lambda t: t.id)
+        self.deliver([query.conn], p.encode_str(p.Tables(tables=query.tables, req=query.req)), False)
+
+    def conn_closed(self, conn: str) -> None:
+        """Tell every live game server that a client connection is gone."""
+        for link in self.links.values():
+            if link.alive:
+                self._send(link, p.ConnClosed(conn=conn))
+
+    # ---- receiving -----------------------------------------------------------------------------
+
+    def _drain(self, link: Link) -> None:
+        sock = link.sock
+        if sock is None:
+            return
+        now = self.clock()
+        for _ in range(1024):
+            if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                return
+            try:
+                payload = sock.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            link.last_heard = now
+            if not link.alive:
+                link.alive = True
+                log.info("game server %s is back", link.name)
+            try:
+                msg = p.decode_internal(payload)
+            except p.ProtocolError as exc:
+                log.warning("bad message from %s: %s", link.name, exc.text)
+                continue
+            if isinstance(msg, p.Deliver):
+                self._on_deliver(link, msg)
+            elif isinstance(msg, p.Heartbeat):
+                link.tables = msg.tables
+        assert self._loop is not None
+        self._loop.call_soon(self._drain, link)  # more waiting: yield to other work first
+
+    def _on_deliver(self, link: Link, msg: p.Deliver) -> None:
+        if msg.rid is not None and msg.rid in self.lobby:
+            query = self.lobby[msg.rid]
+            answer = p.decode_server(msg.frame)
+            if isinstance(answer, p.Tables):
+                query.tables.extend(answer.tables)
+            query.waiting.discard(link.name)
+            self._maybe_answer_lobby(msg.rid)
+            return
+        if msg.rid is not None:
+            self.pending.pop(msg.rid, None)
+        self.deliver(msg.conns, msg.frame, msg.close)
+
+    # ---- time ----------------------------------------------------------------------------------
+
+    async def _tick_forever(self) -> None:
+        interval = self.settings.heartbeat_interval
+        step = min(0.25, interval / 2)
+        next_beat = 0.0
+        while True:
+            now = self.clock()
+            self._expire(now)
+            if now >= next_beat:
+                next_beat = now + interval
+                self._heartbeat(now)
+            await asyncio.sleep(step)
+
+    def _heartbeat(self, now: float) -> None:
+        limit = self.settings.heartbeat_interval * self.settings.heartbeat_liveness
+        for link in self.links.values():
+            if link.alive and now - link.last_heard > limit:
+                link.alive = False
+                log.warning("game server %s is silent; its tables are unavailable", link.name)
+                self._fail_pending(link.name)
+                self._close(link)  # drop queued requests: they would arrive stale
+                self._open(link, link.last_heard)  # reconnect; stays unavailable until it answers
+                continue
+            self._send(link, p.Heartbeat(sender=self.identity))
+
+    def _fail_pending(self, server: str) -> None:
+        for rid, pending in list(self.pending.items()):
+            if pending.server == server:
+                del self.pending[rid]
+                self._error(pending.conn, p.E_UNAVAILABLE, "the game server went away; try again shortly",
+                            pending.req)
+        for rid, query in list(self.lobby.items()):
+            if server in query.waiting:
+                query.waiting.discard(server)
+                self._maybe_answer_lobby(rid)
+
+    def _expire(self, now: float) -> None:
+        # pending is in send order and every request has the same timeout, so deadlines are sorted
+        while self.pending:
+            rid, pending = next(iter(self.pending.items()))
+            if pending.deadline > now:
+                break
+            del self.pending[rid]
+            self._error(pending.conn, p.E_TIMEOUT, "the game server did not answer in time", pending.req)
+        for rid, query in list(self.lobby.items()):
+            if query.deadline <= now:
+                self._maybe_answer_lobby(rid, force=True)

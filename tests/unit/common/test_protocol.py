@@ -1,0 +1,130 @@
+"""Every message type round-trips; every bad shape is refused with the right code."""
+
+from __future__ import annotations
+
+import typing
+
+import msgspec
+import pytest
+
+from common import protocol as p
+
+CLIENT = [
+    p.Auth(token="abc"),
+    p.Ping(req=1),
+    p.ListTables(req=2),
+    p.CreateTable(game="crazy_eights", seats=3, options={"queen_skips": True}, clock=30.0, public=False, req=3),
+    p.Join(table="g1-0001", seat=2, req=4),
+    p.Leave(table="g1-0001", req=5),
+    p.Watch(table="g1-0001", req=6),
+    p.Start(table="g1-0001", req=7),
+    p.AddBot(table="g1-0001", seat=1, req=8),
+    p.Act(table="g1-0001", action=p.Play(card="8S", suit="H"), seq=9, req=9),
+    p.Chat(table="g1-0001", text="gg", req=10),
+    p.Resume(table="g1-0001", last_seq=12, req=11),
+]
+ACTIONS = [p.Play(card="QS"), p.Draw(), p.PassTurn(), p.PassCards(cards=["2C", "3C", "4C"]), p.Fold(),
+           p.Check(), p.Call(), p.Bet(amount=200), p.Raise(to=600)]
+SERVER = [
+    p.Welcome(user=1, name="ann"),
+    p.Ack(req=1, table="g1-0001", seat=0),
+    p.Pong(req=3),
+    p.Error(code=p.E_ILLEGAL_MOVE, text="no", req=4, table="g1-0001"),
+    p.Tables(tables=[p.TableInfo(id="g1-0001", game="hearts", seats=4, players=["ann", None, None, None],
+                                 status="waiting")], req=5),
+    p.View(table="g1-0001", seq=3, view={"hand": ["QS"]}, game="hearts", status="playing",
+           players=["a", "b"], bots=[1], seat=0, events=[{"kind": "played"}], deadline=12.5),
+    p.GameOver(table="g1-0001", seq=9, scores=[0, 12], players=["a", "b"], winners=[0]),
+    p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0),
+]
+INTERNAL = [
+    p.Forward(conn="rt1:1", user=1, name="ann", rid=7, body=p.Join(table="g1-0001")),
+    p.Heartbeat(sender="g1", tables=3),
+    p.ConnClosed(conn="rt1:1"),
+    p.Deliver(conns=["rt1:1", "rt1:2"], frame='{"msg":"pong"}', rid=3, close=True),
+]
+
+
+def test_every_message_type_is_covered() -> None:
+    def members(union: object) -> set[type]:
+        return set(typing.get_args(union))
+
+    assert members(p.ClientMessage) == {type(m) for m in CLIENT}
+    assert members(p.ServerMessage) == {type(m) for m in SERVER}
+    assert members(p.InternalMessage) == {type(m) for m in INTERNAL}
+    assert members(p.Action) == {type(a) for a in ACTIONS}
+
+
+@pytest.mark.parametrize("msg", CLIENT, ids=lambda m: type(m).__name__)
+def test_client_messages_round_trip(msg: msgspec.Struct) -> None:
+    assert p.decode_client(p.encode(msg)) == msg
+
+
+@pytest.mark.parametrize("msg", SERVER, ids=lambda m: type(m).__name__)
+def test_server_messages_round_trip(msg: msgspec.Struct) -> None:
+    assert p.decode_server(p.encode_str(msg)) == msg
+
+
+@pytest.mark.parametrize("msg", INTERNAL, ids=lambda m: type(m).__name__)
+def test_internal_messages_round_trip(msg: msgspec.Struct) -> None:
+    assert p.decode_internal(p.encode(msg)) == msg
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: type(a).__name__)
+def test_actions_round_trip(action: p.ActionBase) -> None:
+    act = p.Act(table="t", action=action)
+    assert p.decode_client(p.encode(act)) == act
+    assert p.action_from_builtins(p.to_builtins(action)) == action
+
+
+def test_wire_form_is_tagged() -> None:
+    assert p.encode(p.Act(table="t", action=p.Draw(), req=1)) == \
+        b'{"msg":"act","table":"t","action":{"type":"draw"},"req":1}'
+
+
+@pytest.mark.parametrize(("raw", "code", "req"), [
+    ("{not json", p.E_BAD_JSON, None),
+    ("", p.E_BAD_JSON, None),
+    ("[1, 2]", p.E_NOT_OBJECT, None),
+    ('"auth"', p.E_NOT_OBJECT, None),
+    ("42", p.E_NOT_OBJECT, None),
+    ('{"req": 3}', p.E_UNKNOWN_MSG, 3),
+    ('{"msg": "fly", "req": 4}', p.E_UNKNOWN_MSG, 4),
+    ('{"msg": 5}', p.E_UNKNOWN_MSG, None),
+    ('{"msg": "join", "req": 5}', p.E_BAD_FIELD, 5),
+    ('{"msg": "join", "table": 12, "req": 6}', p.E_BAD_FIELD, 6),
+    ('{"msg": "join", "table": "t", "seat": "two", "req": 7}', p.E_BAD_FIELD, 7),
+    ('{"msg": "join", "table": "t", "req": "x"}', p.E_BAD_FIELD, None),
+    ('{"msg": "join", "table": "t", "req": true}', p.E_BAD_FIELD, None),
+    ('{"msg": "act", "table": "t", "action": {"type": "teleport"}, "req": 8}', p.E_BAD_FIELD, 8),
+    ('{"msg": "act", "table": "t", "action": {"type": "play"}, "req": 9}', p.E_BAD_FIELD, 9),
+    ('{"msg": "act", "table": "t", "action": {"type": "bet", "amount": "lots"}}', p.E_BAD_FIELD, None),
+    ('{"msg": "act", "table": "t", "action": {"type": "draw", "extra": 1}}', p.E_BAD_FIELD, None),
+    ('{"msg": "create_table", "game": "hearts", "seats": 4.5}', p.E_BAD_FIELD, None),
+])
+def test_bad_frames_are_refused_with_a_code(raw: str, code: str, req: int | None) -> None:
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_client(raw)
+    assert info.value.code == code
+    assert info.value.req == req
+    assert info.value.text
+
+
+def test_error_names_the_field() -> None:
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_client('{"msg": "join", "table": 12}')
+    assert "$.table" in info.value.text
+
+
+def test_oversized_frame_is_refused_before_parsing() -> None:
+    big = '{"msg": "chat", "table": "t", "text": "' + "x" * p.MAX_FRAME_BYTES + '"}'
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_client(big)
+    assert info.value.code == p.E_TOO_LARGE
+    assert p.decode_client(big, max_bytes=len(big))  # the limit is the only objection
+
+
+def test_internal_decode_errors_are_protocol_errors() -> None:
+    for raw in (b"\xff", b"{}", b'{"msg": "fwd"}'):
+        with pytest.raises(p.ProtocolError):
+            p.decode_internal(raw)
