@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
@@ -72,9 +72,8 @@ class Claims:
 @functools.lru_cache(maxsize=64)
 def _derive(secret: str, kid: str, purpose: str) -> bytes:
     """The 32-byte AES key of key id `kid` for `purpose` (cached: HKDF per token would be wasted work)."""
-    key = HKDF(secret.encode(), 32, f"felt-token/{purpose}".encode(), SHA256,
-               context=b"felt token key id " + kid.encode())
-    return cast(bytes, key)  # num_keys=1: one key, not a list
+    return HKDF(secret.encode(), 32, f"felt-token/{purpose}".encode(), SHA256,
+                context=b"felt token key id " + kid.encode())
 
 
 def _header(kid: str) -> bytes:

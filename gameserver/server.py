@@ -137,8 +137,6 @@ class GameServer:
                 continue
             self._on_message(frames[0], frames[1], now)
         self._commit_and_send()
-        if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            asyncio.get_running_loop().call_soon(self._drain)
 
     def _commit_and_send(self) -> None:
         try:
@@ -150,6 +148,13 @@ class GameServer:
         out, self._pending_out = self._pending_out, []
         for item in out:
             self._send(item)
+        self._check_input()
+
+    def _check_input(self) -> None:
+        """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
+        sock = self.sock
+        if sock is not None and not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            asyncio.get_running_loop().call_soon(self._drain)
 
     def _failure(self, out: Outbound) -> Outbound:
         frame = p.encode_str(p.Error(code=p.E_INTERNAL, text="the move could not be saved; try again"))
@@ -193,6 +198,7 @@ class GameServer:
                 [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables)))], zmq.NOBLOCK)
         except zmq.Again:
             pass
+        self._check_input()
 
     async def _heartbeats(self) -> None:
         interval = self.settings.heartbeat_interval

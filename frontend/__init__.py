@@ -1,0 +1,49 @@
+"""The web tier: accounts, password login, realtime tokens, and the pages of the browser client.
+
+`create_app(settings)` builds a Flask app; nothing happens at import. The app keeps its `Settings` in
+`app.config["FELT_SETTINGS"]` and the token keys (key id -> secret, issuing key first) in
+`app.config["FELT_TOKEN_KEYS"]`. Blueprints: `auth` (register/login/logout), `api` (token, me, healthz),
+`client` (pages). It never keeps a standing connection and knows nothing about cards.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from common.config import Settings, load, secret_of, token_keys
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
+    from frontend import api, auth, client, db
+
+    settings = settings if settings is not None else load()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_of(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        FELT_SETTINGS=settings,
+        FELT_TOKEN_KEYS=token_keys(settings),
+    )
+    CSRFProtect(app)
+    db.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(client.bp)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="Form expired",
+                               text="This form was missing its security token or it had expired. "
+                                    "Go back, reload the page, and try again."), 400
+
+    @app.after_request
+    def safety_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

@@ -1,0 +1,85 @@
+"""JSON endpoints for the browser client, and the readiness check.
+
+Owns `GET /api/token` (a fresh realtime token plus the realtime server to use), `GET /api/me`, and
+`GET /healthz`. API answers are JSON and never cached; errors are `{"error": {"code", "text"}}` like
+the realtime protocol's. Logged-out callers get 401, not a redirect.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy import text
+
+from common import tokens
+from common.config import Settings
+from common.models import User
+from common.protocol import E_UNAVAILABLE
+from frontend import db
+from frontend.auth import current_user
+
+E_LOGIN_REQUIRED = "login_required"
+
+bp = Blueprint("api", __name__)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(code: str, text: str, status: int) -> Response:
+    return _json({"error": {"code": code, "text": text}}, status)
+
+
+def _login_required() -> Response:
+    return _error(E_LOGIN_REQUIRED, "Log in first: this needs a logged-in user.", 401)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "name": user.display_name, "chips": user.chips}
+
+
+def realtime_url(settings: Settings, user_id: int) -> str | None:
+    """The realtime server this user should connect to (static spread by user id for now)."""
+    urls = settings.realtime_urls
+    return urls[user_id % len(urls)] if urls else None
+
+
+@bp.get("/api/token")
+def token() -> Response:
+    user = current_user()
+    if user is None:
+        return _login_required()
+    settings: Settings = current_app.config["FELT_SETTINGS"]
+    url = realtime_url(settings, user.id)
+    if url is None:
+        return _error(E_UNAVAILABLE, "No realtime server is configured; try again later.", 503)
+    now = time.time()
+    sealed = tokens.issue({"uid": user.id, "name": user.display_name},
+                          current_app.config["FELT_TOKEN_KEYS"], now=now, ttl=settings.token_ttl)
+    return _json({"token": sealed, "expires": now + settings.token_ttl, "url": url,
+                  "user": user_json(user)})
+
+
+@bp.get("/api/me")
+def me() -> Response:
+    user = current_user()
+    if user is None:
+        return _login_required()
+    return _json({"user": user_json(user)})
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[str, int, dict[str, str]]:
+    """Readiness: "ok" once the app is up and its database answers."""
+    try:
+        db.session().execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means not ready
+        current_app.logger.warning("healthz: database not ready: %s", exc)
+        return "database unavailable\n", 503, {"Content-Type": "text/plain", "Cache-Control": "no-store"}
+    return "ok", 200, {"Content-Type": "text/plain", "Cache-Control": "no-store"}

@@ -1,0 +1,188 @@
+"""Start Felt's real processes on free loopback ports, and talk to the frontend as a browser would.
+
+`Stack` runs the frontend under gunicorn, N realtime servers and M game servers, each as its own process
+with a private data directory, waits until each says it is ready, and stops only the processes it
+started, by their ids. `WebUser` registers and logs in through the real HTML forms (with CSRF) and asks
+for tokens. Shared by the integration tests and the load generator.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Stack:
+    def __init__(self, data_dir: Path, *, realtime: int = 2, gameservers: int = 2,
+                 env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.frontend_port = free_port()
+        self.realtime_ports = [free_port() for _ in range(realtime)]
+        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}" for i in range(gameservers)}
+        self.origin = f"http://127.0.0.1:{self.frontend_port}"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "FELT_CONFIG": "",
+            "FELT_DATA_DIR": str(data_dir),
+            "FELT_SECRET": "integration-test-secret",
+            "FELT_GAMESERVERS": json.dumps(self.gameserver_endpoints),
+            "FELT_REALTIME_URLS": ",".join(self.realtime_url(i) for i in range(realtime)),
+            "FELT_ALLOWED_ORIGINS": self.origin,
+            "FELT_BOT_DELAY": "0.02",
+            "FELT_HEARTBEAT_INTERVAL": "0.3",
+            "FELT_AUTH_TIMEOUT": "1.5",
+            **(env or {}),
+        }
+
+    def realtime_url(self, i: int = 0) -> str:
+        return f"http://127.0.0.1:{self.realtime_ports[i]}/sockjs"
+
+    @property
+    def frontend_url(self) -> str:
+        return self.origin
+
+    # ---- processes -----------------------------------------------------------------------------
+
+    def start(self) -> Stack:
+        subprocess.run([sys.executable, "-m", "frontend.cli", "init-db"], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True)
+        for name in self.gameserver_endpoints:
+            self.start_gameserver(name)
+        for i in range(len(self.realtime_ports)):
+            self.start_realtime(i)
+        self.start_frontend()
+        return self
+
+    def _spawn(self, key: str, argv: list[str], ready: str) -> None:
+        log = open(self.data_dir / f"{key}.log", "ab")  # noqa: SIM115 - owned by the process entry
+        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.procs[key] = proc
+        self._wait_for(key, ready)
+
+    def _wait_for(self, key: str, ready: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        path = self.data_dir / f"{key}.log"
+        while time.monotonic() < deadline:
+            if ready in path.read_text(errors="replace"):
+                return
+            if self.procs[key].poll() is not None:
+                raise RuntimeError(f"{key} exited early:\n{path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.05)
+        raise RuntimeError(f"{key} not ready in {timeout}s:\n{path.read_text(errors='replace')[-3000:]}")
+
+    def start_gameserver(self, name: str) -> None:
+        self._truncate(f"gs-{name}")
+        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name],
+                    f"READY gameserver {name}")
+
+    def start_realtime(self, i: int) -> None:
+        self._truncate(f"rt-{i}")
+        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--port", str(self.realtime_ports[i])],
+                    "READY realtime")
+
+    def start_frontend(self) -> None:
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self._spawn("frontend", [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.frontend_port}",
+                                 "frontend.wsgi:app"], "Booting worker")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.origin}/healthz", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("frontend did not answer /healthz")
+
+    def _truncate(self, key: str) -> None:
+        (self.data_dir / f"{key}.log").write_bytes(b"")
+
+    def kill(self, key: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(key)
+        proc.send_signal(sig)
+        proc.wait(timeout=15)
+
+    def log(self, key: str) -> str:
+        return (self.data_dir / f"{key}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        self.procs.clear()
+
+
+class WebUser:
+    """A person at the frontend: a cookie jar, the real forms, and the token API."""
+
+    def __init__(self, base: str, username: str, password: str = "correct horse battery") -> None:
+        self.base = base
+        self.username = username
+        self.password = password
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=10) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
+        _, page = self.get(path)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        data = dict(fields, csrf_token=match.group(1) if match else "")
+        body = urllib.parse.urlencode(data).encode()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def register(self) -> WebUser:
+        status, page = self.post_form("/register", {"username": self.username, "password": self.password,
+                                                    "confirm": self.password})
+        if status != 200:
+            raise RuntimeError(f"register {self.username} failed ({status}): {page[:500]}")
+        return self
+
+    def login(self) -> WebUser:
+        status, page = self.post_form("/login", {"username": self.username, "password": self.password})
+        if status != 200:
+            raise RuntimeError(f"login {self.username} failed ({status})")
+        return self
+
+    def token(self) -> dict[str, Any]:
+        status, body = self.get("/api/token")
+        if status != 200:
+            raise RuntimeError(f"/api/token: {status} {body}")
+        return dict(json.loads(body))

@@ -1,0 +1,63 @@
+"""Login -> token -> SockJS auth -> create, join, start and play Crazy Eights to the end, for real."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from common import protocol as p
+from common.models import FinishedGame, make_engine
+from tests.integration.conftest import run
+from tests.integration.players import connect_player, play_until_over
+
+
+@pytest.mark.parametrize("transport", ["websocket", "xhr"])
+def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> None:  # type: ignore[no-untyped-def]
+    users = [new_user() for _ in range(3)]
+    tokens = [u.token() for u in users]
+
+    async def scenario() -> tuple[str, list[p.GameOver]]:
+        clients = [await connect_player(t["url"], t["token"], stack.origin, transport) for t in tokens]
+        try:
+            host = clients[0]
+            created = await host.request(p.CreateTable(game="crazy_eights", seats=3))
+            assert isinstance(created, p.Ack) and created.seat == 0, created
+            table = created.table
+            assert table is not None
+            for seat, client in enumerate(clients[1:], start=1):
+                joined = await client.request(p.Join(table=table))
+                assert isinstance(joined, p.Ack) and joined.seat == seat, joined
+            listed = await clients[2].request(p.ListTables())
+            assert isinstance(listed, p.Tables)
+            info = next(t for t in listed.tables if t.id == table)
+            assert info.players == [u.username for u in users] and info.status == "waiting"
+            started = await host.request(p.Start(table=table))
+            assert isinstance(started, p.Ack), started
+            results = await asyncio.gather(*(play_until_over(c, table, i) for i, c in enumerate(clients)))
+            for seat, (_, views) in enumerate(results):
+                playing = [v for v in views if v.status != "waiting"]
+                assert playing, f"seat {seat} saw no view of the game"
+                # each seat's own view: its hand, the others' counts, and nothing else's cards
+                assert all(v.seat == seat and "hand" in v.view for v in playing)
+                assert all(len(v.view["counts"]) == 3 for v in playing)
+            return table, [over for over, _ in results]
+        finally:
+            for c in clients:
+                await c.close()
+
+    table, overs = run(scenario())
+    assert all(o == overs[0] for o in overs), "every player gets the same final scores"
+    assert overs[0].players == [u.username for u in users]
+    assert min(overs[0].scores) == overs[0].scores[overs[0].winners[0]]
+
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    with engine.connect() as conn:
+        record = conn.execute(select(FinishedGame.__table__).where(
+            FinishedGame.__table__.c.table_id == table)).one()
+    engine.dispose()
+    assert record.game == "crazy_eights"
+    assert record.scores == overs[0].scores
+    assert [pl["name"] for pl in record.players] == [u.username for u in users]
+    assert record.actions and all(a["t"] == "act" for a in record.actions)

@@ -1,0 +1,155 @@
+"""The game-server process loop over a real ZeroMQ ROUTER, driven by a DEALER playing a realtime process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zmq
+from sqlalchemy import func, select
+
+from common import protocol as p
+from common.config import load
+from common.models import FinishedGame, TableAction, init_db
+from gameserver.rules import games
+from gameserver.server import GameServer
+from gameserver.store import Store
+
+
+class Harness:
+    def __init__(self, tmp: Path) -> None:
+        self.settings = load(env={"FELT_CONFIG": ""}, data_dir=str(tmp), heartbeat_interval=0.1,
+                             bot_delay=0.0)
+        self.engine = init_db(self.settings.db_url())
+        self.ctx = zmq.Context()
+        self.server = GameServer(self.settings, "g1", "tcp://127.0.0.1:0", Store(self.engine), games(),
+                                 ctx=self.ctx)
+        self.server.recover()
+
+    async def __aenter__(self) -> Harness:
+        self.server.sock = self.ctx.socket(zmq.ROUTER)
+        self.server.sock.setsockopt(zmq.LINGER, 0)
+        port = self.server.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.task = asyncio.ensure_future(self.server.run())
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.setsockopt(zmq.LINGER, 0)
+        self.dealer.setsockopt(zmq.IDENTITY, b"rtA")
+        self.dealer.connect(f"tcp://127.0.0.1:{port}")
+        self.rid = 0
+        self.beating = True
+        self.beats = asyncio.ensure_future(self._beat())
+        return self
+
+    async def _beat(self) -> None:
+        """Be a live realtime process: heartbeat like the gateway does (tests may stop it)."""
+        while self.beating:
+            self.send(p.Heartbeat(sender="rtA"))
+            await asyncio.sleep(0.05)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.beating = False
+        await self.beats
+        self.server.stop()
+        await asyncio.wait_for(self.task, 5)
+        self.dealer.close(linger=0)
+        self.ctx.term()
+        self.engine.dispose()
+
+    def send(self, msg: p.Msg) -> None:
+        self.dealer.send(p.encode(msg))
+
+    def forward(self, body: Any, user: int = 1, conn: str = "rtA:1") -> int:
+        self.rid += 1
+        self.send(p.Forward(conn=conn, user=user, name=f"u{user}", rid=self.rid, body=body))
+        return self.rid
+
+    async def recv(self, timeout: float = 3.0) -> p.InternalMessage:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                return p.decode_internal(self.dealer.recv(zmq.NOBLOCK))
+            except zmq.Again:
+                await asyncio.sleep(0.005)
+        raise TimeoutError("no message from the game server")
+
+    async def reply_to(self, rid: int) -> p.ServerMessage:
+        while True:
+            msg = await self.recv()
+            if isinstance(msg, p.Deliver) and msg.rid == rid:
+                return p.decode_server(msg.frame)
+
+
+def test_requests_are_answered_and_durable_before_the_ack(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2, req=1)))
+            assert isinstance(ack, p.Ack) and ack.table == "g1-0001" and ack.seat == 0
+            # the ack went out only after the log entry was committed
+            with h.engine.connect() as conn:
+                assert conn.execute(select(func.count()).select_from(TableAction.__table__)).scalar() == 1
+            err = await h.reply_to(h.forward(p.Join(table="g1-0404", req=2)))
+            assert isinstance(err, p.Error) and err.code == p.E_NO_TABLE and err.req == 2
+            bad = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2, clock=1.0)))
+            assert isinstance(bad, p.Error) and err.code and "clock" in bad.text
+
+    asyncio.run(scenario())
+
+
+def test_bots_play_a_game_to_the_end_and_it_is_recorded(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=3)))
+            table = ack.table
+            for _ in range(2):
+                await h.reply_to(h.forward(p.AddBot(table=table)))
+            await h.reply_to(h.forward(p.Watch(table=table), user=9, conn="rtA:9"))  # someone watches
+            await h.reply_to(h.forward(p.Start(table=table)))
+            await h.reply_to(h.forward(p.Leave(table=table)))  # the creator walks away; a bot finishes
+            for _ in range(400):
+                msg = await h.recv(timeout=10)
+                if isinstance(msg, p.Deliver) and '"msg":"game_over"' in msg.frame:
+                    break
+            else:
+                pytest.fail("no game_over")
+            await asyncio.sleep(0.05)
+        with h.engine.connect() as conn:
+            record = conn.execute(select(FinishedGame.__table__)).one()
+        assert record.table_id == table and len(record.scores) == 3 and record.actions
+
+    asyncio.run(scenario())
+
+
+def test_heartbeats_both_ways_and_a_silent_realtime_is_dropped(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            beat = await h.recv()
+            assert isinstance(beat, p.Heartbeat) and beat.sender == "g1"
+            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
+            table = h.server.tables[ack.table]
+            assert table.seats[0] is not None and table.seats[0].conn == "rtA:1"
+            assert b"rtA" in h.server.peers
+            h.beating = False
+            await asyncio.sleep(0.5)  # > interval x liveness with no word from rtA
+            assert b"rtA" not in h.server.peers
+            assert table.seats[0].conn is None  # its players are marked disconnected
+
+    asyncio.run(scenario())
+
+
+def test_tables_are_rebuilt_after_a_restart(tmp_path: Path) -> None:
+    async def first() -> str:
+        async with Harness(tmp_path) as h:
+            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
+            await h.reply_to(h.forward(p.Join(table=ack.table), user=2, conn="rtA:2"))
+            await h.reply_to(h.forward(p.Start(table=ack.table)))
+            return str(ack.table)
+
+    table_id = asyncio.run(first())
+    again = Harness(tmp_path)
+    table = again.server.tables[table_id]
+    assert table.status == "playing" and table.players() == ["u1", "u2"]
+    assert again.server._next_number == 1  # the next table gets a new id
+    again.ctx.term()
+    again.engine.dispose()

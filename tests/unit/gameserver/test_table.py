@@ -1,0 +1,173 @@
+"""The table host: validation order, per-viewer frames, bots, the clock, resume and replay."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from common import protocol as p
+from gameserver.rules.crazy_eights import GAME
+from gameserver.table import Sender, Table
+
+ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
+
+
+def make_table(seats: int = 2, clock: float | None = None, seed: int = 7) -> Table:
+    return Table("g1-0001", GAME, seats=seats, options=GAME.check_options(seats, {}), creator=ANN.user,
+                 seed=seed, clock=clock, bot_delay=0.5, bot_rng=random.Random(1))
+
+
+def frames(result, conn: str) -> list[p.ServerMessage]:  # type: ignore[no-untyped-def]
+    return [p.decode_server(o.frame) for o in result.out if conn in o.conns]
+
+
+def started(seats: int = 2, **kw) -> Table:  # type: ignore[no-untyped-def]
+    table = make_table(seats, **kw)
+    for who in (ANN, BOB, CID)[:seats]:
+        table.handle(who, p.Join(table=table.id), 1, 0.0)
+    table.handle(ANN, p.Start(table=table.id), 2, 0.0)
+    return table
+
+
+def mover(table: Table) -> Sender:
+    return (ANN, BOB, CID)[GAME.to_act(table.state)[0]]
+
+
+def test_seats_fill_in_order_and_refuse_when_full() -> None:
+    table = make_table(2)
+    acks = [frames(table.handle(w, p.Join(table=table.id, req=5), 1, 0.0), w.conn)[0] for w in (ANN, BOB)]
+    assert [(a.seat, a.req) for a in acks] == [(0, 5), (1, 5)]
+    full = frames(table.handle(CID, p.Join(table=table.id, req=6), 1, 0.0), CID.conn)
+    assert isinstance(full[0], p.Error) and full[0].code == p.E_TABLE_FULL and full[0].req == 6
+
+
+def test_start_needs_every_seat_and_a_seated_player() -> None:
+    table = make_table(3)
+    table.handle(ANN, p.Join(table=table.id), 1, 0.0)
+    err = frames(table.handle(ANN, p.Start(table=table.id), 1, 0.0), ANN.conn)[0]
+    assert isinstance(err, p.Error) and err.code == p.E_NOT_STARTED and "2 seat" in err.text
+    err = frames(table.handle(BOB, p.Start(table=table.id), 1, 0.0), BOB.conn)[0]
+    assert isinstance(err, p.Error) and err.code == p.E_NOT_SEATED
+
+
+def test_only_the_creator_adds_bots() -> None:
+    table = make_table(3)
+    table.handle(ANN, p.Join(table=table.id), 1, 0.0)
+    table.handle(BOB, p.Join(table=table.id), 1, 0.0)
+    err = frames(table.handle(BOB, p.AddBot(table=table.id), 1, 0.0), BOB.conn)[0]
+    assert isinstance(err, p.Error) and err.code == p.E_NOT_CREATOR
+    ack = frames(table.handle(ANN, p.AddBot(table=table.id), 1, 0.0), ANN.conn)[0]
+    assert isinstance(ack, p.Ack) and ack.seat == 2 and table.players()[2] == "Bot 1"
+
+
+def test_each_seat_gets_only_its_own_hand() -> None:
+    table = started(2)
+    result = table.handle(ANN, p.Resume(table=table.id), 3, 0.0)
+    view = next(m for m in frames(result, ANN.conn) if isinstance(m, p.View))
+    assert view.seat == 0 and view.view["hand"] == sorted(view.view["hand"], key=view.view["hand"].index)
+    bob_hand = GAME.view(table.state, 1)["hand"]
+    assert not set(bob_hand) & set(view.view["hand"])
+    text = json.dumps(view.view) + json.dumps(view.events)
+    assert not any(f'"{card}"' in text for card in bob_hand)
+
+
+def test_refusals_come_in_order_and_change_nothing() -> None:
+    table = started(2)
+    seq, log_len, state = table.seq, len(table.log), table.state
+    other = BOB if mover(table) is ANN else ANN
+    cases = [
+        (CID, p.Act(table=table.id, action=p.Draw(), req=1), p.E_NOT_SEATED),
+        (other, p.Act(table=table.id, action=p.Draw(), req=2), p.E_NOT_YOUR_TURN),
+        (mover(table), p.Act(table=table.id, action=p.Draw(), seq=seq - 1, req=3), p.E_STALE),
+        (mover(table), p.Act(table=table.id, action=p.PassTurn(), req=4), p.E_ILLEGAL_MOVE),
+        (mover(table), p.Act(table=table.id, action=p.Play(card="ZZ"), req=5), p.E_ILLEGAL_MOVE),
+    ]
+    for who, req, code in cases:
+        result = table.handle(who, req, 9, 1.0)
+        [err] = frames(result, who.conn)
+        assert isinstance(err, p.Error) and err.code == code and err.req == req.req, (code, err)
+        assert result.log == [] and len(result.out) == 1
+    assert (table.seq, len(table.log), table.state) == (seq, log_len, state)
+
+
+def test_a_move_acks_first_then_every_seat_gets_a_view() -> None:
+    table = started(2)
+    who = mover(table)
+    result = table.handle(who, p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=4), 11, 1.0)
+    mine = frames(result, who.conn)
+    assert isinstance(mine[0], p.Ack) and mine[0].req == 4 and result.out[0].rid == 11
+    assert isinstance(mine[1], p.View) and mine[1].seq == table.seq
+    drew = [e for e in mine[1].events if e["kind"] == "drew"]
+    assert drew and "card" in drew[0]
+    other = BOB if who is ANN else ANN
+    theirs = [m for m in frames(result, other.conn) if isinstance(m, p.View)]
+    assert theirs and all("card" not in e for e in theirs[0].events if e["kind"] == "drew")
+
+
+def test_spectators_see_no_hand() -> None:
+    table = started(2)
+    result = table.handle(CID, p.Watch(table=table.id), 4, 0.0)
+    view = next(m for m in frames(result, CID.conn) if isinstance(m, p.View))
+    assert view.seat is None and "hand" not in view.view
+    text = json.dumps(view.view)
+    assert not any(f'"{c}"' in text for s in (0, 1) for c in GAME.view(table.state, s)["hand"])
+
+
+def test_bots_finish_a_game_with_the_clock_off() -> None:
+    table = make_table(3)
+    table.handle(ANN, p.Join(table=table.id), 1, 0.0)
+    table.handle(ANN, p.AddBot(table=table.id), 1, 0.0)
+    table.handle(ANN, p.AddBot(table=table.id), 1, 0.0)
+    table.handle(ANN, p.Leave(table=table.id), 1, 0.0)  # before the start, leaving frees the seat
+    assert table.players()[0] is None
+    table.handle(ANN, p.Join(table=table.id), 1, 0.0)
+    table.handle(ANN, p.Start(table=table.id), 1, 0.0)
+    table.handle(ANN, p.Leave(table=table.id), 1, 0.0)  # mid-game a bot takes over
+    now, finished = 0.0, None
+    for _ in range(2000):
+        when = table.wake_at()
+        if when is None:
+            break
+        now = max(now, when)
+        finished = table.tick(now).finished or finished
+    assert finished is not None and table.status == "over"
+
+
+def test_clock_acts_for_a_slow_player_and_reports_the_deadline() -> None:
+    table = started(2, clock=10.0)
+    who = mover(table)
+    result = table.handle(who, p.Resume(table=table.id), 1, 1.0)
+    view = next(m for m in frames(result, who.conn) if isinstance(m, p.View))
+    assert view.deadline == pytest.approx(10.0)
+    assert table.wake_at() == pytest.approx(10.0)
+    before = table.seq
+    result = table.tick(10.0)
+    assert table.seq > before and result.log[0]["t"] == "act"
+    assert result.log[0]["action"]["type"] in ("draw", "pass")
+
+
+def test_resume_sends_missed_events_and_the_current_view() -> None:
+    table = started(2)
+    who = mover(table)
+    last = table.seq
+    table.handle(who, p.Act(table=table.id, action=p.Draw()), 1, 1.0)
+    table.handle(who, p.Act(table=table.id, action=p.Draw()), 1, 1.0)
+    result = table.handle(who, p.Resume(table=table.id, last_seq=last), 2, 2.0)
+    view = next(m for m in frames(result, who.conn) if isinstance(m, p.View))
+    assert view.seq == table.seq and [e["kind"] for e in view.events].count("drew") == 2
+
+
+def test_replaying_the_log_rebuilds_the_same_state() -> None:
+    table = started(3)
+    rng = random.Random(3)
+    for _ in range(40):
+        if table.status == "over":
+            break
+        seat = GAME.to_act(table.state)[0]
+        table.handle((ANN, BOB, CID)[seat], p.Act(table=table.id, action=GAME.bot_move(table.state, seat, rng)),
+                     1, 1.0)
+    copy = make_table(3)
+    copy.replay(json.loads(json.dumps(table.log)))
+    assert copy.state == table.state and copy.seq == table.seq and copy.players() == table.players()
