@@ -132,8 +132,11 @@ def test_bad_input_gets_an_error_and_changes_nothing(stack, new_user, transport:
             await b.request(p.Join(table=table))
             await a.request(p.Start(table=table))
             # whoever is not to move is the one sending bad input
-            before = await a.request(p.Resume(table=table))
-            view = next(m for m in [before, *a.unmatched] if isinstance(m, p.View) and m.seq)
+            await a.request(p.Resume(table=table))
+            view = None
+            while view is None or view.status != "playing":
+                msg = await a.recv()
+                view = msg if isinstance(msg, p.View) else view
             sender = b if view.view["turn"] == 0 else a
             seq = view.seq
             for raw, code, req in BAD_FRAMES:
