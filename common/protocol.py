@@ -146,6 +146,7 @@ class CreateTable(Msg, tag="create_table"):
 class Join(Msg, tag="join"):
     table: str
     seat: int | None = None  # None: the first free seat
+    buy_in: int | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
     req: int | None = None
 
 
@@ -191,9 +192,16 @@ class Resume(Msg, tag="resume"):
     req: int | None = None
 
 
+class Lobby(Msg, tag="lobby"):
+    """Subscribe to (or leave) live lobby updates; answered with a full `tables` list."""
+
+    subscribe: bool = True
+    req: int | None = None
+
+
 #: Messages a client may send after `auth`, routed to a game server.
 TableRequest = Union[ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act, Chat, Resume]
-ClientMessage = Union[Auth, Ping, ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act,
+ClientMessage = Union[Auth, Ping, Lobby, ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act,
                       Chat, Resume]
 
 
@@ -240,6 +248,21 @@ class Tables(Msg, tag="tables"):
     req: int | None = None
 
 
+class LobbyUpdate(Msg, tag="lobby_update"):
+    """Pushed to lobby subscribers: tables that changed (opened, filled, started, finished) or closed."""
+
+    tables: list[TableInfo] = []
+    removed: list[str] = []
+
+
+class TableStatus(Msg, tag="table_status"):
+    """A table's game server went away (`available` false) or came back; resume when it is back."""
+
+    table: str
+    available: bool
+    text: str = ""
+
+
 class View(Msg, tag="view"):
     """A seat's (or a spectator's) view of a table after event `seq`."""
 
@@ -270,7 +293,7 @@ class ChatLine(Msg, tag="chat_line"):
     ts: float
 
 
-ServerMessage = Union[Welcome, Ack, Pong, Error, Tables, View, GameOver, ChatLine]
+ServerMessage = Union[Welcome, Ack, Pong, Error, Tables, LobbyUpdate, TableStatus, View, GameOver, ChatLine]
 
 
 # ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------
@@ -311,7 +334,14 @@ class Deliver(Msg, tag="deliver"):
     close: bool = False
 
 
-InternalMessage = Union[Forward, Heartbeat, ConnClosed, Deliver]
+class TablesChanged(Msg, tag="tables_changed"):
+    """Game server -> every realtime process: lobby changes, fanned out to lobby subscribers."""
+
+    tables: list[TableInfo] = []
+    removed: list[str] = []
+
+
+InternalMessage = Union[Forward, Heartbeat, ConnClosed, Deliver, TablesChanged]
 
 
 # ---- encode / decode -----------------------------------------------------------------------------

@@ -70,6 +70,8 @@ class GameServer:
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
+        self._lobby_seen: dict[str, tuple[Any, ...]] = {}  # table -> what the lobby last heard of it
+        self._lobby_dirty: set[str] = set()
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
 
@@ -148,7 +150,39 @@ class GameServer:
         out, self._pending_out = self._pending_out, []
         for item in out:
             self._send(item)
+        self._announce_lobby()
         self._check_input()
+
+    def _announce_lobby(self) -> None:
+        """Tell every realtime process which public tables changed in the lobby's eyes (once a pass)."""
+        if not self._lobby_dirty:
+            return
+        changed, removed = [], []
+        for table_id in self._lobby_dirty:
+            table = self.tables.get(table_id)
+            if table is None:
+                if self._lobby_seen.pop(table_id, None) is not None:
+                    removed.append(table_id)
+                continue
+            if not table.public:
+                continue
+            info = table.info()
+            key = (tuple(info.players), info.status, info.spectators)
+            if self._lobby_seen.get(table_id) != key:
+                self._lobby_seen[table_id] = key
+                changed.append(info)
+        self._lobby_dirty.clear()
+        if changed or removed:
+            self._broadcast(p.TablesChanged(tables=changed, removed=removed))
+
+    def _broadcast(self, msg: p.Msg) -> None:
+        assert self.sock is not None
+        payload = p.encode(msg)
+        for peer in self.peers:
+            try:
+                self.sock.send_multipart([peer, payload], zmq.NOBLOCK)
+            except zmq.Again:
+                log.warning("realtime %r is not keeping up; dropped a lobby update", peer)
 
     def _check_input(self) -> None:
         """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
@@ -324,6 +358,7 @@ class GameServer:
                               scores=list(outcome.scores), winners=list(outcome.winners),
                               actions=[e for e in table.log if e["t"] == "act"], finished=time.time())
         self._pending_out.extend(result.out)
+        self._lobby_dirty.add(table.id)
         self._arm(table)
 
     # ---- timers --------------------------------------------------------------------------------
@@ -375,3 +410,5 @@ class GameServer:
         for table_id, table in list(self.tables.items()):
             if table.status == "over" and not table.watchers():
                 del self.tables[table_id]
+                self._lobby_dirty.add(table_id)
+        self._announce_lobby()

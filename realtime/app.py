@@ -15,6 +15,7 @@ from typing import Any
 
 import tornado.web
 
+from common import protocol as p
 from common.config import Settings
 from common.tokens import Claims
 from realtime.connection import PlayerConnection
@@ -31,6 +32,7 @@ class Services:
         self.verify = verify
         self.conns: dict[str, PlayerConnection] = {}
         self.by_user: dict[int, PlayerConnection] = {}
+        self.lobby: set[str] = set()  # connections subscribed to lobby updates
         self._ids = itertools.count(1)
         self.gateway: Gateway = None  # type: ignore[assignment]  # set by make_app
         self.started = time.time()
@@ -50,6 +52,18 @@ class Services:
                 conn.close()
 
 
+    def lobby_update(self, update: p.LobbyUpdate) -> None:
+        if not self.lobby:
+            return
+        frame = p.encode_str(update)
+        for conn_id in list(self.lobby):
+            conn = self.conns.get(conn_id)
+            if conn is None:
+                self.lobby.discard(conn_id)
+            else:
+                conn.send(frame)
+
+
 class HealthHandler(tornado.web.RequestHandler):
     def initialize(self, services: Services) -> None:
         self.services = services
@@ -63,7 +77,7 @@ class HealthHandler(tornado.web.RequestHandler):
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
              ctx: Any = None) -> tuple[tornado.web.Application, Services]:
     services = Services(settings, identity, verify)
-    services.gateway = Gateway(settings, identity, services.deliver, ctx=ctx)
+    services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
     services.gateway.start()
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
     services.router = router  # type: ignore[attr-defined]

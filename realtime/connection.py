@@ -65,6 +65,13 @@ class PlayerConnection(Connection):
             return
         if isinstance(msg, p.Ping):
             self.send(p.encode_str(p.Pong(req=msg.req)))
+        elif isinstance(msg, p.Lobby):
+            if msg.subscribe:
+                s.lobby.add(self.conn_id)
+                s.gateway.request(self.conn_id, self.user, self.name, p.ListTables(req=msg.req))
+            else:
+                s.lobby.discard(self.conn_id)
+                self.send(p.encode_str(p.Ack(req=msg.req)))
         elif isinstance(msg, p.Auth):
             self.send(p.encode_str(p.Error(code=p.E_ALREADY_AUTHED, text="this connection is already "
                                            "authenticated")))
@@ -103,6 +110,7 @@ class PlayerConnection(Connection):
         s = self.services
         self._auth_timer.cancel()
         s.conns.pop(self.conn_id, None)
+        s.lobby.discard(self.conn_id)
         if self.user is not None:
             if s.by_user.get(self.user) is self:
                 del s.by_user[self.user]

@@ -25,6 +25,8 @@ log = logging.getLogger("felt.realtime.gateway")
 
 #: deliver(conns, frame, close): hands frames to the client connections of this process.
 DeliverFn = Callable[[list[str], str, bool], None]
+#: lobby(update): hands lobby changes to this process's lobby subscribers.
+LobbyFn = Callable[[p.LobbyUpdate], None]
 
 
 @dataclass
@@ -59,11 +61,12 @@ class Link:
 
 
 class Gateway:
-    def __init__(self, settings: Settings, identity: str, deliver: DeliverFn, *,
+    def __init__(self, settings: Settings, identity: str, deliver: DeliverFn, lobby: LobbyFn | None = None, *,
                  ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.identity = identity
         self.deliver = deliver
+        self.lobby_push = lobby
         self.ctx = ctx or zmq.Context.instance()
         self.clock = clock
         self.links = {name: Link(name, ep) for name, ep in settings.gameservers.items()}
@@ -208,6 +211,8 @@ class Gateway:
                 self._on_deliver(link, msg)
             elif isinstance(msg, p.Heartbeat):
                 link.tables = msg.tables
+            elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
+                self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
         assert self._loop is not None
         self._loop.call_soon(self._drain, link)  # more waiting: yield to other work first
 

@@ -12,9 +12,10 @@ from common import protocol as p
 CLIENT = [
     p.Auth(token="abc"),
     p.Ping(req=1),
+    p.Lobby(subscribe=False, req=1),
     p.ListTables(req=2),
     p.CreateTable(game="crazy_eights", seats=3, options={"queen_skips": True}, clock=30.0, public=False, req=3),
-    p.Join(table="g1-0001", seat=2, req=4),
+    p.Join(table="g1-0001", seat=2, buy_in=5000, req=4),
     p.Leave(table="g1-0001", req=5),
     p.Watch(table="g1-0001", req=6),
     p.Start(table="g1-0001", req=7),
@@ -36,12 +37,16 @@ SERVER = [
            players=["a", "b"], bots=[1], seat=0, events=[{"kind": "played"}], deadline=12.5),
     p.GameOver(table="g1-0001", seq=9, scores=[0, 12], players=["a", "b"], winners=[0]),
     p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0),
+    p.LobbyUpdate(tables=[p.TableInfo(id="g2-0001", game="holdem", seats=9, players=[None] * 9,
+                                      status="playing", spectators=2)], removed=["g1-0003"]),
+    p.TableStatus(table="g1-0001", available=False, text="restarting"),
 ]
 INTERNAL = [
     p.Forward(conn="rt1:1", user=1, name="ann", rid=7, body=p.Join(table="g1-0001")),
     p.Heartbeat(sender="g1", tables=3),
     p.ConnClosed(conn="rt1:1"),
     p.Deliver(conns=["rt1:1", "rt1:2"], frame='{"msg":"pong"}', rid=3, close=True),
+    p.TablesChanged(tables=[], removed=["g1-0002"]),
 ]
 
 
