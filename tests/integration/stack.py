@@ -110,7 +110,8 @@ class Stack:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{self.origin}/healthz", timeout=2).read()
+                with urllib.request.urlopen(f"{self.origin}/healthz", timeout=2) as resp:
+                    resp.read()
                 return
             except OSError:
                 time.sleep(0.1)
@@ -155,7 +156,8 @@ class WebUser:
             with self.opener.open(self.base + path, timeout=10) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+            with exc:
+                return exc.code, exc.read().decode()
 
     def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
         _, page = self.get(path)
@@ -166,7 +168,8 @@ class WebUser:
             with self.opener.open(self.base + path, data=body, timeout=30) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+            with exc:
+                return exc.code, exc.read().decode()
 
     def register(self) -> WebUser:
         status, page = self.post_form("/register", {"username": self.username, "password": self.password,
