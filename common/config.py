@@ -68,6 +68,7 @@ class Settings:
     heartbeat_liveness: int = 3  # missed heartbeats before a peer is dead
     chat_max_chars: int = 300
     chat_rate: float = 1.0  # chat lines per second per person (burst 5)
+    hand_pause: float = 3.0  # seconds between Hold'em hands
     bot_delay: float = 0.6  # seconds a bot (or the server acting for an absent player) waits before moving
     grace_period: float = 120.0  # seconds a disconnected player's seat is held before they are stood up
     #: Largest number of tables one game server hosts before it refuses new ones.

@@ -83,6 +83,7 @@ class FinishedGame(Base):
     scores: Mapped[list[int]] = mapped_column(JSON)
     winners: Mapped[list[int]] = mapped_column(JSON)
     actions: Mapped[list[Any]] = mapped_column(JSON)  # [{"seat", "action"}] in order
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. board, shown hands, payouts
     finished: Mapped[float] = mapped_column(Float, default=time.time)
 
 

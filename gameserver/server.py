@@ -20,9 +20,10 @@ import zmq
 
 from common import protocol as p
 from common.config import Settings
+from gameserver.cash_table import CashTable
 from gameserver.rules.base import Game
 from gameserver.store import Store
-from gameserver.table import Outbound, Result, Sender, Table
+from gameserver.table import Outbound, Refused, Result, Sender, Table
 
 log = logging.getLogger("felt.gameserver")
 
@@ -77,6 +78,13 @@ class GameServer:
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
+    def _new_table(self, table_id: str, game: Game, **kw: Any) -> Table:
+        """A match table, or a cash table for games played hand after hand (Hold'em)."""
+        if getattr(game, "cash_table", False):
+            return CashTable(table_id, game, bot_delay=self.settings.bot_delay,
+                             hand_pause=self.settings.hand_pause, **kw)
+        return Table(table_id, game, bot_delay=self.settings.bot_delay, **kw)
+
     def recover(self) -> int:
         """Rebuild every unfinished table of this server from its stored log; returns how many."""
         self._next_number = self.store.last_table_number(self.name)
@@ -85,10 +93,12 @@ class GameServer:
             if game is None:
                 log.error("table %s: game %r is not available; left closed", record.id, record.game)
                 continue
-            table = Table(record.id, game, seats=record.seats, options=record.options, creator=record.creator,
-                          seed=int(record.seed), clock=record.clock, public=record.public,
-                          bot_delay=self.settings.bot_delay)
+            table = self._new_table(record.id, game, seats=record.seats, options=record.options,
+                                    creator=record.creator, seed=int(record.seed), clock=record.clock,
+                                    public=record.public)
             table.replay(entries)
+            if isinstance(table, CashTable):
+                table.after_recovery(self.clock())
             self.tables[table.id] = table
             table.connection_lost("", self.clock())  # nobody is connected yet: arm bots and clocks
             self._arm(table)
@@ -202,7 +212,7 @@ class GameServer:
         for peer, conns in by_peer.items():
             if peer not in self.peers:
                 continue
-            msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid)
+            msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid, close=out.close)
             try:
                 self.sock.send_multipart([peer, p.encode(msg)], zmq.NOBLOCK)
             except zmq.Again:
@@ -274,6 +284,9 @@ class GameServer:
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
                 if isinstance(body, p.Chat):
                     self._chat(table, who, body, msg.rid, now)
+                elif isinstance(body, p.Join) and isinstance(table, CashTable) \
+                        and table.seat_of(who.user) is None:
+                    self._cash_join(table, who, body, msg.rid, now)
                 else:
                     self._absorb(table, table.handle(who, body, msg.rid, now))
         except Exception:
@@ -308,14 +321,31 @@ class GameServer:
         self._next_number += 1
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
-        table = Table(table_id, game, seats=body.seats, options=options, creator=who.user, seed=seed,
-                      clock=body.clock, public=body.public, bot_delay=self.settings.bot_delay)
+        table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
+                                seed=seed, clock=body.clock, public=body.public)
         self.tables[table_id] = table
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
                                 options=options, clock=body.clock, public=body.public, creator=who.user,
                                 seed=str(seed), status="waiting", created=time.time())
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
-        self._absorb(table, table.handle(who, p.Join(table=table_id, seat=0, req=body.req), rid, now))
+        join = p.Join(table=table_id, seat=0, req=body.req)
+        if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
+            try:
+                join.buy_in = table.buy_in_for(join, self.store.balance(who.user))
+            except Refused:  # too few chips to sit: the creator watches their new table instead
+                self._absorb(table, table.handle(who, p.Watch(table=table_id, req=body.req), rid, now))
+                return
+        self._absorb(table, table.handle(who, join, rid, now))
+
+    def _cash_join(self, table: CashTable, who: Sender, body: p.Join, rid: int, now: float) -> None:
+        """Sitting down at a cash table: the buy-in must fit the table's limits and the balance."""
+        try:
+            body.buy_in = table.buy_in_for(body, self.store.balance(who.user))
+        except Refused as exc:
+            frame = p.encode_str(p.Error(code=exc.code, text=exc.text, req=body.req, table=table.id))
+            self._pending_out.append(Outbound([who.conn], frame, rid))
+            return
+        self._absorb(table, table.handle(who, body, rid, now))
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
         text = body.text.strip()
@@ -350,13 +380,16 @@ class GameServer:
             self.store.append(table.id, table.seq - len(result.log) + 1, result.log)
             if table.status != "waiting":
                 self.store.set_status(table.id, table.status)
+        if result.chips:
+            self.store.move_chips(result.chips)
         if result.finished is not None:
             outcome = result.finished
             players = [{"seat": i, "user": s.user, "name": s.name, "bot": s.bot}
                        for i, s in enumerate(table.seats) if s is not None]
             self.store.finish(table_id=table.id, game=table.game.name, players=players,
                               scores=list(outcome.scores), winners=list(outcome.winners),
-                              actions=[e for e in table.log if e["t"] == "act"], finished=time.time())
+                              actions=table.actions_of_current_game(), detail=dict(outcome.detail),
+                              finished=time.time())
         self._pending_out.extend(result.out)
         self._lobby_dirty.add(table.id)
         self._arm(table)

@@ -13,12 +13,17 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from common.models import ChatRecord, FinishedGame, TableAction, TableRecord
+from common.models import ChatRecord, FinishedGame, TableAction, TableRecord, User
 
 _tables = TableRecord.__table__
 _actions = TableAction.__table__
 _finished = FinishedGame.__table__
 _chat = ChatRecord.__table__
+_users = User.__table__
+
+
+class NotEnoughChips(Exception):
+    pass
 
 
 class Store:
@@ -29,6 +34,7 @@ class Store:
         self._status: dict[str, str] = {}
         self._finished: list[dict[str, Any]] = []
         self._chat: list[dict[str, Any]] = []
+        self._chips: list[tuple[int, int]] = []
 
     # ---- queued writes -------------------------------------------------------------------------
 
@@ -49,9 +55,20 @@ class Store:
     def chat(self, table_id: str, user: int, name: str, text: str) -> None:
         self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text, "ts": time.time()})
 
+    def move_chips(self, moves: list[tuple[int, int]]) -> None:
+        """Queue (user, +/-chips) balance changes; user 0 is the house (bots) and has no balance."""
+        self._chips.extend((user, delta) for user, delta in moves if user and delta)
+
+    def balance(self, user: int) -> int:
+        """A user's chip balance as committed, less what this batch already took."""
+        with self.engine.connect() as conn:
+            chips = conn.execute(select(_users.c.chips).where(_users.c.id == user)).scalar()
+        return int(chips or 0) + sum(d for u, d in self._chips if u == user)
+
     @property
     def dirty(self) -> bool:
-        return bool(self._new_tables or self._actions or self._status or self._finished or self._chat)
+        return bool(self._new_tables or self._actions or self._status or self._finished or self._chat
+                    or self._chips)
 
     def flush(self) -> None:
         """Write everything queued in one transaction."""
@@ -68,7 +85,12 @@ class Store:
                 conn.execute(insert(_finished), self._finished)
             if self._chat:
                 conn.execute(insert(_chat), self._chat)
-        self._new_tables, self._actions, self._finished, self._chat = [], [], [], []
+            for user, delta in self._chips:
+                done = conn.execute(update(_users).where(_users.c.id == user, _users.c.chips + delta >= 0)
+                                    .values(chips=_users.c.chips + delta))
+                if done.rowcount != 1:
+                    raise NotEnoughChips(f"user {user} cannot pay {-delta} chips")
+        self._new_tables, self._actions, self._finished, self._chat, self._chips = [], [], [], [], []
         self._status = {}
 
     # ---- reads (start-up) ----------------------------------------------------------------------

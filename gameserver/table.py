@@ -31,6 +31,8 @@ class Seat:
     conn: str | None = None  # the connection watching this seat, if any
     away: bool = False  # a bot plays for this human until they act again
     timeouts: int = 0
+    stack: int = 0  # cash tables: chips in front of the player between hands
+    leaving: bool = False  # cash tables: stands up when the current hand ends
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,15 @@ class Outbound:
     conns: list[str]
     frame: str
     rid: int | None = None
+    close: bool = False  # close those connections after sending
 
 
 @dataclass
 class Result:
     out: list[Outbound] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)  # entries to append to the durable log
-    finished: Outcome | None = None  # set when this call ended the game
+    finished: Outcome | None = None  # set when this call ended the game (or a hand, at a cash table)
+    chips: list[tuple[int, int]] = field(default_factory=list)  # (user, +/- chips) to the balance
 
 
 class Refused(Exception):
@@ -127,42 +131,53 @@ class Table:
     def _on_join(self, who: Sender, req: p.Join, rid: int, now: float, result: Result) -> None:
         mine = self.seat_of(who.user)
         if mine is not None:  # joining again = taking the seat back on this connection
-            self._attach(mine, who.conn)
+            result.out.extend(self._attach(mine, who.conn))
             self._ack(who, req, rid, result, mine)
             result.out.extend(self._views_for([who.conn], []))
             return
-        if self.state is not None:
-            raise Refused(p.E_ALREADY_STARTED, "the game has started; you can watch it instead")
-        seat = req.seat if req.seat is not None else self._free_seat()
-        if seat is None:
-            raise Refused(p.E_TABLE_FULL, "every seat at this table is taken")
-        if not 0 <= seat < len(self.seats):
-            raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {len(self.seats) - 1}")
-        if self.seats[seat] is not None:
-            raise Refused(p.E_SEAT_TAKEN, f"seat {seat} is taken")
+        seat = self._open_seat(req.seat)
+        occupant = self._new_seat(who, req, result)
         self.spectators.pop(who.conn, None)
-        self.seats[seat] = Seat(user=who.user, name=who.name, conn=who.conn)
-        self._record(result, {"t": "seat", "seat": seat, "user": who.user, "name": who.name, "bot": False})
+        self._take_seat(result, seat, occupant)
         self._ack(who, req, rid, result, seat)
         self._changed(result, [], now)
 
     def _on_addbot(self, who: Sender, req: p.AddBot, rid: int, now: float, result: Result) -> None:
         if who.user != self.creator:
             raise Refused(p.E_NOT_CREATOR, "only the table's creator can add bots")
-        if self.state is not None:
-            raise Refused(p.E_ALREADY_STARTED, "bots can only be added before the game starts")
-        seat = req.seat if req.seat is not None else self._free_seat()
+        seat = self._open_seat(req.seat)
+        name = f"Bot {sum(1 for s in self.seats if s and s.bot) + 1}"
+        self._take_seat(result, seat, self._new_bot(name))
+        self._ack(who, req, rid, result, seat)
+        self._changed(result, [], now)
+
+    def _open_seat(self, wanted: int | None) -> int:
+        """The seat to fill (the asked one, or the first free one), or Refused."""
+        if not self._seating_open():
+            raise Refused(p.E_ALREADY_STARTED, "the game has started; you can watch it instead")
+        seat = wanted if wanted is not None else self._free_seat()
         if seat is None:
             raise Refused(p.E_TABLE_FULL, "every seat at this table is taken")
         if not 0 <= seat < len(self.seats):
             raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {len(self.seats) - 1}")
         if self.seats[seat] is not None:
             raise Refused(p.E_SEAT_TAKEN, f"seat {seat} is taken")
-        name = f"Bot {sum(1 for s in self.seats if s and s.bot) + 1}"
-        self.seats[seat] = Seat(user=0, name=name, bot=True)
-        self._record(result, {"t": "seat", "seat": seat, "user": 0, "name": name, "bot": True})
-        self._ack(who, req, rid, result, seat)
-        self._changed(result, [], now)
+        return seat
+
+    def _take_seat(self, result: Result, seat: int, occupant: Seat) -> None:
+        self.seats[seat] = occupant
+        self._record(result, {"t": "seat", "seat": seat, "user": occupant.user, "name": occupant.name,
+                              "bot": occupant.bot, "stack": occupant.stack})
+
+    # hooks a kind of table (a cash table) changes
+    def _seating_open(self) -> bool:
+        return self.state is None
+
+    def _new_seat(self, who: Sender, req: p.Join, result: Result) -> Seat:
+        return Seat(user=who.user, name=who.name, conn=who.conn)
+
+    def _new_bot(self, name: str) -> Seat:
+        return Seat(user=0, name=name, bot=True)
 
     def _on_leave(self, who: Sender, req: p.Leave, rid: int, now: float, result: Result) -> None:
         if self.spectators.pop(who.conn, None) is not None:
@@ -216,7 +231,7 @@ class Table:
         occupant = self.seats[seat]
         assert occupant is not None
         occupant.away, occupant.timeouts = False, 0
-        self._attach(seat, who.conn)
+        result.out.extend(self._attach(seat, who.conn))
         self._apply(seat, req.action, result, now)
         self._ack(who, req, rid, result, seat)
         # the mover's ack goes before the views, so a client sees "ack, then the new view"
@@ -228,7 +243,7 @@ class Table:
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
         seat = self.seat_of(who.user)
         if seat is not None:
-            self._attach(seat, who.conn)
+            result.out.extend(self._attach(seat, who.conn))
             occupant = self.seats[seat]
             assert occupant is not None
             occupant.away = False
@@ -303,11 +318,18 @@ class Table:
     def _free_seat(self) -> int | None:
         return next((i for i, s in enumerate(self.seats) if s is None), None)
 
-    def _attach(self, seat: int, conn: str) -> None:
+    def _attach(self, seat: int, conn: str) -> list[Outbound]:
+        """Bind a seat to a connection; a different connection still holding it is told and closed."""
         occupant = self.seats[seat]
         assert occupant is not None
+        out: list[Outbound] = []
+        if occupant.conn is not None and occupant.conn != conn:
+            frame = p.encode_str(p.Error(code=p.E_REPLACED, table=self.id,
+                                         text="you took this seat from another connection; this one is closed"))
+            out.append(Outbound([occupant.conn], frame, close=True))
         occupant.conn = conn
         self.spectators.pop(conn, None)
+        return out
 
     def _record(self, result: Result, entry: dict[str, Any], events: list[Event] | None = None) -> None:
         """Append to the log; every entry is one step of `seq`, so a replay counts the same."""
@@ -334,6 +356,10 @@ class Table:
             frame = p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
                                             players=names, winners=list(outcome.winners)))
             result.out.append(Outbound(self.watchers(), frame))
+            self._after_game(result, outcome, now)
+
+    def _after_game(self, result: Result, outcome: Outcome, now: float) -> None:
+        """Hook: what happens when the game (a hand, at a cash table) ends. Nothing, for a match."""
 
     def _changed(self, result: Result, events: list[Event], now: float) -> None:
         result.out.extend(self._schedule(now))
@@ -384,7 +410,8 @@ class Table:
             kind = entry["t"]
             events: list[Event] = []
             if kind == "seat":
-                self.seats[entry["seat"]] = Seat(user=entry["user"], name=entry["name"], bot=entry["bot"])
+                self.seats[entry["seat"]] = Seat(user=entry["user"], name=entry["name"], bot=entry["bot"],
+                                                 stack=entry.get("stack", 0))
             elif kind == "unseat":
                 self.seats[entry["seat"]] = None
             elif kind == "away":
@@ -394,6 +421,23 @@ class Table:
             elif kind == "act":
                 self.state, events = self.game.apply(self.state, entry["seat"],
                                                      p.action_from_builtins(entry["action"]))
+                outcome = self.game.outcome(self.state)
+                if outcome is not None:
+                    self._replayed_game_end(outcome)
+            else:
+                self._replay_entry(entry)
             self.log.append(entry)
             self.seq += 1
             self.recent.append((self.seq, events))
+
+    def actions_of_current_game(self) -> list[dict[str, Any]]:
+        """The moves of the game that just ended (at a cash table: of the last hand)."""
+        start = max((i for i, e in enumerate(self.log) if e["t"] in ("start", "hand")), default=-1)
+        return [e for e in self.log[start + 1:] if e["t"] == "act"]
+
+    def _replayed_game_end(self, outcome: Outcome) -> None:
+        """Hook: replay reached the end of a game (a cash table settles its stacks here)."""
+
+    def _replay_entry(self, entry: dict[str, Any]) -> None:
+        """Hook for log entries only a kind of table writes."""
+        raise ValueError(f"table {self.id}: unknown log entry {entry['t']!r}")
