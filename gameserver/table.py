@@ -224,9 +224,11 @@ class Table:
             raise Refused(p.E_NOT_SEATED, "you are not seated at this table")
         if self.game.outcome(self.state) is not None:
             raise Refused(p.E_GAME_OVER, "the game is over")
-        if seat not in self.game.to_act(self.state):
+        to_act = self.game.to_act(self.state)
+        if seat not in to_act:
             raise Refused(p.E_NOT_YOUR_TURN, "it is not your turn")
-        if req.seq is not None and req.seq != self.seq:
+        # In a simultaneous phase (Hearts passing) the others' choices do not make a view stale.
+        if req.seq is not None and req.seq != self.seq and len(to_act) == 1:
             raise Refused(p.E_STALE, f"the table has moved on (now at seq {self.seq}, you sent {req.seq})")
         occupant = self.seats[seat]
         assert occupant is not None

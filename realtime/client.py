@@ -196,6 +196,10 @@ class FeltClient:
     async def close(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
+            try:
+                await self._reader
+            except (asyncio.CancelledError, Exception):  # cancelled, or the session had already failed
+                pass
         if self._ws is not None:
             self._ws.close()
             self._ws = None

@@ -1,0 +1,118 @@
+"""Hearts and Hold'em through the real tiers, with scripted clients and bots; spectators and chat."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import select
+
+from common import protocol as p
+from common.models import FinishedGame, User, make_engine
+from tests.integration.conftest import run
+from tests.integration.players import choose, connect_player, play_until_over
+
+
+def db(stack):  # type: ignore[no-untyped-def]
+    return make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+
+
+def test_hearts_with_a_person_two_bots_and_a_scripted_player(stack, new_user) -> None:  # type: ignore[no-untyped-def]
+    ann, bob, eve = new_user(), new_user(), new_user()
+
+    async def scenario() -> tuple[str, p.GameOver, list[p.View]]:
+        a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
+        b = await connect_player(stack.realtime_url(1), bob.token()["token"], stack.origin, "xhr")
+        watcher = await connect_player(stack.realtime_url(1), eve.token()["token"], stack.origin)
+        try:
+            created = await a.request(p.CreateTable(game="hearts", seats=4, options={"target": 15}))
+            table = created.table
+            assert (await b.request(p.Join(table=table))).seat == 1
+            for _ in range(2):
+                assert isinstance(await a.request(p.AddBot(table=table)), p.Ack)
+            assert isinstance(await watcher.request(p.Watch(table=table)), p.Ack)
+            said = await watcher.request(p.Chat(table=table, text="  good luck <b>all</b>  "))
+            assert isinstance(said, p.Ack)
+            assert isinstance(await a.request(p.Start(table=table)), p.Ack)
+            (over, _), _ = await asyncio.gather(play_until_over(a, table, 0), play_until_over(b, table, 1))
+            seen: list[p.View] = []
+            while True:
+                msg = await watcher.recv(timeout=30)
+                if isinstance(msg, p.View):
+                    seen.append(msg)
+                if isinstance(msg, p.ChatLine):
+                    assert msg.text == "good luck <b>all</b>" and msg.name == eve.username
+                if isinstance(msg, p.GameOver):
+                    return table, over, seen
+        finally:
+            for c in (a, b, watcher):
+                await c.close()
+
+    table, over, spectator_views = run(scenario())
+    assert len(over.scores) == 4 and min(over.scores) == over.scores[over.winners[0]]
+    assert spectator_views and all(v.seat is None and "hand" not in v.view for v in spectator_views)
+    with db(stack).connect() as conn:
+        record = conn.execute(select(FinishedGame.__table__).where(
+            FinishedGame.__table__.c.table_id == table)).one()
+    assert record.game == "hearts" and record.scores == over.scores
+
+
+def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:  # type: ignore[no-untyped-def]
+    ann, bob = new_user(), new_user()
+    engine = db(stack)
+
+    def balances() -> int:
+        with engine.connect() as conn:
+            return int(sum(conn.execute(select(User.__table__.c.chips).where(
+                User.__table__.c.username.in_([ann.username, bob.username]))).scalars()))
+
+    before = balances()
+
+    async def play_hands(client, table: str, seat: int, hands: int) -> None:  # type: ignore[no-untyped-def]
+        over = 0
+        while over < hands:
+            msg = await client.recv(timeout=30)
+            if isinstance(msg, p.GameOver):
+                over += 1
+            elif isinstance(msg, p.View):
+                assert msg.seat == seat, "a player only ever gets their own seat's view"
+                if msg.view.get("legal"):
+                    await client.send(p.Act(table=table, action=choose(msg.view), seq=msg.seq))
+            elif isinstance(msg, p.Error):
+                assert msg.code == p.E_STALE, msg  # a view overtaken by the next hand: harmless
+
+    async def scenario() -> str:
+        a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
+        b = await connect_player(stack.realtime_url(1), bob.token()["token"], stack.origin)
+        try:
+            created = await a.request(p.CreateTable(game="holdem", seats=3, options={
+                "small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 1000}))
+            table = str(created.table)
+            assert created.seat == 0  # the creator sits with the minimum buy-in
+            too_much = await b.request(p.Join(table=table, buy_in=5000))
+            assert isinstance(too_much, p.Error) and too_much.code == p.E_BAD_FIELD
+            assert (await b.request(p.Join(table=table, buy_in=400))).seat == 1
+            assert isinstance(await a.request(p.AddBot(table=table)), p.Ack)
+            assert isinstance(await a.request(p.Start(table=table)), p.Ack)
+            await asyncio.gather(play_hands(a, table, 0, 2), play_hands(b, table, 1, 2))
+            for client in (a, b):
+                assert isinstance(await client.request(p.Leave(table=table)), p.Ack)
+            return table
+        finally:
+            await a.close()
+            await b.close()
+
+    table = run(scenario())
+    # whoever was still in a hand stands up when it ends (bots finish it); then all chips are home
+    deadline = time.monotonic() + 30
+    while True:
+        with engine.connect() as conn:
+            hands = conn.execute(select(FinishedGame.__table__).where(
+                FinishedGame.__table__.c.table_id == table)).all()
+        human_net = sum(h.scores[pl["seat"]] for h in hands for pl in h.players if not pl["bot"])
+        if balances() == before + human_net or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert balances() == before + human_net, "chips are conserved between balances and the table"
+    assert len(hands) >= 2 and all(h.game == "holdem" and "board" in h.detail for h in hands)
+    assert all(sum(h.scores) == 0 for h in hands)
