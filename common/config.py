@@ -71,6 +71,7 @@ class Settings:
     hand_pause: float = 3.0  # seconds between Hold'em hands
     bot_delay: float = 0.6  # seconds a bot (or the server acting for an absent player) waits before moving
     grace_period: float = 120.0  # seconds a disconnected player's seat is held before they are stood up
+    resume_window: float = 10.0  # after a game-server restart, seconds before bots stand in for people
     #: Largest number of tables one game server hosts before it refuses new ones.
     max_tables: int = 5000
 

@@ -314,6 +314,7 @@ class Heartbeat(Msg, tag="hb"):
 
     sender: str
     tables: int = 0
+    boot: str = ""  # a game server's start id: when it changes, the server restarted
 
 
 class ConnClosed(Msg, tag="conn_closed"):

@@ -94,19 +94,17 @@ class CashTable(Table):
         self.seats[seat] = None
         self._record(result, {"t": "unseat", "seat": seat, "cashout": occupant.stack})
 
-    def stand_up_absent(self, seat: int, now: float) -> Result:
-        """Grace period over: an absent player's seat is given up and the stack returned."""
-        result = Result()
+    def _stand_up_absent(self, result: Result, seat: int, now: float) -> None:
+        """Grace period over: the seat is given up and the stack returned (after the hand it is in)."""
         occupant = self.seats[seat]
-        if occupant is None or occupant.bot:
-            return result
+        assert occupant is not None
+        occupant.gone_since = None
         if self.in_hand() and self.state.dealt[seat]:
             occupant.leaving = occupant.away = True
             self._record(result, {"t": "away", "seat": seat})
         else:
             self._stand_up(result, seat)
         self._changed(result, [], now)
-        return result
 
     # ---- hands ---------------------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class GameServer:
         self._lobby_dirty: set[str] = set()
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
+        self.boot = secrets.token_hex(4)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -82,8 +83,9 @@ class GameServer:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
         if getattr(game, "cash_table", False):
             return CashTable(table_id, game, bot_delay=self.settings.bot_delay,
-                             hand_pause=self.settings.hand_pause, **kw)
-        return Table(table_id, game, bot_delay=self.settings.bot_delay, **kw)
+                             grace_period=self.settings.grace_period, hand_pause=self.settings.hand_pause, **kw)
+        return Table(table_id, game, bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period,
+                     **kw)
 
     def recover(self) -> int:
         """Rebuild every unfinished table of this server from its stored log; returns how many."""
@@ -97,10 +99,11 @@ class GameServer:
                                     creator=record.creator, seed=int(record.seed), clock=record.clock,
                                     public=record.public)
             table.replay(entries)
+            now = self.clock()
+            table.recovered(now, hold=self.settings.resume_window)
             if isinstance(table, CashTable):
-                table.after_recovery(self.clock())
+                table.after_recovery(now)
             self.tables[table.id] = table
-            table.connection_lost("", self.clock())  # nobody is connected yet: arm bots and clocks
             self._arm(table)
         return len(self.tables)
 
@@ -121,6 +124,7 @@ class GameServer:
         self._rearm_handle()
         try:
             await self._stopped.wait()
+            self._farewell()
         finally:
             heartbeat.cancel()
             loop.remove_reader(self.sock.getsockopt(zmq.FD))
@@ -129,6 +133,14 @@ class GameServer:
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def _farewell(self) -> None:
+        """A graceful stop: everything is written; tell every player their table is coming back."""
+        for table in self.tables.values():
+            frame = p.encode_str(p.TableStatus(table=table.id, available=False,
+                                               text="the game server is restarting; your seat is kept"))
+            self._pending_out.append(Outbound(table.watchers(), frame))
+        self._commit_and_send()
 
     # ---- socket --------------------------------------------------------------------------------
 
@@ -239,7 +251,7 @@ class GameServer:
         assert self.sock is not None
         try:
             self.sock.send_multipart(
-                [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables)))], zmq.NOBLOCK)
+                [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot))], zmq.NOBLOCK)
         except zmq.Again:
             pass
         self._check_input()

@@ -32,6 +32,7 @@ class Seat:
     away: bool = False  # a bot plays for this human until they act again
     timeouts: int = 0
     stack: int = 0  # cash tables: chips in front of the player between hands
+    gone_since: float | None = None  # when the player's connection went away (grace period running)
     leaving: bool = False  # cash tables: stands up when the current hand ends
 
 
@@ -70,7 +71,7 @@ class Refused(Exception):
 class Table:
     def __init__(self, table_id: str, game: Game, *, seats: int, options: Mapping[str, Any], creator: int,
                  seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
-                 bot_rng: random.Random | None = None) -> None:
+                 grace_period: float = 120.0, bot_rng: random.Random | None = None) -> None:
         self.id = table_id
         self.game = game
         self.options = dict(options)
@@ -78,6 +79,11 @@ class Table:
         self.clock = clock
         self.public = public
         self.bot_delay = bot_delay
+        self.grace_period = grace_period
+        #: Bots do not stand in for people before this (after a restart, players get time to resume).
+        self.hold_bots_until = 0.0
+        #: user -> (req, seq acted on, action) of their last applied move: a retry is answered, not replayed
+        self.last_acts: dict[int, tuple[int, int, Any]] = {}
         self.seats: list[Seat | None] = [None] * seats
         self.spectators: dict[str, Sender] = {}
         self.state: Any = None
@@ -86,6 +92,7 @@ class Table:
         self.recent: deque[tuple[int, list[Event]]] = deque(maxlen=EVENT_MEMORY)
         self.deadline: float | None = None  # monotonic-free: the server's `now` timebase
         self._to_act: tuple[int, ...] = ()
+        self._turn_began: dict[int, int] = {}  # seat -> seq at which its current turn began
         self._seed = seed  # secret: never put in any frame
         self._bot_rng = bot_rng or random.Random()
 
@@ -227,14 +234,20 @@ class Table:
         to_act = self.game.to_act(self.state)
         if seat not in to_act:
             raise Refused(p.E_NOT_YOUR_TURN, "it is not your turn")
-        # In a simultaneous phase (Hearts passing) the others' choices do not make a view stale.
-        if req.seq is not None and req.seq != self.seq and len(to_act) == 1:
+        retry = self.last_acts.get(who.user)
+        if req.req is not None and retry == (req.req, req.seq, p.to_builtins(req.action)):
+            self._ack(who, req, rid, result, seat)  # the same request again: answered, not applied twice
+            result.out.extend(self._views_for([who.conn], []))
+            return
+        # Stale: the view acted on is older than this seat's turn (the clock or a bot moved for it, or
+        # it is a new hand). Others' moves in a simultaneous phase (Hearts passing) do not count.
+        if req.seq is not None and req.seq < self._turn_began.get(seat, 0):
             raise Refused(p.E_STALE, f"the table has moved on (now at seq {self.seq}, you sent {req.seq})")
         occupant = self.seats[seat]
         assert occupant is not None
         occupant.away, occupant.timeouts = False, 0
         result.out.extend(self._attach(seat, who.conn))
-        self._apply(seat, req.action, result, now)
+        self._apply(seat, req.action, result, now, (who.user, req.req, req.seq))
         self._ack(who, req, rid, result, seat)
         # the mover's ack goes before the views, so a client sees "ack, then the new view"
         result.out.insert(0, result.out.pop())
@@ -261,24 +274,48 @@ class Table:
         result.out.extend(self._schedule(now))
 
     def connection_lost(self, conn: str, now: float) -> Result:
-        """A client connection went away: its seat keeps its place and a bot covers its turns."""
+        """A client connection went away: its seat is held for the grace period; a bot covers its turns."""
         result = Result()
         self.spectators.pop(conn, None)
         for seat in self.seats:
             if seat is not None and seat.conn == conn:
-                seat.conn = None
+                seat.conn, seat.gone_since = None, now
         result.out.extend(self._schedule(now))
         return result
+
+    def recovered(self, now: float, hold: float) -> None:
+        """Rebuilt after a restart: nobody is connected yet; give people `hold` seconds to resume."""
+        for seat in self.seats:
+            if seat is not None and not seat.bot:
+                seat.conn, seat.gone_since = None, now
+        self.hold_bots_until = now + hold
+        self._to_act = ()
+        self._schedule(now)
+
+    def _expired_seats(self, now: float) -> list[int]:
+        return [i for i, s in enumerate(self.seats) if s is not None and not s.bot and s.gone_since is not None
+                and now >= s.gone_since + self.grace_period]
+
+    def _stand_up_absent(self, result: Result, seat: int, now: float) -> None:
+        """Grace period over: before the game the seat is freed; during it a bot takes the seat for good."""
+        occupant = self.seats[seat]
+        assert occupant is not None
+        if self.state is None:
+            self.seats[seat] = None
+            self._record(result, {"t": "unseat", "seat": seat})
+        else:
+            self.seats[seat] = Seat(user=0, name=f"{occupant.name} (bot)", bot=True)
+            self._record(result, {"t": "stood_up", "seat": seat})
+        self._changed(result, [], now)
 
     # ---- time ----------------------------------------------------------------------------------
 
     def wake_at(self) -> float | None:
-        """When `tick` should next run (a bot or absent player to move, or the clock), else None."""
-        if self.state is None or self.game.outcome(self.state) is not None:
-            return None
-        times = [self._bot_due] if self._bot_due is not None else []
-        if self.deadline is not None:
-            times.append(self.deadline)
+        """When `tick` should next run (a bot or absent player to move, the clock, a grace period)."""
+        times = [s.gone_since + self.grace_period for s in self.seats
+                 if s is not None and not s.bot and s.gone_since is not None]
+        if self.state is not None and self.game.outcome(self.state) is None:
+            times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
         return min(times) if times else None
 
     _bot_due: float | None = None
@@ -286,6 +323,8 @@ class Table:
     def tick(self, now: float) -> Result:
         """Let due bots move and act for players whose clock ran out."""
         result = Result()
+        for seat in self._expired_seats(now):
+            self._stand_up_absent(result, seat, now)
         for _ in range(64):  # bounded: a few automatic moves per tick at most
             if self.state is None or self.game.outcome(self.state) is not None:
                 break
@@ -329,7 +368,7 @@ class Table:
             frame = p.encode_str(p.Error(code=p.E_REPLACED, table=self.id,
                                          text="you took this seat from another connection; this one is closed"))
             out.append(Outbound([occupant.conn], frame, close=True))
-        occupant.conn = conn
+        occupant.conn, occupant.gone_since = conn, None
         self.spectators.pop(conn, None)
         return out
 
@@ -344,12 +383,19 @@ class Table:
         self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
         self._changed(result, [], now)
 
-    def _apply(self, seat: int, action: Any, result: Result, now: float) -> None:
+    def _apply(self, seat: int, action: Any, result: Result, now: float,
+               request: tuple[int, int | None, int | None] | None = None) -> None:
+        """Apply a move; `request` is (user, req, seq) when a person sent it, kept to answer retries."""
         try:
             self.state, events = self.game.apply(self.state, seat, action)
         except IllegalMove as exc:
             raise Refused(p.E_ILLEGAL_MOVE, str(exc)) from None
-        self._record(result, {"t": "act", "seat": seat, "action": p.to_builtins(action)}, events)
+        entry = {"t": "act", "seat": seat, "action": p.to_builtins(action)}
+        if request is not None and request[1] is not None:
+            user, req, seq = request
+            entry.update(user=user, req=req, from_seq=seq)
+            self.last_acts[user] = (req, seq, entry["action"])
+        self._record(result, entry, events)
         self._changed(result, events, now)
         outcome = self.game.outcome(self.state)
         if outcome is not None:
@@ -374,9 +420,17 @@ class Table:
             return []
         to_act = self.game.to_act(self.state)
         if to_act != self._to_act:
+            self._turn_began = {s: self._turn_began.get(s, self.seq) if s in self._to_act else self.seq
+                                for s in to_act}
             self._to_act = to_act
             self.deadline = now + self.clock if self.clock else None
-        self._bot_due = now + self.bot_delay if any(self._needs_bot(s) for s in to_act) else None
+        needy = [s for s in to_act if self._needs_bot(s)]
+        if not needy:
+            self._bot_due = None
+        elif all(self.seats[s].bot for s in needy):  # type: ignore[union-attr]
+            self._bot_due = now + self.bot_delay
+        else:  # standing in for a person: not while they are given time to come back
+            self._bot_due = max(now + self.bot_delay, self.hold_bots_until)
         return []
 
     def watchers(self) -> list[str]:
@@ -418,11 +472,17 @@ class Table:
                 self.seats[entry["seat"]] = None
             elif kind == "away":
                 self.seats[entry["seat"]].away = True  # type: ignore[union-attr]
+            elif kind == "stood_up":
+                gone = self.seats[entry["seat"]]
+                assert gone is not None
+                self.seats[entry["seat"]] = Seat(user=0, name=f"{gone.name} (bot)", bot=True)
             elif kind == "start":
                 self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
             elif kind == "act":
                 self.state, events = self.game.apply(self.state, entry["seat"],
                                                      p.action_from_builtins(entry["action"]))
+                if "req" in entry:
+                    self.last_acts[entry["user"]] = (entry["req"], entry["from_seq"], entry["action"])
                 outcome = self.game.outcome(self.state)
                 if outcome is not None:
                     self._replayed_game_end(outcome)

@@ -35,6 +35,7 @@ class Pending:
     req: int | None
     server: str
     deadline: float
+    creates: bool = False  # a create_table: its ack names a table this connection now uses
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Link:
         self.last_heard = 0.0
         self.alive = True
         self.tables = 0  # load, from its heartbeats
+        self.boot = ""  # its start id, from its heartbeats
 
 
 class Gateway:
@@ -71,6 +73,7 @@ class Gateway:
         self.clock = clock
         self.links = {name: Link(name, ep) for name, ep in settings.gameservers.items()}
         self.pending: dict[int, Pending] = {}
+        self.tables_of: dict[str, set[str]] = {}  # connection -> tables it has used, to tell of outages
         self.lobby: dict[int, LobbyQuery] = {}
         self._rid = 0
         self._ticker: asyncio.Task[None] | None = None
@@ -149,7 +152,10 @@ class Gateway:
                 return
         self._rid += 1
         rid = self._rid
-        self.pending[rid] = Pending(conn, body.req, link.name, self.clock() + self.settings.request_timeout)
+        self.pending[rid] = Pending(conn, body.req, link.name, self.clock() + self.settings.request_timeout,
+                                    creates=isinstance(body, p.CreateTable))
+        if not isinstance(body, p.CreateTable):
+            self.tables_of.setdefault(conn, set()).add(body.table)
         if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
             del self.pending[rid]
             self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
@@ -180,6 +186,7 @@ class Gateway:
 
     def conn_closed(self, conn: str) -> None:
         """Tell every live game server that a client connection is gone."""
+        self.tables_of.pop(conn, None)
         for link in self.links.values():
             if link.alive:
                 self._send(link, p.ConnClosed(conn=conn))
@@ -202,6 +209,8 @@ class Gateway:
             if not link.alive:
                 link.alive = True
                 log.info("game server %s is back", link.name)
+                self._announce(link, True, "the table is back: resume to carry on")
+                link.boot = ""  # announced already: the next heartbeat just records its start id
             try:
                 msg = p.decode_internal(payload)
             except p.ProtocolError as exc:
@@ -211,6 +220,10 @@ class Gateway:
                 self._on_deliver(link, msg)
             elif isinstance(msg, p.Heartbeat):
                 link.tables = msg.tables
+                if link.boot and msg.boot != link.boot:  # restarted between two heartbeats
+                    log.info("game server %s restarted", link.name)
+                    self._announce(link, True, "the table is back: resume to carry on")
+                link.boot = msg.boot
             elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
                 self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
         assert self._loop is not None
@@ -226,8 +239,20 @@ class Gateway:
             self._maybe_answer_lobby(msg.rid)
             return
         if msg.rid is not None:
-            self.pending.pop(msg.rid, None)
+            pending = self.pending.pop(msg.rid, None)
+            if pending is not None and pending.creates:
+                answer = p.decode_server(msg.frame)
+                if isinstance(answer, p.Ack) and answer.table:
+                    self.tables_of.setdefault(pending.conn, set()).add(answer.table)
         self.deliver(msg.conns, msg.frame, msg.close)
+
+    def _announce(self, link: Link, available: bool, text: str) -> None:
+        """Tell each connection that used a table of this server whether it is reachable."""
+        prefix = link.name + "-"
+        for conn, tables in list(self.tables_of.items()):
+            for table in sorted(t for t in tables if t.startswith(prefix)):
+                frame = p.encode_str(p.TableStatus(table=table, available=available, text=text))
+                self.deliver([conn], frame, False)
 
     # ---- time ----------------------------------------------------------------------------------
 
@@ -250,6 +275,7 @@ class Gateway:
                 link.alive = False
                 log.warning("game server %s is silent; its tables are unavailable", link.name)
                 self._fail_pending(link.name)
+                self._announce(link, False, "the table's game server is not answering; your seat is kept")
                 self._close(link)  # drop queued requests: they would arrive stale
                 self._open(link, link.last_heard)  # reconnect; stays unavailable until it answers
                 continue

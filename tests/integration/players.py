@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from common import protocol as p
-from realtime.client import FeltClient
+from realtime.client import Closed, FeltClient
 
 
 async def connect_player(url: str, token: str, origin: str, transport: str = "websocket") -> FeltClient:
@@ -62,3 +62,85 @@ async def play_until_over(client: FeltClient, table: str, seat: int) -> tuple[p.
 
 async def gather_all(*coros: Any) -> list[Any]:
     return list(await asyncio.gather(*coros))
+
+
+class ResilientPlayer:
+    """A scripted player that survives: on a lost connection it gets a fresh token, reconnects (to any
+    realtime server that answers), resumes its seat from the last seq it saw, and plays on.
+
+    `acked` lists the moves the server acknowledged, as (req, action); `paused` stops it from moving
+    (to freeze a table before a fault); `last_view` is the newest view of its table.
+    """
+
+    def __init__(self, user: Any, urls: list[str], origin: str, transport: str = "websocket") -> None:
+        self.user, self.urls, self.origin, self.transport = user, urls, origin, transport
+        self.client: FeltClient | None = None
+        self.table = ""
+        self.seat: int | None = None
+        self.last_view: p.View | None = None
+        self.acked: list[tuple[int, dict[str, Any]]] = []
+        self.sent: dict[int, dict[str, Any]] = {}
+        self.paused = False
+        self.reconnects = 0
+        self.over: p.GameOver | None = None
+        self.statuses: list[p.TableStatus] = []
+        self._req = 1000
+
+    async def connect(self) -> FeltClient:
+        token = self.user.token()
+        urls = [token["url"], *[u for u in self.urls if u != token["url"]]]
+        for url in urls:
+            try:
+                self.client = await connect_player(url, token["token"], self.origin, self.transport)
+                return self.client
+            except (OSError, ConnectionError, asyncio.TimeoutError):
+                continue
+        raise ConnectionError("no realtime server answered")
+
+    async def resume(self) -> None:
+        assert self.client is not None
+        last = self.last_view.seq if self.last_view else 0
+        self._req += 1
+        await self.client.send(p.Resume(table=self.table, last_seq=last, req=self._req))
+
+    async def play(self, until_over: bool = True) -> p.GameOver:
+        """Play until the game is over, reconnecting as often as it takes."""
+        waiting_for: int | None = None
+        while self.over is None:
+            assert self.client is not None
+            try:
+                msg = await self.client.recv(timeout=30)
+            except Closed:
+                await self.client.close()
+                self.reconnects += 1
+                await asyncio.sleep(0.2)
+                await self.connect()
+                await self.resume()
+                waiting_for = None
+                continue
+            if isinstance(msg, p.GameOver) and msg.table == self.table:
+                self.over = msg
+            elif isinstance(msg, p.TableStatus):
+                self.statuses.append(msg)
+                if msg.available:
+                    await self.resume()
+                    waiting_for = None
+            elif isinstance(msg, p.Ack) and msg.req in self.sent:
+                self.acked.append((msg.req, self.sent.pop(msg.req)))
+                if msg.req == waiting_for:
+                    waiting_for = None
+            elif isinstance(msg, p.Error):
+                if msg.req == waiting_for:
+                    waiting_for = None
+                if msg.code not in (p.E_STALE, p.E_NOT_YOUR_TURN, p.E_UNAVAILABLE, p.E_TIMEOUT):
+                    raise AssertionError(f"{self.user.username}: {msg}")
+            elif isinstance(msg, p.View) and msg.table == self.table:
+                self.last_view = msg
+                self.seat = msg.seat
+                if waiting_for is None and not self.paused and msg.view.get("legal"):
+                    self._req += 1
+                    waiting_for = self._req
+                    action = choose(msg.view)
+                    self.sent[self._req] = p.to_builtins(action)
+                    await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))
+        return self.over

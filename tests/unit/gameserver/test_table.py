@@ -171,3 +171,54 @@ def test_replaying_the_log_rebuilds_the_same_state() -> None:
     copy = make_table(3)
     copy.replay(json.loads(json.dumps(table.log)))
     assert copy.state == table.state and copy.seq == table.seq and copy.players() == table.players()
+
+
+def test_a_retried_move_is_answered_but_applied_once() -> None:
+    table = started(2)
+    who = mover(table)
+    act = p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=21)
+    first = table.handle(who, act, 1, 1.0)
+    seq, state = table.seq, table.state
+    again = table.handle(who, act, 2, 1.5)  # e.g. resent after a reconnect
+    assert isinstance(frames(again, who.conn)[0], p.Ack) and again.log == []
+    assert (table.seq, table.state) == (seq, state)
+    assert first.log[0]["req"] == 21
+    copy = make_table(2)
+    copy.replay(json.loads(json.dumps(table.log)))
+    assert copy.last_acts == table.last_acts  # retries stay harmless across a restart
+
+
+def test_grace_period_holds_the_seat_then_stands_the_player_up() -> None:
+    table = make_table(3)
+    table.grace_period = 30.0
+    for who in (ANN, BOB):
+        table.handle(who, p.Join(table=table.id), 1, 0.0)
+    table.connection_lost(BOB.conn, 10.0)
+    assert table.wake_at() == pytest.approx(40.0)
+    back = table.handle(Sender("rt:9", BOB.user, "bob"), p.Resume(table=table.id), 1, 20.0)
+    assert isinstance(frames(back, "rt:9")[0], p.Ack) and table.wake_at() is None  # back in time
+    table.connection_lost("rt:9", 50.0)
+    result = table.tick(80.0)
+    assert table.seats[1] is None and result.log == [{"t": "unseat", "seat": 1}]  # before the start: freed
+
+
+def test_after_the_grace_period_a_bot_keeps_the_seat_for_good() -> None:
+    table = started(2)
+    table.grace_period = 5.0
+    table.connection_lost(BOB.conn, 1.0)
+    table.tick(7.0)
+    assert table.players()[1] == "bob (bot)" and table.seat_of(BOB.user) is None
+    late = table.handle(BOB, p.Act(table=table.id, action=p.Draw()), 1, 8.0)
+    assert frames(late, BOB.conn)[0].code == p.E_NOT_SEATED
+
+
+def test_after_a_restart_bots_wait_for_people_to_resume() -> None:
+    table = started(2)
+    copy = make_table(2)
+    copy.replay(table.log)
+    copy.recovered(100.0, hold=10.0)
+    assert copy.wake_at() == pytest.approx(110.0)
+    assert copy.tick(105.0).log == []
+    who = mover(copy)
+    copy.handle(who, p.Resume(table=copy.id, last_seq=copy.seq), 1, 106.0)
+    assert copy.seats[GAME.to_act(copy.state)[0]].conn == who.conn

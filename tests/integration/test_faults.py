@@ -1,0 +1,204 @@
+"""Faults with real processes: a realtime process or a game server dies mid-game; a client drops.
+
+Nothing acknowledged is lost, players resume where they were, and resumed views are exactly what a
+client that never disconnected would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from common import protocol as p
+from common.models import FinishedGame, User, make_engine
+from tests.integration.conftest import run
+from tests.integration.players import ResilientPlayer
+from tests.integration.stack import Stack, WebUser
+
+GAMES = {  # game -> (seats, options): people only, so a frozen table stays frozen
+    "crazy_eights": (4, {}),
+    "hearts": (4, {"target": 10}),
+    "holdem": (3, {"small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 500}),
+}
+
+
+@pytest.fixture(scope="module")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    s = Stack(Path(tmp_path_factory.mktemp("faults")), env={"FELT_GRACE_PERIOD": "2.5",
+                                                            "FELT_HAND_PAUSE": "0.2"})
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def new_user(fault_stack: Stack):  # type: ignore[no-untyped-def]
+    """Users of this module's own stack (the shared `new_user` registers at the shared one)."""
+    names = iter(range(1, 10_000))
+
+    def make() -> WebUser:
+        return WebUser(fault_stack.frontend_url, f"fault{next(names)}x{time.monotonic_ns() % 100000}").register()
+
+    return make
+
+
+async def seat_players(stack: Stack, new_user, game: str, transport: str = "websocket"):  # type: ignore[no-untyped-def]
+    seats, options = GAMES[game]
+    urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
+    players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats)]
+    for player in players:
+        await player.connect()
+    host = players[0].client
+    assert host is not None
+    created = await host.request(p.CreateTable(game=game, seats=seats, options=options))
+    assert isinstance(created, p.Ack), created
+    for player in players:
+        player.table = str(created.table)
+    for player in players[1:]:
+        assert player.client is not None
+        joined = await player.client.request(p.Join(table=player.table, buy_in=200))
+        assert isinstance(joined, p.Ack), joined
+    assert isinstance(await host.request(p.Start(table=players[0].table)), p.Ack)
+    return players
+
+
+async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting {state()}")
+        await asyncio.sleep(0.05)
+
+
+def finished(stack: Stack, table: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(select(FinishedGame.__table__).where(
+            FinishedGame.__table__.c.table_id == table)).all()
+    engine.dispose()
+    return rows
+
+
+def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, new_user) -> None:  # type: ignore[no-untyped-def]
+    stack = fault_stack
+
+    async def scenario() -> list[ResilientPlayer]:
+        players = await seat_players(stack, new_user, "crazy_eights")
+        for player in players:  # everyone on realtime 0, the one that will die
+            await player.client.close()  # type: ignore[union-attr]
+            player.urls = [stack.realtime_url(0), stack.realtime_url(1)]
+            token = player.user.token()
+            from tests.integration.players import connect_player
+
+            player.client = await connect_player(stack.realtime_url(0), token["token"], stack.origin)
+            await player.resume()
+        tasks = [asyncio.ensure_future(pl.play()) for pl in players]
+        await wait_for(lambda: sum(len(pl.acked) for pl in players) >= 6)
+        stack.kill("rt-0")  # SIGKILL, mid-game
+        await asyncio.gather(*tasks)
+        for player in players:
+            await player.client.close()  # type: ignore[union-attr]
+        return players
+
+    try:
+        players = run(scenario())
+    finally:
+        stack.start_realtime(0)
+    assert all(pl.reconnects >= 1 for pl in players)
+    overs = {tuple(pl.over.scores) for pl in players if pl.over}
+    assert len(overs) == 1
+    [record] = finished(stack, players[0].table)
+    logged = {(a.get("user"), a.get("req")): a["action"] for a in record.actions if "req" in a}
+    for pl in players:
+        user_id = next(iter(
+            make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}").connect().execute(
+                select(User.__table__.c.id).where(User.__table__.c.username == pl.user.username)).scalars()))
+        for req, action in pl.acked:  # every acknowledged move is in the stored log, as sent
+            assert logged.get((user_id, req)) == action
+
+
+@pytest.mark.parametrize("game", list(GAMES))
+def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, game: str) -> None:  # type: ignore[no-untyped-def]
+    stack = fault_stack
+
+    async def scenario() -> None:
+        players = await seat_players(stack, new_user, game)
+        table = players[0].table
+        server = table.partition("-")[0]
+        tasks = [asyncio.ensure_future(pl.play()) for pl in players]
+        await wait_for(lambda: sum(len(pl.acked) for pl in players) >= 5)
+        for pl in players:
+            pl.paused = True
+        await asyncio.sleep(0.5)  # everything in flight is answered: the table is still
+        assert not any(pl.sent for pl in players), "every move sent was acknowledged"
+        before = {pl.user.username: pl.last_view for pl in players}
+        stack.kill(f"gs-{server}")  # SIGKILL mid-hand
+        stack.start_gameserver(server)  # what supervisord does
+        await wait_for(lambda: all(pl.last_view is not before[pl.user.username] for pl in players),
+                       state=lambda: [(pl.last_view.seq if pl.last_view else None, pl.statuses, pl.reconnects,
+                                       [t.done() and t.exception() for t in tasks]) for pl in players])
+        for pl in players:  # the resumed view is exactly the last one seen before the crash
+            old, new = before[pl.user.username], pl.last_view
+            assert new is not None and old is not None
+            assert (new.seq, new.view, new.players, new.seat) == (old.seq, old.view, old.players, old.seat)
+            assert any(st.available for st in pl.statuses)
+            pl.paused = False
+            if new.view.get("legal"):  # it is this player's move: nudge it with the current view
+                await pl.resume()
+        if game == "holdem":  # a cash table never ends by itself: play on a little, then stop
+            await wait_for(lambda: any(pl.last_view and pl.last_view.view.get("hand_no", 0) >= 3
+                                       for pl in players) or any(t.done() for t in tasks))
+            for t in tasks:
+                t.cancel()
+        else:
+            await asyncio.gather(*tasks)
+            overs = {tuple(pl.over.scores) for pl in players if pl.over}
+            assert len(overs) == 1
+        for pl in players:
+            await pl.client.close()  # type: ignore[union-attr]
+
+    run(scenario())
+
+
+def test_a_short_drop_keeps_the_seat_a_long_one_stands_the_player_up(fault_stack, new_user) -> None:  # type: ignore[no-untyped-def]
+    stack = fault_stack  # grace period 2.5 s here
+
+    async def scenario() -> None:
+        players = await seat_players(stack, new_user, "holdem")
+        for pl in players:
+            pl.paused = True
+        tasks = [asyncio.ensure_future(pl.play()) for pl in players]
+        await wait_for(lambda: all(pl.last_view for pl in players))
+        await asyncio.sleep(0.3)
+        short = players[1]
+        before = short.last_view
+        await short.client.close()  # type: ignore[union-attr]
+        tasks[1].cancel()
+        await asyncio.sleep(1.0)  # shorter than the grace period
+        await short.connect()
+        await short.resume()
+        tasks[1] = asyncio.ensure_future(short.play())
+        await wait_for(lambda: short.last_view is not before)
+        assert short.last_view.seat == 1
+        assert (short.last_view.seq, short.last_view.view) == (before.seq, before.view)
+
+        long = players[2]
+        await long.client.close()  # type: ignore[union-attr]
+        tasks[2].cancel()
+        await asyncio.sleep(4.0)  # longer than the grace period: stood up, chips back home
+        await long.connect()
+        await long.resume()
+        tasks[2] = asyncio.ensure_future(long.play())
+        await wait_for(lambda: long.last_view is not None and long.last_view.seat is None)
+        for t in tasks:
+            t.cancel()
+        for pl in players:
+            await pl.client.close()  # type: ignore[union-attr]
+
+    run(scenario())

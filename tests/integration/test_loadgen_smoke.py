@@ -1,0 +1,58 @@
+"""The load generator, briefly, against the real stack: games complete, no error frames, every transport.
+
+A smoke test, not a benchmark: a few players for a few seconds, and no assertion on any time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import sys
+
+from common import protocol as p
+from gameserver.rules import crazy_eights as c8
+from scripts.felt_load import run as R
+from scripts.felt_load import strategy
+from scripts.felt_load.cli import play_load
+from tests.integration.stack import ROOT
+
+PASSWORD = "smoke-test-password"
+
+
+def test_loadgen_plays_games_without_errors(stack) -> None:  # type: ignore[no-untyped-def]
+    subprocess.run([sys.executable, "-m", "frontend.cli", "create-users", "--prefix", "smoke", "--count", "12",
+                    "--password", PASSWORD], cwd=ROOT, env=stack.env, check=True, capture_output=True)
+    tokens = R.get_tokens(stack.frontend_url, [f"smoke{i}" for i in range(1, 13)], PASSWORD, cache=None,
+                          progress=False)
+    result = asyncio.run(asyncio.wait_for(play_load(
+        tokens, stack.origin, think=0.03, duration=4.0, warmup=0.5, workers=2, cpus=None,
+        xhr_streaming=1 / 3, xhr=1 / 3, progress=False), 120))
+    assert result["transports"] == {"websocket": 4, "xhr_streaming": 4, "xhr": 4}
+    assert result["connect"]["connected"] == 12 and result["refused"] == 0
+    assert result["errors"] == {}, result["errors"]
+    assert result["dropped"] == 0
+    assert result["games_completed"] >= 1, result
+    assert result["rtt_ms"]["n"] > 0 and result["fanout_ms"]["n"] > 0
+    assert result["window"]["bad_frames"] == 0
+
+
+def test_lean_decoder_and_strategy_follow_the_protocol_and_rules() -> None:
+    rng = random.Random(3)
+    for _ in range(30):
+        state = c8.setup(4, rng, {})
+        while not state.over:
+            seat = state.turn
+            frame = p.encode_str(p.View(table="g1-0001", seq=7, view=c8.view(state, seat), game=c8.NAME,
+                                        status="playing", seat=seat))
+            full, lean = p.decode_server(frame), strategy.decode(frame)
+            assert isinstance(full, p.View) and isinstance(lean, strategy.View)
+            assert (lean.table, lean.seq, lean.seat, lean.status) == (full.table, full.seq, full.seat, full.status)
+            assert lean.view.legal == full.view["legal"] and lean.view.hand == full.view["hand"]
+            action = strategy.choose(c8.NAME, lean.view, seat, rng)
+            assert action is not None and p.to_builtins(action) in full.view["legal"]
+            state, _ = c8.apply(state, seat, action)
+    for msg in (p.Ack(req=3, table="g1-0001", seat=2), p.Error(code="stale", text="x", req=4),
+                p.GameOver(table="g1-0001", seq=9, scores=[1], players=["a"], winners=[0]), p.Welcome(user=5, name="n")):
+        lean = strategy.decode(p.encode_str(msg))
+        assert type(lean).__name__ == type(msg).__name__
