@@ -1,0 +1,228 @@
+"""The processes a load run starts and measures: Felt's tiers, echo servers and load workers.
+
+`Procs` starts each process (optionally pinned with `taskset -c`), waits for its readiness line, and stops
+exactly the processes it started, by pid. `cpu_seconds`/`rss_kib` read /proc; `CoreSampler` reads the
+per-core busy time from /proc/stat. `BenchStack` is Felt for a benchmark: one frontend (gunicorn), R
+realtime servers and G game servers on free loopback ports. The bot accounts live in `home/users.db`,
+kept across runs (with the secret, so their browser sessions stay valid); each run works on a fresh copy
+of it in its own directory (game servers read chip balances from the same database), removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.integration.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def core_times() -> dict[str, tuple[int, int]]:
+    """(busy, total) jiffies per core from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as fh:
+        for line in fh:
+            if line.startswith("cpu") and line[3].isdigit():
+                name, *vals = line.split()
+                nums = [int(v) for v in vals]
+                idle = nums[3] + nums[4]
+                out[name] = (sum(nums) - idle, sum(nums))
+    return out
+
+
+class CoreSampler:
+    def __init__(self) -> None:
+        self.start = core_times()
+
+    def busy(self) -> dict[str, float]:
+        """Fraction of each core busy since construction."""
+        end = core_times()
+        return {name: round((end[name][0] - b0) / max(1, end[name][1] - t0), 3)
+                for name, (b0, t0) in self.start.items()}
+
+
+def ncpus() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+class Procs:
+    """Processes started for a run; each is stopped by its own pid, never by name."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.cpus: dict[str, str | None] = {}
+
+    def spawn(self, key: str, argv: list[str], env: dict[str, str], *, cpus: str | None = None,
+              ready: str | None = None, timeout: float = 30.0, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+        if cpus is not None and ncpus() > 1:
+            argv = ["taskset", "-c", cpus, *argv]
+        path = self.log_dir / f"{key}.log"
+        with open(path, "wb") as log:
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs[key] = proc
+        self.cpus[key] = cpus
+        if ready is not None:
+            deadline = time.monotonic() + timeout
+            while ready not in path.read_text(errors="replace"):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{key} exited early:\n{path.read_text(errors='replace')[-3000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{key} not ready in {timeout}s:\n{path.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.05)
+        return proc
+
+    def pid(self, key: str) -> int:
+        return self.procs[key].pid
+
+    def stop(self, key: str) -> None:
+        proc = self.procs.pop(key, None)
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for key in list(self.procs):
+            proc = self.procs[key]
+            if proc.poll() is None:
+                proc.terminate()
+        for key in list(self.procs):
+            self.stop(key)
+
+
+def python() -> str:
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+class BenchStack:
+    """Felt's tiers for a benchmark, pinned as asked; see the module docstring."""
+
+    PASSWORD = "bench-bot-password"
+
+    def __init__(self, home: Path, run_dir: Path, *, realtime: int = 1, gameservers: int = 1,
+                 realtime_cpus: str | None = "0", gameserver_cpus: str | None = "1",
+                 frontend_cpus: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.run_dir = run_dir
+        home.mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.procs = Procs(run_dir / "log")
+        self.frontend_port = free_port()
+        self.realtime_ports = [free_port() for _ in range(realtime)]
+        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}" for i in range(gameservers)}
+        self.origin = f"http://127.0.0.1:{self.frontend_port}"
+        self.cpus = {"realtime": realtime_cpus, "gameserver": gameserver_cpus, "frontend": frontend_cpus}
+        secret_file = home / "secret"
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(32))
+            secret_file.chmod(0o600)
+        self.users_path = home / "users.db"
+        self.db_path = run_dir / "felt.db"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "FELT_CONFIG": "",
+            "FELT_DATA_DIR": str(run_dir),
+            "FELT_SECRET": secret_file.read_text().strip(),
+            "FELT_DATABASE_URL": f"sqlite:///{self.db_path}",
+            "FELT_GAMESERVERS": json.dumps(self.gameserver_endpoints),
+            "FELT_REALTIME_URLS": ",".join(self.realtime_url(i) for i in range(realtime)),
+            "FELT_ALLOWED_ORIGINS": self.origin,
+            "FELT_CLIENT_RATE": "1000",  # players are paced by think time; the limiter is not under test
+            "FELT_TOKEN_TTL": "3600",
+            "FELT_AUTH_TIMEOUT": "60",
+            "FELT_REQUEST_TIMEOUT": "10",
+            "FELT_MAX_TABLES": "50000",
+            "FELT_SOCKJS_HEARTBEAT": "25",
+            **(env or {}),
+        }
+
+    def realtime_url(self, i: int = 0) -> str:
+        return f"http://127.0.0.1:{self.realtime_ports[i]}/sockjs"
+
+    @property
+    def frontend_url(self) -> str:
+        return self.origin
+
+    def start(self, users: tuple[str, int] | None = None) -> BenchStack:
+        """Start every tier; first make sure the bot accounts `users` = (prefix, count) exist.
+
+        Creating them is the documented setup step (`python -m frontend.cli create-users`, idempotent).
+        """
+        master = {**self.env, "FELT_DATABASE_URL": f"sqlite:///{self.users_path}"}
+        subprocess.run([python(), "-m", "frontend.cli", "init-db"], cwd=ROOT, env=master, check=True,
+                       capture_output=True)
+        if users is not None:
+            subprocess.run([python(), "-m", "frontend.cli", "create-users", "--prefix", users[0], "--count",
+                            str(users[1]), "--password", self.PASSWORD], cwd=ROOT, env=master, check=True,
+                           capture_output=True)
+        with sqlite3.connect(self.users_path) as src, sqlite3.connect(self.db_path) as dst:
+            src.backup(dst)
+        src.close()
+        dst.close()
+        for name in self.gameserver_endpoints:
+            self.procs.spawn(f"gs-{name}", [python(), "-m", "gameserver", "--name", name], self.env,
+                             cpus=self.cpus["gameserver"], ready=f"READY gameserver {name}")
+        for i, port in enumerate(self.realtime_ports):
+            self.procs.spawn(f"rt-{i}", [python(), "-m", "realtime", "--port", str(port)], self.env,
+                             cpus=self.cpus["realtime"], ready="READY realtime")
+        gunicorn = str(Path(python()).parent / "gunicorn")
+        self.procs.spawn("frontend", [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.frontend_port}",
+                                      "frontend.wsgi:app"], self.env, cpus=self.cpus["frontend"],
+                         ready="Booting worker")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.origin}/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("frontend did not answer /healthz") from None
+                time.sleep(0.1)
+        return self
+
+    def felt_pids(self) -> dict[str, int]:
+        """The realtime and game-server processes (the frontend is not on the move path)."""
+        return {k: p.pid for k, p in self.procs.procs.items() if k.startswith(("rt-", "gs-"))}
+
+    def stop(self) -> None:
+        self.procs.stop_all()
+        for suffix in ("", "-wal", "-shm"):  # the run's copy of the database: actions of every move
+            Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+
+
+def placement(stack_cpus: dict[str, Any], loadgen_cpus: str | None) -> dict[str, Any]:
+    return {"cores": ncpus(), **stack_cpus, "loadgen": loadgen_cpus}

@@ -1,0 +1,183 @@
+"""Bench results as a Markdown table and an SVG line chart (latency against load), with no dependency.
+
+`markdown(results)` renders the tables `scripts/bench` prints and writes; `svg(results)` draws round-trip
+and fan-out percentiles of Felt and the echo baselines against the achieved moves/s.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+
+def _f(v: Any, digits: int = 2) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.0f}%"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    out: list[str] = []
+    meta = r["meta"]
+    out.append(f"Run {meta['started']} ({meta['variant']}, {meta['repeats']} repeat(s), medians), "
+               f"{meta['machine']}; placement: {meta['placement_text']}.")
+    out.append("")
+    c = r.get("connections")
+    if c:
+        out.append("**Connections** (idle authenticated players on one realtime process)")
+        out.append("")
+        out.append("| players | connected | connect+auth /s | p50 / p99 connect ms | realtime RSS KiB before → after "
+                   "| RSS per player | lobby broadcast reached | broadcast done in |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        lat = c["connect"]["latency_ms"]
+        out.append(f"| {c['players']} | {c['connect']['connected']} | {_f(c['connect']['rate'], 0)} | "
+                   f"{_f(lat['p50'])} / {_f(lat['p99'])} | {c['rss_before_kib']} → {c['rss_after_kib']} | "
+                   f"{_f(c['rss_per_player_kib'], 1)} KiB | {c['broadcast']['received']}/{c['broadcast']['subscribers']} | "
+                   f"{_f(c['broadcast']['seconds'] * 1e3 if c['broadcast']['seconds'] is not None else None, 0)} ms |")
+        out.append("")
+    steps = r.get("moves")
+    if steps:
+        out.append("**Moves** (tables of 4, Crazy Eights; latency in ms; CPU as a share of one core)")
+        out.append("")
+        out.append("| target/s | players | achieved/s | frames/s | rtt p50 | rtt p95 | rtt p99 | fan-out p50 | fan-out p99 "
+                   "| realtime CPU | gameserver CPU | Felt µs/move | loadgen CPU | relay µs/frame | echo µs/frame "
+                   "| ratio | node µs/frame | errors | note |")
+        out.append("|" + "---|" * 19)
+        for s in steps:
+            e, n = s.get("echo") or {}, s.get("node") or {}
+            note = []
+            if s["client_bound"]:
+                note.append("client-bound")
+            if s["achieved"] < 0.95 * s["target"]:
+                note.append("below target")
+            if (s.get("server_core_noise") or 0) > 0.25:
+                note.append(f"core 0 noise {s['server_core_noise']:.0%}")
+            out.append(
+                f"| {s['target']:.0f} | {s['players']} | {s['achieved']:.0f} | {s['frames_per_s']:.0f} | "
+                f"{_f(s['rtt']['p50'])} | {_f(s['rtt']['p95'])} | {_f(s['rtt']['p99'])} | {_f(s['fanout']['p50'])} | "
+                f"{_f(s['fanout']['p99'])} | {_pct(s['cpu'].get('realtime'))} | {_pct(s['cpu'].get('gameserver'))} | "
+                f"{_f(s['felt_us_per_move'], 0)} | {_pct(s['loadgen_cpu'])} | {_f(s['relay_us_per_frame'], 1)} | "
+                f"{_f(e.get('us_per_frame'), 1)} | {_f(s.get('ratio_echo'), 2)} | {_f(n.get('us_per_frame'), 1)} | "
+                f"{sum(s['errors'].values())} | {', '.join(note)} |")
+        out.append("")
+        out.append("Baselines at the same steps (same client, same placement, frames padded to Felt's mean size):")
+        out.append("")
+        out.append("| target/s | echo achieved/s | echo rtt p50 / p99 | echo fan-out p99 | echo CPU "
+                   "| node achieved/s | node rtt p50 / p99 | node CPU |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for s in steps:
+            e, n = s.get("echo") or {}, s.get("node") or {}
+            out.append(
+                f"| {s['target']:.0f} | {_f(e.get('achieved'), 0)} | {_f((e.get('rtt') or {}).get('p50'))} / "
+                f"{_f((e.get('rtt') or {}).get('p99'))} | {_f((e.get('fanout') or {}).get('p99'))} | "
+                f"{_pct((e.get('cpu') or {}).get('server'))} | {_f(n.get('achieved'), 0)} | {_f((n.get('rtt') or {}).get('p50'))} / "
+                f"{_f((n.get('rtt') or {}).get('p99'))} | {_pct((n.get('cpu') or {}).get('server'))} |")
+        out.append("")
+    rules = r.get("rules")
+    if rules:
+        out.append("**Rules and one game server, no network** (actions/s, one core)")
+        out.append("")
+        out.append("| game | rules engine (apply) | table host (Table.handle + views) | game server (handlers + SQLite) |")
+        out.append("|---|---|---|---|")
+        for game, v in rules.items():
+            if not isinstance(v, dict) or "rules" not in v:
+                continue
+            server = v.get("server", {}).get("actions_per_s")
+            out.append(f"| {game} | {v['rules']['actions_per_s']:,} | {v['table']['actions_per_s']:,} | "
+                       f"{'–' if server is None else f'{server:,}'} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def svg(r: dict[str, Any], width: int = 760, height: int = 420) -> str:
+    """Latency (ms, log scale) against achieved moves/s."""
+    steps = r.get("moves") or []
+    series: list[tuple[str, str, str, list[tuple[float, float]]]] = []
+
+    def pts(get: Any) -> list[tuple[float, float]]:
+        out = []
+        for s in steps:
+            try:
+                x, y = get(s)
+            except (KeyError, TypeError):
+                continue
+            if x and y:
+                out.append((float(x), float(y)))
+        return out
+
+    series.append(("Felt round trip p50", "#1f77b4", "", pts(lambda s: (s["achieved"], s["rtt"]["p50"]))))
+    series.append(("Felt round trip p99", "#1f77b4", "6,3", pts(lambda s: (s["achieved"], s["rtt"]["p99"]))))
+    series.append(("Felt fan-out p99", "#d62728", "6,3", pts(lambda s: (s["achieved"], s["fanout"]["p99"]))))
+    series.append(("sockjs-tornado echo p99", "#2ca02c", "2,3",
+                   pts(lambda s: (s["echo"]["achieved"], s["echo"]["rtt"]["p99"]))))
+    series.append(("sockjs-node echo p99", "#9467bd", "2,3",
+                   pts(lambda s: (s["node"]["achieved"], s["node"]["rtt"]["p99"]))))
+    series = [s for s in series if s[3]]
+    left, right, top, bottom = 64, 200, 30, 50
+    pw, ph = width - left - right, height - top - bottom
+    xs = [x for *_, p in series for x, _ in p] or [1.0]
+    ys = [y for *_, p in series for _, y in p] or [1.0]
+    xmax = max(xs) * 1.05
+    ylo = 10 ** math.floor(math.log10(max(min(ys), 0.01)))
+    yhi = 10 ** math.ceil(math.log10(max(max(ys), 30.0)))
+
+    def X(x: float) -> float:
+        return left + pw * x / xmax
+
+    def Y(y: float) -> float:
+        y = min(max(y, ylo), yhi)
+        return top + ph * (1 - (math.log10(y) - math.log10(ylo)) / (math.log10(yhi) - math.log10(ylo)))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="12">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{left}" y="18" font-size="14">Latency against load ({escape(r["meta"]["variant"])}, '
+             f'{escape(r["meta"]["started"])})</text>']
+    decade = ylo
+    while decade <= yhi * 1.001:
+        for mult in (1, 2, 5):
+            v = decade * mult
+            if ylo <= v <= yhi:
+                y = Y(v)
+                parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>')
+                parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{v:g}</text>')
+        decade *= 10
+    step = 10 ** math.floor(math.log10(xmax / 2)) if xmax > 2 else 1
+    if xmax / step > 8:
+        step *= 2
+    x = 0.0
+    while x <= xmax:
+        parts.append(f'<line x1="{X(x):.1f}" y1="{top}" x2="{X(x):.1f}" y2="{top + ph}" stroke="#eee"/>')
+        parts.append(f'<text x="{X(x):.1f}" y="{top + ph + 16}" text-anchor="middle">{x:g}</text>')
+        x += step
+    for target, label in ((5.0, "p99 target 5 ms"), (25.0, "p99 target 25 ms")):
+        if ylo <= target <= yhi:
+            parts.append(f'<line x1="{left}" y1="{Y(target):.1f}" x2="{left + pw}" y2="{Y(target):.1f}" '
+                         f'stroke="#f90" stroke-dasharray="1,4"/>')
+            parts.append(f'<text x="{left + pw - 4}" y="{Y(target) - 4:.1f}" text-anchor="end" fill="#c60">'
+                         f'{label}</text>')
+    parts.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
+    parts.append(f'<text x="{left + pw / 2}" y="{height - 12}" text-anchor="middle">achieved moves/s '
+                 f'(each delivered to 4 seats)</text>')
+    parts.append(f'<text x="16" y="{top + ph / 2}" transform="rotate(-90 16 {top + ph / 2})" '
+                 f'text-anchor="middle">ms (log scale)</text>')
+    for i, (name, color, dash, p) in enumerate(series):
+        p = sorted(p)
+        path = " ".join(f"{'M' if j == 0 else 'L'}{X(a):.1f},{Y(b):.1f}" for j, (a, b) in enumerate(p))
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"{dash_attr}/>')
+        for a, b in p:
+            parts.append(f'<circle cx="{X(a):.1f}" cy="{Y(b):.1f}" r="3" fill="{color}"/>')
+        ly = top + 14 + 18 * i
+        parts.append(f'<line x1="{left + pw + 12}" y1="{ly}" x2="{left + pw + 36}" y2="{ly}" stroke="{color}" '
+                     f'stroke-width="2"{dash_attr}/>')
+        parts.append(f'<text x="{left + pw + 40}" y="{ly + 4}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)

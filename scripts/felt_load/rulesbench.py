@@ -1,0 +1,214 @@
+"""The ceiling of one game-server process, with no network in between.
+
+Three figures per game, each in one process and thread (run it pinned to one core). Time is the thread's
+CPU time (`time.thread_time`), so a figure is actions per CPU-second of one core, and other processes
+sharing the core (this machine is shared) slow the run down without changing the figure much:
+  * rules: `apply` alone, replaying recorded games (the pure rules engine);
+  * table: `Table.handle` of each `act` (validation, apply, log entry, one encoded view per seat);
+  * server: `GameServer` fed encoded `Forward` messages for many tables of four, 256 a pass as its socket
+    loop does, through its own handlers (`_on_message`, then `_commit_and_send`: the SQLite group commit
+    and the encoded `Deliver`s) with a stub socket in place of ZeroMQ. Only the server's time is counted;
+    the scripted players (reading the views, choosing moves) run between passes, off the clock.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import protocol as p
+from common.config import Settings
+from common.models import init_db
+from gameserver.rules import games
+from gameserver.rules.base import Game
+from gameserver.server import GameServer
+from gameserver.store import Store
+from gameserver.table import Sender, Table
+from scripts.felt_load import strategy as st
+
+
+def _seats(game: Game) -> int:
+    return 4 if game.min_seats <= 4 <= game.max_seats else game.max_seats
+
+
+def _record_games(game: Game, count: int, rng: random.Random) -> list[tuple[Any, list[tuple[int, Any]]]]:
+    out = []
+    seats = _seats(game)
+    for _ in range(count):
+        state = start = game.setup(seats, random.Random(rng.random()), game.check_options(seats, {}))
+        moves = []
+        while game.outcome(state) is None and len(moves) < 5000:
+            seat = game.to_act(state)[0]
+            action = game.bot_move(state, seat, rng)
+            moves.append((seat, action))
+            state, _ = game.apply(state, seat, action)
+        out.append((start, moves))
+    return out
+
+
+def rules_rate(game: Game, seconds: float) -> dict[str, Any]:
+    recorded = _record_games(game, 40, random.Random(7))
+    n, t0, c0 = 0, time.perf_counter(), time.thread_time()
+    apply = game.apply
+    while time.perf_counter() - t0 < seconds:
+        for start, moves in recorded:
+            state = start
+            for seat, action in moves:
+                state, _ = apply(state, seat, action)
+            n += len(moves)
+    elapsed = time.thread_time() - c0
+    return {"actions": n, "seconds": round(elapsed, 3), "actions_per_s": round(n / elapsed)}
+
+
+def table_rate(game: Game, seconds: float) -> dict[str, Any]:
+    seats = _seats(game)
+    rng = random.Random(11)
+    n, busy, games_played = 0, 0.0, 0
+    t_end = time.perf_counter() + seconds
+    number = 0
+    while time.perf_counter() < t_end:
+        number += 1
+        table = Table(f"b-{number}", game, seats=seats, options=game.check_options(seats, {}), creator=1,
+                      seed=rng.getrandbits(64))
+        who = [Sender(f"rt:{i}", i + 1, f"p{i}") for i in range(seats)]
+        for i, w in enumerate(who):
+            table.handle(w, p.Join(table=table.id, seat=i), 0, 0.0)
+        table.handle(who[0], p.Start(table=table.id), 0, 0.0)
+        while table.status == "playing" and n < 10_000_000:
+            seat = game.to_act(table.state)[0]
+            act = p.Act(table=table.id, action=game.bot_move(table.state, seat, rng), seq=table.seq, req=n)
+            t0 = time.thread_time()
+            table.handle(who[seat], act, n, 0.0)
+            busy += time.thread_time() - t0
+            n += 1
+        games_played += 1
+    return {"actions": n, "seconds": round(busy, 3), "actions_per_s": round(n / busy) if busy else None,
+            "games": games_played}
+
+
+class _StubSocket:
+    """Takes the place of the ROUTER socket: keeps what the server sends."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.sent: list[list[bytes]] = []
+
+    def send_multipart(self, frames: list[bytes], flags: int = 0) -> None:
+        self.sent.append(frames)
+
+    def getsockopt(self, option: int) -> int:
+        return 0
+
+
+def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 256) -> dict[str, Any]:
+    """Actions/s of one GameServer driven through its socket handlers (see the module docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'games.db'}"
+        settings = Settings(data_dir=tmp, database_url=url, max_tables=100 * tables, bot_delay=60.0)
+        server = GameServer(settings, "g1", "inproc://bench", Store(init_db(url)), games())
+        sock = _StubSocket()
+        server.sock = sock  # type: ignore[assignment]
+        peer = b"rt1"
+        seats = _seats(server.games[game_name])
+        rng = random.Random(5)
+        busy = 0.0
+        now = time.time()
+
+        def feed(msgs: list[p.Forward]) -> None:
+            nonlocal busy
+            payloads = [p.encode(m) for m in msgs]
+            t0 = time.thread_time()
+            for payload in payloads:
+                server._on_message(peer, payload, now)
+            server._commit_and_send()
+            busy += time.thread_time() - t0
+
+        def read_out() -> list[tuple[str, Any]]:
+            out = []
+            for frames in sock.sent:
+                msg = p.decode_internal(frames[1])
+                if isinstance(msg, p.Deliver):
+                    frame = st.decode(msg.frame)
+                    out.extend((c, frame) for c in msg.conns)
+            sock.sent.clear()
+            return out
+
+        users = {}  # conn -> (user, name)
+        rid = 0
+
+        def fwd(conn: str, body: Any) -> p.Forward:
+            nonlocal rid
+            rid += 1
+            user, name = users[conn]
+            return p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)
+
+        def open_tables(groups: list[list[str]]) -> dict[str, list[str]]:
+            feed([fwd(g[0], p.CreateTable(game=game_name, seats=seats, req=1)) for g in groups])
+            ids = {}
+            for conn, frame in read_out():
+                if isinstance(frame, st.Ack) and frame.table:
+                    ids[conn] = frame.table
+            feed([fwd(c, p.Join(table=ids[g[0]], seat=i, req=2)) for g in groups for i, c in enumerate(g) if i])
+            read_out()
+            feed([fwd(g[0], p.Start(table=ids[g[0]], req=3)) for g in groups])
+            return {ids[g[0]]: g for g in groups}
+
+        groups = []
+        for t in range(tables):
+            g = [f"rt1:{t * seats + i}" for i in range(seats)]
+            for i, c in enumerate(g):
+                users[c] = (t * seats + i + 1, f"u{t * seats + i + 1}")
+            groups.append(g)
+        open_tables(groups)
+        n = games_done = 0
+        t_end = time.perf_counter() + seconds
+        while time.perf_counter() < t_end:
+            todo: dict[str, p.Forward] = {}
+            finished = []
+            for conn, frame in read_out():
+                if isinstance(frame, st.View) and frame.status == "playing" and frame.view.legal:
+                    action = st.choose(game_name, frame.view, frame.seat or 0, rng)
+                    if action is not None:
+                        todo[frame.table] = fwd(conn, p.Act(table=frame.table, action=action, seq=frame.seq, req=4))
+                elif isinstance(frame, st.GameOver):
+                    finished.append((conn, frame.table))
+            for conn, table in finished:
+                todo.pop(table, None)
+            if finished:
+                leaves = [fwd(c, p.Leave(table=t, req=5)) for c, t in finished]
+                feed(leaves)
+                server._prune(now)  # as its heartbeat loop does: forget finished tables nobody watches
+                read_out()
+                done_tables = {t for _, t in finished}
+                games_done += len(done_tables)
+                regroup = [g for g in groups if any(c for c, t in finished if c == g[0])]
+                open_tables(regroup)
+            items = list(todo.values())
+            if not items:
+                continue
+            for i in range(0, len(items), batch):
+                feed(items[i:i + batch])
+            n += len(items)
+        return {"actions": n, "seconds": round(busy, 3), "actions_per_s": round(n / busy) if busy else None,
+                "games": games_done, "tables": tables}
+
+
+def run(seconds: float = 2.0) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, game in games().items():
+        out[name] = {"rules": rules_rate(game, seconds), "table": table_rate(game, seconds)}
+    out["crazy_eights"]["server"] = server_rate("crazy_eights", seconds * 2)
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description="actions/s of the rules, the table host and one game server")
+    ap.add_argument("--seconds", type=float, default=2.0)
+    print(json.dumps(run(ap.parse_args().seconds)))

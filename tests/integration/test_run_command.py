@@ -1,0 +1,106 @@
+"""The README's run command, for real: scripts/run starts every tier under supervisord; a game is played;
+supervisord restarts a game server killed mid-game and the game goes on; Ctrl-C stops every process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from common import protocol as p
+from tests.integration.conftest import run
+from tests.integration.players import ResilientPlayer
+from tests.integration.stack import ROOT, WebUser, free_port
+
+
+def consecutive_ports() -> int:
+    for _ in range(50):
+        port = free_port()
+        if port < 32000:
+            import socket
+
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no two free ports in a row")
+
+
+def ctl(env: dict[str, str], *args: str) -> str:
+    return subprocess.run([str(ROOT / "scripts" / "ctl"), *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=30).stdout
+
+
+def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Path) -> None:
+    frontend, realtime = free_port(), consecutive_ports()
+    env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
+           "FELT_REALTIME_PORT": str(realtime), "FELT_CONFIG": "", "FELT_BOT_DELAY": "0.05",
+           "FELT_RESUME_WINDOW": "1",
+           "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{free_port()}",
+                                           "g2": f"tcp://127.0.0.1:{free_port()}"})}
+    out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
+    origin = f"http://127.0.0.1:{frontend}"
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while f"Open {origin}/" not in (tmp_path / "run.out").read_text():
+            assert proc.poll() is None, (tmp_path / "run.out").read_text()
+            assert time.monotonic() < deadline, "scripts/run printed no URL"
+            time.sleep(0.2)
+        while "RUNNING" not in ctl(env, "status", "frontend") or ctl(env, "status").count("RUNNING") < 5:
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
+        user = None
+        while user is None:
+            try:
+                user = WebUser(origin, "runner").register()
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+
+        async def scenario() -> p.GameOver:
+            urls = [f"http://127.0.0.1:{realtime + i}/sockjs" for i in range(2)]
+            player = ResilientPlayer(user, urls, origin)
+            client = await player.connect()
+            created = await client.request(p.CreateTable(game="crazy_eights", seats=3))
+            player.table = str(created.table)
+            for _ in range(2):
+                await client.request(p.AddBot(table=player.table))
+            await client.request(p.Start(table=player.table))
+            task = asyncio.ensure_future(player.play())
+            await asyncio.sleep(0.5)
+            server = player.table.partition("-")[0]
+            pid = int(ctl(env, "pid", f"gameserver:{server}").strip())
+            os.kill(pid, signal.SIGKILL)  # a process we started (through scripts/run)
+            for _ in range(100):  # supervisord brings it back under a new pid
+                await asyncio.sleep(0.2)
+                new = ctl(env, "pid", f"gameserver:{server}").strip()
+                if new.isdigit() and int(new) not in (0, pid):
+                    break
+            else:
+                pytest.fail("supervisord did not restart the game server")
+            over = await asyncio.wait_for(task, 60)
+            await client.close()
+            return over
+
+        over = run(scenario())
+        assert len(over.scores) == 3
+        pids = [int(x) for x in ctl(env, "pid", "all").split() if x.isdigit()]
+        assert len(pids) == 5
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        proc.wait(timeout=60)
+        out.close()
+    for pid in pids:  # every process is gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
