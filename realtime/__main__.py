@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
 
     async def serve() -> None:
         app, services = make_app(settings, identity=identity, verify=verify)
-        server = app.listen(port, address=host, xheaders=True)
+        # SockJS frames are small; the adapter and the protocol check sizes again, precisely
+        server = app.listen(port, address=host, xheaders=True, max_body_size=256 * 1024)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -85,6 +85,7 @@ class ResilientPlayer:
         self.over: p.GameOver | None = None
         self.statuses: list[p.TableStatus] = []
         self._req = 1000
+        self.seen: list[str] = []  # message types received, in order (for failure reports)
 
     async def connect(self) -> FeltClient:
         token = self.user.token()
@@ -118,6 +119,7 @@ class ResilientPlayer:
                 await self.resume()
                 waiting_for = None
                 continue
+            self.seen.append(type(msg).__name__)
             if isinstance(msg, p.GameOver) and msg.table == self.table:
                 self.over = msg
             elif isinstance(msg, p.TableStatus):

@@ -1,0 +1,145 @@
+"""The realtime side of the ZeroMQ link, against real ROUTER sockets playing game servers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import zmq
+
+from common import protocol as p
+from common.config import load
+from realtime.gateway import Gateway
+
+
+class Harness:
+    """Two ROUTER sockets as game servers g1 and g2, and a gateway that collects what it delivers."""
+
+    def __init__(self, **settings: Any) -> None:
+        self.ctx = zmq.Context()
+        self.routers: dict[str, zmq.Socket[Any]] = {}
+        endpoints = {}
+        for name in ("g1", "g2"):
+            sock = self.ctx.socket(zmq.ROUTER)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # as a game server does
+            port = sock.bind_to_random_port("tcp://127.0.0.1")
+            self.routers[name], endpoints[name] = sock, f"tcp://127.0.0.1:{port}"
+        self.settings = load(env={"FELT_CONFIG": ""}, gameservers=endpoints, heartbeat_interval=0.1,
+                             request_timeout=0.5, **settings)
+        self.delivered: list[tuple[list[str], p.ServerMessage]] = []
+        self.gateway = Gateway(self.settings, "rtX", self._deliver, ctx=self.ctx)
+
+    def _deliver(self, conns: list[str], frame: str, close: bool) -> None:
+        self.delivered.append((conns, p.decode_server(frame)))
+
+    def close(self) -> None:
+        self.gateway.stop()
+        for sock in self.routers.values():
+            sock.close(linger=0)
+        self.ctx.term()
+
+    async def server_recv(self, name: str, kind: type, timeout: float = 3.0) -> tuple[bytes, Any]:
+        sock = self.routers[name]
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                peer, payload = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                await asyncio.sleep(0.005)
+                continue
+            msg = p.decode_internal(payload)
+            if isinstance(msg, kind):
+                return peer, msg
+        raise TimeoutError(f"{name} got no {kind.__name__}")
+
+    def server_send(self, name: str, peer: bytes, msg: p.Msg) -> None:
+        self.routers[name].send_multipart([peer, p.encode(msg)])
+
+    async def delivered_to(self, conn: str, kind: type, timeout: float = 3.0) -> Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for conns, msg in self.delivered:
+                if conn in conns and isinstance(msg, kind):
+                    self.delivered.remove((conns, msg))
+                    return msg
+            await asyncio.sleep(0.005)
+        raise TimeoutError(f"nothing of type {kind.__name__} for {conn}: {self.delivered}")
+
+
+def scenario(test):  # type: ignore[no-untyped-def]
+    async def body() -> None:
+        h = Harness()
+        h.gateway.start()
+        try:
+            await test(h)
+        finally:
+            h.close()
+
+    asyncio.run(body())
+
+
+def test_a_table_id_routes_to_its_game_server_and_the_answer_comes_back() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g2-0004", req=3))
+        peer, fwd = await h.server_recv("g2", p.Forward)
+        assert peer == b"rtX" and fwd.user == 7 and fwd.body == p.Join(table="g2-0004", req=3)
+        h.server_send("g2", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=3)), rid=fwd.rid))
+        assert (await h.delivered_to("rtX:1", p.Ack)).req == 3
+        assert fwd.rid not in h.gateway.pending
+
+    scenario(test)
+
+
+def test_unknown_servers_and_silent_servers_get_clear_errors() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g9-0001", req=1))
+        assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_NO_TABLE
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=2))
+        await h.server_recv("g1", p.Forward)  # received, never answered
+        err = await h.delivered_to("rtX:1", p.Error)
+        assert err.code in (p.E_TIMEOUT, p.E_UNAVAILABLE) and err.req == 2
+
+    scenario(test)
+
+
+def test_a_dead_game_server_is_noticed_its_tables_reported_and_its_return_too() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=1))
+        peer, fwd = await h.server_recv("g1", p.Forward)
+        h.server_send("g1", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=1)), rid=fwd.rid))
+        await asyncio.sleep(0.5)  # g1 never heartbeats: dead after 3 x 0.1 s
+        assert not h.gateway.links["g1"].alive
+        down = await h.delivered_to("rtX:1", p.TableStatus)
+        assert down.table == "g1-0001" and not down.available
+        h.gateway.request("rtX:1", 7, "ann", p.Leave(table="g1-0001", req=2))
+        assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_UNAVAILABLE  # at once, not a timeout
+        peer, _ = await h.server_recv("g1", p.Heartbeat)  # the recreated socket says hello
+        h.server_send("g1", peer, p.Heartbeat(sender="g1", boot="b2"))
+        up = await h.delivered_to("rtX:1", p.TableStatus)
+        assert up.table == "g1-0001" and up.available
+
+    scenario(test)
+
+
+def test_the_lobby_merges_every_live_server_and_pushes_changes() -> None:
+    async def test(h: Harness) -> None:
+        pushed: list[p.LobbyUpdate] = []
+        h.gateway.lobby_push = pushed.append
+        h.gateway.request("rtX:1", 7, "ann", p.ListTables(req=5))
+        for name in ("g1", "g2"):
+            peer, fwd = await h.server_recv(name, p.Forward)
+            tables = [p.TableInfo(id=f"{name}-0001", game="hearts", seats=4, players=[None] * 4,
+                                  status="waiting")]
+            h.server_send(name, peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Tables(tables=tables)),
+                                                rid=fwd.rid))
+        merged = await h.delivered_to("rtX:1", p.Tables)
+        assert [t.id for t in merged.tables] == ["g1-0001", "g2-0001"] and merged.req == 5
+        h.server_send("g2", peer, p.TablesChanged(removed=["g2-0001"]))
+        for _ in range(100):
+            if pushed:
+                break
+            await asyncio.sleep(0.01)
+        assert pushed and pushed[0].removed == ["g2-0001"]
+
+    scenario(test)
