@@ -104,10 +104,10 @@ class ResilientPlayer:
         self._req += 1
         await self.client.send(p.Resume(table=self.table, last_seq=last, req=self._req))
 
-    async def play(self, until_over: bool = True) -> p.GameOver:
-        """Play until the game is over, reconnecting as often as it takes."""
+    async def play(self, until_over: bool = True) -> p.GameOver | None:
+        """Play until the game is over (or, at a cash table, until cancelled), reconnecting as needed."""
         waiting_for: int | None = None
-        while self.over is None:
+        while self.over is None or not until_over:
             assert self.client is not None
             try:
                 msg = await self.client.recv(timeout=30)

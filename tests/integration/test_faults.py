@@ -131,7 +131,7 @@ def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, g
         players = await seat_players(stack, new_user, game)
         table = players[0].table
         server = table.partition("-")[0]
-        tasks = [asyncio.ensure_future(pl.play()) for pl in players]
+        tasks = [asyncio.ensure_future(pl.play(until_over=game != "holdem")) for pl in players]
         await wait_for(lambda: sum(len(pl.acked) for pl in players) >= 5)
         for pl in players:
             pl.paused = True
@@ -142,7 +142,7 @@ def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, g
         stack.start_gameserver(server)  # what supervisord does
         await wait_for(lambda: all(pl.last_view is not before[pl.user.username] for pl in players),
                        state=lambda: [(pl.last_view.seq if pl.last_view else None, pl.statuses, pl.reconnects,
-                                       [t.done() and t.exception() for t in tasks], pl.seen[-8:])
+                                       [t.done() and t.exception() for t in tasks], pl.seen[-8:], list(pl.client.raw)[-4:])
                                       for pl in players])
         for pl in players:  # the resumed view is exactly the last one seen before the crash
             old, new = before[pl.user.username], pl.last_view
@@ -171,32 +171,36 @@ def test_a_short_drop_keeps_the_seat_a_long_one_stands_the_player_up(fault_stack
     stack = fault_stack  # grace period 2.5 s here
 
     async def scenario() -> None:
-        players = await seat_players(stack, new_user, "holdem")
+        players = await seat_players(stack, new_user, "crazy_eights")
         for pl in players:
-            pl.paused = True
-        tasks = [asyncio.ensure_future(pl.play()) for pl in players]
-        await wait_for(lambda: all(pl.last_view for pl in players))
+            pl.paused = True  # nobody moves: only the drops change anything
+        tasks = [asyncio.ensure_future(pl.play(until_over=False)) for pl in players]
+        await wait_for(lambda: all(pl.last_view and pl.last_view.status == "playing" for pl in players))
         await asyncio.sleep(0.3)
-        short = players[1]
+        turn = players[0].last_view.view["turn"]  # type: ignore[union-attr]
+        short, long = [pl for pl in players if pl.seat != turn][:2]
+
         before = short.last_view
         await short.client.close()  # type: ignore[union-attr]
-        tasks[1].cancel()
+        tasks[players.index(short)].cancel()
         await asyncio.sleep(1.0)  # shorter than the grace period
         await short.connect()
         await short.resume()
-        tasks[1] = asyncio.ensure_future(short.play())
+        tasks.append(asyncio.ensure_future(short.play(until_over=False)))
         await wait_for(lambda: short.last_view is not before)
-        assert short.last_view.seat == 1
-        assert (short.last_view.seq, short.last_view.view) == (before.seq, before.view)
+        assert short.last_view.seat == before.seat  # type: ignore[union-attr]
+        # exactly what a client that never disconnected sees
+        assert (short.last_view.seq, short.last_view.view) == (before.seq, before.view)  # type: ignore[union-attr]
 
-        long = players[2]
+        seat = long.seat
         await long.client.close()  # type: ignore[union-attr]
-        tasks[2].cancel()
-        await asyncio.sleep(4.0)  # longer than the grace period: stood up, chips back home
+        tasks[players.index(long)].cancel()
+        await asyncio.sleep(4.0)  # longer than the grace period: a bot has the seat for good
         await long.connect()
         await long.resume()
-        tasks[2] = asyncio.ensure_future(long.play())
+        tasks.append(asyncio.ensure_future(long.play(until_over=False)))
         await wait_for(lambda: long.last_view is not None and long.last_view.seat is None)
+        assert long.last_view.players[seat] == f"{long.user.username} (bot)"  # type: ignore[union-attr]
         for t in tasks:
             t.cancel()
         for pl in players:
