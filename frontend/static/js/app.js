@@ -1,0 +1,393 @@
+// The browser client: one connection, the lobby, and the tables this player is at.
+//
+// `App` owns the connection (net.js), routes between the lobby ("/") and a table ("/table/<id>") without
+// reloading, dispatches pushed frames to the right table, shows the connection state and every server
+// error as a readable message, and composes the multi-step commands (quick play, rematch). After a
+// reconnect it subscribes to the lobby again and resumes every table it was at, from the last seq seen.
+
+import { suitIcon } from "./cards.js";
+import { $, formatChips, h } from "./dom.js";
+import { GAMES } from "./games/index.js";
+import { LobbyView } from "./lobbyview.js";
+import { Connection, fetchJSON, LoggedOut } from "./net.js";
+import { TableController } from "./table.js";
+
+const TOASTS_SHOWN = 4;
+const TOAST_MS = 7000;
+const TABLE_PATH = /^\/table\/([A-Za-z0-9_-]+)\/?$/;
+
+export class App {
+  constructor() {
+    const params = new URLSearchParams(location.search);
+    this.transport = params.get("transport") || null;
+    this.debug = params.has("debug");
+    this.tables = new Map(); // table id -> TableController, for every table this player is at
+    this.current = null;
+    this.me = null;
+    this.settingsOf = new Map(); // table id -> the create_table settings, for rematches
+    this.created = new Set(JSON.parse(sessionStorage.getItem("felt.created") ?? "[]"));
+    this.net = new Connection({
+      transport: this.transport,
+      onMessage: (msg) => this.onMessage(msg),
+      onStatus: (status) => this.showStatus(status),
+      onReady: (welcome, again) => this.onReady(welcome, again),
+    });
+    this.lobby = new LobbyView(this);
+    document.addEventListener("keydown", (event) => this.onKey(event));
+    window.addEventListener("popstate", () => this.route(false));
+    let resizing = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizing);
+      resizing = setTimeout(() => this.current?.render(), 120);
+    });
+    setInterval(() => this.tick(), 250);
+  }
+
+  start() {
+    this.lobby.mount();
+    $("conn-retry")?.addEventListener("click", () => this.net.retryNow());
+    this.route(false);
+    this.net.start();
+    this.refreshMe();
+  }
+
+  // ---- connection ----------------------------------------------------------------------------------
+
+  onReady(welcome, again) {
+    this.me = { user: welcome.user, name: welcome.name };
+    document.body.dataset.user = welcome.name;
+    this.lobby.subscribe();
+    for (const table of this.tables.values()) this.resumeTable(table);
+    if (again) this.toast("Reconnected.", "info");
+  }
+
+  async resumeTable(table) {
+    try {
+      await table.resume();
+    } catch (error) {
+      if (["no_table", "not_seated"].includes(error.code)) {
+        this.toast(`Table ${table.id}: ${error.text}`);
+        this.forget(table.id);
+        if (this.current === table) this.showLobby();
+      } else if (error.code === "unavailable") {
+        table.onTableStatus({ table: table.id, available: false, text: error.text });
+      } else if (error.code !== "disconnected") {
+        this.toast(`Could not resume ${table.id}: ${error.text}`);
+      }
+    }
+  }
+
+  showStatus(status) {
+    const el = $("conn");
+    if (!el) return;
+    el.dataset.state = status.state;
+    el.dataset.transport = status.transport ?? "";
+    el.dataset.url = status.url ?? "";
+    this.connStatus = status;
+    this.renderStatus();
+    const retry = $("conn-retry");
+    if (retry) {
+      retry.hidden = !(status.state === "replaced" || (status.state === "reconnecting" && status.retryAt));
+      retry.textContent = status.state === "replaced" ? "Use here" : "Retry now";
+    }
+  }
+
+  renderStatus() {
+    const status = this.connStatus;
+    const text = $("conn-text");
+    if (!status || !text) return;
+    let words = status.text;
+    if (status.state === "connected") words = `Connected · ${status.transport ?? "sockjs"}`;
+    else if (status.state === "reconnecting" && status.retryAt) {
+      const secs = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
+      words = `${status.text} ${secs ? `in ${secs}s` : "now"}`;
+    }
+    if (text.textContent !== words) text.textContent = words;
+    $("conn").title = status.url ? `Realtime server: ${status.url}` : "";
+  }
+
+  request(body, { quiet = false } = {}) {
+    return this.net.request(body).catch((error) => {
+      if (!quiet) this.toast(error.text ?? error.message);
+      throw error;
+    });
+  }
+
+  onMessage(msg) {
+    if (this.debug) console.debug("felt ←", msg);
+    switch (msg?.msg) {
+      case "view":
+        this.tableFor(msg.table).onView(msg);
+        break;
+      case "game_over":
+        this.tables.get(msg.table)?.onGameOver(msg);
+        break;
+      case "chat_line":
+        this.tables.get(msg.table)?.onChat(msg);
+        break;
+      case "table_status":
+        this.tables.get(msg.table)?.onTableStatus(msg);
+        break;
+      case "lobby_update":
+        this.lobby.update(msg);
+        break;
+      case "tables":
+        this.lobby.setTables(msg.tables ?? []);
+        break;
+      case "error":
+        this.toast(msg.text ?? msg.code);
+        if (msg.table) this.tables.get(msg.table)?.onError(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- messages to the person ----------------------------------------------------------------------
+
+  toast(text, kind = "error") {
+    const box = $("toasts");
+    if (!box) return;
+    const close = h("button", { type: "button", class: "ghost close", "aria-label": "Dismiss" }, "×");
+    const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" },
+      h("span", {}, String(text)), close);
+    close.addEventListener("click", () => item.remove());
+    box.append(item);
+    while (box.childElementCount > TOASTS_SHOWN) box.firstElementChild.remove();
+    setTimeout(() => item.remove(), TOAST_MS);
+  }
+
+  async refreshMe() {
+    try {
+      const { user } = await fetchJSON("/api/me");
+      const chips = $("chips");
+      if (chips) {
+        chips.textContent = `${formatChips(user.chips)} chips`;
+        chips.dataset.chips = String(user.chips);
+      }
+    } catch (error) {
+      if (error instanceof LoggedOut) window.location.assign("/login");
+    }
+  }
+
+  suitIcon(suit) {
+    return suitIcon(suit, "suit-icon big");
+  }
+
+  // ---- routing -------------------------------------------------------------------------------------
+
+  route(push) {
+    const match = TABLE_PATH.exec(location.pathname);
+    if (match) this.openTable(match[1], { push });
+    else this.showLobby({ push });
+  }
+
+  url(path) {
+    return `${path}${location.search}`;
+  }
+
+  tableFor(id) {
+    let table = this.tables.get(id);
+    if (!table) {
+      table = new TableController(this, id);
+      table.info = this.lobby.info(id);
+      this.tables.set(id, table);
+    }
+    return table;
+  }
+
+  forget(id) {
+    this.tables.delete(id);
+    this.lobby.render();
+  }
+
+  openTable(id, { push = true } = {}) {
+    const fresh = !this.tables.has(id);
+    const table = this.tableFor(id);
+    this.current = table;
+    $("lobby-view").hidden = true;
+    $("table-view").hidden = false;
+    document.body.dataset.view = "table";
+    if (push && location.pathname !== `/table/${id}`) history.pushState({}, "", this.url(`/table/${id}`));
+    document.title = `${table.game?.title ?? "Table"} ${id} · Felt`;
+    table.mount();
+    if (fresh && this.net.ready && !table.frame) this.resumeTable(table);
+    return table;
+  }
+
+  showLobby({ push = true } = {}) {
+    this.current = null;
+    $("table-view").hidden = true;
+    $("lobby-view").hidden = false;
+    document.body.dataset.view = "lobby";
+    if (push && location.pathname !== "/") history.pushState({}, "", this.url("/"));
+    document.title = "Lobby · Felt";
+    this.lobby.render();
+  }
+
+  /** Leave the table on screen (a seat mid-game is played by a bot until its player resumes). */
+  async backToLobby() {
+    const table = this.current;
+    this.showLobby();
+    if (!table) return;
+    this.forget(table.id);
+    try {
+      await this.request({ msg: "leave", table: table.id }, { quiet: true });
+    } catch {
+      /* not seated any more, or the table is gone: nothing to leave */
+    }
+    this.refreshMe();
+  }
+
+  // ---- commands --------------------------------------------------------------------------------------
+
+  mayAddBots(table) {
+    return this.created.has(table.id) || table.mySeat === 0;
+  }
+
+  rememberCreated(id, settings) {
+    this.created.add(id);
+    this.settingsOf.set(id, settings);
+    sessionStorage.setItem("felt.created", JSON.stringify([...this.created].slice(-50)));
+  }
+
+  async create(settings) {
+    const reply = await this.request({ msg: "create_table", ...settings });
+    this.rememberCreated(reply.table, settings);
+    this.openTable(reply.table);
+    this.refreshMe(); // a cash table takes the buy-in from the balance
+    return reply.table;
+  }
+
+  async join(id, seat = null) {
+    const info = this.lobby.info(id) ?? this.tables.get(id)?.info;
+    const body = { msg: "join", table: id };
+    if (seat !== null && seat !== undefined) body.seat = seat;
+    const frame = this.tables.get(id)?.frame;
+    if (GAMES[info?.game ?? frame?.game]?.cash) {
+      const view = frame?.view ?? {};
+      const buyIn = await this.askBuyIn(info?.options?.min_buy_in ?? view.min_buy_in,
+        info?.options?.max_buy_in ?? view.max_buy_in);
+      if (buyIn === null) return false;
+      body.buy_in = buyIn;
+    }
+    await this.request(body);
+    this.openTable(id);
+    this.refreshMe();
+    return true;
+  }
+
+  async watch(id) {
+    await this.request({ msg: "watch", table: id });
+    this.openTable(id);
+  }
+
+  async addBots(id, count) {
+    for (let i = 0; i < count; i += 1) await this.request({ msg: "add_bot", table: id });
+  }
+
+  async waitForView(id, test = () => true, ms = 3000) {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const frame = this.tables.get(id)?.frame;
+      if (frame && test(frame)) return frame;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.tables.get(id)?.frame ?? null;
+  }
+
+  /** Quick play: sit at a waiting public table of this game, or make one, fill it with bots, start. */
+  async quickPlay(game) {
+    const meta = GAMES[game];
+    const mine = this.me?.name;
+    const open = this.lobby.list().filter((t) => t.game === game && t.public !== false && t.players.includes(null) &&
+      !t.players.includes(mine) && (t.status === "waiting" || (meta.cash && t.status === "playing")));
+    open.sort((a, b) => b.players.filter(Boolean).length - a.players.filter(Boolean).length);
+    for (const info of open) {
+      try {
+        if (!(await this.join(info.id))) return;
+      } catch {
+        continue; // taken meanwhile: try the next one
+      }
+      const frame = await this.waitForView(info.id);
+      if (meta.cash) await this.request({ msg: "start", table: info.id }, { quiet: true }).catch(() => {});
+      else if (frame && !frame.players.includes(null)) await this.request({ msg: "start", table: info.id });
+      return;
+    }
+    const settings = { game, seats: meta.quickSeats ?? meta.defaultSeats, options: {}, clock: null, public: true };
+    const id = await this.create(settings);
+    await this.addBots(id, settings.seats - 1);
+    await this.request({ msg: "start", table: id });
+  }
+
+  /** A new table with the same settings; bots take the seats bots had; it starts when it is full. */
+  async rematch(table) {
+    const frame = table.frame;
+    let settings = this.settingsOf.get(table.id);
+    if (!settings) {
+      let info = table.info ?? this.lobby.info(table.id);
+      try {
+        const reply = await this.request({ msg: "list_tables" }, { quiet: true });
+        info = reply.tables.find((t) => t.id === table.id) ?? info;
+      } catch {
+        /* use what we have */
+      }
+      settings = { game: frame.game, seats: frame.players.length, options: info?.options ?? {},
+        clock: info?.clock ?? null, public: info?.public ?? true };
+    }
+    const bots = (frame.bots ?? []).filter((seat) => seat !== frame.seat).length;
+    const humans = frame.players.length - 1 - bots;
+    this.forget(table.id);
+    this.request({ msg: "leave", table: table.id }, { quiet: true }).catch(() => {});
+    const id = await this.create(settings);
+    await this.addBots(id, bots);
+    if (humans === 0) await this.request({ msg: "start", table: id });
+    else this.toast(`Rematch table ${id} is open: the other players can join it from the lobby.`, "info");
+  }
+
+  askBuyIn(low = 2000, high = 20000) {
+    return new Promise((resolve) => {
+      const input = h("input", { type: "number", id: "buy-in", min: low, max: high, step: 1, value: low, required: true });
+      const dialog = h("dialog", { class: "buyin" },
+        h("form", { method: "dialog" },
+          h("h2", {}, "Buy in"),
+          h("p", { class: "muted" }, `Bring ${formatChips(low)} to ${formatChips(high)} chips to the table.`),
+          h("label", {}, "Chips ", input),
+          h("div", { class: "actions" },
+            h("button", { value: "ok", class: "primary", id: "buy-in-ok" }, "Sit down"),
+            h("button", { value: "cancel", formnovalidate: true }, "Cancel"))));
+      dialog.addEventListener("close", () => {
+        const amount = Math.round(Number(input.value));
+        dialog.remove();
+        resolve(dialog.returnValue === "ok" && amount >= low && amount <= high ? amount : null);
+      });
+      document.body.append(dialog);
+      dialog.showModal();
+    });
+  }
+
+  // ---- time and keys ---------------------------------------------------------------------------------
+
+  tick() {
+    const now = Date.now() / 1000;
+    for (const el of document.querySelectorAll(".countdown[data-deadline]")) {
+      const left = Math.max(0, Number(el.dataset.deadline) - now);
+      const text = `${Math.ceil(left)}s`;
+      if (el.textContent !== text) el.textContent = text;
+      el.classList.toggle("urgent", left < 5);
+      const clock = Number(el.dataset.clock);
+      if (clock > 0) el.style.setProperty("--left", String(Math.min(1, left / clock)));
+    }
+    if (this.connStatus?.state === "reconnecting") this.renderStatus();
+  }
+
+  onKey(event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    if (target instanceof HTMLElement && target.closest("input, textarea, select, dialog, [contenteditable]")) return;
+    if (!this.current || $("table-view").hidden) return;
+    if (this.current.onKey(event)) event.preventDefault();
+  }
+}
+
+

@@ -1,0 +1,293 @@
+// No-Limit Hold'em at the table: hole cards, the board, pots, stacks and bets, and the betting controls
+// with the legal range the view's `legal` entries carry (bet/raise min and max).
+
+import { backFan, cardFace, cardLabel, cardSlot } from "../cards.js";
+import { formatChips, h, listWords } from "../dom.js";
+import { scoreTable, seatOffset, summarize } from "./common.js";
+
+const STREET_NAME = { preflop: "Pre-flop", flop: "Flop", turn: "Turn", river: "River", showdown: "Showdown",
+  over: "Hand over" };
+
+function legalOf(view) {
+  const out = {};
+  for (const move of view.legal ?? []) out[move.type] = move;
+  return out;
+}
+
+function shownOf(view, seat) {
+  const shown = view.shown ?? {};
+  return shown[seat] ?? shown[String(seat)] ?? null;
+}
+
+function myTurnNow(ctx) {
+  return ctx.me !== null && ctx.frame.status === "playing" && ctx.view.turn === ctx.me && !ctx.view.over;
+}
+
+function raiseMove(view) {
+  const legal = legalOf(view);
+  return legal.raise ?? legal.bet ?? null;
+}
+
+function clampAmount(ctx) {
+  const move = raiseMove(ctx.view);
+  if (!move) return null;
+  const table = ctx.table;
+  let amount = Number(table.betAmount);
+  if (!Number.isFinite(amount) || table.betKey !== `${ctx.frame.seq}`) amount = move.min;
+  table.betKey = `${ctx.frame.seq}`;
+  amount = Math.round(Math.min(move.max, Math.max(move.min, amount)));
+  table.betAmount = amount;
+  return amount;
+}
+
+function doAction(ctx, type) {
+  if (!myTurnNow(ctx) || ctx.busy) return;
+  const view = ctx.view;
+  const legal = legalOf(view);
+  if (type === "fold" && legal.fold) ctx.act({ type: "fold" });
+  else if (type === "checkcall") {
+    if (legal.check) ctx.act({ type: "check" });
+    else if (legal.call) ctx.act({ type: "call" });
+  } else if (type === "raise") {
+    const move = raiseMove(view);
+    if (!move) return;
+    const amount = clampAmount(ctx);
+    ctx.act(move.type === "bet" ? { type: "bet", amount } : { type: "raise", to: amount });
+  }
+}
+
+function inHand(view) {
+  return typeof view.street === "string";
+}
+
+function stacksOf(view) {
+  return inHand(view) ? view.stacks ?? [] : view.table_stacks ?? [];
+}
+
+/** "Bot 1 won 300 · you −100": the last hand's result, from its game_over, while it is on the table. */
+function handResult(ctx) {
+  const last = ctx.table.lastResult;
+  const view = ctx.view;
+  if (!last || (inHand(view) && !view.over) || (last.hand_no !== null && last.hand_no !== view.hand_no)) return null;
+  const parts = last.scores.map((change, seat) => (change ? `${ctx.name(seat)} ${change > 0 ? "+" : "−"}${formatChips(Math.abs(change))}` : null))
+    .filter(Boolean);
+  return h("div", { class: "hand-result", id: "hand-result" }, `Last hand: ${parts.join(" · ") || "no chips changed hands"}`);
+}
+
+function startable(ctx) {
+  const view = ctx.view;
+  return ctx.me !== null && !inHand(view) && !view.next_hand_at && !(view.hand_no > 0);
+}
+
+export default {
+  name: "holdem",
+  title: "No-Limit Hold'em",
+  cash: true, // a cash table: sit down and stand up any time, hands follow one another
+  minSeats: 2,
+  maxSeats: 9,
+  defaultSeats: 6,
+  blurb: "Two hole cards, five on the board, no-limit betting.",
+  options: [
+    { key: "small_blind", label: "Small blind", type: "int", default: 50, min: 1, max: 1000000 },
+    { key: "big_blind", label: "Big blind", type: "int", default: 100, min: 1, max: 1000000 },
+    { key: "min_buy_in", label: "Minimum buy-in", type: "int", default: 2000, min: 1, max: 100000000 },
+    { key: "max_buy_in", label: "Maximum buy-in", type: "int", default: 20000, min: 1, max: 100000000 },
+  ],
+
+  toAct(view) {
+    return view.over || view.turn === null || view.turn === undefined ? [] : [view.turn];
+  },
+
+  seatTags(ctx, seat) {
+    const view = ctx.view;
+    const tags = [];
+    if (view.button === seat) tags.push("button");
+    if (view.small_blind_seat === seat && view.street === "preflop") tags.push("SB");
+    if (view.big_blind_seat === seat && view.street === "preflop") tags.push("BB");
+    return tags;
+  },
+
+  seatCards(ctx, seat) {
+    const view = ctx.view;
+    if (!inHand(view) || ctx.frame.players[seat] === null) return null;
+    if (!view.dealt_in?.[seat]) return h("span", { class: "muted small" }, "sitting out");
+    const shown = shownOf(view, seat);
+    if (shown) return h("div", { class: "hole shown" }, shown.map((c) => cardFace(c, { cls: "small" })));
+    if (ctx.isMe(seat)) return null;
+    if (view.folded?.[seat]) return h("span", { class: "muted small" }, "folded");
+    return backFan(2);
+  },
+
+  seatStats(ctx, seat) {
+    const view = ctx.view;
+    if (ctx.frame.players[seat] === null) return [];
+    const out = [`${formatChips(stacksOf(view)[seat] ?? 0)} chips`];
+    if (view.bets?.[seat]) out.push(`bet ${formatChips(view.bets[seat])}`);
+    if (view.all_in?.[seat]) out.push("all in");
+    if (view.payouts?.[seat]) out.push(`won ${formatChips(view.payouts[seat])}`);
+    return out;
+  },
+
+  center(ctx) {
+    const view = ctx.view;
+    if (!inHand(view)) {
+      const funded = stacksOf(view).filter((s) => s > 0).length;
+      let text;
+      if (view.next_hand_at) text = ["Next hand in ", ctx.table.countdown(view.next_hand_at, 3)];
+      else if (funded < 2) text = ["Waiting for players: a hand needs two with chips."];
+      else text = ["Ready: a seated player starts the first hand."];
+      return h("div", { class: "waiting" }, h("p", { class: "big" }, text), handResult(ctx),
+        view.min_buy_in ? h("p", { class: "muted" },
+          `Buy-in ${formatChips(view.min_buy_in)}–${formatChips(view.max_buy_in)} chips`) : null);
+    }
+    const board = view.board ?? [];
+    const slots = Array.from({ length: 5 }, (_, i) => (board[i] ? cardFace(board[i]) : cardSlot()));
+    const bets = (view.bets ?? []).map((bet, seat) => (bet ? h("div", { class: "bet-chip", style: seatOffset(ctx, seat, 26) },
+      h("span", { class: "chip-disc", "aria-hidden": "true" }), formatChips(bet)) : null));
+    const pots = view.pots?.length > 1
+      ? h("div", { class: "side-pots" }, view.pots.map((p, i) => h("span", {}, `${i ? `side pot ${i}` : "main"} ${formatChips(p.amount)}`)))
+      : null;
+    return h("div", { class: "holdem-center" },
+      h("div", { class: "bets" }, bets),
+      h("div", { class: "board", id: "board" }, slots),
+      h("div", { class: "pot", id: "pot" }, `Pot ${formatChips(view.pot)}`),
+      pots,
+      h("div", { class: "center-info" }, h("span", {}, STREET_NAME[view.street] ?? view.street),
+        view.hand_no ? h("span", {}, `hand ${view.hand_no}`) : null,
+        h("span", {}, `Blinds ${formatChips(view.small_blind)}/${formatChips(view.big_blind)}`)),
+      handResult(ctx));
+  },
+
+  hand(ctx) {
+    const view = ctx.view;
+    if (ctx.me === null || !view.hole) return null;
+    return { cards: view.hole, enabled: new Set(), static: true, onPick() {} };
+  },
+
+  controls(ctx, myTurn) {
+    if (ctx.me === null) return null;
+    const view = ctx.view;
+    if (startable(ctx)) {
+      const free = ctx.frame.players.filter((p) => p === null).length;
+      const funded = stacksOf(view).filter((s) => s > 0).length;
+      return h("div", { class: "game-controls" },
+        h("button", { type: "button", class: "primary", id: "start", disabled: funded < 2 || ctx.busy,
+          onclick: () => ctx.table.start() }, "Deal the first hand"),
+        free && ctx.table.app.mayAddBots(ctx.table)
+          ? h("button", { type: "button", id: "fill-bots", onclick: () => ctx.table.fillBots() },
+            `Fill ${free} seat${free === 1 ? "" : "s"} with bots`) : null);
+    }
+    if (!myTurn) return null;
+    const legal = legalOf(view);
+    const move = raiseMove(view);
+    const busy = ctx.busy;
+    const parts = [];
+    if (legal.fold) parts.push(h("button", { type: "button", id: "fold", disabled: busy, title: "F",
+      onclick: () => doAction(ctx, "fold") }, "Fold"));
+    if (legal.check) parts.push(h("button", { type: "button", id: "check", class: "primary", disabled: busy, title: "C",
+      onclick: () => doAction(ctx, "checkcall") }, "Check"));
+    if (legal.call) parts.push(h("button", { type: "button", id: "call", class: "primary", disabled: busy, title: "C",
+      onclick: () => doAction(ctx, "checkcall") }, `Call ${formatChips(legal.call.amount)}`));
+    if (move) {
+      const amount = clampAmount(ctx);
+      const verb = move.type === "bet" ? "Bet" : "Raise to";
+      const confirm = h("button", { type: "button", id: "raise", class: "primary", disabled: busy, title: "R",
+        onclick: () => doAction(ctx, "raise") }, `${verb} ${formatChips(amount)}`);
+      const set = (value) => {
+        ctx.table.betAmount = value;
+        const clamped = clampAmount(ctx);
+        range.value = String(clamped);
+        number.value = String(clamped);
+        confirm.textContent = `${verb} ${formatChips(clamped)}${clamped === move.max ? " (all in)" : ""}`;
+      };
+      const range = h("input", { type: "range", id: "bet-range", min: move.min, max: move.max, step: 1, value: amount,
+        "aria-label": `${verb} amount` });
+      range.addEventListener("input", () => set(Number(range.value)));
+      const number = h("input", { type: "number", id: "bet-amount", min: move.min, max: move.max, step: 1, value: amount,
+        "aria-label": `${verb} amount`, inputmode: "numeric" });
+      number.addEventListener("change", () => set(Number(number.value)));
+      const top = Math.max(...(view.bets ?? [0]));
+      const potAfterCall = (view.pot ?? 0) + Math.max(0, top - (view.bets?.[ctx.me] ?? 0));
+      const preset = (label, value) => h("button", { type: "button", class: "small", onclick: () => set(value) }, label);
+      parts.push(h("div", { class: "raise-box" },
+        h("div", { class: "presets" },
+          preset("Min", move.min), preset("½ pot", top + Math.round(potAfterCall / 2)), preset("Pot", top + potAfterCall),
+          preset("All in", move.max)),
+        h("div", { class: "amount" }, range, number),
+        h("small", { class: "muted range-note" }, `${formatChips(move.min)} – ${formatChips(move.max)}`),
+        confirm));
+      set(amount);
+    }
+    return h("div", { class: "game-controls holdem-controls" }, parts);
+  },
+
+  prompt(ctx, myTurn) {
+    const view = ctx.view;
+    if (!inHand(view)) return ctx.me === null ? "Between hands." : startable(ctx) ? "Sit tight: deal when everyone is here." : "Between hands.";
+    if (view.over) return "The hand is over.";
+    if (!myTurn) return ctx.me === null ? `${ctx.name(view.turn)} to act.` : `Waiting for ${ctx.name(view.turn)}…`;
+    return view.to_call ? `Your turn: ${formatChips(view.to_call)} to call.` : "Your turn: check or bet.";
+  },
+
+  onKey(ctx, key) {
+    const k = key.toLowerCase();
+    if (k === "f") doAction(ctx, "fold");
+    else if (k === "c") doAction(ctx, "checkcall");
+    else if (k === "r" || k === "b") doAction(ctx, "raise");
+    else return false;
+    return true;
+  },
+
+  describe(ev, ctx) {
+    const who = ctx.name(ev.seat);
+    switch (ev.kind) {
+      case "hand_started":
+        return `New hand: ${ctx.name(ev.button)} ${ctx.isMe(ev.button) ? "have" : "has"} the button.`;
+      case "blind_posted":
+        return `${who} posted the ${ev.blind} blind (${formatChips(ev.amount)})${ev.all_in ? ", all in" : ""}.`;
+      case "hole_cards":
+        return ev.cards ? `You were dealt ${ev.cards.map(cardLabel).join(" ")}.` : null;
+      case "action": {
+        const allIn = ev.all_in ? " (all in)" : "";
+        if (ev.action === "fold") return `${who} folded.`;
+        if (ev.action === "check") return `${who} checked.`;
+        if (ev.action === "call") return `${who} called ${formatChips(ev.amount)}${allIn}.`;
+        if (ev.action === "bet") return `${who} bet ${formatChips(ev.to)}${allIn}.`;
+        return `${who} raised to ${formatChips(ev.to)}${allIn}.`;
+      }
+      case "street":
+        return `${STREET_NAME[ev.street] ?? ev.street}: ${ev.cards.map(cardLabel).join(" ")}.`;
+      case "uncalled_returned":
+        return `${formatChips(ev.amount)} returned to ${who}.`;
+      case "showdown":
+        return `Showdown: ${listWords(ev.hands.map((x) => `${ctx.name(x.seat)} ${x.cards.map(cardLabel).join(" ")} (${x.hand})`))}.`;
+      case "pot_awarded":
+        return `${who} won ${formatChips(ev.amount)}${ev.pot ? ` (side pot ${ev.pot})` : ""}${ev.hand ? ` with ${ev.hand}` : ""}.`;
+      case "hand_over":
+        return "The hand is over.";
+      default:
+        return null;
+    }
+  },
+
+  scores(ctx) {
+    const view = ctx.view;
+    const stacks = stacksOf(view);
+    const last = ctx.table.lastResult;
+    const rows = ctx.players.map((p, seat) => (p === null ? null : {
+      cls: [seat === ctx.me && "me", view.folded?.[seat] && "folded"].filter(Boolean).join(" "),
+      cells: [ctx.nameOf(seat), formatChips(stacks[seat] ?? 0), view.bets?.[seat] ? formatChips(view.bets[seat]) : "",
+        last ? `${last.scores[seat] > 0 ? "+" : ""}${formatChips(last.scores[seat] ?? 0)}` : ""],
+    })).filter(Boolean);
+    return scoreTable(["Player", "Stack", "Bet", "Last hand"], rows);
+  },
+
+  result(ctx, over) {
+    const summary = summarize(ctx, over, null, {
+      lowerIsBetter: false, scoreLabel: "Chips won or lost",
+      format: (v) => (v > 0 ? `+${formatChips(v)}` : formatChips(v)),
+    });
+    if (ctx.view.board?.length) summary.subtitle = `Board: ${ctx.view.board.map(cardLabel).join(" ")}`;
+    return summary;
+  },
+};
