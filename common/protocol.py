@@ -140,6 +140,7 @@ class CreateTable(Msg, tag="create_table"):
     options: dict[str, Any] = {}
     clock: float | None = None  # seconds per move; None = no clock
     public: bool = True
+    buy_in: int | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
     req: int | None = None
 
 
@@ -241,6 +242,7 @@ class TableInfo(msgspec.Struct, omit_defaults=True):
     public: bool = True
     clock: float | None = None
     options: dict[str, Any] = {}
+    creator: int = 0  # user id of the table's creator (who may add bots)
 
 
 class Tables(Msg, tag="tables"):
@@ -276,6 +278,7 @@ class View(Msg, tag="view"):
     seat: int | None = None  # None for spectators
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
     deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
+    creator: int = 0  # user id of the table's creator (who may add bots)
 
 
 class GameOver(Msg, tag="game_over"):

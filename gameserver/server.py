@@ -340,7 +340,7 @@ class GameServer:
                                 options=options, clock=body.clock, public=body.public, creator=who.user,
                                 seed=str(seed), status="waiting", created=time.time())
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
-        join = p.Join(table=table_id, seat=0, req=body.req)
+        join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
             try:
                 join.buy_in = table.buy_in_for(join, self.store.balance(who.user))
@@ -451,9 +451,16 @@ class GameServer:
         self._rearm_handle()
 
     def _prune(self, now: float) -> None:
-        """Forget finished tables some minutes after the end (their record stays in the database)."""
+        """Forget finished tables nobody watches (their record stays in the database), and close
+        tables nobody sits at or watches (bots alone do not keep a table open)."""
         for table_id, table in list(self.tables.items()):
             if table.status == "over" and not table.watchers():
                 del self.tables[table_id]
                 self._lobby_dirty.add(table_id)
+            elif table.abandoned():
+                del self.tables[table_id]
+                self.store.set_status(table_id, "closed")
+                self._lobby_dirty.add(table_id)
+        if self.store.dirty:
+            self._commit_and_send()
         self._announce_lobby()

@@ -110,7 +110,11 @@ class Table:
     def info(self) -> p.TableInfo:
         return p.TableInfo(id=self.id, game=self.game.name, seats=len(self.seats), players=self.players(),
                            status=self.status, spectators=len(self.spectators), public=self.public,
-                           clock=self.clock, options=self.options)
+                           clock=self.clock, options=self.options, creator=self.creator)
+
+    def abandoned(self) -> bool:
+        """No person seated (even one whose seat is being held) and nobody watching."""
+        return not self.watchers() and not any(s is not None and not s.bot for s in self.seats)
 
     def seat_of(self, user: int) -> int | None:
         for i, s in enumerate(self.seats):
@@ -272,6 +276,9 @@ class Table:
             missed = []  # some are gone: the fresh view stands for them
         result.out.extend(self._views_for([who.conn], missed))
         result.out.extend(self._schedule(now))
+        outcome = self.game.outcome(self.state) if self.state is not None else None
+        if outcome is not None and not getattr(self.game, "cash_table", False):  # the result, again
+            result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
 
     def connection_lost(self, conn: str, now: float) -> Result:
         """A client connection went away: its seat is held for the grace period; a bot covers its turns."""
@@ -381,7 +388,11 @@ class Table:
 
     def _start(self, result: Result, now: float) -> None:
         self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
-        self._changed(result, [], now)
+        opening = getattr(self.game, "opening_events", None)
+        events = list(opening(self.state)) if opening else []
+        if self.recent:
+            self.recent[-1] = (self.seq, events)  # the "start" entry's events: the deal
+        self._changed(result, events, now)
 
     def _apply(self, seat: int, action: Any, result: Result, now: float,
                request: tuple[int, int | None, int | None] | None = None) -> None:
@@ -400,11 +411,13 @@ class Table:
         outcome = self.game.outcome(self.state)
         if outcome is not None:
             result.finished = outcome
-            names = [s.name if s else "" for s in self.seats]
-            frame = p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
-                                            players=names, winners=list(outcome.winners)))
-            result.out.append(Outbound(self.watchers(), frame))
+            result.out.append(Outbound(self.watchers(), self._game_over_frame(outcome)))
             self._after_game(result, outcome, now)
+
+    def _game_over_frame(self, outcome: Outcome) -> str:
+        names = [s.name if s else "" for s in self.seats]
+        return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
+                                       players=names, winners=list(outcome.winners)))
 
     def _after_game(self, result: Result, outcome: Outcome, now: float) -> None:
         """Hook: what happens when the game (a hand, at a cash table) ends. Nothing, for a match."""
@@ -456,7 +469,7 @@ class Table:
         return p.encode_str(p.View(
             table=self.id, seq=self.seq, view=view, game=self.game.name, status=self.status,
             players=self.players(), bots=bots, seat=seat, events=[e.visible_to(seat) for e in events],
-            deadline=self.deadline))
+            deadline=self.deadline, creator=self.creator))
 
     # ---- recovery ------------------------------------------------------------------------------
 

@@ -101,6 +101,9 @@ class Game(Protocol):
         """The action taken for `seat` when its turn clock runs out."""
         ...
 
+    # Optional: `opening_events(state) -> list[Event]`, the events of `setup` (the deal), which the
+    # table host announces when a game or hand starts.
+
 
 def merge_options(defaults: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults overlaid with `options`, refusing unknown names and values of the wrong type."""

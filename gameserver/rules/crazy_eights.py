@@ -506,6 +506,7 @@ class CrazyEights:
     max_seats = MAX_SEATS
     default_options = DEFAULT_OPTIONS
     check_options = staticmethod(check_options)
+    opening_events = staticmethod(start_events)  # what `setup` did, for the table host to announce
     setup = staticmethod(setup)
     to_act = staticmethod(to_act)
     legal_moves = staticmethod(legal_moves)

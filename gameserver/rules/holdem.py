@@ -462,6 +462,7 @@ class Holdem:
     min_seats = 2
     max_seats = 9
     cash_table = True  # the host runs hand after hand, with buy-ins (gameserver/cash_table.py)
+    opening_events = staticmethod(opening_events)  # blinds and hole cards of a new hand
     default_options: Mapping[str, Any] = {
         "small_blind": 50, "big_blind": 100, "min_buy_in": 2000, "max_buy_in": 20000,
     }

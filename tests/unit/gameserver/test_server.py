@@ -153,3 +153,28 @@ def test_tables_are_rebuilt_after_a_restart(tmp_path: Path) -> None:
     assert again.server._next_number == 1  # the next table gets a new id
     again.ctx.term()
     again.engine.dispose()
+
+
+def test_a_table_everyone_left_is_closed_and_leaves_the_lobby(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            h.server.settings = h.settings.replace(grace_period=0.2)
+            ack = await h.reply_to(h.forward(p.CreateTable(game="holdem", seats=3)))
+            table = h.server.tables[ack.table]
+            table.grace_period = 0.2
+            await h.reply_to(h.forward(p.AddBot(table=ack.table)))
+            h.send(p.ConnClosed(conn="rtA:1"))  # the creator's browser went away for good
+            removed = None
+            for _ in range(200):
+                msg = await h.recv(timeout=5)
+                if isinstance(msg, p.TablesChanged) and ack.table in msg.removed:
+                    removed = msg
+                    break
+            assert removed is not None and ack.table not in h.server.tables
+        with h.engine.connect() as conn:
+            from common.models import TableRecord
+
+            status = conn.execute(select(TableRecord.__table__.c.status)).scalar_one()
+        assert status == "closed"
+
+    asyncio.run(scenario())
