@@ -242,6 +242,9 @@ export class App {
   // ---- commands --------------------------------------------------------------------------------------
 
   mayAddBots(table) {
+    // the server names the creator in every view; older frames fall back to what this browser knows
+    const creator = table.frame?.creator;
+    if (creator) return creator === this.me?.user;
     return this.created.has(table.id) || table.mySeat === 0;
   }
 
