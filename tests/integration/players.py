@@ -6,6 +6,10 @@ import asyncio
 from typing import Any
 
 from common import protocol as p
+from tornado.httpclient import HTTPClientError
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError
+
 from realtime.client import Closed, FeltClient
 
 
@@ -85,6 +89,7 @@ class ResilientPlayer:
         self.over: p.GameOver | None = None
         self.statuses: list[p.TableStatus] = []
         self._req = 1000
+        self._waiting_for: int | None = None
         self.seen: list[str] = []  # message types received, in order (for failure reports)
 
     async def connect(self) -> FeltClient:
@@ -106,43 +111,46 @@ class ResilientPlayer:
 
     async def play(self, until_over: bool = True) -> p.GameOver | None:
         """Play until the game is over (or, at a cash table, until cancelled), reconnecting as needed."""
-        waiting_for: int | None = None
         while self.over is None or not until_over:
             assert self.client is not None
             try:
-                msg = await self.client.recv(timeout=30)
-            except Closed:
-                await self.client.close()
+                await self._step()
+            except (Closed, WebSocketClosedError, StreamClosedError, HTTPClientError, OSError):
+                await self.client.close()  # the connection broke (receiving or sending): start again
                 self.reconnects += 1
+                self._waiting_for = None
                 await asyncio.sleep(0.2)
                 await self.connect()
                 await self.resume()
-                waiting_for = None
-                continue
-            self.seen.append(type(msg).__name__)
-            if isinstance(msg, p.GameOver) and msg.table == self.table:
-                self.over = msg
-            elif isinstance(msg, p.TableStatus):
-                self.statuses.append(msg)
-                if msg.available:
-                    await self.resume()
-                    waiting_for = None
-            elif isinstance(msg, p.Ack) and msg.req in self.sent:
-                self.acked.append((msg.req, self.sent.pop(msg.req)))
-                if msg.req == waiting_for:
-                    waiting_for = None
-            elif isinstance(msg, p.Error):
-                if msg.req == waiting_for:
-                    waiting_for = None
-                if msg.code not in (p.E_STALE, p.E_NOT_YOUR_TURN, p.E_UNAVAILABLE, p.E_TIMEOUT):
-                    raise AssertionError(f"{self.user.username}: {msg}")
-            elif isinstance(msg, p.View) and msg.table == self.table:
-                self.last_view = msg
-                self.seat = msg.seat
-                if waiting_for is None and not self.paused and msg.view.get("legal"):
-                    self._req += 1
-                    waiting_for = self._req
-                    action = choose(msg.view)
-                    self.sent[self._req] = p.to_builtins(action)
-                    await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))
         return self.over
+
+    async def _step(self) -> None:
+        """Take one message and answer it."""
+        assert self.client is not None
+        msg = await self.client.recv(timeout=30)
+        self.seen.append(type(msg).__name__)
+        if isinstance(msg, p.GameOver) and msg.table == self.table:
+            self.over = msg
+        elif isinstance(msg, p.TableStatus):
+            self.statuses.append(msg)
+            if msg.available:
+                await self.resume()
+                self._waiting_for = None
+        elif isinstance(msg, p.Ack) and msg.req in self.sent:
+            self.acked.append((msg.req, self.sent.pop(msg.req)))
+            if msg.req == self._waiting_for:
+                self._waiting_for = None
+        elif isinstance(msg, p.Error):
+            if msg.req == self._waiting_for:
+                self._waiting_for = None
+            if msg.code not in (p.E_STALE, p.E_NOT_YOUR_TURN, p.E_UNAVAILABLE, p.E_TIMEOUT):
+                raise AssertionError(f"{self.user.username}: {msg}")
+        elif isinstance(msg, p.View) and msg.table == self.table:
+            self.last_view = msg
+            self.seat = msg.seat
+            if self._waiting_for is None and not self.paused and msg.view.get("legal"):
+                self._req += 1
+                self._waiting_for = self._req
+                action = choose(msg.view)
+                self.sent[self._req] = p.to_builtins(action)
+                await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))
