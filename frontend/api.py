@@ -44,10 +44,20 @@ def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.display_name, "chips": user.chips}
 
 
-def realtime_url(settings: Settings, user_id: int) -> str | None:
-    """The realtime server this user should connect to (static spread by user id for now)."""
+def realtime_urls(settings: Settings, user_id: int) -> list[str]:
+    """Every realtime server, this user's first (spread by user id); the rest are fallbacks to try in
+    order when the first does not answer."""
     urls = settings.realtime_urls
-    return urls[user_id % len(urls)] if urls else None
+    if not urls:
+        return []
+    first = user_id % len(urls)
+    return urls[first:] + urls[:first]
+
+
+def realtime_url(settings: Settings, user_id: int) -> str | None:
+    """The realtime server this user should connect to."""
+    urls = realtime_urls(settings, user_id)
+    return urls[0] if urls else None
 
 
 @bp.get("/api/token")
@@ -63,7 +73,7 @@ def token() -> Response:
     sealed = tokens.issue({"uid": user.id, "name": user.display_name},
                           current_app.config["FELT_TOKEN_KEYS"], now=now, ttl=settings.token_ttl)
     return _json({"token": sealed, "expires": now + settings.token_ttl, "url": url,
-                  "user": user_json(user)})
+                  "urls": realtime_urls(settings, user.id), "user": user_json(user)})
 
 
 @bp.get("/api/me")

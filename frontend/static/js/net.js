@@ -138,9 +138,11 @@ export class Connection {
       this._scheduleRetry(`Could not get a token (${error.message})`);
       return;
     }
-    this.url = grant.url;
+    // the token names this user's realtime server first; after failures, try the others in turn
+    const urls = grant.urls?.length ? grant.urls : [grant.url];
+    this.url = urls[this.failures % urls.length];
     const options = this.transport ? { transports: [this.transport] } : {};
-    const sock = new window.SockJS(grant.url, null, options);
+    const sock = new window.SockJS(this.url, null, options);
     this.sock = sock;
     let authError = null;
     sock.onopen = () => {

@@ -34,7 +34,8 @@ def test_token(auth: AuthActions, client: FlaskClient, settings: Settings) -> No
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
-    assert set(body) == {"token", "expires", "url", "user"}
+    assert set(body) == {"token", "expires", "url", "urls", "user"}
+    assert body["urls"][0] == body["url"] and sorted(body["urls"]) == sorted(settings.realtime_urls)
     assert body["user"] == {"id": 1, "name": "alice", "chips": settings.starting_chips}
     assert body["url"] in settings.realtime_urls
     assert body["url"] == settings.realtime_urls[1 % len(settings.realtime_urls)]
