@@ -67,22 +67,16 @@ class CashTable(Table):
     def _new_bot(self, name: str) -> Seat:
         return Seat(user=0, name=name, bot=True, stack=self.options["min_buy_in"])
 
-    def _on_leave(self, who: Sender, req: p.Leave, rid: int, now: float, result: Result) -> None:
-        if self.spectators.pop(who.conn, None) is not None:
-            self._ack(who, req, rid, result)
-            return
-        seat = self.seat_of(who.user)
-        if seat is None:
-            raise Refused(p.E_NOT_SEATED, "you are not at this table")
+    def _leave_seat(self, result: Result, seat: int) -> None:
+        """Standing up: at once between hands, else when the hand ends (a bot folds it out meanwhile)."""
         occupant = self.seats[seat]
         assert occupant is not None
+        occupant.gone_since = None
         if self.in_hand() and self.state.dealt[seat]:
-            occupant.leaving, occupant.away, occupant.conn = True, True, None  # folds out, then stands up
+            occupant.leaving, occupant.away, occupant.conn = True, True, None
             self._record(result, {"t": "away", "seat": seat})
         else:
             self._stand_up(result, seat)
-        self._ack(who, req, rid, result)
-        self._changed(result, [], now)
         if len(self._funded()) < 2:
             self.next_hand_at = None
 
@@ -96,14 +90,7 @@ class CashTable(Table):
 
     def _stand_up_absent(self, result: Result, seat: int, now: float) -> None:
         """Grace period over: the seat is given up and the stack returned (after the hand it is in)."""
-        occupant = self.seats[seat]
-        assert occupant is not None
-        occupant.gone_since = None
-        if self.in_hand() and self.state.dealt[seat]:
-            occupant.leaving = occupant.away = True
-            self._record(result, {"t": "away", "seat": seat})
-        else:
-            self._stand_up(result, seat)
+        self._leave_seat(result, seat)
         self._changed(result, [], now)
 
     # ---- hands ---------------------------------------------------------------------------------

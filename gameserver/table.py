@@ -197,16 +197,20 @@ class Table:
         seat = self.seat_of(who.user)
         if seat is None:
             raise Refused(p.E_NOT_SEATED, "you are not at this table")
+        self._leave_seat(result, seat)
+        self._ack(who, req, rid, result)
+        self._changed(result, [], now)
+
+    def _leave_seat(self, result: Result, seat: int) -> None:
+        """A player leaves: before the game the seat is freed; during it a bot plays it to the end."""
         occupant = self.seats[seat]
         assert occupant is not None
         if self.state is None:
             self.seats[seat] = None
             self._record(result, {"t": "unseat", "seat": seat})
-        else:  # mid-game the seat stays; a bot finishes the game for the player
+        else:
             occupant.conn, occupant.away = None, True
             self._record(result, {"t": "away", "seat": seat})
-        self._ack(who, req, rid, result)
-        self._changed(result, [], now)
 
     def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
         if not self.public and self.seat_of(who.user) is None:

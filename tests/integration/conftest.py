@@ -24,14 +24,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.stop()
 
 
-@pytest.fixture
-def new_user(stack: Stack):  # type: ignore[no-untyped-def]
-    """Register (through the real form) and return a logged-in WebUser with a unique name."""
+def user_factory(stack: Stack):  # type: ignore[no-untyped-def]
+    """make(prefix) registers (through the real form) a logged-in WebUser with a unique name."""
 
     def make(prefix: str = "player") -> WebUser:
         return WebUser(stack.frontend_url, f"{prefix}{next(_names)}").register()
 
     return make
+
+
+@pytest.fixture
+def new_user(stack: Stack):  # type: ignore[no-untyped-def]
+    return user_factory(stack)
 
 
 def run(coro):  # type: ignore[no-untyped-def]

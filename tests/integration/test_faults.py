@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from common import protocol as p
 from common.models import FinishedGame, User, make_engine
-from tests.integration.conftest import run
+from tests.integration.conftest import run, user_factory
 from tests.integration.players import ResilientPlayer
-from tests.integration.stack import Stack, WebUser
+from tests.integration.stack import Stack
 
 GAMES = {  # game -> (seats, options): people only, so a frozen table stays frozen
     "crazy_eights": (4, {}),
@@ -40,12 +40,7 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 @pytest.fixture
 def new_user(fault_stack: Stack):  # type: ignore[no-untyped-def]
     """Users of this module's own stack (the shared `new_user` registers at the shared one)."""
-    names = iter(range(1, 10_000))
-
-    def make() -> WebUser:
-        return WebUser(fault_stack.frontend_url, f"fault{next(names)}x{time.monotonic_ns() % 100000}").register()
-
-    return make
+    return user_factory(fault_stack)
 
 
 async def seat_players(stack: Stack, new_user, game: str, transport: str = "websocket"):  # type: ignore[no-untyped-def]
