@@ -178,3 +178,24 @@ def test_a_table_everyone_left_is_closed_and_leaves_the_lobby(tmp_path: Path) ->
         assert status == "closed"
 
     asyncio.run(scenario())
+
+
+def test_chat_is_limited_rate_limited_stored_and_sent_as_text(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
+            table = ack.table
+            long = await h.reply_to(h.forward(p.Chat(table=table, text="x" * 301, req=1)))
+            assert isinstance(long, p.Error) and long.code == p.E_BAD_FIELD and "300" in long.text
+            outsider = await h.reply_to(h.forward(p.Chat(table=table, text="hi"), user=5, conn="rtA:5"))
+            assert isinstance(outsider, p.Error) and outsider.code == p.E_NOT_SEATED
+            answers = [await h.reply_to(h.forward(p.Chat(table=table, text=f"<i>{i}</i>"))) for i in range(7)]
+            assert [type(a).__name__ for a in answers[:5]] == ["Ack"] * 5  # a burst of five is fine
+            assert isinstance(answers[-1], p.Error) and answers[-1].code == p.E_RATE_LIMITED
+        with h.engine.connect() as conn:
+            from common.models import ChatRecord
+
+            texts = conn.execute(select(ChatRecord.__table__.c.text)).scalars().all()
+        assert texts[:5] == [f"<i>{i}</i>" for i in range(5)]  # stored as typed, shown as text by clients
+
+    asyncio.run(scenario())
