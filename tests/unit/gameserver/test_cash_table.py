@@ -115,3 +115,15 @@ def test_replay_rebuilds_a_hand_in_progress() -> None:
     copy.replay(json.loads(json.dumps(table.log)))
     assert copy.state == table.state and copy.stacks() == table.stacks() and copy.button == table.button
     assert [s.stack if s else None for s in copy.seats] == [s.stack if s else None for s in table.seats]
+
+
+def test_after_the_grace_period_an_absent_player_is_stood_up_with_the_stack_returned() -> None:
+    table = make_table()
+    table.grace_period = 30.0
+    table.handle(ANN, p.Join(table=table.id, buy_in=700), 1, 0.0)
+    table.handle(BOB, p.Join(table=table.id, buy_in=900), 1, 0.0)
+    table.connection_lost(BOB.conn, 5.0)  # between hands: nothing to finish first
+    assert table.wake_at() == pytest.approx(35.0)
+    result = table.tick(35.0)
+    assert table.seats[1] is None and result.chips == [(BOB.user, 900)]
+    assert {"t": "unseat", "seat": 1, "cashout": 900} in result.log
