@@ -52,6 +52,10 @@ class ChatLimiter:
         self._buckets[key] = (tokens - 1, now)
         return True
 
+    def forget(self, table_id: str) -> None:
+        for key in [k for k in self._buckets if k[0] == table_id]:
+            del self._buckets[key]
+
 
 class GameServer:
     def __init__(self, settings: Settings, name: str, endpoint: str, store: Store, games: dict[str, Game],
@@ -450,17 +454,20 @@ class GameServer:
         self._commit_and_send()
         self._rearm_handle()
 
+    def _forget(self, table_id: str) -> None:
+        del self.tables[table_id]
+        self.chat_limiter.forget(table_id)
+        self._lobby_dirty.add(table_id)
+
     def _prune(self, now: float) -> None:
         """Forget finished tables nobody watches (their record stays in the database), and close
         tables nobody sits at or watches (bots alone do not keep a table open)."""
         for table_id, table in list(self.tables.items()):
             if table.status == "over" and not table.watchers():
-                del self.tables[table_id]
-                self._lobby_dirty.add(table_id)
+                self._forget(table_id)
             elif table.abandoned():
-                del self.tables[table_id]
+                self._forget(table_id)
                 self.store.set_status(table_id, "closed")
-                self._lobby_dirty.add(table_id)
         if self.store.dirty:
             self._commit_and_send()
         self._announce_lobby()
