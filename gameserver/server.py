@@ -77,6 +77,7 @@ class GameServer:
         self._pending_out: list[Outbound] = []
         self._lobby_seen: dict[str, tuple[Any, ...]] = {}  # table -> what the lobby last heard of it
         self._lobby_dirty: set[str] = set()
+        self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
         self.boot = secrets.token_hex(4)
@@ -174,8 +175,15 @@ class GameServer:
             log.exception("store flush failed; refusing this batch's replies")
             self._pending_out = [self._failure(o) for o in self._pending_out if o.rid is not None]
         out, self._pending_out = self._pending_out, []
+        batches: dict[bytes, list[bytes]] = {}
         for item in out:
-            self._send(item)
+            self._send(item, batches)
+        for peer, payloads in batches.items():  # one ZeroMQ message per realtime process per pass
+            assert self.sock is not None
+            try:
+                self.sock.send_multipart([peer, *payloads], zmq.NOBLOCK)
+            except zmq.Again:
+                log.warning("realtime %r is not keeping up; dropped %d frames", peer, len(payloads))
         self._announce_lobby()
         self._check_input()
 
@@ -220,8 +228,7 @@ class GameServer:
         frame = p.encode_str(p.Error(code=p.E_INTERNAL, text="the move could not be saved; try again"))
         return Outbound(out.conns, frame, out.rid)
 
-    def _send(self, out: Outbound) -> None:
-        assert self.sock is not None
+    def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
         by_peer: dict[bytes, list[str]] = {}
         for conn in out.conns:
             by_peer.setdefault(realtime_of(conn), []).append(conn)
@@ -229,10 +236,7 @@ class GameServer:
             if peer not in self.peers:
                 continue
             msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid, close=out.close)
-            try:
-                self.sock.send_multipart([peer, p.encode(msg)], zmq.NOBLOCK)
-            except zmq.Again:
-                log.warning("realtime %r is not keeping up; dropped a frame", peer)
+            batches.setdefault(peer, []).append(p.encode(msg))
 
     def _on_message(self, peer: bytes, payload: bytes, now: float) -> None:
         try:
@@ -265,8 +269,10 @@ class GameServer:
         while True:
             await asyncio.sleep(interval)
             now = self.clock()
+            # input still waiting means this server is behind, not that its peers went quiet
+            behind = self.sock is not None and bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
             for peer, seen in list(self.peers.items()):
-                if now - seen > interval * self.settings.heartbeat_liveness:
+                if not behind and now - seen > interval * self.settings.heartbeat_liveness:
                     self._peer_lost(peer, now)
                 else:
                     self._send_heartbeat(peer)
@@ -394,8 +400,10 @@ class GameServer:
         """Queue a table's log entries and frames, record a finished game, and re-arm its timer."""
         if result.log:
             self.store.append(table.id, table.seq - len(result.log) + 1, result.log)
-            if table.status != "waiting":
-                self.store.set_status(table.id, table.status)
+            status = table.status
+            if status != "waiting" and self._status_written.get(table.id) != status:
+                self._status_written[table.id] = status  # once per change, not one UPDATE per move
+                self.store.set_status(table.id, status)
         if result.chips:
             self.store.move_chips(result.chips)
         if result.finished is not None:
@@ -407,7 +415,8 @@ class GameServer:
                               actions=table.actions_of_current_game(), detail=dict(outcome.detail),
                               finished=time.time())
         self._pending_out.extend(result.out)
-        self._lobby_dirty.add(table.id)
+        if result.finished is not None or not result.log or any(e["t"] != "act" for e in result.log):
+            self._lobby_dirty.add(table.id)  # a move alone changes nothing the lobby shows
         self._arm(table)
 
     # ---- timers --------------------------------------------------------------------------------
@@ -457,6 +466,7 @@ class GameServer:
     def _forget(self, table_id: str) -> None:
         del self.tables[table_id]
         self.chat_limiter.forget(table_id)
+        self._status_written.pop(table_id, None)
         self._lobby_dirty.add(table_id)
 
     def _prune(self, now: float) -> None:
@@ -471,3 +481,4 @@ class GameServer:
         if self.store.dirty:
             self._commit_and_send()
         self._announce_lobby()
+        self._check_input()  # the lobby broadcast may have swallowed the FD's edge of an arrival

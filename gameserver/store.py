@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from common.models import ChatRecord, FinishedGame, TableAction, TableRecord, User
@@ -19,6 +19,7 @@ _tables = TableRecord.__table__
 _actions = TableAction.__table__
 _finished = FinishedGame.__table__
 _chat = ChatRecord.__table__
+_set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _users = User.__table__
 
 
@@ -79,8 +80,8 @@ class Store:
                 conn.execute(insert(_tables), self._new_tables)
             if self._actions:
                 conn.execute(insert(_actions), self._actions)
-            for table_id, status in self._status.items():
-                conn.execute(update(_tables).where(_tables.c.id == table_id).values(status=status))
+            if self._status:  # one prepared statement, executemany: no statement built per table
+                conn.execute(_set_status, [{"tid": t, "st": s} for t, s in self._status.items()])
             if self._finished:
                 conn.execute(insert(_finished), self._finished)
             if self._chat:

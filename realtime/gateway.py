@@ -202,7 +202,7 @@ class Gateway:
             if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                 return
             try:
-                payload = sock.recv(zmq.NOBLOCK)
+                payloads = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
             except zmq.Again:
                 return
             link.last_heard = now
@@ -211,23 +211,27 @@ class Gateway:
                 log.info("game server %s is back", link.name)
                 self._announce(link, True, "the table is back: resume to carry on")
                 link.boot = ""  # announced already: the next heartbeat just records its start id
-            try:
-                msg = p.decode_internal(payload)
-            except p.ProtocolError as exc:
-                log.warning("bad message from %s: %s", link.name, exc.text)
-                continue
-            if isinstance(msg, p.Deliver):
-                self._on_deliver(link, msg)
-            elif isinstance(msg, p.Heartbeat):
-                link.tables = msg.tables
-                if link.boot and msg.boot != link.boot:  # restarted between two heartbeats
-                    log.info("game server %s restarted", link.name)
-                    self._announce(link, True, "the table is back: resume to carry on")
-                link.boot = msg.boot
-            elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
-                self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
+            for payload in payloads:
+                self._dispatch(link, payload)
         assert self._loop is not None
         self._loop.call_soon(self._drain, link)  # more waiting: yield to other work first
+
+    def _dispatch(self, link: Link, payload: bytes) -> None:
+        try:
+            msg = p.decode_internal(payload)
+        except p.ProtocolError as exc:
+            log.warning("bad message from %s: %s", link.name, exc.text)
+            return
+        if isinstance(msg, p.Deliver):
+            self._on_deliver(link, msg)
+        elif isinstance(msg, p.Heartbeat):
+            link.tables = msg.tables
+            if link.boot and msg.boot != link.boot:  # restarted between two heartbeats
+                log.info("game server %s restarted", link.name)
+                self._announce(link, True, "the table is back: resume to carry on")
+            link.boot = msg.boot
+        elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
+            self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
 
     def _on_deliver(self, link: Link, msg: p.Deliver) -> None:
         if msg.rid is not None and msg.rid in self.lobby:
@@ -271,6 +275,8 @@ class Gateway:
     def _heartbeat(self, now: float) -> None:
         limit = self.settings.heartbeat_interval * self.settings.heartbeat_liveness
         for link in self.links.values():
+            if link.sock is not None and link.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                link.last_heard = now  # its messages are waiting for us: we are behind, it is not silent
             if link.alive and now - link.last_heard > limit:
                 link.alive = False
                 log.warning("game server %s is silent; its tables are unavailable", link.name)

@@ -10,6 +10,7 @@ Modules, one role each:
   run        the coordinator: tokens through the frontend, worker processes, progress, results
   procs      starting/stopping/pinning the processes it measures; CPU and RSS from /proc
   bench      the benchmark suite behind `scripts/bench`; rulesbench, report (Markdown, SVG)
+  results/   the runs quoted in the README (JSON) and its plot
 
 Loopback only: every URL is checked to be on 127.0.0.0/8 or localhost before anything connects.
 """

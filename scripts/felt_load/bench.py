@@ -36,6 +36,7 @@ from scripts.felt_load.procs import ROOT, BenchStack, CoreSampler, Procs, cpu_se
 from scripts.felt_load.procs import rss_kib as proc_rss_kib
 
 SERVER_CPU, LOAD_CPU = "0", "1"
+COLLAPSED = 0.6
 
 VARIANTS: dict[str, dict[str, Any]] = {
     # one set of 1,000 players for everything; think time set per step: (players / 4) / rate
@@ -254,9 +255,13 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
         for load in (felt, *echoes.values()):
             load.start_progress()
         felt_pids = {"realtime": stack.procs.pid("rt-0"), "gameserver": stack.procs.pid("gs-g1")}
-        runs: dict[float, list[dict[str, Any]]] = {rate: [] for rate, _, _ in plan}
-        for rep in range(v["repeats"]):
-            for rate, groups, think in plan:
+        runs: dict[float, list[dict[str, Any]]] = {}
+        # repeats of a step run back to back, and the sweep stops after a step Felt could not carry
+        # (less than COLLAPSED of its target): past that point it is overloaded and does not recover
+        # in time to measure anything higher (or the next repeat) cleanly
+        for rate, groups, think in plan:
+            runs[rate] = []
+            for rep in range(v["repeats"]):
                 log(f"  step {rate} moves/s ({groups} tables, think {think * 1e3:.0f} ms), run {rep + 1}")
                 step = await measure(felt, groups, think, v["warmup"], v["duration"], felt_pids)
                 pad = max(0, int(step["bytes_per_frame"]) - 12)
@@ -265,13 +270,16 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                     step[kind if kind == "node" else "echo"] = await measure(
                         load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid}, pad)
                 runs[rate].append(step)
+            if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think:
+                log(f"  Felt carried less than {COLLAPSED:.0%} of {rate} moves/s: the sweep stops here")
+                break
     finally:
         for load in (felt, *echoes.values()):
             await load.stop()
         for server in servers:
             stack.procs.stop(server.key)
     out = []
-    for rate, _, _ in plan:
+    for rate in runs:
         step = median_step(runs[rate])
         step["players"] = 4 * step["groups"]
         for kind in ("echo", "node"):

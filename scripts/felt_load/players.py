@@ -196,6 +196,7 @@ class Group:
     def set_active(self, active: bool, think: float) -> None:
         was, self.active, self.think = self.active, active, think
         if active and not was:
+            self.last_progress = clock()  # a pause is not a stall
             if self.state == "idle":
                 self._restart = self._later(self.rng.random() * max(think, 0.01), self.begin)
             else:
@@ -389,6 +390,7 @@ class EchoGroup:
     def set_active(self, active: bool, think: float) -> None:
         was, self.active, self.think = self.active, active, think
         if active and not was:
+            self.last_progress = clock()
             mover = self.seats[self.turn]
             mover.timer = asyncio.get_running_loop().call_later(self.rng.random() * think, self._act, mover)
         if not active:

@@ -96,12 +96,13 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def svg(r: dict[str, Any], width: int = 760, height: int = 420) -> str:
-    """Latency (ms, log scale) against achieved moves/s."""
+def svg(r: dict[str, Any], width: int = 760, height: int = 420, compare: dict[str, Any] | None = None,
+        labels: tuple[str, str] = ("Felt", "Felt (compare)")) -> str:
+    """Latency (ms, log scale) against achieved moves/s; `compare`: a second run's Felt curves."""
     steps = r.get("moves") or []
     series: list[tuple[str, str, str, list[tuple[float, float]]]] = []
 
-    def pts(get: Any) -> list[tuple[float, float]]:
+    def pts(get: Any, steps: list[dict[str, Any]] = steps) -> list[tuple[float, float]]:
         out = []
         for s in steps:
             try:
@@ -112,15 +113,20 @@ def svg(r: dict[str, Any], width: int = 760, height: int = 420) -> str:
                 out.append((float(x), float(y)))
         return out
 
-    series.append(("Felt round trip p50", "#1f77b4", "", pts(lambda s: (s["achieved"], s["rtt"]["p50"]))))
-    series.append(("Felt round trip p99", "#1f77b4", "6,3", pts(lambda s: (s["achieved"], s["rtt"]["p99"]))))
-    series.append(("Felt fan-out p99", "#d62728", "6,3", pts(lambda s: (s["achieved"], s["fanout"]["p99"]))))
+    a, b = labels
+    series.append((f"{a} round trip p50", "#1f77b4", "", pts(lambda s: (s["achieved"], s["rtt"]["p50"]))))
+    series.append((f"{a} round trip p99", "#1f77b4", "6,3", pts(lambda s: (s["achieved"], s["rtt"]["p99"]))))
+    series.append((f"{a} fan-out p99", "#d62728", "6,3", pts(lambda s: (s["achieved"], s["fanout"]["p99"]))))
+    if compare is not None:
+        other = compare.get("moves") or []
+        series.append((f"{b} rtt p50", "#ff7f0e", "", pts(lambda s: (s["achieved"], s["rtt"]["p50"]), other)))
+        series.append((f"{b} rtt p99", "#ff7f0e", "6,3", pts(lambda s: (s["achieved"], s["rtt"]["p99"]), other)))
     series.append(("sockjs-tornado echo p99", "#2ca02c", "2,3",
                    pts(lambda s: (s["echo"]["achieved"], s["echo"]["rtt"]["p99"]))))
     series.append(("sockjs-node echo p99", "#9467bd", "2,3",
                    pts(lambda s: (s["node"]["achieved"], s["node"]["rtt"]["p99"]))))
     series = [s for s in series if s[3]]
-    left, right, top, bottom = 64, 200, 30, 50
+    left, right, top, bottom = 64, 230, 30, 50
     pw, ph = width - left - right, height - top - bottom
     xs = [x for *_, p in series for x, _ in p] or [1.0]
     ys = [y for *_, p in series for _, y in p] or [1.0]

@@ -130,10 +130,11 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         def read_out() -> list[tuple[str, Any]]:
             out = []
             for frames in sock.sent:
-                msg = p.decode_internal(frames[1])
-                if isinstance(msg, p.Deliver):
-                    frame = st.decode(msg.frame)
-                    out.extend((c, frame) for c in msg.conns)
+                for payload in frames[1:]:  # one message per frame, or a pass's frames batched
+                    msg = p.decode_internal(payload)
+                    if isinstance(msg, p.Deliver):
+                        frame = st.decode(msg.frame)
+                        out.extend((c, frame) for c in msg.conns)
             sock.sent.clear()
             return out
 

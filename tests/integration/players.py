@@ -76,8 +76,10 @@ class ResilientPlayer:
     (to freeze a table before a fault); `last_view` is the newest view of its table.
     """
 
-    def __init__(self, user: Any, urls: list[str], origin: str, transport: str = "websocket") -> None:
+    def __init__(self, user: Any, urls: list[str], origin: str, transport: str = "websocket",
+                 think: float = 0.05) -> None:
         self.user, self.urls, self.origin, self.transport = user, urls, origin, transport
+        self.think = think  # seconds before each move, as a person takes: faults land mid-game
         self.client: FeltClient | None = None
         self.table = ""
         self.seat: int | None = None
@@ -149,6 +151,9 @@ class ResilientPlayer:
             self.last_view = msg
             self.seat = msg.seat
             if self._waiting_for is None and not self.paused and msg.view.get("legal"):
+                await asyncio.sleep(self.think)
+                if self.paused:
+                    return  # paused while thinking: the view is answered after a resume
                 self._req += 1
                 self._waiting_for = self._req
                 action = choose(msg.view)

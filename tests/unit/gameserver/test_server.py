@@ -38,6 +38,7 @@ class Harness:
         self.dealer.setsockopt(zmq.IDENTITY, b"rtA")
         self.dealer.connect(f"tcp://127.0.0.1:{port}")
         self.rid = 0
+        self.parts: list[bytes] = []
         self.beating = True
         self.beats = asyncio.ensure_future(self._beat())
         return self
@@ -66,13 +67,16 @@ class Harness:
         return self.rid
 
     async def recv(self, timeout: float = 3.0) -> p.InternalMessage:
+        """The next message; a game server sends each pass's messages to a peer as one multipart."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
+        while not self.parts and asyncio.get_running_loop().time() < deadline:
             try:
-                return p.decode_internal(self.dealer.recv(zmq.NOBLOCK))
+                self.parts.extend(self.dealer.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 await asyncio.sleep(0.005)
-        raise TimeoutError("no message from the game server")
+        if not self.parts:
+            raise TimeoutError("no message from the game server")
+        return p.decode_internal(self.parts.pop(0))
 
     async def reply_to(self, rid: int) -> p.ServerMessage:
         while True:
