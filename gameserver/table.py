@@ -206,11 +206,14 @@ class Table:
         occupant = self.seats[seat]
         assert occupant is not None
         if self.state is None:
-            self.seats[seat] = None
-            self._record(result, {"t": "unseat", "seat": seat})
+            self._unseat(result, seat)
         else:
             occupant.conn, occupant.away = None, True
             self._record(result, {"t": "away", "seat": seat})
+
+    def _unseat(self, result: Result, seat: int) -> None:
+        self.seats[seat] = None
+        self._record(result, {"t": "unseat", "seat": seat})
 
     def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
         if not self.public and self.seat_of(who.user) is None:
@@ -312,8 +315,7 @@ class Table:
         occupant = self.seats[seat]
         assert occupant is not None
         if self.state is None:
-            self.seats[seat] = None
-            self._record(result, {"t": "unseat", "seat": seat})
+            self._unseat(result, seat)
         else:
             self.seats[seat] = Seat(user=0, name=f"{occupant.name} (bot)", bot=True)
             self._record(result, {"t": "stood_up", "seat": seat})

@@ -61,7 +61,28 @@ class Stats:
                 "rtt": self.rtt.to_json(), "rtt_view": self.rtt_view.to_json(), "fanout": self.fanout.to_json()}
 
 
-class Seat:
+class _Connected:
+    """What every simulated connection shares: its stats, its timer, and closing without counting a drop."""
+
+    stats: Stats
+    conn: Any
+    timer: asyncio.TimerHandle | None
+    closing: bool
+
+    def close(self) -> None:
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.conn is not None:
+            self.conn.close()
+
+    def on_close(self, code: int, reason: str) -> None:
+        if not self.closing:
+            self.stats.dropped += 1
+            self.stats.error(f"closed_{code}")
+
+
+class Seat(_Connected):
     """One simulated player: a connection, its requests in flight, and its latest view."""
 
     def __init__(self, token: str, url: str, transport: str, stats: Stats) -> None:
@@ -104,19 +125,10 @@ class Seat:
         self.send(msg)
         return self._req
 
-    def close(self) -> None:
-        self.closing = True
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.conn is not None:
-            self.conn.close()
-
     # ---- inbound -------------------------------------------------------------------------------
 
     def on_close(self, code: int, reason: str) -> None:
-        if not self.closing:
-            self.stats.dropped += 1
-            self.stats.error(f"closed_{code}")
+        super().on_close(code, reason)
         if self.welcomed is not None and not self.welcomed.done():
             self.welcomed.set_exception(ConnectionError(f"closed {code} {reason}"))
 
@@ -322,7 +334,7 @@ class Group:
 # ---- the echo baseline -----------------------------------------------------------------------------
 
 
-class EchoSeat:
+class EchoSeat(_Connected):
     """A connection to the bare echo server, in a room of four."""
 
     def __init__(self, url: str, stats: Stats) -> None:
@@ -344,18 +356,6 @@ class EchoSeat:
     def send(self, text: str) -> None:
         self.stats.frames_out += 1
         self.conn.send(text)
-
-    def close(self) -> None:
-        self.closing = True
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.conn is not None:
-            self.conn.close()
-
-    def on_close(self, code: int, reason: str) -> None:
-        if not self.closing:
-            self.stats.dropped += 1
-            self.stats.error(f"closed_{code}")
 
     def on_message(self, text: str) -> None:
         now = clock()
