@@ -156,13 +156,10 @@ class CashTable(Table):
             return result
         return super().tick(now)
 
-    def _view_frame(self, seat: int | None, events: list[Any]) -> str:
-        frame = p.decode_server(super()._view_frame(seat, events))
-        assert isinstance(frame, p.View)
-        frame.view = dict(frame.view, table_stacks=self.stacks(), hand_no=self.hand_no,
-                          next_hand_at=self.next_hand_at, min_buy_in=self.options["min_buy_in"],
-                          max_buy_in=self.options["max_buy_in"])
-        return p.encode_str(frame)
+    def _view_of(self, seat: int | None) -> dict[str, Any]:
+        return dict(super()._view_of(seat), table_stacks=self.stacks(), hand_no=self.hand_no,
+                    next_hand_at=self.next_hand_at, min_buy_in=self.options["min_buy_in"],
+                    max_buy_in=self.options["max_buy_in"])
 
     # ---- recovery ------------------------------------------------------------------------------
 

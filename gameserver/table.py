@@ -68,6 +68,11 @@ class Refused(Exception):
         self.text = text
 
 
+#: The method of Table that handles each request type.
+_HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
+    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Chat, p.Resume)}
+
+
 class Table:
     def __init__(self, table_id: str, game: Game, *, seats: int, options: Mapping[str, Any], creator: int,
                  seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
@@ -128,8 +133,7 @@ class Table:
         """Validate and apply one request. A refused request changes nothing and answers an error."""
         result = Result()
         try:
-            handler = getattr(self, f"_on_{type(req).__name__.lower()}")
-            handler(who, req, rid, now, result)
+            getattr(self, _HANDLERS[type(req)])(who, req, rid, now, result)
         except Refused as exc:
             frame = p.encode_str(p.Error(code=exc.code, text=exc.text, req=req.req, table=self.id))
             return Result(out=[Outbound([who.conn], frame, rid)])
@@ -462,20 +466,24 @@ class Table:
         out: list[Outbound] = []
         by_conn = {s.conn: i for i, s in enumerate(self.seats) if s is not None and s.conn is not None}
         spectators = [c for c in conns if c not in by_conn]
+        # what every viewer's frame shares is worked out once, not once per seat
+        shared = {"table": self.id, "seq": self.seq, "game": self.game.name, "status": self.status,
+                  "players": self.players(), "deadline": self.deadline, "creator": self.creator,
+                  "bots": [i for i, s in enumerate(self.seats) if s is not None and (s.bot or s.away)]}
         for conn in conns:
             if conn in by_conn:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], events)))
+                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared)))
         if spectators:
-            out.append(Outbound(spectators, self._view_frame(None, events)))
+            out.append(Outbound(spectators, self._view_frame(None, events, shared)))
         return out
 
-    def _view_frame(self, seat: int | None, events: list[Event]) -> str:
-        view = self.game.view(self.state, seat) if self.state is not None else {}
-        bots = [i for i, s in enumerate(self.seats) if s is not None and (s.bot or s.away)]
-        return p.encode_str(p.View(
-            table=self.id, seq=self.seq, view=view, game=self.game.name, status=self.status,
-            players=self.players(), bots=bots, seat=seat, events=[e.visible_to(seat) for e in events],
-            deadline=self.deadline, creator=self.creator))
+    def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any]) -> str:
+        return p.encode_str(p.View(view=self._view_of(seat), seat=seat,
+                                   events=[e.visible_to(seat) for e in events], **shared))
+
+    def _view_of(self, seat: int | None) -> dict[str, Any]:
+        """The game's view for `seat` (None: a spectator); the one gate for hidden information."""
+        return self.game.view(self.state, seat) if self.state is not None else {}
 
     # ---- recovery ------------------------------------------------------------------------------
 
