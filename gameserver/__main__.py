@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
 
     server = GameServer(settings, name, endpoint, Store(init_db(settings.db_url())), games())
     recovered = server.recover()
-    server.bind()
+    try:
+        server.bind()
+    except ValueError as exc:  # a public endpoint: say so plainly
+        parser.error(str(exc))
     log.info("serving %s on %s (%d open tables recovered)", ", ".join(server.games), endpoint, recovered)
     print(f"READY gameserver {name} {endpoint}", flush=True)
 

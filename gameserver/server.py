@@ -32,6 +32,28 @@ BATCH = 256
 CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 
 
+def check_private_endpoint(endpoint: str) -> None:
+    """Refuse to bind a game server anywhere the Internet could reach: loopback or private addresses only.
+
+    >>> check_private_endpoint("tcp://127.0.0.1:5601"); check_private_endpoint("ipc:///tmp/g1")
+    """
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint)
+    if parts.scheme in ("ipc", "inproc"):
+        return
+    host = (parts.hostname or "").strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"game server endpoint {endpoint!r}: bind to an IP address (loopback or private), "
+                         "not a name or a wildcard") from None
+    if address.is_unspecified or address.is_global:
+        raise ValueError(f"game server endpoint {endpoint!r} is public; game servers bind to loopback or "
+                         "an internal address only")
+
+
 def realtime_of(conn: str) -> bytes:
     return conn.rpartition(":")[0].encode()
 
@@ -113,6 +135,7 @@ class GameServer:
         return len(self.tables)
 
     def bind(self) -> None:
+        check_private_endpoint(self.endpoint)
         sock = self.ctx.socket(zmq.ROUTER)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a restarted realtime process reuses its identity

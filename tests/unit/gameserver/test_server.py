@@ -203,3 +203,20 @@ def test_chat_is_limited_rate_limited_stored_and_sent_as_text(tmp_path: Path) ->
         assert texts[:5] == [f"<i>{i}</i>" for i in range(5)]  # stored as typed, shown as text by clients
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("endpoint", ["tcp://0.0.0.0:5601", "tcp://*:5601", "tcp://8.8.8.8:5601",
+                                      "tcp://example.com:5601", "tcp://[::]:5601"])
+def test_a_game_server_never_binds_a_public_address(endpoint: str) -> None:
+    from gameserver.server import check_private_endpoint
+
+    with pytest.raises(ValueError, match="endpoint"):
+        check_private_endpoint(endpoint)
+
+
+@pytest.mark.parametrize("endpoint", ["tcp://127.0.0.1:5601", "tcp://10.1.2.3:5601", "tcp://192.168.0.9:1",
+                                      "tcp://[::1]:5601", "ipc:///tmp/felt-g1"])
+def test_loopback_and_internal_addresses_are_fine(endpoint: str) -> None:
+    from gameserver.server import check_private_endpoint
+
+    check_private_endpoint(endpoint)
