@@ -158,8 +158,10 @@ export class App {
   }
 
   async refreshMe() {
+    const ask = (this.meAsked = (this.meAsked ?? 0) + 1);
     try {
       const { user } = await fetchJSON("/api/me");
+      if (ask !== this.meAsked) return; // a later ask is on its way: its answer is the newer one
       const chips = $("chips");
       if (chips) {
         chips.textContent = `${formatChips(user.chips)} chips`;
