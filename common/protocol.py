@@ -354,7 +354,6 @@ _encoder = msgspec.json.Encoder()
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _internal_decoder = msgspec.json.Decoder(InternalMessage)
-_action_decoder = msgspec.json.Decoder(Action)
 
 
 def encode(msg: msgspec.Struct) -> bytes:
@@ -410,10 +409,6 @@ def decode_internal(raw: bytes | str) -> InternalMessage:
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
 
-
-def decode_action(raw: bytes | str) -> Action:
-    """Decode one action (used when replaying a stored action log)."""
-    return _action_decoder.decode(raw)
 
 
 def to_builtins(obj: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
 from common.models import ChatRecord, FinishedGame, TableAction, TableRecord, User
@@ -114,7 +114,3 @@ class Store:
                                        .order_by(_actions.c.seq)).scalars().all()
                 result.append((record, list(entries)))
         return result
-
-    def count_finished(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(_finished)).scalar_one())

@@ -70,7 +70,7 @@ class Refused(Exception):
 
 #: The method of Table that handles each request type.
 _HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
-    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Chat, p.Resume)}
+    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume)}  # chat: GameServer stores it
 
 
 class Table:
@@ -267,9 +267,6 @@ class Table:
         # the mover's ack goes before the views, so a client sees "ack, then the new view"
         result.out.insert(0, result.out.pop())
 
-    def _on_chat(self, who: Sender, req: p.Chat, rid: int, now: float, result: Result) -> None:
-        raise Refused(p.E_UNKNOWN_MSG, "chat is handled by the server")  # see GameServer: chat is stored there
-
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
         seat = self.seat_of(who.user)
         if seat is not None:
@@ -286,7 +283,7 @@ class Table:
         if self.recent and self.recent[0][0] > req.last_seq + 1:
             missed = []  # some are gone: the fresh view stands for them
         result.out.extend(self._views_for([who.conn], missed))
-        result.out.extend(self._schedule(now))
+        self._schedule(now)
         outcome = self.game.outcome(self.state) if self.state is not None else None
         if outcome is not None and not getattr(self.game, "cash_table", False):  # the result, again
             result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
@@ -298,7 +295,7 @@ class Table:
         for seat in self.seats:
             if seat is not None and seat.conn == conn:
                 seat.conn, seat.gone_since = None, now
-        result.out.extend(self._schedule(now))
+        self._schedule(now)
         return result
 
     def recovered(self, now: float, hold: float) -> None:
@@ -433,14 +430,14 @@ class Table:
         """Hook: what happens when the game (a hand, at a cash table) ends. Nothing, for a match."""
 
     def _changed(self, result: Result, events: list[Event], now: float) -> None:
-        result.out.extend(self._schedule(now))
+        self._schedule(now)
         result.out.extend(self._views_for(self.watchers(), events))
 
-    def _schedule(self, now: float) -> list[Outbound]:
+    def _schedule(self, now: float) -> None:
         """Re-arm the clock when the seats to act change, and the bot timer when a bot must move."""
         if self.state is None or self.game.outcome(self.state) is not None:
             self.deadline = self._bot_due = None
-            return []
+            return
         to_act = self.game.to_act(self.state)
         if to_act != self._to_act:
             self._turn_began = {s: self._turn_began.get(s, self.seq) if s in self._to_act else self.seq
@@ -454,7 +451,6 @@ class Table:
             self._bot_due = now + self.bot_delay
         else:  # standing in for a person: not while they are given time to come back
             self._bot_due = max(now + self.bot_delay, self.hold_bots_until)
-        return []
 
     def watchers(self) -> list[str]:
         conns = [s.conn for s in self.seats if s is not None and s.conn is not None]

@@ -35,7 +35,6 @@ class Services:
         self.lobby: set[str] = set()  # connections subscribed to lobby updates
         self._ids = itertools.count(1)
         self.gateway: Gateway = None  # type: ignore[assignment]  # set by make_app
-        self.started = time.time()
 
     def new_conn_id(self) -> str:
         return f"{self.identity}:{next(self._ids)}"

@@ -44,7 +44,6 @@ class FeltClient:
         self._http = AsyncHTTPClient(force_instance=True)
         self._req = 0
         self.unmatched: deque[p.ServerMessage] = deque()
-        self.raw: deque[str] = deque(maxlen=12)
 
     # ---- connecting ----------------------------------------------------------------------------
 
@@ -90,7 +89,6 @@ class FeltClient:
 
     def _on_frame(self, frame: str) -> bool:
         """Handle one SockJS frame; False when the session is over."""
-        self.raw.append(frame[:80])
         kind = frame[:1]
         if kind == "a":
             for text in json.loads(frame[1:]):
