@@ -19,10 +19,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 
@@ -60,15 +62,42 @@ class TableRecord(Base):
 
 
 class TableAction(Base):
-    """One entry of a table's append-only log: a seat change, a start, a move. Replayed on recovery."""
+    """One entry of a table's append-only log (`gameserver.entries`): a seat change, a deal, a move.
+
+    (table_id, seq) is unique: a second writer of the same entry fails instead of forking the log."""
 
     __tablename__ = "table_actions"
+    __table_args__ = (UniqueConstraint("table_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(ForeignKey("tables.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     entry: Mapped[dict[str, Any]] = mapped_column(JSON)
     ts: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class TableSnapshot(Base):
+    """A table's whole state after entry `seq` (`gameserver.engine.snapshot`); secret like the seed.
+
+    Recovery and replay start from the latest one and fold only the entries after it."""
+
+    __tablename__ = "table_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_id: Mapped[str] = mapped_column(ForeignKey("tables.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    format: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    ts: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class House(Base):
+    """The house's chips: bots buy in from it and cash out to it, so every chip stays accounted for."""
+
+    __tablename__ = "house"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chips: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class FinishedGame(Base):
@@ -82,7 +111,7 @@ class FinishedGame(Base):
     players: Mapped[list[Any]] = mapped_column(JSON)  # [{"seat", "user", "name", "bot"}]
     scores: Mapped[list[int]] = mapped_column(JSON)
     winners: Mapped[list[int]] = mapped_column(JSON)
-    actions: Mapped[list[Any]] = mapped_column(JSON)  # [{"seat", "action"}] in order
+    actions: Mapped[list[Any]] = mapped_column(JSON)  # the game's `act` log entries, in order
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. board, shown hands, payouts
     finished: Mapped[float] = mapped_column(Float, default=time.time)
 
@@ -123,6 +152,12 @@ def init_db(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(House.__table__.select()).first() is None:
+                conn.execute(House.__table__.insert().values(id=1, chips=0))
+    except IntegrityError:
+        pass  # another process starting at the same moment made it
     return engine
 
 

@@ -56,6 +56,7 @@ E_RATE_LIMITED = "rate_limited"
 E_UNAVAILABLE = "unavailable"  # the table's game server is down or unknown
 E_TIMEOUT = "timeout"  # the game server did not answer in time
 E_OVERLOADED = "overloaded"
+E_INSUFFICIENT_CHIPS = "insufficient_chips"  # a buy-in the balance cannot pay (checked when it is debited)
 E_INTERNAL = "internal"
 
 
@@ -265,12 +266,22 @@ class TableStatus(Msg, tag="table_status"):
     text: str = ""
 
 
+class CashInfo(msgspec.Struct, omit_defaults=True):
+    """What a cash table adds to every view: stacks, the hand number, the next deal and buy-in limits."""
+
+    table_stacks: list[int]
+    hand_no: int
+    min_buy_in: int
+    max_buy_in: int
+    next_hand_at: float | None = None
+
+
 class View(Msg, tag="view"):
     """A seat's (or a spectator's) view of a table after event `seq`."""
 
     table: str
     seq: int
-    view: dict[str, Any]  # the game's view for this viewer; {} before the game starts
+    view: dict[str, Any] | None = None  # the game's view for this viewer; None before the game starts
     game: str = ""
     status: str = "waiting"  # "waiting" | "playing" | "over"
     players: list[str | None] = []  # display names by seat
@@ -279,6 +290,7 @@ class View(Msg, tag="view"):
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
     deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
     creator: int = 0  # user id of the table's creator (who may add bots)
+    cash: CashInfo | None = None  # cash tables only
 
 
 class GameOver(Msg, tag="game_over"):
@@ -318,6 +330,7 @@ class Heartbeat(Msg, tag="hb"):
     sender: str
     tables: int = 0
     boot: str = ""  # a game server's start id: when it changes, the server restarted
+    healthy: bool = True  # a game server that cannot write its log says so: its tables are unavailable
 
 
 class ConnClosed(Msg, tag="conn_closed"):

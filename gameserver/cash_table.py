@@ -1,47 +1,44 @@
-"""A cash table (No-Limit Hold'em): players buy in, hands follow one another, standing up cashes out.
+"""A cash table: players buy in, hands follow one another, standing up cashes out.
 
-The rules module plays one hand; this table runs the series: it seats players with chips, moves the
-button, deals each hand from its own seed (derived from the table's secret seed and the hand number),
-settles stacks when a hand ends, and pauses before the next. Chip movements to and from players'
-balances are returned in `Result.chips`, so the server writes them in the same transaction as the log:
-the chips on the table plus every balance never change in total. Bots buy in from the house (user 0).
+For any game that declares `series = "cash"` (No-Limit Hold'em): the rules play one hand; this table
+runs the series. It seats players with chips, moves the button, deals each hand from its own deck
+(derived from the table's secret seed and the hand number), stands up who asked to once a hand ends,
+and pauses before the next. It reads the game only through the `CashGame` interface (stacks, who is
+dealt in, the next button), never its private state. Chips move only with entries: a `Seated` stack is
+debited from the sitter's balance and an `Unseated` cashout credited (bots: the house), so the chips
+at the table plus every balance and the house never change in total.
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from common import protocol as p
-from gameserver.rules.base import Outcome
-from gameserver.table import Refused, Result, Seat, Sender, Table
+from gameserver import engine as en
+from gameserver import entries as e
+from gameserver.table import Checkpoint, Refused, Result, Sender, Table
 
 
 class CashTable(Table):
     def __init__(self, *args: Any, hand_pause: float = 3.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hand_pause = hand_pause
-        self.hand_no = 0
-        self.button: int | None = None
         self.next_hand_at: float | None = None
 
-    # ---- the lobby's view ----------------------------------------------------------------------
+    @property
+    def hand_no(self) -> int:
+        return self.state.hand_no
 
     @property
-    def status(self) -> str:
-        return "playing" if self.in_hand() or len(self._funded()) >= 2 else "waiting"
+    def button(self) -> int | None:
+        return self.state.button
 
     def in_hand(self) -> bool:
-        return self.state is not None and self.game.outcome(self.state) is None
-
-    def _funded(self) -> list[int]:
-        return [i for i, s in enumerate(self.seats) if s is not None and s.stack > 0 and not s.leaving]
+        return en.in_hand(self.config, self.state)
 
     def stacks(self) -> list[int]:
         """Chips in front of each seat: live during a hand, settled between hands."""
-        if self.in_hand():
-            return list(self.state.stacks)
-        return [s.stack if s else 0 for s in self.seats]
+        return en.stacks(self.config, self.state)
 
     # ---- seating -------------------------------------------------------------------------------
 
@@ -49,49 +46,51 @@ class CashTable(Table):
         return True  # sit down any time; you are dealt in from the next hand
 
     def buy_in_for(self, req: p.Join, balance: int) -> int:
-        """The buy-in a join asks for (default: the table minimum), checked against limits and balance."""
+        """The buy-in a join asks for (default: the table minimum), checked against limits and balance.
+
+        The balance read here gives a clear answer early; the debit itself is conditional when it is
+        written, so two servers seating the same chips at once cannot both succeed."""
         low, high = self.options["min_buy_in"], self.options["max_buy_in"]
         amount = req.buy_in if req.buy_in is not None else low
         if not low <= amount <= high:
             raise Refused(p.E_BAD_FIELD, f"buy in between {low} and {high} chips")
         if amount > balance:
-            raise Refused(p.E_BAD_FIELD, f"you have {balance} chips; this buy-in needs {amount}")
-        return amount
+            raise Refused(p.E_INSUFFICIENT_CHIPS, f"you have {balance} chips; this buy-in needs {amount}")
+        return int(amount)
 
-    def _new_seat(self, who: Sender, req: p.Join, result: Result) -> Seat:
+    def _seated(self, who: Sender, req: p.Join, seat: int) -> e.Seated:
         if req.buy_in is None:
             raise Refused(p.E_BAD_FIELD, "say how many chips to buy in with")
-        result.chips.append((who.user, -req.buy_in))
-        return Seat(user=who.user, name=who.name, conn=who.conn, stack=req.buy_in)
+        return e.Seated(seat=seat, user=who.user, name=who.name, stack=req.buy_in)
 
-    def _new_bot(self, name: str) -> Seat:
-        return Seat(user=0, name=name, bot=True, stack=self.options["min_buy_in"])
+    def _bot_stack(self) -> int:
+        return int(self.options["min_buy_in"])
 
-    def _leave_seat(self, result: Result, seat: int) -> None:
+    def _leave_seat(self, seat: int) -> None:
         """Standing up: at once between hands, else when the hand ends (a bot folds it out meanwhile)."""
-        occupant = self.seats[seat]
-        assert occupant is not None
-        occupant.gone_since = None
-        if self.in_hand() and self.state.dealt[seat]:
-            occupant.leaving, occupant.away, occupant.conn = True, True, None
-            self._record(result, {"t": "away", "seat": seat})
+        if self.in_hand() and self.config.cash_game.dealt_in(self.state.game)[seat]:
+            occupant = self.state.seats[seat]
+            if occupant is not None and not occupant.leaving:
+                self._add(e.Leaving(seat=seat))
         else:
-            self._stand_up(result, seat)
-        if len(self._funded()) < 2:
+            self._stand_up(seat)
+        if len(en.funded(self.state)) < 2:
             self.next_hand_at = None
 
-    def _stand_up(self, result: Result, seat: int) -> None:
-        occupant = self.seats[seat]
+    def _stand_up(self, seat: int) -> None:
+        occupant = self.state.seats[seat]
         assert occupant is not None
-        if occupant.stack and not occupant.bot:
-            result.chips.append((occupant.user, occupant.stack))
-        self.seats[seat] = None
-        self._record(result, {"t": "unseat", "seat": seat, "cashout": occupant.stack})
+        self._add(e.Unseated(seat=seat, user=occupant.user, cashout=occupant.stack))
 
-    def _stand_up_absent(self, result: Result, seat: int, now: float) -> None:
+    def _before_close(self) -> None:
+        """Every stack goes back (a hand in progress is void: its chips are still the seats' stacks)."""
+        for seat, occupant in enumerate(self.state.seats):
+            if occupant is not None:
+                self._stand_up(seat)
+
+    def _stand_up_absent(self, seat: int) -> None:
         """Grace period over: the seat is given up and the stack returned (after the hand it is in)."""
-        self._leave_seat(result, seat)
-        self._changed(result, [], now)
+        self._leave_seat(seat)
 
     # ---- hands ---------------------------------------------------------------------------------
 
@@ -100,87 +99,50 @@ class CashTable(Table):
             raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
         if self.in_hand() or self.next_hand_at is not None:
             raise Refused(p.E_ALREADY_STARTED, "hands are already running at this table")
-        if len(self._funded()) < 2:
+        if len(en.funded(self.state)) < 2:
             raise Refused(p.E_NOT_STARTED, "a hand needs at least two players with chips")
+        self._deal_hand()
         self._ack(who, req, rid, result)
-        self._deal_hand(result, now)
 
-    def _deal_hand(self, result: Result, now: float) -> None:
+    def _deal_hand(self) -> None:
         self.next_hand_at = None
-        stacks = [s.stack if s is not None and not s.leaving else 0 for s in self.seats]
+        stacks = [s.stack if s is not None and not s.leaving else 0 for s in self.state.seats]
         if sum(1 for x in stacks if x > 0) < 2:
-            self._changed(result, [], now)
             return
-        from gameserver.rules.holdem import next_button
+        button = self.config.cash_game.next_button(self.state.button, stacks)
+        self._add(e.HandDealt(n=self.state.hand_no + 1, stacks=stacks, button=button))
 
-        self.button = next_button(self.button, stacks)
-        self.hand_no += 1
-        entry = {"t": "hand", "n": self.hand_no, "stacks": stacks, "button": self.button}
-        self.state = self._setup_hand(entry)
-        opening = getattr(self.game, "opening_events", None)
-        events = list(opening(self.state)) if opening else []
-        self._record(result, entry, events)
-        self._changed(result, events, now)
-
-    def _setup_hand(self, entry: dict[str, Any]) -> Any:
-        options = dict(self.options, stacks=entry["stacks"], button=entry["button"])
-        rng = random.Random(f"{self._seed}:{entry['n']}")  # a new deck per hand; the seed stays secret
-        return self.game.setup(len(self.seats), rng, options)
-
-    def _after_game(self, result: Result, outcome: Outcome, now: float) -> None:
-        self._settle(outcome)
-        for seat, occupant in enumerate(self.seats):
+    def _after_game(self, now: float) -> None:
+        for seat, occupant in enumerate(self.state.seats):
             if occupant is not None and (occupant.leaving or (occupant.bot and occupant.stack == 0)):
-                self._stand_up(result, seat)
-        self.next_hand_at = now + self.hand_pause if len(self._funded()) >= 2 else None
+                self._stand_up(seat)
+        self.next_hand_at = now + self.hand_pause if len(en.funded(self.state)) >= 2 else None
 
-    def _settle(self, outcome: Outcome) -> None:
-        for seat, stack in enumerate(outcome.detail["stacks"]):
-            occupant = self.seats[seat]
-            if occupant is not None and self.state.dealt[seat]:
-                occupant.stack = stack
+    def checkpoint(self) -> Checkpoint:
+        saved = super().checkpoint()
+        saved.extra = self.next_hand_at
+        return saved
+
+    def rollback(self, saved: Checkpoint, now: float) -> None:
+        super().rollback(saved, now)
+        self.next_hand_at = saved.extra
 
     def wake_at(self) -> float | None:
         times = [t for t in (super().wake_at(), self.next_hand_at) if t is not None]
         return min(times) if times else None
 
-    def tick(self, now: float) -> Result:
+    def _on_tick(self, now: float) -> None:
         if self.next_hand_at is not None and now >= self.next_hand_at and not self.in_hand():
-            result = Result()
-            self._deal_hand(result, now)
-            more = super().tick(now)
-            result.out.extend(more.out)
-            result.log.extend(more.log)
-            result.chips.extend(more.chips)
-            result.finished = more.finished
-            return result
-        return super().tick(now)
+            self._deal_hand()
+        super()._on_tick(now)
 
-    def _view_of(self, seat: int | None) -> dict[str, Any]:
-        return dict(super()._view_of(seat), table_stacks=self.stacks(), hand_no=self.hand_no,
-                    next_hand_at=self.next_hand_at, min_buy_in=self.options["min_buy_in"],
-                    max_buy_in=self.options["max_buy_in"])
-
-    # ---- recovery ------------------------------------------------------------------------------
-
-    def _replay_entry(self, entry: dict[str, Any]) -> None:
-        if entry["t"] == "hand":
-            self.hand_no, self.button = entry["n"], entry["button"]
-            self.state = self._setup_hand(entry)
-        else:
-            super()._replay_entry(entry)
-
-    def after_recovery(self, now: float) -> None:
-        """Rebuilt between hands: deal the next one after the usual pause."""
-        if not self.in_hand() and len(self._funded()) >= 2 and self.hand_no:
+    def recovered(self, now: float, hold: float) -> None:
+        """Rebuilt after a restart: between hands, deal the next one after the usual pause."""
+        super().recovered(now, hold)
+        if not self.in_hand() and len(en.funded(self.state)) >= 2 and self.state.hand_no:
             self.next_hand_at = now + self.hand_pause
 
-    def _replayed_game_end(self, outcome: Outcome) -> None:
-        self._settle(outcome)
-
-    def replay(self, entries: list[dict[str, Any]]) -> None:
-        super().replay(entries)
-        for occupant in self.seats:
-            if occupant is not None and occupant.away:
-                occupant.leaving = True
-
+    def _shared_view_fields(self) -> dict[str, Any]:
+        return {"cash": p.CashInfo(table_stacks=self.stacks(), hand_no=self.state.hand_no,
+                                   next_hand_at=self.next_hand_at, min_buy_in=self.options["min_buy_in"],
+                                   max_buy_in=self.options["max_buy_in"])}

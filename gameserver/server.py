@@ -20,15 +20,19 @@ import zmq
 
 from common import protocol as p
 from common.config import Settings
+from gameserver import engine as en
+from gameserver import entries as e
 from gameserver.cash_table import CashTable
 from gameserver.rules.base import Game
-from gameserver.store import Store
-from gameserver.table import Outbound, Refused, Result, Sender, Table
+from gameserver.store import InsufficientChips, Store, StoreFailed
+from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table, rebuild
 
 log = logging.getLogger("felt.gameserver")
 
 #: Messages handled per pass before the store is flushed and replies go out.
 BATCH = 256
+#: A table writes a snapshot at every deal and after this many entries, so recovery folds a short tail.
+SNAPSHOT_EVERY = 200
 CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 
 
@@ -100,6 +104,10 @@ class GameServer:
         self._lobby_seen: dict[str, tuple[Any, ...]] = {}  # table -> what the lobby last heard of it
         self._lobby_dirty: set[str] = set()
         self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
+        #: Tables changed since the last commit, with what to roll back to if it fails (None: new table).
+        self._touched: dict[str, Checkpoint | None] = {}
+        #: False while the database refuses writes: heartbeats say so and realtime answers `unavailable`.
+        self.healthy = True
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
         self.boot = secrets.token_hex(4)
@@ -108,16 +116,20 @@ class GameServer:
 
     def _new_table(self, table_id: str, game: Game, **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
-        if getattr(game, "cash_table", False):
+        if game.series == "cash":
             return CashTable(table_id, game, bot_delay=self.settings.bot_delay,
                              grace_period=self.settings.grace_period, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period,
                      **kw)
 
     def recover(self) -> int:
-        """Rebuild every unfinished table of this server from its stored log; returns how many."""
+        """Rebuild this server's live tables from their latest snapshot and the entries after it."""
+        self.healthy = self.store.probe()
+        if not self.healthy:
+            log.error("the database does not take writes; serving nothing until it does")
         self._next_number = self.store.last_table_number(self.name)
-        for record, entries in self.store.open_tables(self.name):
+        for stored in self.store.open_tables(self.name):
+            record = stored.record
             game = self.games.get(record.game)
             if game is None:
                 log.error("table %s: game %r is not available; left closed", record.id, record.game)
@@ -125,11 +137,14 @@ class GameServer:
             table = self._new_table(record.id, game, seats=record.seats, options=record.options,
                                     creator=record.creator, seed=int(record.seed), clock=record.clock,
                                     public=record.public)
-            table.replay(entries)
-            now = self.clock()
-            table.recovered(now, hold=self.settings.resume_window)
-            if isinstance(table, CashTable):
-                table.after_recovery(now)
+            state = en.restore(table.config, stored.snapshot) if stored.snapshot else en.new_state(table.config)
+            rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
+            start = table.state.game_start
+            table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
+                                  if seq > start and isinstance(x, e.Acted)]
+            if table.over:
+                continue
+            table.recovered(self.clock(), hold=self.settings.resume_window)
             self.tables[table.id] = table
             self._arm(table)
         return len(self.tables)
@@ -156,7 +171,7 @@ class GameServer:
         finally:
             heartbeat.cancel()
             loop.remove_reader(self.sock.getsockopt(zmq.FD))
-            self.store.flush()
+            self._flush()
             self.sock.close(linger=0)
 
     def stop(self) -> None:
@@ -191,12 +206,7 @@ class GameServer:
         self._commit_and_send()
 
     def _commit_and_send(self) -> None:
-        try:
-            self.store.flush()
-        except Exception:
-            # Nothing of this pass may be acknowledged if it is not durable: tell the senders.
-            log.exception("store flush failed; refusing this batch's replies")
-            self._pending_out = [self._failure(o) for o in self._pending_out if o.rid is not None]
+        self._flush()
         out, self._pending_out = self._pending_out, []
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
@@ -209,6 +219,58 @@ class GameServer:
                 log.warning("realtime %r is not keeping up; dropped %d frames", peer, len(payloads))
         self._announce_lobby()
         self._check_input()
+
+    def _flush(self) -> bool:
+        """Commit what this pass decided. If the database refuses, every table the pass changed goes back
+        to what the log holds, and the requests that changed them are refused: memory never runs ahead
+        of the log, and nobody else hears of what was undone."""
+        try:
+            self.store.flush()
+        except StoreFailed as exc:
+            log.error("the database refused a write (%s); %d table(s) rolled back to the log", exc,
+                      len(self._touched))
+            self._set_healthy(False)
+            self._roll_back_pass()
+            return False
+        self._touched.clear()
+        return True
+
+    def _touch(self, table: Table) -> None:
+        """Before a table changes in this pass: remember what to roll back to."""
+        if table.id not in self._touched:
+            self._touched[table.id] = table.checkpoint()
+
+    def _roll_back_pass(self) -> None:
+        now = self.clock()
+        failed = set(self._touched)
+        for table_id, saved in self._touched.items():
+            self._status_written.pop(table_id, None)
+            self._lobby_dirty.add(table_id)
+            table = self.tables.get(table_id)
+            if table is None:
+                continue
+            if saved is None:  # created in this pass: it never existed
+                del self.tables[table_id]
+                continue
+            table.rollback(saved, now)
+            self._arm(table)
+        self._touched.clear()
+        kept: list[Outbound] = []
+        for item in self._pending_out:
+            if item.table not in failed:
+                kept.append(item)
+            elif item.rid is not None:
+                kept.append(self._failure(item))
+        self._pending_out = kept
+
+    def _set_healthy(self, healthy: bool) -> None:
+        if healthy == self.healthy:
+            return
+        self.healthy = healthy
+        if healthy:
+            log.warning("the database takes writes again; serving")
+        for peer in self.peers:  # at once, not at the next heartbeat
+            self._send_heartbeat(peer)
 
     def _announce_lobby(self) -> None:
         """Tell every realtime process which public tables changed in the lobby's eyes (once a pass)."""
@@ -248,8 +310,9 @@ class GameServer:
             asyncio.get_running_loop().call_soon(self._drain)
 
     def _failure(self, out: Outbound) -> Outbound:
-        frame = p.encode_str(p.Error(code=p.E_INTERNAL, text="the move could not be saved; try again"))
-        return Outbound(out.conns, frame, out.rid)
+        frame = p.encode_str(p.Error(code=p.E_UNAVAILABLE, req=out.req, table=out.table,
+                                     text="the table could not be saved, so nothing changed; try again"))
+        return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
 
     def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
         by_peer: dict[bytes, list[str]] = {}
@@ -282,24 +345,31 @@ class GameServer:
         assert self.sock is not None
         try:
             self.sock.send_multipart(
-                [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot))], zmq.NOBLOCK)
+                [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
+                                            healthy=self.healthy))], zmq.NOBLOCK)
         except zmq.Again:
             pass
         self._check_input()
 
     async def _heartbeats(self) -> None:
-        interval = self.settings.heartbeat_interval
         while True:
-            await asyncio.sleep(interval)
-            now = self.clock()
-            # input still waiting means this server is behind, not that its peers went quiet
-            behind = self.sock is not None and bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
-            for peer, seen in list(self.peers.items()):
-                if not behind and now - seen > interval * self.settings.heartbeat_liveness:
-                    self._peer_lost(peer, now)
-                else:
-                    self._send_heartbeat(peer)
-            self._prune(now)
+            await asyncio.sleep(self.settings.heartbeat_interval)
+            self.heartbeat_round(self.clock())
+
+    def heartbeat_round(self, now: float) -> None:
+        """Each heartbeat interval: probe a database that refused writes, drop realtime peers that went
+        silent, heartbeat the others, and close abandoned tables."""
+        interval = self.settings.heartbeat_interval
+        if not self.healthy and self.store.probe():
+            self._set_healthy(True)
+        # input still waiting means this server is behind, not that its peers went quiet
+        behind = self.sock is not None and bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+        for peer, seen in list(self.peers.items()):
+            if not behind and now - seen > interval * self.settings.heartbeat_liveness:
+                self._peer_lost(peer, now)
+            else:
+                self._send_heartbeat(peer)
+        self._prune(now)
 
     def _peer_lost(self, peer: bytes, now: float) -> None:
         """A realtime process went silent: its players are disconnected (bots cover their turns)."""
@@ -315,6 +385,7 @@ class GameServer:
     def _on_forward(self, msg: p.Forward, now: float) -> None:
         body = msg.body
         who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
+        table: Table | None = None
         try:
             if isinstance(body, p.ListTables):
                 self._reply(msg, p.Tables(tables=self._visible_tables(who.user), req=body.req))
@@ -333,6 +404,7 @@ class GameServer:
                         and table.seat_of(who.user) is None:
                     self._cash_join(table, who, body, msg.rid, now)
                 else:
+                    self._touch(table)
                     self._absorb(table, table.handle(who, body, msg.rid, now))
         except Exception:
             log.exception("error handling %s", type(body).__name__)
@@ -340,57 +412,87 @@ class GameServer:
                                      req=body.req))
 
     def _reply(self, msg: p.Forward, answer: Any) -> None:
-        self._pending_out.append(Outbound([msg.conn], p.encode_str(answer), msg.rid))
+        self._pending_out.append(Outbound([msg.conn], p.encode_str(answer), msg.rid, req=msg.body.req))
+
+    def _refuse(self, who: Sender, rid: int, req: int | None, code: str, text: str,
+                table: str | None = None) -> None:
+        frame = p.encode_str(p.Error(code=code, text=text, req=req, table=table))
+        self._pending_out.append(Outbound([who.conn], frame, rid, req=req))
 
     def _visible_tables(self, user: int) -> list[p.TableInfo]:
         return [t.info() for t in self.tables.values() if t.public or t.seat_of(user) is not None]
 
     def _create(self, who: Sender, body: p.CreateTable, rid: int, now: float) -> None:
-        def refuse(code: str, text: str) -> None:
-            self._pending_out.append(Outbound([who.conn], p.encode_str(
-                p.Error(code=code, text=text, req=body.req)), rid))
-
         game = self.games.get(body.game)
+        refusal = None
         if game is None:
-            return refuse(p.E_BAD_TABLE, f"unknown game {body.game!r}; choose one of {', '.join(self.games)}")
-        if not game.min_seats <= body.seats <= game.max_seats:
-            return refuse(p.E_BAD_TABLE, f"{game.title} needs {game.min_seats}–{game.max_seats} seats")
-        if body.clock is not None and not CLOCK_MIN <= body.clock <= CLOCK_MAX:
-            return refuse(p.E_BAD_TABLE, f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off")
+            refusal = f"unknown game {body.game!r}; choose one of {', '.join(self.games)}"
+        elif not game.min_seats <= body.seats <= game.max_seats:
+            refusal = f"{game.title} needs {game.min_seats}–{game.max_seats} seats"
+        elif body.clock is not None and not CLOCK_MIN <= body.clock <= CLOCK_MAX:
+            refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
+        if refusal is not None or game is None:
+            return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
         if len(self.tables) >= self.settings.max_tables:
-            return refuse(p.E_OVERLOADED, "this game server is full; try again shortly")
+            return self._refuse(who, rid, body.req, p.E_OVERLOADED, "this game server is full; try again shortly")
         try:
             options = game.check_options(body.seats, body.options)
         except ValueError as exc:
-            return refuse(p.E_BAD_TABLE, str(exc))
+            return self._refuse(who, rid, body.req, p.E_BAD_TABLE, str(exc))
         self._next_number += 1
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
                                 seed=seed, clock=body.clock, public=body.public)
         self.tables[table_id] = table
+        self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
                                 options=options, clock=body.clock, public=body.public, creator=who.user,
                                 seed=str(seed), status="waiting", created=time.time())
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
-            try:
-                join.buy_in = table.buy_in_for(join, self.store.balance(who.user))
-            except Refused:  # too few chips to sit: the creator watches their new table instead
-                self._absorb(table, table.handle(who, p.Watch(table=table_id, req=body.req), rid, now))
-                return
-        self._absorb(table, table.handle(who, join, rid, now))
+            self._cash_join(table, who, join, rid, now, or_watch=True)
+        else:
+            self._absorb(table, table.handle(who, join, rid, now))
 
-    def _cash_join(self, table: CashTable, who: Sender, body: p.Join, rid: int, now: float) -> None:
-        """Sitting down at a cash table: the buy-in must fit the table's limits and the balance."""
+    def _cash_join(self, table: CashTable, who: Sender, body: p.Join, rid: int, now: float,
+                   or_watch: bool = False) -> None:
+        """Sitting down at a cash table: the buy-in must fit the table's limits, and the debit of the
+        balance is committed on its own, at once, before the seat is granted. `or_watch`: a creator who
+        cannot pay watches their new table instead."""
+        watch = p.Watch(table=table.id, req=body.req)
         try:
             body.buy_in = table.buy_in_for(body, self.store.balance(who.user))
         except Refused as exc:
-            frame = p.encode_str(p.Error(code=exc.code, text=exc.text, req=body.req, table=table.id))
-            self._pending_out.append(Outbound([who.conn], frame, rid))
-            return
-        self._absorb(table, table.handle(who, body, rid, now))
+            if or_watch:
+                self._touch(table)
+                return self._absorb(table, table.handle(who, watch, rid, now))
+            return self._refuse(who, rid, body.req, exc.code, exc.text, table.id)
+        if not self._flush():  # what came before this request must be durable before it
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table could not be saved; try again",
+                                table.id)
+        saved = table.checkpoint()
+        result = table.handle(who, body, rid, now)
+        if not result.log:
+            self._touched.setdefault(table.id, saved)
+            return self._absorb(table, result)
+        try:
+            self.store.commit_debit(table.id, result.first_seq, result.log)
+        except InsufficientChips as exc:
+            table.rollback(saved, now)
+            if or_watch:
+                self._touch(table)
+                return self._absorb(table, table.handle(who, watch, rid, now))
+            return self._refuse(who, rid, body.req, p.E_INSUFFICIENT_CHIPS,
+                                f"you have {exc.balance} chips; this buy-in needs {exc.amount}", table.id)
+        except StoreFailed as exc:
+            log.error("table %s: a buy-in could not be written (%s)", table.id, exc)
+            table.rollback(saved, now)
+            self._set_healthy(False)
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table could not be saved; try again",
+                                table.id)
+        self._absorb(table, result, logged=True)
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
         text = body.text.strip()
@@ -404,41 +506,44 @@ class GameServer:
         elif not self.chat_limiter.allow((table.id, who.user), now):
             error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
         if error:
-            frame = p.encode_str(p.Error(code=error[0], text=error[1], req=body.req, table=table.id))
-            self._pending_out.append(Outbound([who.conn], frame, rid))
-            return
+            return self._refuse(who, rid, body.req, error[0], error[1], table.id)
+        self._touch(table)  # the line is sent only once it is stored
         self.store.chat(table.id, who.user, who.name, text)
         ack = p.encode_str(p.Ack(req=body.req, table=table.id))
         line = p.encode_str(p.ChatLine(table=table.id, name=who.name, text=text, ts=now))
-        self._pending_out.append(Outbound([who.conn], ack, rid))
-        self._pending_out.append(Outbound(table.watchers(), line))
+        self._pending_out.append(Outbound([who.conn], ack, rid, req=body.req, table=table.id))
+        self._pending_out.append(Outbound(table.watchers(), line, table=table.id))
 
     def _on_conn_closed(self, conn: str, now: float) -> None:
         for table_id in self.conn_tables.pop(conn, ()):
             table = self.tables.get(table_id)
             if table is not None:
+                self._touch(table)
                 self._absorb(table, table.connection_lost(conn, now))
 
-    def _absorb(self, table: Table, result: Result) -> None:
-        """Queue a table's log entries and frames, record a finished game, and re-arm its timer."""
+    def _absorb(self, table: Table, result: Result, logged: bool = False) -> None:
+        """Queue a table's entries (unless `logged`: already committed), a snapshot when one is due, a
+        finished game's record and the frames; re-arm its timer. The caller touched the table first."""
+        for item in result.out:
+            item.table = table.id
         if result.log:
-            self.store.append(table.id, table.seq - len(result.log) + 1, result.log)
+            if not logged:
+                self.store.append(table.id, result.first_seq, result.log)
+            first, last = result.first_seq, table.seq
+            if last // SNAPSHOT_EVERY > (first - 1) // SNAPSHOT_EVERY or any(
+                    isinstance(x, (e.Started, e.HandDealt)) for x in result.log):
+                self.store.snapshot(table.id, last, en.snapshot(table.state))
             status = table.status
             if status != "waiting" and self._status_written.get(table.id) != status:
                 self._status_written[table.id] = status  # once per change, not one UPDATE per move
                 self.store.set_status(table.id, status)
-        if result.chips:
-            self.store.move_chips(result.chips)
         if result.finished is not None:
-            outcome = result.finished
-            players = [{"seat": i, "user": s.user, "name": s.name, "bot": s.bot}
-                       for i, s in enumerate(table.seats) if s is not None]
-            self.store.finish(table_id=table.id, game=table.game.name, players=players,
-                              scores=list(outcome.scores), winners=list(outcome.winners),
-                              actions=table.actions_of_current_game(), detail=dict(outcome.detail),
-                              finished=time.time())
+            record = result.finished
+            self.store.finish(table_id=table.id, game=table.game.name, players=record.players,
+                              scores=list(record.outcome.scores), winners=list(record.outcome.winners),
+                              actions=record.actions, detail=dict(record.outcome.detail), finished=time.time())
         self._pending_out.extend(result.out)
-        if result.finished is not None or not result.log or any(e["t"] != "act" for e in result.log):
+        if result.finished is not None or not result.log or any(not isinstance(x, e.Acted) for x in result.log):
             self._lobby_dirty.add(table.id)  # a move alone changes nothing the lobby shows
         self._arm(table)
 
@@ -478,6 +583,7 @@ class GameServer:
             when = table.wake_at()
             if when is not None and when <= now:
                 try:
+                    self._touch(table)
                     self._absorb(table, table.tick(now))
                 except Exception:
                     log.exception("table %s: automatic move failed", table_id)
@@ -496,11 +602,12 @@ class GameServer:
         """Forget finished tables nobody watches (their record stays in the database), and close
         tables nobody sits at or watches (bots alone do not keep a table open)."""
         for table_id, table in list(self.tables.items()):
-            if table.status == "over" and not table.watchers():
+            if table.over and not table.watchers():
                 self._forget(table_id)
             elif table.abandoned():
+                self._touch(table)
+                self._absorb(table, table.close("abandoned", now))
                 self._forget(table_id)
-                self.store.set_status(table_id, "closed")
         if self.store.dirty:
             self._commit_and_send()
         self._announce_lobby()

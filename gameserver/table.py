@@ -1,9 +1,16 @@
-"""One table: seats, spectators, the game state, its sequence number, its log, bots and the turn clock.
+"""One table's host: decides each request, records the decision as log entries, and builds the frames.
 
-`Table.handle(sender, request, now)` validates a request in a fixed order, applies it, and returns what to
-send (`Outbound`) and what to append to the log. It does no I/O and reads no clock: the server hands it
-`now` and calls `tick(now)` when `wake_at()` says a bot or the clock is due. Every frame to a viewer is
-built from that viewer's own view, so nothing hidden can leave through here.
+`Table.handle(sender, request, rid, now)` validates a request in a fixed order against the table's
+state. Deciding means adding typed entries (`gameserver.entries`), each applied at once by the one
+reducer (`engine.evolve`); a refusal at any point drops every entry of that request and changes
+nothing — not the state, not which connection holds a seat, not the log. The host also owns what is
+not durable: which connection watches which seat, spectators, the grace period, the turn clock, bots'
+timers and the recent events a client that resumes missed. It does no I/O and reads no clock: the
+server hands it `now` and calls `tick(now)` when `wake_at()` says a bot or the clock is due. Every frame
+to a viewer is built from that viewer's own view, so nothing hidden can leave through here.
+
+The server checkpoints a table before a pass and rolls it back when the pass's writes fail to commit,
+so memory never runs ahead of the log.
 """
 
 from __future__ import annotations
@@ -15,25 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common import protocol as p
+from gameserver import engine as en
+from gameserver import entries as e
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
 
 #: Events kept per table for clients that resume (older ones are summarized by the fresh view).
 EVENT_MEMORY = 256
-#: Consecutive clock expiries after which a bot plays for the seat until its player acts again.
-AWAY_AFTER_TIMEOUTS = 2
-
-
-@dataclass
-class Seat:
-    user: int  # 0 for a bot
-    name: str
-    bot: bool = False
-    conn: str | None = None  # the connection watching this seat, if any
-    away: bool = False  # a bot plays for this human until they act again
-    timeouts: int = 0
-    stack: int = 0  # cash tables: chips in front of the player between hands
-    gone_since: float | None = None  # when the player's connection went away (grace period running)
-    leaving: bool = False  # cash tables: stands up when the current hand ends
+AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 
 
 @dataclass(frozen=True)
@@ -45,20 +40,36 @@ class Sender:
 
 @dataclass
 class Outbound:
-    """An encoded frame for some connections; `rid` marks it as the answer to that request."""
+    """An encoded frame for some connections; `rid` marks it as the answer to that request (`req`)."""
 
     conns: list[str]
     frame: str
     rid: int | None = None
     close: bool = False  # close those connections after sending
+    req: int | None = None  # the client's request id, to answer it if the pass fails to commit
+    table: str | None = None  # the table whose change this frame tells of (set by the server)
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """A finished match (or, at a cash table, hand): who sat where, the result and the moves."""
+
+    outcome: Outcome
+    players: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
 
 
 @dataclass
 class Result:
     out: list[Outbound] = field(default_factory=list)
-    log: list[dict[str, Any]] = field(default_factory=list)  # entries to append to the durable log
-    finished: Outcome | None = None  # set when this call ended the game (or a hand, at a cash table)
-    chips: list[tuple[int, int]] = field(default_factory=list)  # (user, +/- chips) to the balance
+    log: list[e.AnyEntry] = field(default_factory=list)  # entries to append to the durable log, in order
+    first_seq: int = 0  # the seq of log[0]
+    finished: GameRecord | None = None  # set when this call ended the game (or a hand, at a cash table)
+
+    @property
+    def chips(self) -> list[tuple[int, int]]:
+        """(account, +/- chips) the entries move between balances and the table (0: the house)."""
+        return [m for m in map(e.chip_move, self.log) if m is not None]
 
 
 class Refused(Exception):
@@ -68,131 +79,238 @@ class Refused(Exception):
         self.text = text
 
 
-#: The method of Table that handles each request type.
-_HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
-    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume)}  # chat: GameServer stores it
+@dataclass
+class Checkpoint:
+    """What `rollback` restores: the state as committed and the bindings that went with it."""
+
+    state: en.TableState
+    conns: dict[int, str]
+    gone_since: dict[int, float]
+    spectators: dict[str, Sender]
+    game_actions: list[dict[str, Any]]
+    extra: Any = None  # what a kind of table adds (a cash table: when the next hand is due)
 
 
 class Table:
-    def __init__(self, table_id: str, game: Game, *, seats: int, options: Mapping[str, Any], creator: int,
+    def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any], creator: int,
                  seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
                  grace_period: float = 120.0, bot_rng: random.Random | None = None) -> None:
-        self.id = table_id
-        self.game = game
-        self.options = dict(options)
-        self.creator = creator
-        self.clock = clock
-        self.public = public
+        self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
+                                     creator=creator, clock=clock, public=public)
+        self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
+        self.clock, self.public = clock, public
         self.bot_delay = bot_delay
         self.grace_period = grace_period
+        self.state = en.new_state(self.config)
         #: Bots do not stand in for people before this (after a restart, players get time to resume).
         self.hold_bots_until = 0.0
-        #: user -> (req, seq acted on, action) of their last applied move: a retry is answered, not replayed
-        self.last_acts: dict[int, tuple[int, int, Any]] = {}
-        self.seats: list[Seat | None] = [None] * seats
+        self.conns: dict[int, str] = {}  # seat -> the connection watching it
+        self.gone_since: dict[int, float] = {}  # seat -> when its player's connection went away
         self.spectators: dict[str, Sender] = {}
-        self.state: Any = None
-        self.seq = 0
-        self.log: list[dict[str, Any]] = []  # the full log, replayable with the seed
         self.recent: deque[tuple[int, list[Event]]] = deque(maxlen=EVENT_MEMORY)
-        self.deadline: float | None = None  # monotonic-free: the server's `now` timebase
-        self._to_act: tuple[int, ...] = ()
-        self._turn_began: dict[int, int] = {}  # seat -> seq at which its current turn began
-        self._seed = seed  # secret: never put in any frame
+        self.game_actions: list[dict[str, Any]] = []  # moves of the current match or hand, for its record
+        self.deadline: float | None = None  # in the server's `now` timebase
+        self._bot_due: float | None = None
+        self._armed_for: tuple[int, ...] | None = None  # the to_act the clock was last armed for
         self._bot_rng = bot_rng or random.Random()
+        self._pending: list[e.AnyEntry] = []  # entries of the request being decided
+        self._steps: list[tuple[int, list[Event]]] = []
+        self._ended: GameRecord | None = None  # the game (or hand) the request being decided ended
 
     # ---- what the lobby sees -------------------------------------------------------------------
 
     @property
+    def seq(self) -> int:
+        return self.state.seq
+
+    @property
+    def seats(self) -> tuple[en.SeatState | None, ...]:
+        return self.state.seats
+
+    @property
+    def game_state(self) -> Any:
+        """The rules' state (None before the first deal)."""
+        return self.state.game
+
+    @property
     def status(self) -> str:
-        if self.state is None:
-            return "waiting"
-        return "over" if self.game.outcome(self.state) is not None else "playing"
+        return en.status(self.config, self.state)
+
+    @property
+    def over(self) -> bool:
+        """A finished match or a closed table: it takes no more entries."""
+        return en.over(self.config, self.state)
 
     def players(self) -> list[str | None]:
-        return [s.name if s else None for s in self.seats]
+        return [s.name if s else None for s in self.state.seats]
 
     def info(self) -> p.TableInfo:
-        return p.TableInfo(id=self.id, game=self.game.name, seats=len(self.seats), players=self.players(),
-                           status=self.status, spectators=len(self.spectators), public=self.public,
-                           clock=self.clock, options=self.options, creator=self.creator)
+        status = self.status
+        return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
+                           status="over" if status == "closed" else status, spectators=len(self.spectators),
+                           public=self.public, clock=self.clock, options=self.options, creator=self.creator)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
-        return not self.watchers() and not any(s is not None and not s.bot for s in self.seats)
+        return not self.watchers() and not any(s is not None and not s.bot for s in self.state.seats)
 
     def seat_of(self, user: int) -> int | None:
-        for i, s in enumerate(self.seats):
-            if s is not None and not s.bot and s.user == user:
-                return i
-        return None
+        return en.seat_of(self.state, user)
+
+    def watchers(self) -> list[str]:
+        return [*self.conns.values(), *self.spectators]
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.state, dict(self.conns), dict(self.gone_since), dict(self.spectators),
+                          list(self.game_actions))
+
+    def rollback(self, saved: Checkpoint, now: float) -> None:
+        """Back to `saved` (a pass that failed to commit): nobody was told of what is undone."""
+        self.state, self.conns, self.gone_since = saved.state, saved.conns, saved.gone_since
+        self.spectators, self.game_actions = saved.spectators, saved.game_actions
+        self.recent.clear()  # a client that resumes gets the fresh view instead
+        self._armed_for = None
+        self._schedule(now)
 
     # ---- requests ------------------------------------------------------------------------------
 
     def handle(self, who: Sender, req: p.TableRequest, rid: int, now: float) -> Result:
-        """Validate and apply one request. A refused request changes nothing and answers an error."""
-        result = Result()
+        """Decide one request. A refused request changes nothing and is answered with an error."""
+        before, actions = self.state, self.game_actions
+        kept = len(actions)
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=before.seq + 1)
         try:
-            getattr(self, _HANDLERS[type(req)])(who, req, rid, now, result)
+            handler = getattr(self, _HANDLERS[type(req)])
+            handler(who, req, rid, now, result)
         except Refused as exc:
+            self._undo(before, actions[:kept])
             frame = p.encode_str(p.Error(code=exc.code, text=exc.text, req=req.req, table=self.id))
-            return Result(out=[Outbound([who.conn], frame, rid)])
+            return Result(out=[Outbound([who.conn], frame, rid, req=req.req)], first_seq=before.seq + 1)
+        except Exception:
+            self._undo(before, actions[:kept])  # a bug must not leave half a decision behind
+            raise
+        self._finish(result, now)
         return result
+
+    def _undo(self, state: en.TableState, game_actions: list[dict[str, Any]]) -> None:
+        self.state, self.game_actions = state, game_actions
+        self._pending, self._steps, self._ended = [], [], None
+
+    def close(self, reason: str, now: float) -> Result:
+        """Close the table for good (everybody left): a closed table never gets another entry."""
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=self.seq + 1)
+        if not self.state.closed:
+            self._before_close()
+            self._add(e.Closed(reason=reason))
+            self._finish(result, now)
+        return result
+
+    def _before_close(self) -> None:
+        """Hook: what a kind of table settles before it closes (a cash table: every stack)."""
+
+    def _add(self, entry: e.AnyEntry) -> list[Event]:
+        """Decide `entry`: apply it at once with the one reducer (an illegal move refuses the request)."""
+        try:
+            self.state, events = en.evolve(self.config, self.state, entry)
+        except IllegalMove as exc:
+            raise Refused(p.E_ILLEGAL_MOVE, str(exc)) from None
+        self._pending.append(entry)
+        self._steps.append((self.state.seq, events))
+        if isinstance(entry, (e.Started, e.HandDealt)):
+            self.game_actions = []
+        elif isinstance(entry, e.Acted):
+            self.game_actions.append(e.to_builtins(entry))
+            outcome = self.game.outcome(self.state.game)
+            if outcome is not None:
+                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions))
+        return events
+
+    def _finish(self, result: Result, now: float) -> None:
+        """A decided request or tick: settle what a game's end brings, record the entries, and tell every
+        watcher what changed (one view each, carrying the events of every entry)."""
+        ended, self._ended = self._ended, None
+        if ended is not None:
+            self._after_game(now)
+            result.finished = ended
+        result.log = self._pending
+        self.recent.extend(self._steps)
+        self._schedule(now)
+        if self._pending:
+            events = [ev for _, evs in self._steps for ev in evs]
+            result.out.extend(self._views_for(self.watchers(), events))
+        if ended is not None:
+            result.out.append(Outbound(self.watchers(), self._game_over_frame(ended.outcome)))
+        self._pending, self._steps = [], []
+
+    def _after_game(self, now: float) -> None:
+        """Hook: what a table decides when its game (a hand, at a cash table) ends. Nothing, for a match."""
+
+    def _players_record(self) -> list[dict[str, Any]]:
+        return [{"seat": i, "user": s.user, "name": s.name, "bot": s.bot}
+                for i, s in enumerate(self.state.seats) if s is not None]
 
     def _ack(self, who: Sender, req: Any, rid: int, result: Result, seat: int | None = None) -> None:
         frame = p.encode_str(p.Ack(req=req.req, table=self.id, seat=seat))
-        result.out.append(Outbound([who.conn], frame, rid))
+        result.out.append(Outbound([who.conn], frame, rid, req=req.req))
+
+    def _refuse_if_over(self) -> None:
+        if self.state.closed:
+            raise Refused(p.E_NO_TABLE, f"table {self.id} is closed")
+        if self.over:
+            raise Refused(p.E_GAME_OVER, "the game is over")
 
     def _on_join(self, who: Sender, req: p.Join, rid: int, now: float, result: Result) -> None:
         mine = self.seat_of(who.user)
         if mine is not None:  # joining again = taking the seat back on this connection
-            result.out.extend(self._attach(mine, who.conn))
+            self._back(mine)
             self._ack(who, req, rid, result, mine)
-            result.out.extend(self._views_for([who.conn], []))
+            result.out.extend(self._attach(mine, who.conn))
+            if not self._pending:
+                result.out.extend(self._views_for([who.conn], []))
             return
+        self._refuse_if_over()
         seat = self._open_seat(req.seat)
-        occupant = self._new_seat(who, req, result)
-        self.spectators.pop(who.conn, None)
-        self._take_seat(result, seat, occupant)
+        self._add(self._seated(who, req, seat))
         self._ack(who, req, rid, result, seat)
-        self._changed(result, [], now)
+        self.spectators.pop(who.conn, None)
+        self.conns[seat] = who.conn
 
     def _on_addbot(self, who: Sender, req: p.AddBot, rid: int, now: float, result: Result) -> None:
         if who.user != self.creator:
             raise Refused(p.E_NOT_CREATOR, "only the table's creator can add bots")
+        self._refuse_if_over()
         seat = self._open_seat(req.seat)
-        name = f"Bot {sum(1 for s in self.seats if s and s.bot) + 1}"
-        self._take_seat(result, seat, self._new_bot(name))
+        name = f"Bot {sum(1 for s in self.state.seats if s and s.bot) + 1}"
+        self._add(e.Seated(seat=seat, user=0, name=name, bot=True, stack=self._bot_stack()))
         self._ack(who, req, rid, result, seat)
-        self._changed(result, [], now)
 
     def _open_seat(self, wanted: int | None) -> int:
         """The seat to fill (the asked one, or the first free one), or Refused."""
         if not self._seating_open():
             raise Refused(p.E_ALREADY_STARTED, "the game has started; you can watch it instead")
-        seat = wanted if wanted is not None else self._free_seat()
+        seat = wanted if wanted is not None else next(
+            (i for i, s in enumerate(self.state.seats) if s is None), None)
         if seat is None:
             raise Refused(p.E_TABLE_FULL, "every seat at this table is taken")
-        if not 0 <= seat < len(self.seats):
-            raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {len(self.seats) - 1}")
-        if self.seats[seat] is not None:
+        if not 0 <= seat < self.config.seats:
+            raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {self.config.seats - 1}")
+        if self.state.seats[seat] is not None:
             raise Refused(p.E_SEAT_TAKEN, f"seat {seat} is taken")
         return seat
 
-    def _take_seat(self, result: Result, seat: int, occupant: Seat) -> None:
-        self.seats[seat] = occupant
-        self._record(result, {"t": "seat", "seat": seat, "user": occupant.user, "name": occupant.name,
-                              "bot": occupant.bot, "stack": occupant.stack})
-
     # hooks a kind of table (a cash table) changes
     def _seating_open(self) -> bool:
-        return self.state is None
+        return self.state.game is None
 
-    def _new_seat(self, who: Sender, req: p.Join, result: Result) -> Seat:
-        return Seat(user=who.user, name=who.name, conn=who.conn)
+    def _seated(self, who: Sender, req: p.Join, seat: int) -> e.Seated:
+        return e.Seated(seat=seat, user=who.user, name=who.name)
 
-    def _new_bot(self, name: str) -> Seat:
-        return Seat(user=0, name=name, bot=True)
+    def _bot_stack(self) -> int:
+        return 0
 
     def _on_leave(self, who: Sender, req: p.Leave, rid: int, now: float, result: Result) -> None:
         if self.spectators.pop(who.conn, None) is not None:
@@ -201,271 +319,220 @@ class Table:
         seat = self.seat_of(who.user)
         if seat is None:
             raise Refused(p.E_NOT_SEATED, "you are not at this table")
-        self._leave_seat(result, seat)
+        if not self.over:
+            self._leave_seat(seat)
         self._ack(who, req, rid, result)
-        self._changed(result, [], now)
+        self.conns.pop(seat, None)
+        self.gone_since.pop(seat, None)
 
-    def _leave_seat(self, result: Result, seat: int) -> None:
+    def _leave_seat(self, seat: int) -> None:
         """A player leaves: before the game the seat is freed; during it a bot plays it to the end."""
-        occupant = self.seats[seat]
-        assert occupant is not None
-        if self.state is None:
-            self._unseat(result, seat)
+        if self.state.game is None:
+            self._add(e.Unseated(seat=seat))
         else:
-            occupant.conn, occupant.away = None, True
-            self._record(result, {"t": "away", "seat": seat})
-
-    def _unseat(self, result: Result, seat: int) -> None:
-        self.seats[seat] = None
-        self._record(result, {"t": "unseat", "seat": seat})
+            self._add(e.Away(seat=seat))
 
     def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
         if not self.public and self.seat_of(who.user) is None:
             raise Refused(p.E_NO_TABLE, f"no table {self.id}")
-        self.spectators[who.conn] = who
         self._ack(who, req, rid, result)
+        self.spectators[who.conn] = who
         result.out.extend(self._views_for([who.conn], []))
 
     def _on_start(self, who: Sender, req: p.Start, rid: int, now: float, result: Result) -> None:
         if self.seat_of(who.user) is None:
             raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
-        if self.state is not None:
+        if self.state.game is not None:
             raise Refused(p.E_ALREADY_STARTED, "the game has already started")
-        free = sum(1 for s in self.seats if s is None)
+        free = sum(1 for s in self.state.seats if s is None)
         if free:
             raise Refused(p.E_NOT_STARTED, f"{free} seat(s) still free: wait for players or add bots")
-        self._record(result, {"t": "start"})
+        self._add(e.Started())
         self._ack(who, req, rid, result)
-        self._start(result, now)
 
     def _on_act(self, who: Sender, req: p.Act, rid: int, now: float, result: Result) -> None:
-        if self.state is None:
+        state = self.state
+        if state.game is None:
             raise Refused(p.E_NOT_STARTED, "the game has not started yet")
         seat = self.seat_of(who.user)
         if seat is None:
             raise Refused(p.E_NOT_SEATED, "you are not seated at this table")
-        if self.game.outcome(self.state) is not None:
-            raise Refused(p.E_GAME_OVER, "the game is over")
-        to_act = self.game.to_act(self.state)
-        if seat not in to_act:
+        if self.over or not en.in_hand(self.config, state):
+            raise Refused(p.E_GAME_OVER, "the game is over" if self.over else "the hand is over")
+        if seat not in state.to_act:
             raise Refused(p.E_NOT_YOUR_TURN, "it is not your turn")
-        retry = self.last_acts.get(who.user)
-        if req.req is not None and retry == (req.req, req.seq, p.to_builtins(req.action)):
+        action = p.to_builtins(req.action)
+        last = state.last_acts.get(who.user)
+        if req.req is not None and last == en.LastAct(req.req, req.seq, action):
             self._ack(who, req, rid, result, seat)  # the same request again: answered, not applied twice
+            result.out.extend(self._attach(seat, who.conn))
             result.out.extend(self._views_for([who.conn], []))
             return
         # Stale: the view acted on is older than this seat's turn (the clock or a bot moved for it, or
         # it is a new hand). Others' moves in a simultaneous phase (Hearts passing) do not count.
-        if req.seq is not None and req.seq < self._turn_began.get(seat, 0):
-            raise Refused(p.E_STALE, f"the table has moved on (now at seq {self.seq}, you sent {req.seq})")
-        occupant = self.seats[seat]
-        assert occupant is not None
-        occupant.away, occupant.timeouts = False, 0
-        result.out.extend(self._attach(seat, who.conn))
-        self._apply(seat, req.action, result, now, (who.user, req.req, req.seq))
+        if req.seq is not None and req.seq < state.turn_began.get(seat, 0):
+            raise Refused(p.E_STALE, f"the table has moved on (now at seq {state.seq}, you sent {req.seq})")
+        self._add(e.Acted(seat=seat, action=req.action, by="player", user=who.user, req=req.req,
+                          from_seq=req.seq))
         self._ack(who, req, rid, result, seat)
-        # the mover's ack goes before the views, so a client sees "ack, then the new view"
-        result.out.insert(0, result.out.pop())
+        result.out.extend(self._attach(seat, who.conn))
 
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
         seat = self.seat_of(who.user)
+        if seat is None and not self.public:
+            raise Refused(p.E_NOT_SEATED, "you are not at this table")
+        if seat is not None:
+            self._back(seat)
+        self._ack(who, req, rid, result, seat)
         if seat is not None:
             result.out.extend(self._attach(seat, who.conn))
-            occupant = self.seats[seat]
-            assert occupant is not None
-            occupant.away = False
-        elif self.public:
-            self.spectators[who.conn] = who
         else:
-            raise Refused(p.E_NOT_SEATED, "you are not at this table")
-        self._ack(who, req, rid, result, seat)
-        missed = [e for s, evs in self.recent if s > req.last_seq for e in evs]
+            self.spectators[who.conn] = who
+        missed = [ev for s, evs in self.recent if s > req.last_seq for ev in evs]
         if self.recent and self.recent[0][0] > req.last_seq + 1:
             missed = []  # some are gone: the fresh view stands for them
-        result.out.extend(self._views_for([who.conn], missed))
+        if not self._pending:
+            result.out.extend(self._views_for([who.conn], missed))
         self._schedule(now)
-        outcome = self.game.outcome(self.state) if self.state is not None else None
-        if outcome is not None and not getattr(self.game, "cash_table", False):  # the result, again
+        if self.over and self.state.game is not None and not self.config.cash:  # the result, again
+            outcome = self.game.outcome(self.state.game)
+            assert outcome is not None
             result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
+
+    def _back(self, seat: int) -> None:
+        """The player is here again: a bot that stood in for them (not one finishing a hand they left)
+        stops."""
+        occupant = self.state.seats[seat]
+        if occupant is not None and occupant.away and not occupant.leaving and not self.over:
+            self._add(e.Back(seat=seat))
 
     def connection_lost(self, conn: str, now: float) -> Result:
         """A client connection went away: its seat is held for the grace period; a bot covers its turns."""
-        result = Result()
         self.spectators.pop(conn, None)
-        for seat in self.seats:
-            if seat is not None and seat.conn == conn:
-                seat.conn, seat.gone_since = None, now
+        for seat, held_by in list(self.conns.items()):
+            if held_by == conn:
+                del self.conns[seat]
+                self.gone_since[seat] = now
         self._schedule(now)
-        return result
+        return Result(first_seq=self.seq + 1)
 
     def recovered(self, now: float, hold: float) -> None:
         """Rebuilt after a restart: nobody is connected yet; give people `hold` seconds to resume."""
-        for seat in self.seats:
-            if seat is not None and not seat.bot:
-                seat.conn, seat.gone_since = None, now
+        self.conns.clear()
+        self.gone_since = {i: now for i, s in enumerate(self.state.seats) if s is not None and not s.bot}
         self.hold_bots_until = now + hold
-        self._to_act = ()
+        self._armed_for = None
         self._schedule(now)
 
-    def _expired_seats(self, now: float) -> list[int]:
-        return [i for i, s in enumerate(self.seats) if s is not None and not s.bot and s.gone_since is not None
-                and now >= s.gone_since + self.grace_period]
-
-    def _stand_up_absent(self, result: Result, seat: int, now: float) -> None:
-        """Grace period over: before the game the seat is freed; during it a bot takes the seat for good."""
-        occupant = self.seats[seat]
-        assert occupant is not None
-        if self.state is None:
-            self._unseat(result, seat)
-        else:
-            self.seats[seat] = Seat(user=0, name=f"{occupant.name} (bot)", bot=True)
-            self._record(result, {"t": "stood_up", "seat": seat})
-        self._changed(result, [], now)
+    def _attach(self, seat: int, conn: str) -> list[Outbound]:
+        """Bind a seat to a connection; a different connection still holding it is told and closed."""
+        out: list[Outbound] = []
+        held_by = self.conns.get(seat)
+        if held_by is not None and held_by != conn:
+            frame = p.encode_str(p.Error(code=p.E_REPLACED, table=self.id,
+                                         text="you took this seat from another connection; this one is closed"))
+            out.append(Outbound([held_by], frame, close=True))
+        self.conns[seat] = conn
+        self.gone_since.pop(seat, None)
+        self.spectators.pop(conn, None)
+        return out
 
     # ---- time ----------------------------------------------------------------------------------
 
     def wake_at(self) -> float | None:
         """When `tick` should next run (a bot or absent player to move, the clock, a grace period)."""
-        times = [s.gone_since + self.grace_period for s in self.seats
-                 if s is not None and not s.bot and s.gone_since is not None]
-        if self.state is not None and self.game.outcome(self.state) is None:
+        if self.state.closed:
+            return None
+        times = [since + self.grace_period for since in self.gone_since.values()]
+        if en.in_hand(self.config, self.state):
             times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
         return min(times) if times else None
 
-    _bot_due: float | None = None
-
     def tick(self, now: float) -> Result:
-        """Let due bots move and act for players whose clock ran out."""
-        result = Result()
-        for seat in self._expired_seats(now):
-            self._stand_up_absent(result, seat, now)
-        for _ in range(64):  # bounded: a few automatic moves per tick at most
-            if self.state is None or self.game.outcome(self.state) is not None:
-                break
-            seat, action = self._automatic_move(now)
-            if seat is None:
-                break
-            self._apply(seat, action, result, now)
+        """Let due bots move, act for players whose clock ran out, and stand up who stayed away."""
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=self.seq + 1)
+        if not self.state.closed:
+            self._on_tick(now)
+            self._finish(result, now)
         return result
 
-    def _automatic_move(self, now: float) -> tuple[int | None, Any]:
-        to_act = self.game.to_act(self.state)
+    def _on_tick(self, now: float) -> None:
+        for seat, since in list(self.gone_since.items()):
+            if now >= since + self.grace_period:
+                del self.gone_since[seat]
+                self._stand_up_absent(seat)
+        self._automatic_moves(now)
+
+    def _automatic_moves(self, now: float) -> None:
+        for _ in range(64):  # bounded: a few automatic moves per tick at most
+            if not en.in_hand(self.config, self.state):
+                return
+            entry = self._automatic_move(now)
+            if entry is None:
+                return
+            self._add(entry)
+            self._schedule(now)
+
+    def _stand_up_absent(self, seat: int) -> None:
+        """Grace period over: before the game the seat is freed; during it a bot takes the seat for good."""
+        if self.state.game is None:
+            self._add(e.Unseated(seat=seat))
+        elif not self.over:
+            self._add(e.StoodUp(seat=seat))
+
+    def _automatic_move(self, now: float) -> e.Acted | None:
+        to_act = self.state.to_act
+        game = self.state.game
         if self._bot_due is not None and now >= self._bot_due:
             for seat in to_act:
                 if self._needs_bot(seat):
-                    return seat, self.game.bot_move(self.state, seat, self._bot_rng)
+                    return e.Acted(seat=seat, action=self.game.bot_move(game, seat, self._bot_rng), by="bot")
         if self.deadline is not None and now >= self.deadline:
             for seat in to_act:
-                occupant = self.seats[seat]
-                assert occupant is not None
-                occupant.timeouts += 1
-                if occupant.timeouts >= AWAY_AFTER_TIMEOUTS:
-                    occupant.away = True
-                return seat, self.game.timeout_move(self.state, seat)
-        return None, None
+                return e.Acted(seat=seat, action=self.game.timeout_move(game, seat), by="clock")
+        return None
 
     def _needs_bot(self, seat: int) -> bool:
-        occupant = self.seats[seat]
-        return occupant is not None and (occupant.bot or occupant.away or occupant.conn is None)
-
-    # ---- internals -----------------------------------------------------------------------------
-
-    def _free_seat(self) -> int | None:
-        return next((i for i, s in enumerate(self.seats) if s is None), None)
-
-    def _attach(self, seat: int, conn: str) -> list[Outbound]:
-        """Bind a seat to a connection; a different connection still holding it is told and closed."""
-        occupant = self.seats[seat]
-        assert occupant is not None
-        out: list[Outbound] = []
-        if occupant.conn is not None and occupant.conn != conn:
-            frame = p.encode_str(p.Error(code=p.E_REPLACED, table=self.id,
-                                         text="you took this seat from another connection; this one is closed"))
-            out.append(Outbound([occupant.conn], frame, close=True))
-        occupant.conn, occupant.gone_since = conn, None
-        self.spectators.pop(conn, None)
-        return out
-
-    def _record(self, result: Result, entry: dict[str, Any], events: list[Event] | None = None) -> None:
-        """Append to the log; every entry is one step of `seq`, so a replay counts the same."""
-        self.log.append(entry)
-        result.log.append(entry)
-        self.seq += 1
-        self.recent.append((self.seq, events or []))
-
-    def _start(self, result: Result, now: float) -> None:
-        self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
-        opening = getattr(self.game, "opening_events", None)
-        events = list(opening(self.state)) if opening else []
-        if self.recent:
-            self.recent[-1] = (self.seq, events)  # the "start" entry's events: the deal
-        self._changed(result, events, now)
-
-    def _apply(self, seat: int, action: Any, result: Result, now: float,
-               request: tuple[int, int | None, int | None] | None = None) -> None:
-        """Apply a move; `request` is (user, req, seq) when a person sent it, kept to answer retries."""
-        try:
-            self.state, events = self.game.apply(self.state, seat, action)
-        except IllegalMove as exc:
-            raise Refused(p.E_ILLEGAL_MOVE, str(exc)) from None
-        entry = {"t": "act", "seat": seat, "action": p.to_builtins(action)}
-        if request is not None and request[1] is not None:
-            user, req, seq = request
-            entry.update(user=user, req=req, from_seq=seq)
-            self.last_acts[user] = (req, seq, entry["action"])
-        self._record(result, entry, events)
-        self._changed(result, events, now)
-        outcome = self.game.outcome(self.state)
-        if outcome is not None:
-            result.finished = outcome
-            result.out.append(Outbound(self.watchers(), self._game_over_frame(outcome)))
-            self._after_game(result, outcome, now)
-
-    def _game_over_frame(self, outcome: Outcome) -> str:
-        names = [s.name if s else "" for s in self.seats]
-        return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
-                                       players=names, winners=list(outcome.winners)))
-
-    def _after_game(self, result: Result, outcome: Outcome, now: float) -> None:
-        """Hook: what happens when the game (a hand, at a cash table) ends. Nothing, for a match."""
-
-    def _changed(self, result: Result, events: list[Event], now: float) -> None:
-        self._schedule(now)
-        result.out.extend(self._views_for(self.watchers(), events))
+        occupant = self.state.seats[seat]
+        return occupant is not None and (occupant.bot or occupant.away or seat not in self.conns)
 
     def _schedule(self, now: float) -> None:
         """Re-arm the clock when the seats to act change, and the bot timer when a bot must move."""
-        if self.state is None or self.game.outcome(self.state) is not None:
+        if not en.in_hand(self.config, self.state):
             self.deadline = self._bot_due = None
+            self._armed_for = None
             return
-        to_act = self.game.to_act(self.state)
-        if to_act != self._to_act:
-            self._turn_began = {s: self._turn_began.get(s, self.seq) if s in self._to_act else self.seq
-                                for s in to_act}
-            self._to_act = to_act
+        to_act = self.state.to_act
+        if to_act != self._armed_for:
+            self._armed_for = to_act
             self.deadline = now + self.clock if self.clock else None
         needy = [s for s in to_act if self._needs_bot(s)]
         if not needy:
             self._bot_due = None
-        elif all(self.seats[s].bot for s in needy):  # type: ignore[union-attr]
+        elif all(self.state.seats[s].bot for s in needy):  # type: ignore[union-attr]
             self._bot_due = now + self.bot_delay
         else:  # standing in for a person: not while they are given time to come back
             self._bot_due = max(now + self.bot_delay, self.hold_bots_until)
 
-    def watchers(self) -> list[str]:
-        conns = [s.conn for s in self.seats if s is not None and s.conn is not None]
-        conns.extend(self.spectators)
-        return conns
+    # ---- frames --------------------------------------------------------------------------------
+
+    def _game_over_frame(self, outcome: Outcome) -> str:
+        names = [s.name if s else "" for s in self.state.seats]
+        return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
+                                       players=names, winners=list(outcome.winners)))
 
     def _views_for(self, conns: list[str], events: list[Event]) -> list[Outbound]:
         """Each connection's own view: seats get theirs, spectators share the public one."""
         out: list[Outbound] = []
-        by_conn = {s.conn: i for i, s in enumerate(self.seats) if s is not None and s.conn is not None}
+        by_conn = {conn: seat for seat, conn in self.conns.items()}
         spectators = [c for c in conns if c not in by_conn]
         # what every viewer's frame shares is worked out once, not once per seat
-        shared = {"table": self.id, "seq": self.seq, "game": self.game.name, "status": self.status,
-                  "players": self.players(), "deadline": self.deadline, "creator": self.creator,
-                  "bots": [i for i, s in enumerate(self.seats) if s is not None and (s.bot or s.away)]}
+        shared: dict[str, Any] = {
+            "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
+            "players": self.players(), "deadline": self.deadline, "creator": self.creator,
+            "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
+            **self._shared_view_fields()}
         for conn in conns:
             if conn in by_conn:
                 out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared)))
@@ -473,56 +540,27 @@ class Table:
             out.append(Outbound(spectators, self._view_frame(None, events, shared)))
         return out
 
+    def _shared_view_fields(self) -> dict[str, Any]:
+        return {}
+
     def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any]) -> str:
-        return p.encode_str(p.View(view=self._view_of(seat), seat=seat,
-                                   events=[e.visible_to(seat) for e in events], **shared))
+        game = self.state.game
+        view = self.game.view(game, seat) if game is not None else {}  # TEMPORARY: None with typed views
+        return p.encode_str(p.View(view=view, seat=seat, events=[ev.visible_to(seat) for ev in events],
+                                   **shared))
 
-    def _view_of(self, seat: int | None) -> dict[str, Any]:
-        """The game's view for `seat` (None: a spectator); the one gate for hidden information."""
-        return self.game.view(self.state, seat) if self.state is not None else {}
 
-    # ---- recovery ------------------------------------------------------------------------------
+#: The method of Table that handles each request type (chat: the server stores it).
+_HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
+    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume)}
 
-    def replay(self, entries: list[dict[str, Any]]) -> None:
-        """Rebuild from a stored log (seat changes, start, moves) without sending anything."""
-        for entry in entries:
-            kind = entry["t"]
-            events: list[Event] = []
-            if kind == "seat":
-                self.seats[entry["seat"]] = Seat(user=entry["user"], name=entry["name"], bot=entry["bot"],
-                                                 stack=entry.get("stack", 0))
-            elif kind == "unseat":
-                self.seats[entry["seat"]] = None
-            elif kind == "away":
-                self.seats[entry["seat"]].away = True  # type: ignore[union-attr]
-            elif kind == "stood_up":
-                gone = self.seats[entry["seat"]]
-                assert gone is not None
-                self.seats[entry["seat"]] = Seat(user=0, name=f"{gone.name} (bot)", bot=True)
-            elif kind == "start":
-                self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
-            elif kind == "act":
-                self.state, events = self.game.apply(self.state, entry["seat"],
-                                                     p.action_from_builtins(entry["action"]))
-                if "req" in entry:
-                    self.last_acts[entry["user"]] = (entry["req"], entry["from_seq"], entry["action"])
-                outcome = self.game.outcome(self.state)
-                if outcome is not None:
-                    self._replayed_game_end(outcome)
-            else:
-                self._replay_entry(entry)
-            self.log.append(entry)
-            self.seq += 1
-            self.recent.append((self.seq, events))
 
-    def actions_of_current_game(self) -> list[dict[str, Any]]:
-        """The moves of the game that just ended (at a cash table: of the last hand)."""
-        start = max((i for i, e in enumerate(self.log) if e["t"] in ("start", "hand")), default=-1)
-        return [e for e in self.log[start + 1:] if e["t"] == "act"]
-
-    def _replayed_game_end(self, outcome: Outcome) -> None:
-        """Hook: replay reached the end of a game (a cash table settles its stacks here)."""
-
-    def _replay_entry(self, entry: dict[str, Any]) -> None:
-        """Hook for log entries only a kind of table writes."""
-        raise ValueError(f"table {self.id}: unknown log entry {entry['t']!r}")
+def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],
+            game_actions: list[dict[str, Any]] | None = None) -> None:
+    """Recovery and replay: the table at `state` (a snapshot, or new) with `tail` folded on top."""
+    for entry in tail:
+        state, events = en.evolve(table.config, state, entry)
+        table.recent.append((state.seq, events))
+    table.state = state
+    if game_actions is not None:
+        table.game_actions = game_actions

@@ -148,7 +148,7 @@ def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, g
             if new.view.get("legal"):  # it is this player's move: nudge it with the current view
                 await pl.resume()
         if game == "holdem":  # a cash table never ends by itself: play on a little, then stop
-            await wait_for(lambda: any(pl.last_view and pl.last_view.view.get("hand_no", 0) >= 3
+            await wait_for(lambda: any(pl.last_view and pl.last_view.cash and pl.last_view.cash.hand_no >= 3
                                        for pl in players) or any(t.done() for t in tasks))
             for t in tasks:
                 t.cancel()

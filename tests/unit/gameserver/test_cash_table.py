@@ -8,24 +8,28 @@ import random
 import pytest
 
 from common import protocol as p
-from gameserver.cash_table import CashTable
+from gameserver import engine as en
+from gameserver import entries as e
 from gameserver.rules.holdem import GAME
-from gameserver.table import Result, Sender
+from gameserver.table import Result, Sender, rebuild
+from tests.unit.gameserver.recording import RecordingCashTable
 
 ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
 OPTIONS = GAME.check_options(4, {"small_blind": 10, "big_blind": 20, "min_buy_in": 200, "max_buy_in": 2000})
 
 
-def make_table(seed: int = 5) -> CashTable:
-    return CashTable("g1-0001", GAME, seats=4, options=OPTIONS, creator=ANN.user, seed=seed, bot_delay=0.1,
-                     hand_pause=1.0, bot_rng=random.Random(seed))
+def make_table(seed: int = 5) -> RecordingCashTable:
+    table = RecordingCashTable("g1-0001", GAME, seats=4, options=OPTIONS, creator=ANN.user, seed=seed,
+                               bot_delay=0.1, hand_pause=1.0, bot_rng=random.Random(seed))
+    table.journal = []
+    return table
 
 
 def errors(result: Result) -> list[p.Error]:
     return [m for m in (p.decode_server(o.frame) for o in result.out) if isinstance(m, p.Error)]
 
 
-def run_until(table: CashTable, stop, now: float = 0.0, limit: int = 20000) -> float:  # type: ignore[no-untyped-def]
+def run_until(table: RecordingCashTable, stop, now: float = 0.0, limit: int = 20000) -> float:  # type: ignore[no-untyped-def]
     ledger: list[tuple[int, int]] = []
     for _ in range(limit):
         if stop():
@@ -63,15 +67,16 @@ def test_hands_follow_each_other_and_the_button_moves() -> None:
     table.handle(ANN, p.Start(table=table.id), 1, 0.0)
     assert table.in_hand() and table.hand_no == 1
     buttons = [table.button]
-    total = sum(table.stacks())
+    total = en.chips_on_table(table.state)
+    assert total == 1000 + 2 * 200  # the bots bought in with the minimum, from the house
     ann_conn_gone = table.connection_lost(ANN.conn, 0.0)  # a bot covers ANN from now on
     assert ann_conn_gone.out == [] or all(o.conns for o in ann_conn_gone.out)
     for n in range(2, 6):
-        run_until(table, lambda n=n: table.hand_no == n or len(table._funded()) < 2)
+        run_until(table, lambda n=n: table.hand_no == n or len(en.funded(table.state)) < 2)
         if table.hand_no != n:
             break
         buttons.append(table.button)
-        assert sum(table.stacks()) == total, "chips on the table are conserved"
+        assert en.chips_on_table(table.state) == total, "chips on the table are conserved"
     assert len(set(buttons)) > 1, "the button moves"
 
 
@@ -108,11 +113,12 @@ def test_replay_rebuilds_a_hand_in_progress() -> None:
     for _ in range(3):
         if not table.in_hand():
             break  # a fold can end the hand: the replay must rebuild that too
-        seat = GAME.to_act(table.state)[0]
-        table.handle((ANN, BOB)[seat], p.Act(table=table.id, action=GAME.bot_move(table.state, seat, rng)),
+        seat = GAME.to_act(table.game_state)[0]
+        table.handle((ANN, BOB)[seat], p.Act(table=table.id, action=GAME.bot_move(table.game_state, seat, rng)),
                      1, 0.0)
     copy = make_table()
-    copy.replay(json.loads(json.dumps(table.log)))
+    stored = [e.from_builtins(json.loads(json.dumps(e.to_builtins(x)))) for x in table.journal]
+    rebuild(copy, en.new_state(copy.config), stored)
     assert copy.state == table.state and copy.stacks() == table.stacks() and copy.button == table.button
     assert [s.stack if s else None for s in copy.seats] == [s.stack if s else None for s in table.seats]
 
@@ -126,4 +132,4 @@ def test_after_the_grace_period_an_absent_player_is_stood_up_with_the_stack_retu
     assert table.wake_at() == pytest.approx(35.0)
     result = table.tick(35.0)
     assert table.seats[1] is None and result.chips == [(BOB.user, 900)]
-    assert {"t": "unseat", "seat": 1, "cashout": 900} in result.log
+    assert e.Unseated(seat=1, user=BOB.user, cashout=900) in result.log

@@ -8,22 +8,36 @@ import random
 import pytest
 
 from common import protocol as p
+from common.cards import sort_hand
+from gameserver import engine as en
+from gameserver import entries as e
 from gameserver.rules.crazy_eights import GAME
-from gameserver.table import Sender, Table
+from gameserver.table import Sender, rebuild
+from tests.unit.gameserver.recording import RecordingTable
 
 ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
 
 
-def make_table(seats: int = 2, clock: float | None = None, seed: int = 7) -> Table:
-    return Table("g1-0001", GAME, seats=seats, options=GAME.check_options(seats, {}), creator=ANN.user,
-                 seed=seed, clock=clock, bot_delay=0.5, bot_rng=random.Random(1))
+def make_table(seats: int = 2, clock: float | None = None, seed: int = 7) -> RecordingTable:
+    table = RecordingTable("g1-0001", GAME, seats=seats, options=GAME.check_options(seats, {}),
+                           creator=ANN.user, seed=seed, clock=clock, bot_delay=0.5, bot_rng=random.Random(1))
+    table.journal = []
+    return table
+
+
+def replayed(table: RecordingTable, entries: list[e.AnyEntry] | None = None) -> RecordingTable:
+    """A new table rebuilt from `table`'s log, stored as JSON and read back."""
+    copy = make_table(table.config.seats, table.clock, table.config.seed)
+    stored = [e.from_builtins(json.loads(json.dumps(e.to_builtins(x)))) for x in (entries or table.journal)]
+    rebuild(copy, en.new_state(copy.config), stored)
+    return copy
 
 
 def frames(result, conn: str) -> list[p.ServerMessage]:  # type: ignore[no-untyped-def]
     return [p.decode_server(o.frame) for o in result.out if conn in o.conns]
 
 
-def started(seats: int = 2, **kw) -> Table:  # type: ignore[no-untyped-def]
+def started(seats: int = 2, **kw) -> RecordingTable:  # type: ignore[no-untyped-def]
     table = make_table(seats, **kw)
     for who in (ANN, BOB, CID)[:seats]:
         table.handle(who, p.Join(table=table.id), 1, 0.0)
@@ -32,7 +46,7 @@ def started(seats: int = 2, **kw) -> Table:  # type: ignore[no-untyped-def]
 
 
 def mover(table: Table) -> Sender:
-    return (ANN, BOB, CID)[GAME.to_act(table.state)[0]]
+    return (ANN, BOB, CID)[GAME.to_act(table.game_state)[0]]
 
 
 def test_seats_fill_in_order_and_refuse_when_full() -> None:
@@ -66,8 +80,8 @@ def test_each_seat_gets_only_its_own_hand() -> None:
     table = started(2)
     result = table.handle(ANN, p.Resume(table=table.id), 3, 0.0)
     view = next(m for m in frames(result, ANN.conn) if isinstance(m, p.View))
-    assert view.seat == 0 and view.view["hand"] == sorted(view.view["hand"], key=view.view["hand"].index)
-    bob_hand = GAME.view(table.state, 1)["hand"]
+    assert view.seat == 0 and view.view["hand"] == sort_hand(table.game_state.hands[0])
+    bob_hand = GAME.view(table.game_state, 1)["hand"]
     assert not set(bob_hand) & set(view.view["hand"])
     text = json.dumps(view.view) + json.dumps(view.events)
     assert not any(f'"{card}"' in text for card in bob_hand)
@@ -75,7 +89,7 @@ def test_each_seat_gets_only_its_own_hand() -> None:
 
 def test_refusals_come_in_order_and_change_nothing() -> None:
     table = started(2)
-    seq, log_len, state = table.seq, len(table.log), table.state
+    seq, log_len, state, conns = table.seq, len(table.journal), table.state, dict(table.conns)
     other = BOB if mover(table) is ANN else ANN
     cases = [
         (CID, p.Act(table=table.id, action=p.Draw(), req=1), p.E_NOT_SEATED),
@@ -83,13 +97,27 @@ def test_refusals_come_in_order_and_change_nothing() -> None:
         (mover(table), p.Act(table=table.id, action=p.Draw(), seq=seq - 1, req=3), p.E_STALE),
         (mover(table), p.Act(table=table.id, action=p.PassTurn(), req=4), p.E_ILLEGAL_MOVE),
         (mover(table), p.Act(table=table.id, action=p.Play(card="ZZ"), req=5), p.E_ILLEGAL_MOVE),
+        # the mover on a second connection: refused, and the seat stays with the first connection
+        (Sender("rt:9", mover(table).user, "x"), p.Act(table=table.id, action=p.PassTurn(), req=6),
+         p.E_ILLEGAL_MOVE),
     ]
     for who, req, code in cases:
         result = table.handle(who, req, 9, 1.0)
         [err] = frames(result, who.conn)
         assert isinstance(err, p.Error) and err.code == code and err.req == req.req, (code, err)
         assert result.log == [] and len(result.out) == 1
-    assert (table.seq, len(table.log), table.state) == (seq, log_len, state)
+    assert (table.seq, len(table.journal), table.state, table.conns) == (seq, log_len, state, conns)
+
+
+def test_a_move_from_a_second_connection_takes_the_seat_and_tells_the_first() -> None:
+    table = started(2)
+    who = mover(table)
+    again = Sender("rt:9", who.user, who.name)
+    result = table.handle(again, p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=7), 5, 1.0)
+    assert isinstance(frames(result, "rt:9")[0], p.Ack)
+    [notice] = [o for o in result.out if o.conns == [who.conn]]
+    assert notice.close and p.decode_server(notice.frame).code == p.E_REPLACED  # type: ignore[union-attr]
+    assert table.conns[table.seat_of(who.user)] == "rt:9"  # type: ignore[index]
 
 
 def test_a_move_acks_first_then_every_seat_gets_a_view() -> None:
@@ -112,7 +140,7 @@ def test_spectators_see_no_hand() -> None:
     view = next(m for m in frames(result, CID.conn) if isinstance(m, p.View))
     assert view.seat is None and "hand" not in view.view
     text = json.dumps(view.view)
-    assert not any(f'"{c}"' in text for s in (0, 1) for c in GAME.view(table.state, s)["hand"])
+    assert not any(f'"{c}"' in text for s in (0, 1) for c in GAME.view(table.game_state, s)["hand"])
 
 
 def test_bots_finish_a_game_with_the_clock_off() -> None:
@@ -133,6 +161,7 @@ def test_bots_finish_a_game_with_the_clock_off() -> None:
         now = max(now, when)
         finished = table.tick(now).finished or finished
     assert finished is not None and table.status == "over"
+    assert table.tick(now + 100).log == [] and table.wake_at() is None  # a finished table takes no entry
 
 
 def test_clock_acts_for_a_slow_player_and_reports_the_deadline() -> None:
@@ -144,8 +173,11 @@ def test_clock_acts_for_a_slow_player_and_reports_the_deadline() -> None:
     assert table.wake_at() == pytest.approx(10.0)
     before = table.seq
     result = table.tick(10.0)
-    assert table.seq > before and result.log[0]["t"] == "act"
-    assert result.log[0]["action"]["type"] in ("draw", "pass")
+    assert table.seq > before and result.log
+    assert all(isinstance(x, e.Acted) and x.by == "clock" and x.seat == who.user - 1 for x in result.log)
+    assert all(isinstance(x.action, (p.Draw, p.PassTurn)) for x in result.log)  # type: ignore[union-attr]
+    assert GAME.to_act(table.game_state) != (who.user - 1,)  # the clock played the turn out
+    assert table.state.seats[who.user - 1].timeouts == len(result.log)  # type: ignore[union-attr]
 
 
 def test_resume_sends_missed_events_and_the_current_view() -> None:
@@ -165,12 +197,12 @@ def test_replaying_the_log_rebuilds_the_same_state() -> None:
     for _ in range(40):
         if table.status == "over":
             break
-        seat = GAME.to_act(table.state)[0]
-        table.handle((ANN, BOB, CID)[seat], p.Act(table=table.id, action=GAME.bot_move(table.state, seat, rng)),
-                     1, 1.0)
-    copy = make_table(3)
-    copy.replay(json.loads(json.dumps(table.log)))
-    assert copy.state == table.state and copy.seq == table.seq and copy.players() == table.players()
+        seat = GAME.to_act(table.game_state)[0]
+        table.handle((ANN, BOB, CID)[seat], p.Act(table=table.id, action=GAME.bot_move(table.game_state, seat,
+                                                                                        rng)), 1, 1.0)
+    assert table.seq > 10
+    copy = replayed(table)
+    assert copy.state == table.state and copy.players() == table.players()
 
 
 def test_a_retried_move_is_answered_but_applied_once() -> None:
@@ -182,10 +214,10 @@ def test_a_retried_move_is_answered_but_applied_once() -> None:
     again = table.handle(who, act, 2, 1.5)  # e.g. resent after a reconnect
     assert isinstance(frames(again, who.conn)[0], p.Ack) and again.log == []
     assert (table.seq, table.state) == (seq, state)
-    assert first.log[0]["req"] == 21
-    copy = make_table(2)
-    copy.replay(json.loads(json.dumps(table.log)))
-    assert copy.last_acts == table.last_acts  # retries stay harmless across a restart
+    assert isinstance(first.log[0], e.Acted) and first.log[0].req == 21
+    copy = replayed(table)
+    assert copy.state.last_acts == table.state.last_acts and copy.state.last_acts  # harmless across a restart
+    assert copy.handle(who, act, 3, 2.0).log == []
 
 
 def test_grace_period_holds_the_seat_then_stands_the_player_up() -> None:
@@ -199,7 +231,7 @@ def test_grace_period_holds_the_seat_then_stands_the_player_up() -> None:
     assert isinstance(frames(back, "rt:9")[0], p.Ack) and table.wake_at() is None  # back in time
     table.connection_lost("rt:9", 50.0)
     result = table.tick(80.0)
-    assert table.seats[1] is None and result.log == [{"t": "unseat", "seat": 1}]  # before the start: freed
+    assert table.seats[1] is None and result.log == [e.Unseated(seat=1)]  # before the start: freed
 
 
 def test_after_the_grace_period_a_bot_keeps_the_seat_for_good() -> None:
@@ -214,11 +246,10 @@ def test_after_the_grace_period_a_bot_keeps_the_seat_for_good() -> None:
 
 def test_after_a_restart_bots_wait_for_people_to_resume() -> None:
     table = started(2)
-    copy = make_table(2)
-    copy.replay(table.log)
+    copy = replayed(table)
     copy.recovered(100.0, hold=10.0)
     assert copy.wake_at() == pytest.approx(110.0)
     assert copy.tick(105.0).log == []
     who = mover(copy)
     copy.handle(who, p.Resume(table=copy.id, last_seq=copy.seq), 1, 106.0)
-    assert copy.seats[GAME.to_act(copy.state)[0]].conn == who.conn
+    assert copy.conns[GAME.to_act(copy.game_state)[0]] == who.conn

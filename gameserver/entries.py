@@ -1,0 +1,140 @@
+"""The typed entries of a table's log: the only record of what changed, one struct per kind of change.
+
+A table's log is a list of these, in `seq` order. `engine.evolve` applies one entry to a table's state;
+live play, recovery, replay and hand-over all fold the same entries with it. Entries are versioned by
+`LOG_FORMAT` (stored with each snapshot) and tagged by their `t` field; the stored JSON of an entry is
+what `encode` gives. Entries hold no secret that the seed does not already give (the seed and the
+snapshots, which hold dealt cards, stay in the game-server tier).
+
+Chips move only with entries: `chip_move(entry)` says which balance (a user's, or the house's for a
+bot) an entry debits or credits, so the store writes the ledger in the same transaction as the log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+from common.protocol import Action
+
+#: Version of the entry and snapshot formats; bumped when an entry's meaning changes.
+LOG_FORMAT = 1
+#: The account bots buy in from and cash out to.
+HOUSE = 0
+
+
+class Entry(msgspec.Struct, tag_field="t", frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Base of every log entry."""
+
+
+class Seated(Entry, tag="seat"):
+    """A person or a bot sat down with `stack` chips (cash tables: bought in from the balance)."""
+
+    seat: int
+    user: int  # 0 for a bot
+    name: str
+    bot: bool = False
+    stack: int = 0
+
+
+class Unseated(Entry, tag="unseat"):
+    """The seat was freed; `cashout` chips went back to `user`'s balance (user 0: the house, for a bot)."""
+
+    seat: int
+    user: int = HOUSE
+    cashout: int = 0
+
+
+class Away(Entry, tag="away"):
+    """The player left a game in progress: a bot plays the seat until the player is back."""
+
+    seat: int
+
+
+class Back(Entry, tag="back"):
+    """The player is back at a seat a bot was playing for them."""
+
+    seat: int
+
+
+class Leaving(Entry, tag="leaving"):
+    """Cash tables: the player stands up when the current hand ends (a bot folds it out meanwhile)."""
+
+    seat: int
+
+
+class StoodUp(Entry, tag="stood_up"):
+    """A match in progress: the absent player's seat went to a bot for good."""
+
+    seat: int
+
+
+class Started(Entry, tag="start"):
+    """The match was dealt from the table's seed."""
+
+
+class HandDealt(Entry, tag="hand"):
+    """Cash tables: hand `n` was dealt from the seed, with these stacks and this button."""
+
+    n: int
+    stacks: list[int]
+    button: int
+
+
+class Acted(Entry, tag="act"):
+    """`seat` took `action`. `by` says who decided it: the player, a bot, or the turn clock.
+
+    A player's move carries their `user`, request id `req` and the `from_seq` they acted on, so a retry
+    of the same request is answered instead of applied twice.
+    """
+
+    seat: int
+    action: Action
+    by: str = "player"  # "player" | "bot" | "clock"
+    user: int | None = None
+    req: int | None = None
+    from_seq: int | None = None
+
+
+class Closed(Entry, tag="closed"):
+    """The table closed (everybody left); a closed table never gets another entry."""
+
+    reason: str = ""
+
+
+AnyEntry = Union[Seated, Unseated, Away, Back, Leaving, StoodUp, Started, HandDealt, Acted, Closed]
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AnyEntry)
+
+
+def encode(entry: Entry) -> bytes:
+    return _encoder.encode(entry)
+
+
+def decode(raw: bytes | str) -> AnyEntry:
+    return _decoder.decode(raw)
+
+
+def to_builtins(entry: Entry) -> dict[str, Any]:
+    out: dict[str, Any] = msgspec.to_builtins(entry)
+    return out
+
+
+def from_builtins(obj: Any) -> AnyEntry:
+    """An entry from its stored JSON object (older rows stored before `by` existed read as a player's)."""
+    return msgspec.convert(obj, AnyEntry)  # type: ignore[arg-type]
+
+
+def chip_move(entry: Entry) -> tuple[int, int] | None:
+    """(account, +/- chips) this entry moves between a balance and the table, if any.
+
+    A `Seated` stack is a debit of the sitter's balance, an `Unseated` cashout a credit; account 0 is
+    the house, which bots buy in from.
+    """
+    if isinstance(entry, Seated) and entry.stack:
+        return (entry.user, -entry.stack)
+    if isinstance(entry, Unseated) and entry.cashout:
+        return (entry.user, entry.cashout)
+    return None
