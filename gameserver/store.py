@@ -192,14 +192,16 @@ class Store:
             raise StoreFailed(str(exc)) from exc
 
     def probe(self) -> bool:
-        """Can the database take a write now? (A real write: SQLite opens a read-only file silently.)"""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(_house_move, {"d": 0})
-        except SQLAlchemyError:
-            self._failed()
-            return False
-        return True
+        """Can the database take a write now? A real write, tried again on a fresh connection: SQLite
+        opens a file it cannot write read-only without a word, and such a pooled connection stays so."""
+        for _ in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(_house_move, {"d": 0})
+                return True
+            except SQLAlchemyError:
+                self._failed()
+        return False
 
     # ---- reads (start-up) ----------------------------------------------------------------------
 

@@ -60,6 +60,12 @@ class Link:
         self.alive = True
         self.tables = 0  # load, from its heartbeats
         self.boot = ""  # its start id, from its heartbeats
+        self.healthy = True  # false while it says its database refuses writes
+
+    @property
+    def serving(self) -> bool:
+        """Alive and able to write its log: requests for its tables go to it."""
+        return self.alive and self.healthy
 
 
 class Gateway:
@@ -146,7 +152,7 @@ class Gateway:
             if link is None:
                 self._error(conn, p.E_NO_TABLE, f"no table {body.table}", body.req, body.table)
                 return
-            if not link.alive:
+            if not link.serving:
                 self._error(conn, p.E_UNAVAILABLE, f"table {body.table} is temporarily unavailable",
                             body.req, body.table)
                 return
@@ -161,7 +167,7 @@ class Gateway:
             self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
 
     def _least_loaded(self) -> Link | None:
-        live = [link for link in self.links.values() if link.alive and link.sock is not None]
+        live = [link for link in self.links.values() if link.serving and link.sock is not None]
         return min(live, key=lambda link: link.tables) if live else None
 
     def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables) -> None:
@@ -230,6 +236,14 @@ class Gateway:
                 log.info("game server %s restarted", link.name)
                 self._announce(link, True, "the table is back: resume to carry on")
             link.boot = msg.boot
+            if msg.healthy != link.healthy:
+                link.healthy = msg.healthy
+                if msg.healthy:
+                    log.info("game server %s can write again", link.name)
+                    self._announce(link, True, "the table is back: resume to carry on")
+                else:
+                    log.warning("game server %s cannot write its log; its tables are unavailable", link.name)
+                    self._announce(link, False, "the table cannot be saved right now; hold on")
         elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
             self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
 

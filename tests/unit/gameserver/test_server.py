@@ -13,76 +13,7 @@ from sqlalchemy import func, select
 from common import protocol as p
 from common.config import load
 from common.models import FinishedGame, TableAction, init_db
-from gameserver.rules import games
-from gameserver.server import GameServer
-from gameserver.store import Store
-
-
-class Harness:
-    def __init__(self, tmp: Path) -> None:
-        self.settings = load(env={"FELT_CONFIG": ""}, data_dir=str(tmp), heartbeat_interval=0.1,
-                             bot_delay=0.0)
-        self.engine = init_db(self.settings.db_url())
-        self.ctx = zmq.Context()
-        self.server = GameServer(self.settings, "g1", "tcp://127.0.0.1:0", Store(self.engine), games(),
-                                 ctx=self.ctx)
-        self.server.recover()
-
-    async def __aenter__(self) -> Harness:
-        self.server.sock = self.ctx.socket(zmq.ROUTER)
-        self.server.sock.setsockopt(zmq.LINGER, 0)
-        port = self.server.sock.bind_to_random_port("tcp://127.0.0.1")
-        self.task = asyncio.ensure_future(self.server.run())
-        self.dealer = self.ctx.socket(zmq.DEALER)
-        self.dealer.setsockopt(zmq.LINGER, 0)
-        self.dealer.setsockopt(zmq.IDENTITY, b"rtA")
-        self.dealer.connect(f"tcp://127.0.0.1:{port}")
-        self.rid = 0
-        self.parts: list[bytes] = []
-        self.beating = True
-        self.beats = asyncio.ensure_future(self._beat())
-        return self
-
-    async def _beat(self) -> None:
-        """Be a live realtime process: heartbeat like the gateway does (tests may stop it)."""
-        while self.beating:
-            self.send(p.Heartbeat(sender="rtA"))
-            await asyncio.sleep(0.05)
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self.beating = False
-        await self.beats
-        self.server.stop()
-        await asyncio.wait_for(self.task, 5)
-        self.dealer.close(linger=0)
-        self.ctx.term()
-        self.engine.dispose()
-
-    def send(self, msg: p.Msg) -> None:
-        self.dealer.send(p.encode(msg))
-
-    def forward(self, body: Any, user: int = 1, conn: str = "rtA:1") -> int:
-        self.rid += 1
-        self.send(p.Forward(conn=conn, user=user, name=f"u{user}", rid=self.rid, body=body))
-        return self.rid
-
-    async def recv(self, timeout: float = 3.0) -> p.InternalMessage:
-        """The next message; a game server sends each pass's messages to a peer as one multipart."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not self.parts and asyncio.get_running_loop().time() < deadline:
-            try:
-                self.parts.extend(self.dealer.recv_multipart(zmq.NOBLOCK))
-            except zmq.Again:
-                await asyncio.sleep(0.005)
-        if not self.parts:
-            raise TimeoutError("no message from the game server")
-        return p.decode_internal(self.parts.pop(0))
-
-    async def reply_to(self, rid: int) -> p.ServerMessage:
-        while True:
-            msg = await self.recv()
-            if isinstance(msg, p.Deliver) and msg.rid == rid:
-                return p.decode_server(msg.frame)
+from tests.unit.gameserver.harness import Harness
 
 
 def test_requests_are_answered_and_durable_before_the_ack(tmp_path: Path) -> None:

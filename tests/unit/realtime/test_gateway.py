@@ -122,6 +122,31 @@ def test_a_dead_game_server_is_noticed_its_tables_reported_and_its_return_too() 
     scenario(test)
 
 
+def test_a_game_server_that_cannot_write_gets_no_requests_until_it_can() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=1))
+        peer, fwd = await h.server_recv("g1", p.Forward)
+        h.server_send("g1", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=1)), rid=fwd.rid))
+        await h.delivered_to("rtX:1", p.Ack)
+        h.server_send("g1", peer, p.Heartbeat(sender="g1", boot="b1", healthy=False))
+        down = await h.delivered_to("rtX:1", p.TableStatus)
+        assert down.table == "g1-0001" and not down.available
+        h.gateway.request("rtX:1", 7, "ann", p.Leave(table="g1-0001", req=2))
+        err = await h.delivered_to("rtX:1", p.Error)
+        assert err.code == p.E_UNAVAILABLE and err.req == 2  # at once, and g1 never saw it
+        h.gateway.request("rtX:1", 7, "ann", p.CreateTable(game="crazy_eights", seats=2, req=3))
+        _, create = await h.server_recv("g2", p.Forward)  # new tables go to a server that can write
+        assert create.body.req == 3
+        h.server_send("g1", peer, p.Heartbeat(sender="g1", boot="b1", healthy=True))
+        up = await h.delivered_to("rtX:1", p.TableStatus)
+        assert up.available
+        h.gateway.request("rtX:1", 7, "ann", p.Leave(table="g1-0001", req=4))
+        _, leave = await h.server_recv("g1", p.Forward)
+        assert leave.body == p.Leave(table="g1-0001", req=4)
+
+    scenario(test)
+
+
 def test_the_lobby_merges_every_live_server_and_pushes_changes() -> None:
     async def test(h: Harness) -> None:
         pushed: list[p.LobbyUpdate] = []
