@@ -23,6 +23,8 @@ from common.config import Settings
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
+from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
+from gameserver.lobby import LobbyTracker
 from gameserver.rules.base import Game
 from gameserver.store import InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table, rebuild
@@ -34,53 +36,6 @@ BATCH = 256
 #: A table writes a snapshot at every deal and after this many entries, so recovery folds a short tail.
 SNAPSHOT_EVERY = 200
 CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
-
-
-def check_private_endpoint(endpoint: str) -> None:
-    """Refuse to bind a game server anywhere the Internet could reach: loopback or private addresses only.
-
-    >>> check_private_endpoint("tcp://127.0.0.1:5601"); check_private_endpoint("ipc:///tmp/g1")
-    """
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(endpoint)
-    if parts.scheme in ("ipc", "inproc"):
-        return
-    host = (parts.hostname or "").strip("[]")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"game server endpoint {endpoint!r}: bind to an IP address (loopback or private), "
-                         "not a name or a wildcard") from None
-    if address.is_unspecified or address.is_global:
-        raise ValueError(f"game server endpoint {endpoint!r} is public; game servers bind to loopback or "
-                         "an internal address only")
-
-
-def realtime_of(conn: str) -> bytes:
-    return conn.rpartition(":")[0].encode()
-
-
-class ChatLimiter:
-    """A token bucket per (table, user): `rate` lines per second, bursts of 5."""
-
-    def __init__(self, rate: float, burst: float = 5.0) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[tuple[str, int], tuple[float, float]] = {}
-
-    def allow(self, key: tuple[str, int], now: float) -> bool:
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1, now)
-        return True
-
-    def forget(self, table_id: str) -> None:
-        for key in [k for k in self._buckets if k[0] == table_id]:
-            del self._buckets[key]
 
 
 class GameServer:
@@ -101,8 +56,7 @@ class GameServer:
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
-        self._lobby_seen: dict[str, tuple[Any, ...]] = {}  # table -> what the lobby last heard of it
-        self._lobby_dirty: set[str] = set()
+        self.lobby = LobbyTracker()
         self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
         #: Tables changed since the last commit, with what to roll back to if it fails (None: new table).
         self._touched: dict[str, Checkpoint | None] = {}
@@ -245,7 +199,7 @@ class GameServer:
         failed = set(self._touched)
         for table_id, saved in self._touched.items():
             self._status_written.pop(table_id, None)
-            self._lobby_dirty.add(table_id)
+            self.lobby.dirty.add(table_id)
             table = self.tables.get(table_id)
             if table is None:
                 continue
@@ -274,25 +228,9 @@ class GameServer:
 
     def _announce_lobby(self) -> None:
         """Tell every realtime process which public tables changed in the lobby's eyes (once a pass)."""
-        if not self._lobby_dirty:
-            return
-        changed, removed = [], []
-        for table_id in self._lobby_dirty:
-            table = self.tables.get(table_id)
-            if table is None:
-                if self._lobby_seen.pop(table_id, None) is not None:
-                    removed.append(table_id)
-                continue
-            if not table.public:
-                continue
-            info = table.info()
-            key = (tuple(info.players), info.status, info.spectators)
-            if self._lobby_seen.get(table_id) != key:
-                self._lobby_seen[table_id] = key
-                changed.append(info)
-        self._lobby_dirty.clear()
-        if changed or removed:
-            self._broadcast(p.TablesChanged(tables=changed, removed=removed))
+        changes = self.lobby.changes(self.tables)
+        if changes is not None:
+            self._broadcast(changes)
 
     def _broadcast(self, msg: p.Msg) -> None:
         assert self.sock is not None
@@ -544,7 +482,7 @@ class GameServer:
                               actions=record.actions, detail=dict(record.outcome.detail), finished=time.time())
         self._pending_out.extend(result.out)
         if result.finished is not None or not result.log or any(not isinstance(x, e.Acted) for x in result.log):
-            self._lobby_dirty.add(table.id)  # a move alone changes nothing the lobby shows
+            self.lobby.dirty.add(table.id)  # a move alone changes nothing the lobby shows
         self._arm(table)
 
     # ---- timers --------------------------------------------------------------------------------
@@ -596,7 +534,7 @@ class GameServer:
         del self.tables[table_id]
         self.chat_limiter.forget(table_id)
         self._status_written.pop(table_id, None)
-        self._lobby_dirty.add(table_id)
+        self.lobby.dirty.add(table_id)
 
     def _prune(self, now: float) -> None:
         """Forget finished tables nobody watches (their record stays in the database), and close
