@@ -8,7 +8,7 @@ frontend and several game servers can share it; any SQLAlchemy URL (PostgreSQL) 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
@@ -154,8 +155,9 @@ def init_db(url: str) -> Engine:
     Base.metadata.create_all(engine)
     try:
         with engine.begin() as conn:
-            if conn.execute(House.__table__.select()).first() is None:
-                conn.execute(House.__table__.insert().values(id=1, chips=0))
+            house = cast(Table, House.__table__)
+            if conn.execute(house.select()).first() is None:
+                conn.execute(house.insert().values(id=1, chips=0))
     except IntegrityError:
         pass  # another process starting at the same moment made it
     return engine

@@ -28,7 +28,7 @@ class Entry(msgspec.Struct, tag_field="t", frozen=True, forbid_unknown_fields=Tr
     """Base of every log entry."""
 
 
-class Seated(Entry, tag="seat"):
+class Seated(Entry, tag="seat", frozen=True):
     """A person or a bot sat down with `stack` chips (cash tables: bought in from the balance)."""
 
     seat: int
@@ -38,7 +38,7 @@ class Seated(Entry, tag="seat"):
     stack: int = 0
 
 
-class Unseated(Entry, tag="unseat"):
+class Unseated(Entry, tag="unseat", frozen=True):
     """The seat was freed; `cashout` chips went back to `user`'s balance (user 0: the house, for a bot)."""
 
     seat: int
@@ -46,35 +46,35 @@ class Unseated(Entry, tag="unseat"):
     cashout: int = 0
 
 
-class Away(Entry, tag="away"):
+class Away(Entry, tag="away", frozen=True):
     """The player left a game in progress: a bot plays the seat until the player is back."""
 
     seat: int
 
 
-class Back(Entry, tag="back"):
+class Back(Entry, tag="back", frozen=True):
     """The player is back at a seat a bot was playing for them."""
 
     seat: int
 
 
-class Leaving(Entry, tag="leaving"):
+class Leaving(Entry, tag="leaving", frozen=True):
     """Cash tables: the player stands up when the current hand ends (a bot folds it out meanwhile)."""
 
     seat: int
 
 
-class StoodUp(Entry, tag="stood_up"):
+class StoodUp(Entry, tag="stood_up", frozen=True):
     """A match in progress: the absent player's seat went to a bot for good."""
 
     seat: int
 
 
-class Started(Entry, tag="start"):
+class Started(Entry, tag="start", frozen=True):
     """The match was dealt from the table's seed."""
 
 
-class HandDealt(Entry, tag="hand"):
+class HandDealt(Entry, tag="hand", frozen=True):
     """Cash tables: hand `n` was dealt from the seed, with these stacks and this button."""
 
     n: int
@@ -82,7 +82,7 @@ class HandDealt(Entry, tag="hand"):
     button: int
 
 
-class Acted(Entry, tag="act"):
+class Acted(Entry, tag="act", frozen=True):
     """`seat` took `action`. `by` says who decided it: the player, a bot, or the turn clock.
 
     A player's move carries their `user`, request id `req` and the `from_seq` they acted on, so a retry
@@ -97,7 +97,7 @@ class Acted(Entry, tag="act"):
     from_seq: int | None = None
 
 
-class Closed(Entry, tag="closed"):
+class Closed(Entry, tag="closed", frozen=True):
     """The table closed (everybody left); a closed table never gets another entry."""
 
     reason: str = ""
@@ -114,7 +114,8 @@ def encode(entry: Entry) -> bytes:
 
 
 def decode(raw: bytes | str) -> AnyEntry:
-    return _decoder.decode(raw)
+    entry: AnyEntry = _decoder.decode(raw)
+    return entry
 
 
 def to_builtins(entry: Entry) -> dict[str, Any]:
@@ -124,7 +125,8 @@ def to_builtins(entry: Entry) -> dict[str, Any]:
 
 def from_builtins(obj: Any) -> AnyEntry:
     """An entry from its stored JSON object (older rows stored before `by` existed read as a player's)."""
-    return msgspec.convert(obj, AnyEntry)  # type: ignore[arg-type]
+    entry: AnyEntry = msgspec.convert(obj, AnyEntry)
+    return entry
 
 
 def chip_move(entry: Entry) -> tuple[int, int] | None:

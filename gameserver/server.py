@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import zmq
 
@@ -115,7 +115,7 @@ class GameServer:
         """Serve until `stop()`; the caller binds first (so it can report the endpoint)."""
         loop = asyncio.get_running_loop()
         assert self.sock is not None
-        loop.add_reader(self.sock.getsockopt(zmq.FD), self._drain)
+        loop.add_reader(cast(int, self.sock.getsockopt(zmq.FD)), self._drain)
         heartbeat = asyncio.ensure_future(self._heartbeats())
         loop.call_soon(self._drain)
         self._rearm_handle()
@@ -124,7 +124,7 @@ class GameServer:
             self._farewell()
         finally:
             heartbeat.cancel()
-            loop.remove_reader(self.sock.getsockopt(zmq.FD))
+            loop.remove_reader(cast(int, self.sock.getsockopt(zmq.FD)))
             self._flush()
             self.sock.close(linger=0)
 
@@ -147,7 +147,7 @@ class GameServer:
         assert sock is not None
         now = self.clock()
         handled = 0
-        while handled < BATCH and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+        while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             try:
                 frames = sock.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
@@ -244,7 +244,7 @@ class GameServer:
     def _check_input(self) -> None:
         """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
         sock = self.sock
-        if sock is not None and not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+        if sock is not None and not sock.closed and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             asyncio.get_running_loop().call_soon(self._drain)
 
     def _failure(self, out: Outbound) -> Outbound:
@@ -301,7 +301,7 @@ class GameServer:
         if not self.healthy and self.store.probe():
             self._set_healthy(True)
         # input still waiting means this server is behind, not that its peers went quiet
-        behind = self.sock is not None and bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+        behind = self.sock is not None and bool(cast(int, self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
         for peer, seen in list(self.peers.items()):
             if not behind and now - seen > interval * self.settings.heartbeat_liveness:
                 self._peer_lost(peer, now)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,13 +27,13 @@ from common.models import ChatRecord, FinishedGame, House, TableAction, TableRec
 from gameserver import entries as e
 from gameserver.engine import TableState
 
-_tables = TableRecord.__table__
-_actions = TableAction.__table__
-_snapshots = TableSnapshot.__table__
-_finished = FinishedGame.__table__
-_chat = ChatRecord.__table__
-_users = User.__table__
-_house = House.__table__
+_tables = cast(Table, TableRecord.__table__)
+_actions = cast(Table, TableAction.__table__)
+_snapshots = cast(Table, TableSnapshot.__table__)
+_finished = cast(Table, FinishedGame.__table__)
+_chat = cast(Table, ChatRecord.__table__)
+_users = cast(Table, User.__table__)
+_house = cast(Table, House.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
 _house_move = update(_house).where(_house.c.id == 1).values(chips=_house.c.chips + bindparam("d"))
@@ -208,7 +208,7 @@ class Store:
     def last_table_number(self, server: str) -> int:
         """The highest N of this server's table ids "<server>-N", so new ids never repeat."""
         with self.engine.connect() as conn:
-            ids = conn.execute(select(_tables.c.id).where(_tables.c.server == server)).scalars().all()
+            ids: list[str] = list(conn.execute(select(_tables.c.id).where(_tables.c.server == server)).scalars())
         numbers = [int(i.rsplit("-", 1)[1]) for i in ids if i.rsplit("-", 1)[1].isdigit()]
         return max(numbers, default=0)
 

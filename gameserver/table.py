@@ -148,7 +148,7 @@ class Table:
         status = self.status
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
                            status="over" if status == "closed" else status, spectators=len(self.spectators),
-                           public=self.public, clock=self.clock, options=self.options, creator=self.creator)
+                           public=self.public, clock=self.clock, options=dict(self.options), creator=self.creator)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
