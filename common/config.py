@@ -2,19 +2,25 @@
 
 `load()` builds a `Settings`; nothing here reads the environment at import. Each field may be set in the
 file (`FELT_CONFIG`, default `felt.toml` if present) by its name, or in the environment as `FELT_<NAME>`
-(upper case): ints/floats/bools as text, lists as comma-separated text, dicts as JSON.
+(upper case): numbers as text, lists as comma-separated text, dicts as JSON. Every value is converted to
+its field's type and checked (msgspec does the conversion); a wrong one is refused with a `ValueError`
+that names where it came from and the setting, e.g. `felt.toml: auth_timeout: expected a number, got
+"soon"`. Values that cannot be right (a negative timeout, port 0, a zero rate) are refused the same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,50 +91,120 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-def _coerce(name: str, kind: Any, raw: str) -> Any:
-    text = str(kind)
+# ---- loading and checking --------------------------------------------------------------------------
+
+#: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
+POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
+                      "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "chat_max_chars",
+                      "chat_rate", "max_tables"})
+#: Settings that may be zero but never negative: delays, grace periods, chips.
+NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window"})
+#: TCP ports to listen on.
+PORTS = frozenset({"frontend_port", "realtime_port"})
+
+_EXPECTED = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+_PLURAL = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    """Each setting's type, resolved (the annotations are strings under `from __future__`)."""
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _expected(kind: Any) -> str:
+    """What a value of `kind` looks like, in words: 'a number', 'a list of strings', ..."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) is list:
+        return f"a list of {_PLURAL[args[0]]}"
+    if typing.get_origin(kind) is dict:
+        return f"a mapping of names to {_PLURAL[args[1]]}"
+    return _EXPECTED[kind]
+
+
+def _shown(value: Any) -> str:
+    """`value` as the person wrote it, near enough: JSON (strings in double quotes), floats as Python's."""
+    if isinstance(value, float):
+        return repr(value)  # JSON would show nan as null
     try:
-        if text == "int":
-            return int(raw)
-        if text == "float":
-            return float(raw)
-        if text == "bool":
-            if raw.lower() in ("1", "true", "yes", "on"):
-                return True
-            if raw.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if text.startswith("list"):
-            return [part.strip() for part in raw.split(",") if part.strip()]
-        if text.startswith("dict"):
-            value = json.loads(raw)
-            if not isinstance(value, dict):
-                raise ValueError("not a JSON object")
-            return value
-    except ValueError as exc:
-        raise ValueError(f"FELT_{name.upper()}: cannot read {raw!r} as {text} ({exc})") from None
-    return raw
+        return msgspec.json.encode(value).decode()
+    except (TypeError, msgspec.EncodeError):
+        return repr(value)
+
+
+def _checked(source: str, name: str, value: Any, *, from_text: bool = False) -> Any:
+    """`value` converted to setting `name`'s type and range-checked; ValueError naming `source` if not.
+
+    `from_text`: the value came from the environment as text (a string, or the strings split from one), so
+    "8000" is read as a number; a file's or a caller's values must already have the right type.
+    """
+    kind = _field_types()[name]
+    try:
+        value = msgspec.convert(value, kind, strict=not from_text)
+    except msgspec.ValidationError:
+        raise ValueError(f"{source}: {name}: expected {_expected(kind)}, got {_shown(value)}") from None
+    problem = None
+    if name in POSITIVE and not value > 0:
+        problem = "must be more than 0"
+    elif name in NOT_NEGATIVE and not value >= 0:
+        problem = "must not be negative"
+    elif name in PORTS and not 1 <= value <= 65535:
+        problem = "must be a port number from 1 to 65535"
+    if problem:
+        raise ValueError(f"{source}: {name}: {problem}, got {_shown(value)}")
+    return value
+
+
+def _from_env(variable: str, name: str, raw: str) -> Any:
+    """Setting `name` from the text of environment variable `variable`: lists comma-separated, dicts JSON."""
+    kind = typing.get_origin(_field_types()[name])
+    if kind is list:
+        return _checked(variable, name, [part.strip() for part in raw.split(",") if part.strip()],
+                        from_text=True)
+    if kind is dict:
+        try:
+            value = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            raise ValueError(f"{variable}: {name}: expected a JSON object, got {_shown(raw)}") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{variable}: {name}: expected a JSON object, got {raw}")
+        return _checked(variable, name, value)
+    return _checked(variable, name, raw, from_text=True)
+
+
+def _from_file(file: Path) -> dict[str, Any]:
+    """The settings in TOML `file`, each checked; ValueError naming the file for anything wrong."""
+    try:
+        with open(file, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{file}: not valid TOML: {exc}") from None
+    unknown = set(data) - set(_field_types())
+    if unknown:
+        raise ValueError(f"{file}: unknown settings {', '.join(sorted(unknown))}")
+    return {name: _checked(str(file), name, value) for name, value in data.items()}
 
 
 def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
          **overrides: Any) -> Settings:
-    """Settings from defaults, then the TOML file, then `FELT_*` variables, then `overrides`."""
+    """Settings from defaults, then the TOML file, then `FELT_*` variables, then `overrides`.
+
+    Every value is converted and checked; ValueError names the source and the setting of a wrong one.
+    An override for no setting is a TypeError, as for `Settings(...)`.
+    """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
     file = Path(path or env.get("FELT_CONFIG") or ROOT / "felt.toml")
     if path or env.get("FELT_CONFIG") or file.exists():
-        with open(file, "rb") as fh:
-            data = tomllib.load(fh)
-        unknown = set(data) - set(fields)
-        if unknown:
-            raise ValueError(f"{file}: unknown settings {', '.join(sorted(unknown))}")
-        values.update(data)
-    for name, f in fields.items():
-        raw = env.get(f"FELT_{name.upper()}")
+        values.update(_from_file(file))
+    for name in _field_types():
+        variable = f"FELT_{name.upper()}"
+        raw = env.get(variable)
         if raw is not None:
-            values[name] = _coerce(name, f.type, raw)
-    values.update(overrides)
+            values[name] = _from_env(variable, name, raw)
+    for name, value in overrides.items():
+        values[name] = _checked("load() argument", name, value) if name in _field_types() else value
     return Settings(**values)
 
 

@@ -8,7 +8,7 @@ builds protocol dicts by hand. Imports nothing from any tier.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -116,7 +116,7 @@ class Raise(ActionBase, tag="raise"):
     to: int
 
 
-Action = Union[Play, Draw, PassTurn, PassCards, Fold, Check, Call, Bet, Raise]
+Action = Play | Draw | PassTurn | PassCards | Fold | Check | Call | Bet | Raise
 
 
 # ---- client -> realtime --------------------------------------------------------------------------
@@ -202,9 +202,9 @@ class Lobby(Msg, tag="lobby"):
 
 
 #: Messages a client may send after `auth`, routed to a game server.
-TableRequest = Union[ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act, Chat, Resume]
-ClientMessage = Union[Auth, Ping, Lobby, ListTables, CreateTable, Join, Leave, Watch, Start, AddBot, Act,
-                      Chat, Resume]
+TableRequest = ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act | Chat | Resume
+ClientMessage = (Auth | Ping | Lobby | ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act
+                 | Chat | Resume)
 
 
 # ---- realtime -> client --------------------------------------------------------------------------
@@ -308,7 +308,7 @@ class ChatLine(Msg, tag="chat_line"):
     ts: float
 
 
-ServerMessage = Union[Welcome, Ack, Pong, Error, Tables, LobbyUpdate, TableStatus, View, GameOver, ChatLine]
+ServerMessage = Welcome | Ack | Pong | Error | Tables | LobbyUpdate | TableStatus | View | GameOver | ChatLine
 
 
 # ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------
@@ -358,15 +358,15 @@ class TablesChanged(Msg, tag="tables_changed"):
     removed: list[str] = []
 
 
-InternalMessage = Union[Forward, Heartbeat, ConnClosed, Deliver, TablesChanged]
+InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged
 
 
 # ---- encode / decode -----------------------------------------------------------------------------
 
 _encoder = msgspec.json.Encoder()
-_client_decoder = msgspec.json.Decoder(ClientMessage)
-_server_decoder = msgspec.json.Decoder(ServerMessage)
-_internal_decoder = msgspec.json.Decoder(InternalMessage)
+_client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+_server_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
+_internal_decoder: msgspec.json.Decoder[InternalMessage] = msgspec.json.Decoder(InternalMessage)
 
 
 def encode(msg: msgspec.Struct) -> bytes:
@@ -430,4 +430,5 @@ def to_builtins(obj: Any) -> Any:
 
 
 def action_from_builtins(obj: Any) -> Action:
-    return msgspec.convert(obj, Action)
+    action: Action = msgspec.convert(obj, Action)
+    return action

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,12 +19,16 @@ from common.config import Settings
 from common.tokens import Claims
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
-from realtime.sockjs_adapter import make_router
+from realtime.sockjs_adapter import Router, make_router
 
 log = logging.getLogger("felt.realtime")
 
 
 class Services:
+    #: both set by `make_app`, which builds the services before the gateway and the router that use them
+    gateway: Gateway
+    router: Router
+
     def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims]) -> None:
         self.settings = settings
         self.identity = identity
@@ -34,7 +37,6 @@ class Services:
         self.by_user: dict[int, PlayerConnection] = {}
         self.lobby: set[str] = set()  # connections subscribed to lobby updates
         self._ids = itertools.count(1)
-        self.gateway: Gateway = None  # type: ignore[assignment]  # set by make_app
 
     def new_conn_id(self) -> str:
         return f"{self.identity}:{next(self._ids)}"
@@ -79,7 +81,7 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
     services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
     services.gateway.start()
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
-    services.router = router  # type: ignore[attr-defined]
+    services.router = router
     app = tornado.web.Application(
         [(r"/healthz", HealthHandler, {"services": services}), *router.urls])
     return app, services

@@ -40,7 +40,8 @@ class PlayerConnection(Connection):
 
     def _auth_timeout(self) -> None:
         if self.user is None and not self.closed:
-            self.reject(p.E_AUTH_REQUIRED, "no auth message in time: send {\"msg\": \"auth\", \"token\": ...}")
+            self.reject(p.E_AUTH_REQUIRED,
+                        "no auth message in time: send {\"msg\": \"auth\", \"token\": ...}")
 
     def reject(self, code: str, text: str, req: int | None = None, close_code: int = CLOSE_AUTH) -> None:
         self.send(p.encode_str(p.Error(code=code, text=text, req=req)))
@@ -87,7 +88,7 @@ class PlayerConnection(Connection):
         except TokenError as exc:
             self.reject(exc.code, exc.text)
             return
-        self._auth_timer.cancel()
+        IOLoop.current().remove_timeout(self._auth_timer)
         self.user, self.name = claims.user_id, claims.name
         previous = self.services.by_user.get(claims.user_id)
         self.services.by_user[claims.user_id] = self
@@ -108,7 +109,7 @@ class PlayerConnection(Connection):
 
     def on_close(self) -> None:
         s = self.services
-        self._auth_timer.cancel()
+        IOLoop.current().remove_timeout(self._auth_timer)
         s.conns.pop(self.conn_id, None)
         s.lobby.discard(self.conn_id)
         if self.user is not None:

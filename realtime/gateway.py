@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import zmq
 
@@ -109,13 +109,13 @@ class Gateway:
         sock.connect(link.endpoint)
         link.sock, link.last_heard = sock, now
         assert self._loop is not None
-        self._loop.add_reader(sock.getsockopt(zmq.FD), self._drain, link)
+        self._loop.add_reader(cast(int, sock.getsockopt(zmq.FD)), self._drain, link)
         self._send(link, p.Heartbeat(sender=self.identity))
 
     def _close(self, link: Link) -> None:
         if link.sock is not None:
             if self._loop is not None:
-                self._loop.remove_reader(link.sock.getsockopt(zmq.FD))
+                self._loop.remove_reader(cast(int, link.sock.getsockopt(zmq.FD)))
             link.sock.close(linger=0)
             link.sock = None
 
@@ -129,7 +129,7 @@ class Gateway:
             sock.send(p.encode(msg), zmq.NOBLOCK)
         except zmq.Again:
             return False
-        if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN and self._loop is not None:
+        if cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN and self._loop is not None:
             self._loop.call_soon(self._drain, link)
         return True
 
@@ -205,7 +205,7 @@ class Gateway:
             return
         now = self.clock()
         for _ in range(1024):
-            if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            if not cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 return
             try:
                 payloads = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
@@ -289,7 +289,7 @@ class Gateway:
     def _heartbeat(self, now: float) -> None:
         limit = self.settings.heartbeat_interval * self.settings.heartbeat_liveness
         for link in self.links.values():
-            if link.sock is not None and link.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            if link.sock is not None and cast(int, link.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 link.last_heard = now  # its messages are waiting for us: we are behind, it is not silent
             if link.alive and now - link.last_heard > limit:
                 link.alive = False

@@ -37,20 +37,33 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from sockjs.tornado import proto, static
 from sockjs.tornado import session as sjs_session
 from sockjs.tornado.conn import SockJSConnection
 from sockjs.tornado.router import SockJSRouter
-from sockjs.tornado.transports import (EventSourceTransport, WebSocketTransport, XhrPollingTransport,
-                                       XhrSendHandler, XhrStreamingTransport)
+from sockjs.tornado.transports import (
+    EventSourceTransport,
+    WebSocketTransport,
+    XhrPollingTransport,
+    XhrSendHandler,
+    XhrStreamingTransport,
+)
+from tornado.http1connection import HTTP1Connection
+from tornado.httputil import HTTPServerRequest
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from common.config import Settings
+
+if TYPE_CHECKING:
+    # What `_HttpMixin` is mixed into: one of sockjs's HTTP handlers (so the mixin's calls are checked).
+    from sockjs.tornado.transports import PollingTransportBase as _HttpHandler
+else:
+    _HttpHandler = object
 
 __all__ = ["Connection", "Router", "make_router"]
 
@@ -133,6 +146,7 @@ class _Bridge(SockJSConnection):
     """What sockjs sees as its connection: forwards to the app's `Connection`, guarding every call."""
 
     app: Connection | None = None
+    session: _Session  # built by `_SockJSRouter`, whose sessions are `_Session`s
 
     def on_open(self, request: sjs_session.ConnectionInfo) -> None:
         session: _Session = self.session
@@ -197,6 +211,7 @@ class _Session(sjs_session.Session):
     """sockjs's session with a robust close, JSON close frames, a loop-clock heartbeat, and message gating."""
 
     server: _SockJSRouter
+    _heartbeat_timer: PeriodicCallback | None
 
     def set_handler(self, handler: Any, start_heartbeat: bool = True) -> bool:
         # sockjs's checks, in its order, with encoded close frames
@@ -234,7 +249,7 @@ class _Session(sjs_session.Session):
         handler = self.handler
         if handler is not None and _can_close(handler):
             if self.send_queue:  # what the app sent before closing goes first
-                handler.send_pack("a[%s]" % self.send_queue)
+                handler.send_pack(f"a[{self.send_queue}]")
                 self.send_queue = ""
             if self.handler is handler and _can_close(handler):
                 handler.send_pack(close_frame(code, message))
@@ -315,14 +330,16 @@ class _OriginPolicy:
         return normal == _normalize_origin(f"{scheme}://{host}")
 
 
-class _HttpMixin:
+def _stream_closed(request: HTTPServerRequest) -> bool:
+    """Whether the client went away under `request` (a Tornado HTTP/1 connection holds the stream)."""
+    connection = request.connection
+    return not isinstance(connection, HTTP1Connection) or connection.stream.closed()
+
+
+class _HttpMixin(_HttpHandler):
     """For sockjs's HTTP handlers: origin allow-list, CORS for allowed origins only, safe `send_pack`."""
 
     server: _SockJSRouter
-    request: Any
-    session: _Session | None
-    active: bool
-    _finished: bool
 
     def prepare(self) -> None:
         adapter = self.server.adapter
@@ -333,41 +350,41 @@ class _HttpMixin:
             log.info("refused %s %s from origin %r", self.request.method, self.request.path, origin)
             self._refuse(403, "Origin not allowed.")
         else:
-            super().prepare()  # type: ignore[misc]
+            super().prepare()
 
     def _refuse(self, status: int, text: str) -> None:
         self.logged = False  # sockjs's connection stats were not counted
-        self.set_status(status)  # type: ignore[attr-defined]
-        self.set_header("Content-Type", "text/plain; charset=UTF-8")  # type: ignore[attr-defined]
-        self.finish(text)  # type: ignore[attr-defined]
+        self.set_status(status)
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(text)
 
     def preflight(self) -> None:
         """CORS headers: only for an Origin that `prepare` let through (sockjs echoes any, or "*")."""
-        self.set_header("Vary", "Origin")  # type: ignore[attr-defined]
+        self.set_header("Vary", "Origin")
         origin = self.request.headers.get("Origin")
         if origin is None or not self.server.adapter.policy.allows(origin, self.request.host):
             return
-        self.set_header("Access-Control-Allow-Origin", origin)  # type: ignore[attr-defined]
-        self.set_header("Access-Control-Allow-Credentials", "true")  # type: ignore[attr-defined]
+        self.set_header("Access-Control-Allow-Origin", origin)
+        self.set_header("Access-Control-Allow-Credentials", "true")
         headers = self.request.headers.get("Access-Control-Request-Headers")
         if headers:
-            self.set_header("Access-Control-Allow-Headers", headers)  # type: ignore[attr-defined]
+            self.set_header("Access-Control-Allow-Headers", headers)
 
     def verify_origin(self) -> bool:
         return self.server.adapter.policy.allows(self.request.headers.get("Origin"), self.request.host)
 
     def felt_can_send(self) -> bool:
-        return self.active and not self._finished and not self.request.connection.stream.closed()
+        return self.active and not self._finished and not _stream_closed(self.request)
 
     def felt_can_close(self) -> bool:
         return self.felt_can_send()
 
     def send_pack(self, message: str, binary: bool = False) -> None:
-        if self._finished or self.request.connection.stream.closed():
+        if self._finished or _stream_closed(self.request):
             self._felt_lost()
             return
         try:
-            super().send_pack(message, binary)  # type: ignore[misc]
+            super().send_pack(message, binary)
         except Exception:
             log.debug("%s send failed", type(self).__name__, exc_info=True)
             self._felt_lost()
@@ -375,7 +392,7 @@ class _HttpMixin:
     def _felt_lost(self) -> None:
         session = self.session
         if session is not None:
-            self._detach()  # type: ignore[attr-defined]
+            self._detach()
             if not session.is_closed:
                 session.delayed_close()
 
@@ -386,10 +403,10 @@ class _XhrPolling(_HttpMixin, XhrPollingTransport):
 
 class _StreamingMixin(_HttpMixin):
     def _attach_session(self, session_id: str, start_heartbeat: bool = False) -> bool:
-        return super()._attach_session(session_id, True)  # type: ignore[misc]  # sockjs never starts it
+        return super()._attach_session(session_id, True)  # sockjs never starts it
 
     def felt_can_close(self) -> bool:
-        return not self._finished and not self.request.connection.stream.closed()
+        return not self._finished and not _stream_closed(self.request)
 
 
 class _XhrStreaming(_StreamingMixin, XhrStreamingTransport):
@@ -519,7 +536,7 @@ class _SockJSRouter(SockJSRouter):
         ]
 
     def create_session(self, session_id: str, register: bool = True) -> _Session:
-        session = super().create_session(session_id, register)
+        session = cast(_Session, super().create_session(session_id, register))  # our session_kls
         self.adapter._live.add(session)
         return session
 

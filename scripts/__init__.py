@@ -1,1 +1,1 @@
-"""Developer tools that are importable as `scripts.<module>` (the load generator lives in `scripts.felt_load`)."""
+"""Developer tools, importable as `scripts.<module>` (the load generator lives in `scripts.felt_load`)."""

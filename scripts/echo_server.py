@@ -17,9 +17,19 @@ import asyncio
 import gc
 import signal
 import sys
+from typing import Any
 
 from sockjs.tornado import SockJSConnection, SockJSRouter
 from tornado.web import Application
+
+
+class EchoRouter(SockJSRouter):
+    """sockjs-tornado's router as it ships, plus the rooms of its connections."""
+
+    def __init__(self, connection: type[SockJSConnection], prefix: str,
+                 user_settings: dict[str, Any]) -> None:
+        super().__init__(connection, prefix, user_settings)
+        self.rooms: dict[str, list[EchoConnection]] = {}
 
 
 class EchoConnection(SockJSConnection):
@@ -30,7 +40,9 @@ class EchoConnection(SockJSConnection):
 
     def on_message(self, message: str) -> None:
         if message[:1] == "J":
-            rooms: dict[str, list[EchoConnection]] = self.session.server.rooms
+            router = self.session.server
+            assert isinstance(router, EchoRouter)  # the only router that builds these connections
+            rooms = router.rooms
             self.room = rooms.setdefault(message[1:], [])
             self.room.append(self)
             return
@@ -53,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     async def serve() -> None:
-        router = SockJSRouter(EchoConnection, "/echo", {"disabled_transports": ["jsonp", "htmlfile"]})
-        router.rooms = {}  # type: ignore[attr-defined]
+        router = EchoRouter(EchoConnection, "/echo", {"disabled_transports": ["jsonp", "htmlfile"]})
         server = Application(router.urls).listen(args.port, address=args.host)
         print(f"READY echo http://{args.host}:{args.port}/echo", flush=True)
         stop = asyncio.Event()

@@ -32,8 +32,9 @@ from typing import Any
 from scripts.felt_load import report
 from scripts.felt_load import run as R
 from scripts.felt_load.cli import CLIENT_CPU_LIMIT, LAG_MS
-from scripts.felt_load.procs import ROOT, BenchStack, CoreSampler, Procs, cpu_seconds, free_port, ncpus, python
+from scripts.felt_load.procs import ROOT, BenchStack, CoreSampler, Procs, cpu_seconds, ncpus, python
 from scripts.felt_load.procs import rss_kib as proc_rss_kib
+from tests.integration.stack import free_port
 
 SERVER_CPU, LOAD_CPU = "0", "1"
 COLLAPSED = 0.6
@@ -62,7 +63,8 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{ncpus()} cores ({model}), {mem:.0f} GiB, Linux {platform.release()}, Python {platform.python_version()}"
+    return (f"{ncpus()} cores ({model}), {mem:.0f} GiB, Linux {platform.release()}, "
+            f"Python {platform.python_version()}")
 
 
 # ---- 1. rules ----------------------------------------------------------------------------------------
@@ -147,8 +149,10 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
         "rtt": w["rtt"], "rtt_view": w["rtt_view"], "fanout": w["fanout"],
         "errors": w["errors"], "dropped": w["dropped"], "games": w["games"],
         "cpu": cpu, "core_busy": busy, "loadgen_cpu": round(w["loadgen_cpu_s"] / elapsed, 3),
-        "loadgen_cpu_max_worker": round(w["loadgen_cpu_max"], 3), "loadgen_lag_p99_ms": round(w["loadgen_lag_p99_ms"], 2),
-        "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"], "moves": w["moves_acked"], "elapsed": elapsed,
+        "loadgen_cpu_max_worker": round(w["loadgen_cpu_max"], 3),
+        "loadgen_lag_p99_ms": round(w["loadgen_lag_p99_ms"], 2),
+        "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
+        "moves": w["moves_acked"], "elapsed": elapsed,
     }
 
 
@@ -268,7 +272,8 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                 for kind, load in echoes.items():
                     server = next(s for s in servers if s.kind == kind)
                     step[kind if kind == "node" else "echo"] = await measure(
-                        load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid}, pad)
+                        load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid},
+                        pad)
                 runs[rate].append(step)
             if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think:
                 log(f"  Felt carried less than {COLLAPSED:.0%} of {rate} moves/s: the sweep stops here")
@@ -296,10 +301,11 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
     return out
 
 
-# ---- the run ------------------------------------------------------------------------------------------------
+# ---- the run --------------------------------------------------------------------------------------------
 
 
-async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool, out_dir: Path) -> dict[str, Any]:
+async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
+                out_dir: Path) -> dict[str, Any]:
     home = ROOT / "var" / "bench"
     started = time.strftime("%Y-%m-%d %H:%M")
     placement = {"realtime": SERVER_CPU, "echo servers": SERVER_CPU, "gameserver": LOAD_CPU,
@@ -308,8 +314,8 @@ async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
         "variant": variant, "started": started, "machine": machine(), "repeats": v["repeats"],
         "placement": placement, "config": v,
         "placement_text": (f"realtime and the echo servers alone on core {SERVER_CPU}; game server, "
-                           f"{v['workers']} load workers and the rules bench on core {LOAD_CPU}; frontend unpinned"
-                           if ncpus() > 1 else "one core: nothing pinned"),
+                           f"{v['workers']} load workers and the rules bench on core {LOAD_CPU}; "
+                           "frontend unpinned" if ncpus() > 1 else "one core: nothing pinned"),
     }}
     if "rules" in only:
         log("rules: actions/s with no network …")
@@ -367,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         v["conn_players"] = args.players
         if v["move_players"]:
             v["move_players"] = args.players
-    out_dir = Path(args.out) if args.out else ROOT / "var" / "bench" / "results" / time.strftime("%Y%m%d-%H%M%S")
+    results = ROOT / "var" / "bench" / "results"
+    out_dir = Path(args.out) if args.out else results / time.strftime("%Y%m%d-%H%M%S")
     t0 = time.monotonic()
     result = asyncio.run(bench(v, variant, set(args.only.split(",")), not args.no_node, out_dir))
     result["meta"]["seconds"] = round(time.monotonic() - t0, 1)

@@ -1,6 +1,6 @@
 """`scripts/loadgen`: simulated players playing real games through Felt, until the duration is up.
 
-    scripts/loadgen --players 400 --rate 1000 --duration 30          # starts its own stack (pinned), then stops it
+    scripts/loadgen --players 400 --rate 1000 --duration 30    # starts its own stack (pinned), then stops it
     scripts/loadgen --frontend http://127.0.0.1:8000 --prefix bot --password ... --players 40 --think 0.5
 
 Each player gets a token the browser's way (log in, GET /api/token), opens SockJS (websocket, or the
@@ -32,12 +32,13 @@ LAG_MS = 5.0
 
 
 def client_bound(window: dict[str, Any]) -> bool:
-    return window["loadgen_cpu_max"] >= CLIENT_CPU_LIMIT or window["loadgen_lag_p99_ms"] >= LAG_MS
+    return bool(window["loadgen_cpu_max"] >= CLIENT_CPU_LIMIT or window["loadgen_lag_p99_ms"] >= LAG_MS)
 
 
 async def play_load(tokens: list[dict[str, Any]], origin: str, *, think: float, duration: float,
-                    warmup: float = 1.0, workers: int = 2, cpus: str | None = None, game: str = "crazy_eights",
-                    xhr_streaming: float = 0.0, xhr: float = 0.0, server_pids: dict[str, int] | None = None,
+                    warmup: float = 1.0, workers: int = 2, cpus: str | None = None,
+                    game: str = "crazy_eights", xhr_streaming: float = 0.0, xhr: float = 0.0,
+                    server_pids: dict[str, int] | None = None,
                     progress: bool = True, label: str = "loadgen") -> dict[str, Any]:
     """Connect every token's player, play for `duration` seconds after `warmup`, and report."""
     transports = R.transport_mix(len(tokens), xhr_streaming, xhr)
@@ -90,17 +91,19 @@ async def play_load(tokens: list[dict[str, Any]], origin: str, *, think: float, 
 
 def print_result(result: dict[str, Any]) -> None:
     r = result
-    flag = "  ** CLIENT-BOUND: the load generator was saturated; not a server figure **" if r["client_bound"] else ""
+    saturated = "  ** CLIENT-BOUND: the load generator was saturated; not a server figure **"
+    flag = saturated if r["client_bound"] else ""
     print(f"players {r['players']} ({r['tables']} tables), think {r['think_s']:.3f}s: "
-          f"{r['moves_per_s']} moves/s of {r['target_moves_per_s']} targeted, {r['frames_per_s']} frames/s delivered"
-          f"{flag}")
+          f"{r['moves_per_s']} moves/s of {r['target_moves_per_s']} targeted, "
+          f"{r['frames_per_s']} frames/s delivered{flag}")
     for name in ("rtt_ms", "rtt_view_ms", "fanout_ms"):
         h = r[name]
         print(f"  {name:12} n={h['n']:<7} p50 {h['p50']} p95 {h['p95']} p99 {h['p99']} max {h['max']}")
-    print(f"  games completed {r['games_completed']}, errors {r['errors'] or 'none'}, refused {r['refused']}, "
-          f"dropped {r['dropped']}")
-    print(f"  CPU (share of one core): loadgen {r['loadgen_cpu']} (busiest worker {r['loadgen_cpu_max_worker']}, "
-          f"loop lag p99 {r['loadgen_lag_p99_ms']} ms), servers {r['server_cpu']}, cores busy {r['core_busy']}")
+    print(f"  games completed {r['games_completed']}, errors {r['errors'] or 'none'}, "
+          f"refused {r['refused']}, dropped {r['dropped']}")
+    print(f"  CPU (share of one core): loadgen {r['loadgen_cpu']} "
+          f"(busiest worker {r['loadgen_cpu_max_worker']}, loop lag p99 {r['loadgen_lag_p99_ms']} ms), "
+          f"servers {r['server_cpu']}, cores busy {r['core_busy']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,11 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             stack = BenchStack(home, home / "runs" / time.strftime("loadgen-%Y%m%d-%H%M%S"))
             stack.start(users=(args.prefix, players))
-            frontend, origin, pids, cpus = stack.frontend_url, stack.origin, stack.felt_pids(), args.cpus or "1"
+            frontend, origin, pids = stack.frontend_url, stack.origin, stack.felt_pids()
+            cpus = args.cpus or "1"
         names = [f"{args.prefix}{i}" for i in range(1, players + 1)]
         tokens = R.get_tokens(frontend, names, args.password, home / f"sessions-{args.prefix}.json")
-        result = asyncio.run(play_load(tokens, origin, think=think, duration=args.duration, warmup=args.warmup,
-                                       workers=args.workers, cpus=cpus, game=args.game,
+        result = asyncio.run(play_load(tokens, origin, think=think, duration=args.duration,
+                                       warmup=args.warmup, workers=args.workers, cpus=cpus, game=args.game,
                                        xhr_streaming=args.xhr_streaming, xhr=args.xhr, server_pids=pids))
     finally:
         if stack is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 _BASE = math.log(1.02)
 
@@ -56,19 +57,21 @@ class Hist:
         def ms(v: float | None) -> float | None:
             return None if v is None else round(v * 1e3, 3)
 
-        return {"n": self.n, "mean": ms(self.total / self.n) if self.n else None, "p50": ms(self.quantile(0.5)),
-                "p95": ms(self.quantile(0.95)), "p99": ms(self.quantile(0.99)), "max": ms(self.max if self.n else None)}
+        return {"n": self.n, "mean": ms(self.total / self.n) if self.n else None,
+                "p50": ms(self.quantile(0.5)), "p95": ms(self.quantile(0.95)), "p99": ms(self.quantile(0.99)),
+                "max": ms(self.max if self.n else None)}
 
     def to_json(self) -> dict[str, object]:
         return {"c": {str(k): v for k, v in self.counts.items()}, "n": self.n, "t": self.total, "m": self.max}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> Hist:
+    def from_json(cls, data: Mapping[str, Any]) -> Hist:
+        """The histogram `to_json` described (decoded JSON from a worker process)."""
         h = cls()
-        h.counts = {int(k): int(v) for k, v in data["c"].items()}  # type: ignore[union-attr]
-        h.n = int(data["n"])  # type: ignore[arg-type]
-        h.total = float(data["t"])  # type: ignore[arg-type]
-        h.max = float(data["m"])  # type: ignore[arg-type]
+        h.counts = {int(k): int(v) for k, v in data["c"].items()}
+        h.n = int(data["n"])
+        h.total = float(data["t"])
+        h.max = float(data["m"])
         return h
 
     @classmethod

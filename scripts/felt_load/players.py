@@ -54,11 +54,13 @@ class Stats:
         self.errors[code] = self.errors.get(code, 0) + 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"elapsed": clock() - self.started, "moves_sent": self.moves_sent, "moves_acked": self.moves_acked,
+        return {"elapsed": clock() - self.started, "moves_sent": self.moves_sent,
+                "moves_acked": self.moves_acked,
                 "frames_in": self.frames_in, "bytes_in": self.bytes_in, "frames_out": self.frames_out,
                 "views": self.views, "games": self.games, "tables_opened": self.tables_opened,
                 "errors": dict(self.errors), "dropped": self.dropped, "bad_frames": self.bad_frames,
-                "rtt": self.rtt.to_json(), "rtt_view": self.rtt_view.to_json(), "fanout": self.fanout.to_json()}
+                "rtt": self.rtt.to_json(), "rtt_view": self.rtt_view.to_json(),
+                "fanout": self.fanout.to_json()}
 
 
 class _Connected:
@@ -299,7 +301,8 @@ class Group:
         view = seat.view
         if not self.active or view is None or view.table != self.table or view.status != "playing":
             return
-        action = st.choose(view.game or self.game, view.view, view.seat if view.seat is not None else 0, self.rng)
+        seat_no = view.seat if view.seat is not None else 0
+        action = st.choose(view.game or self.game, view.view, seat_no, self.rng)
         if action is None:
             return
         now = clock()

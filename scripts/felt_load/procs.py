@@ -94,7 +94,8 @@ class Procs:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{key} exited early:\n{path.read_text(errors='replace')[-3000:]}")
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{key} not ready in {timeout}s:\n{path.read_text(errors='replace')[-3000:]}")
+                    tail = path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{key} not ready in {timeout}s:\n{tail}")
                 time.sleep(0.05)
         return proc
 
@@ -142,7 +143,8 @@ class BenchStack:
         self.procs = Procs(run_dir / "log")
         self.frontend_port = free_port()
         self.realtime_ports = [free_port() for _ in range(realtime)]
-        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}" for i in range(gameservers)}
+        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
+                                     for i in range(gameservers)}
         self.origin = f"http://127.0.0.1:{self.frontend_port}"
         self.cpus = {"realtime": realtime_cpus, "gameserver": gameserver_cpus, "frontend": frontend_cpus}
         secret_file = home / "secret"

@@ -33,22 +33,25 @@ def markdown(r: dict[str, Any]) -> str:
     if c:
         out.append("**Connections** (idle authenticated players on one realtime process)")
         out.append("")
-        out.append("| players | connected | connect+auth /s | p50 / p99 connect ms | realtime RSS KiB before → after "
+        out.append("| players | connected | connect+auth /s | p50 / p99 connect ms "
+                   "| realtime RSS KiB before → after "
                    "| RSS per player | lobby broadcast reached | broadcast done in |")
         out.append("|---|---|---|---|---|---|---|---|")
         lat = c["connect"]["latency_ms"]
+        broadcast_s = c["broadcast"]["seconds"]
         out.append(f"| {c['players']} | {c['connect']['connected']} | {_f(c['connect']['rate'], 0)} | "
                    f"{_f(lat['p50'])} / {_f(lat['p99'])} | {c['rss_before_kib']} → {c['rss_after_kib']} | "
-                   f"{_f(c['rss_per_player_kib'], 1)} KiB | {c['broadcast']['received']}/{c['broadcast']['subscribers']} | "
-                   f"{_f(c['broadcast']['seconds'] * 1e3 if c['broadcast']['seconds'] is not None else None, 0)} ms |")
+                   f"{_f(c['rss_per_player_kib'], 1)} KiB | "
+                   f"{c['broadcast']['received']}/{c['broadcast']['subscribers']} | "
+                   f"{_f(broadcast_s * 1e3 if broadcast_s is not None else None, 0)} ms |")
         out.append("")
     steps = r.get("moves")
     if steps:
         out.append("**Moves** (tables of 4, Crazy Eights; latency in ms; CPU as a share of one core)")
         out.append("")
-        out.append("| target/s | players | achieved/s | frames/s | rtt p50 | rtt p95 | rtt p99 | fan-out p50 | fan-out p99 "
-                   "| realtime CPU | gameserver CPU | Felt µs/move | loadgen CPU | relay µs/frame | echo µs/frame "
-                   "| ratio | node µs/frame | errors | note |")
+        out.append("| target/s | players | achieved/s | frames/s | rtt p50 | rtt p95 | rtt p99 | fan-out p50 "
+                   "| fan-out p99 | realtime CPU | gameserver CPU | Felt µs/move | loadgen CPU "
+                   "| relay µs/frame | echo µs/frame | ratio | node µs/frame | errors | note |")
         out.append("|" + "---|" * 19)
         for s in steps:
             e, n = s.get("echo") or {}, s.get("node") or {}
@@ -61,13 +64,16 @@ def markdown(r: dict[str, Any]) -> str:
                 note.append(f"core 0 noise {s['server_core_noise']:.0%}")
             out.append(
                 f"| {s['target']:.0f} | {s['players']} | {s['achieved']:.0f} | {s['frames_per_s']:.0f} | "
-                f"{_f(s['rtt']['p50'])} | {_f(s['rtt']['p95'])} | {_f(s['rtt']['p99'])} | {_f(s['fanout']['p50'])} | "
-                f"{_f(s['fanout']['p99'])} | {_pct(s['cpu'].get('realtime'))} | {_pct(s['cpu'].get('gameserver'))} | "
-                f"{_f(s['felt_us_per_move'], 0)} | {_pct(s['loadgen_cpu'])} | {_f(s['relay_us_per_frame'], 1)} | "
-                f"{_f(e.get('us_per_frame'), 1)} | {_f(s.get('ratio_echo'), 2)} | {_f(n.get('us_per_frame'), 1)} | "
+                f"{_f(s['rtt']['p50'])} | {_f(s['rtt']['p95'])} | {_f(s['rtt']['p99'])} | "
+                f"{_f(s['fanout']['p50'])} | {_f(s['fanout']['p99'])} | "
+                f"{_pct(s['cpu'].get('realtime'))} | {_pct(s['cpu'].get('gameserver'))} | "
+                f"{_f(s['felt_us_per_move'], 0)} | {_pct(s['loadgen_cpu'])} | "
+                f"{_f(s['relay_us_per_frame'], 1)} | {_f(e.get('us_per_frame'), 1)} | "
+                f"{_f(s.get('ratio_echo'), 2)} | {_f(n.get('us_per_frame'), 1)} | "
                 f"{sum(s['errors'].values())} | {', '.join(note)} |")
         out.append("")
-        out.append("Baselines at the same steps (same client, same placement, frames padded to Felt's mean size):")
+        out.append("Baselines at the same steps "
+                   "(same client, same placement, frames padded to Felt's mean size):")
         out.append("")
         out.append("| target/s | echo achieved/s | echo rtt p50 / p99 | echo fan-out p99 | echo CPU "
                    "| node achieved/s | node rtt p50 / p99 | node CPU |")
@@ -77,14 +83,16 @@ def markdown(r: dict[str, Any]) -> str:
             out.append(
                 f"| {s['target']:.0f} | {_f(e.get('achieved'), 0)} | {_f((e.get('rtt') or {}).get('p50'))} / "
                 f"{_f((e.get('rtt') or {}).get('p99'))} | {_f((e.get('fanout') or {}).get('p99'))} | "
-                f"{_pct((e.get('cpu') or {}).get('server'))} | {_f(n.get('achieved'), 0)} | {_f((n.get('rtt') or {}).get('p50'))} / "
+                f"{_pct((e.get('cpu') or {}).get('server'))} | {_f(n.get('achieved'), 0)} | "
+                f"{_f((n.get('rtt') or {}).get('p50'))} / "
                 f"{_f((n.get('rtt') or {}).get('p99'))} | {_pct((n.get('cpu') or {}).get('server'))} |")
         out.append("")
     rules = r.get("rules")
     if rules:
         out.append("**Rules and one game server, no network** (actions/s, one core)")
         out.append("")
-        out.append("| game | rules engine (apply) | table host (Table.handle + views) | game server (handlers + SQLite) |")
+        out.append("| game | rules engine (apply) | table host (Table.handle + views) "
+                   "| game server (handlers + SQLite) |")
         out.append("|---|---|---|---|")
         for game, v in rules.items():
             if not isinstance(v, dict) or "rules" not in v:
@@ -120,7 +128,8 @@ def svg(r: dict[str, Any], width: int = 760, height: int = 420, compare: dict[st
     if compare is not None:
         other = compare.get("moves") or []
         series.append((f"{b} rtt p50", "#ff7f0e", "", pts(lambda s: (s["achieved"], s["rtt"]["p50"]), other)))
-        series.append((f"{b} rtt p99", "#ff7f0e", "6,3", pts(lambda s: (s["achieved"], s["rtt"]["p99"]), other)))
+        series.append((f"{b} rtt p99", "#ff7f0e", "6,3",
+                       pts(lambda s: (s["achieved"], s["rtt"]["p99"]), other)))
     series.append(("sockjs-tornado echo p99", "#2ca02c", "2,3",
                    pts(lambda s: (s["echo"]["achieved"], s["echo"]["rtt"]["p99"]))))
     series.append(("sockjs-node echo p99", "#9467bd", "2,3",
@@ -176,14 +185,14 @@ def svg(r: dict[str, Any], width: int = 760, height: int = 420, compare: dict[st
                  f'text-anchor="middle">ms (log scale)</text>')
     for i, (name, color, dash, p) in enumerate(series):
         p = sorted(p)
-        path = " ".join(f"{'M' if j == 0 else 'L'}{X(a):.1f},{Y(b):.1f}" for j, (a, b) in enumerate(p))
+        path = " ".join(f"{'M' if j == 0 else 'L'}{X(px):.1f},{Y(py):.1f}" for j, (px, py) in enumerate(p))
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"{dash_attr}/>')
-        for a, b in p:
-            parts.append(f'<circle cx="{X(a):.1f}" cy="{Y(b):.1f}" r="3" fill="{color}"/>')
+        for px, py in p:
+            parts.append(f'<circle cx="{X(px):.1f}" cy="{Y(py):.1f}" r="3" fill="{color}"/>')
         ly = top + 14 + 18 * i
-        parts.append(f'<line x1="{left + pw + 12}" y1="{ly}" x2="{left + pw + 36}" y2="{ly}" stroke="{color}" '
-                     f'stroke-width="2"{dash_attr}/>')
+        parts.append(f'<line x1="{left + pw + 12}" y1="{ly}" x2="{left + pw + 36}" y2="{ly}" '
+                     f'stroke="{color}" stroke-width="2"{dash_attr}/>')
         parts.append(f'<text x="{left + pw + 40}" y="{ly + 4}">{escape(name)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

@@ -39,7 +39,7 @@ def _record_games(game: Game, count: int, rng: random.Random) -> list[tuple[Any,
     seats = _seats(game)
     for _ in range(count):
         state = start = game.setup(seats, random.Random(rng.random()), game.check_options(seats, {}))
-        moves = []
+        moves: list[tuple[int, Any]] = []
         while game.outcome(state) is None and len(moves) < 5000:
             seat = game.to_act(state)[0]
             action = game.bot_move(state, seat, rng)
@@ -111,7 +111,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         settings = Settings(data_dir=tmp, database_url=url, max_tables=100 * tables, bot_delay=60.0)
         server = GameServer(settings, "g1", "inproc://bench", Store(init_db(url)), games())
         sock = _StubSocket()
-        server.sock = sock  # type: ignore[assignment]
+        server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
         peer = b"rt1"
         seats = _seats(server.games[game_name])
         rng = random.Random(5)
@@ -128,7 +128,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             busy += time.thread_time() - t0
 
         def read_out() -> list[tuple[str, Any]]:
-            out = []
+            out: list[tuple[str, Any]] = []
             for frames in sock.sent:
                 for payload in frames[1:]:  # one message per frame, or a pass's frames batched
                     msg = p.decode_internal(payload)
@@ -138,7 +138,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             sock.sent.clear()
             return out
 
-        users = {}  # conn -> (user, name)
+        users: dict[str, tuple[int, str]] = {}  # conn -> (user, name)
         rid = 0
 
         def fwd(conn: str, body: Any) -> p.Forward:
@@ -153,7 +153,8 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             for conn, frame in read_out():
                 if isinstance(frame, st.Ack) and frame.table:
                     ids[conn] = frame.table
-            feed([fwd(c, p.Join(table=ids[g[0]], seat=i, req=2)) for g in groups for i, c in enumerate(g) if i])
+            feed([fwd(c, p.Join(table=ids[g[0]], seat=i, req=2))
+                  for g in groups for i, c in enumerate(g) if i])
             read_out()
             feed([fwd(g[0], p.Start(table=ids[g[0]], req=3)) for g in groups])
             return {ids[g[0]]: g for g in groups}
@@ -174,10 +175,11 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                 if isinstance(frame, st.View) and frame.status == "playing" and frame.view.legal:
                     action = st.choose(game_name, frame.view, frame.seat or 0, rng)
                     if action is not None:
-                        todo[frame.table] = fwd(conn, p.Act(table=frame.table, action=action, seq=frame.seq, req=4))
+                        act = p.Act(table=frame.table, action=action, seq=frame.seq, req=4)
+                        todo[frame.table] = fwd(conn, act)
                 elif isinstance(frame, st.GameOver):
                     finished.append((conn, frame.table))
-            for conn, table in finished:
+            for _conn, table in finished:
                 todo.pop(table, None)
             if finished:
                 leaves = [fwd(c, p.Leave(table=t, req=5)) for c, t in finished]

@@ -259,9 +259,10 @@ class Load:
                 fps = (frames - prev[2]) / dt
                 cpu_pct = 100 * (cpu - prev[3]) / dt
                 errors = sum(merged["errors"].values())
-                print(f"  [{self.label}] open {merged['open']:>5} | moves/s {rate:7.0f} (target {self.target:5.0f}) "
-                      f"| frames/s {fps:7.0f} | p99 rtt {_ms(merged['rtt']['p99'])} fan-out "
-                      f"{_ms(merged['fanout']['p99'])} | errors {errors} | loadgen cpu {cpu_pct:3.0f}%",
+                print(f"  [{self.label}] open {merged['open']:>5} | moves/s {rate:7.0f} "
+                      f"(target {self.target:5.0f}) | frames/s {fps:7.0f} | "
+                      f"p99 rtt {_ms(merged['rtt']['p99'])} fan-out {_ms(merged['fanout']['p99'])} | "
+                      f"errors {errors} | loadgen cpu {cpu_pct:3.0f}%",
                       file=sys.stderr, flush=True)
             prev = (now, moves, frames, cpu)
 
@@ -277,7 +278,7 @@ class Load:
         for w in self.workers:
             try:
                 await asyncio.wait_for(w.proc.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 w.proc.kill()
                 await w.proc.wait()
             if w.reader is not None:
@@ -325,12 +326,13 @@ def worker_configs(tokens: list[dict[str, Any]], transports: list[str], workers:
     for t, seats in enumerate(tables):
         cfg = configs[t % workers]
         for s in seats:
-            cfg["players"].append({"token": tokens[s]["token"], "url": tokens[s]["url"], "transport": transports[s]})
+            cfg["players"].append({"token": tokens[s]["token"], "url": tokens[s]["url"],
+                                   "transport": transports[s]})
     return [c for c in configs if c["players"]]
 
 
 def echo_configs(url: str, players: int, workers: int, **common: Any) -> list[dict[str, Any]]:
     tables = players // 4
     per = [tables // workers + (1 if i < tables % workers else 0) for i in range(workers)]
-    return [{"mode": "echo", "echo_url": url, "echo_players": 4 * n, "name": f"e{i}", "seed": 2000 + i, **common}
-            for i, n in enumerate(per) if n]
+    return [{"mode": "echo", "echo_url": url, "echo_players": 4 * n, "name": f"e{i}", "seed": 2000 + i,
+             **common} for i, n in enumerate(per) if n]

@@ -58,9 +58,9 @@ class Worker:
             self.seats = [Seat(pl["token"], pl["url"], pl.get("transport", "websocket"), self.stats)
                           for pl in config["players"]]
             n = len(self.seats)
+            game = config.get("game", "crazy_eights")
             for i in range(0, n - n % seats_per_table, seats_per_table):
-                self.groups.append(Group(self.seats[i:i + seats_per_table], config.get("game", "crazy_eights"),
-                                         self.stats, self.rng))
+                self.groups.append(Group(self.seats[i:i + seats_per_table], game, self.stats, self.rng))
         self.lobby_seen: dict[str, list[float]] = {}
         self.lag = Hist()
         self.lag_max = 0.0
@@ -101,8 +101,8 @@ class Worker:
             await asyncio.sleep(0.2)
         gc.collect()
         gc.freeze()  # the connections live until the end: keep them out of every later collection
-        self.emit("connected", ok=self.connected, failed=failures, first=first, last=last, hist=hist.to_json(),
-                  rss_kib=rss_kib())
+        self.emit("connected", ok=self.connected, failed=failures, first=first, last=last,
+                  hist=hist.to_json(), rss_kib=rss_kib())
 
     async def lobby(self) -> None:
         loop = asyncio.get_running_loop()
@@ -111,7 +111,8 @@ class Worker:
             seat.lobby_ready = loop.create_future()
             seat.on_lobby = self._on_lobby
             seat.request(p.Lobby(subscribe=True), "lobby")
-        done, pending = await asyncio.wait([s.lobby_ready for s in live], timeout=60) if live else (set(), set())
+        done, pending = (await asyncio.wait([s.lobby_ready for s in live], timeout=60)
+                         if live else (set(), set()))
         self.emit("lobby_ready", subscribed=len(done), missing=len(pending))
 
     def _on_lobby(self, seat: Seat, update: Any, now: float) -> None:

@@ -83,7 +83,8 @@ class WsConn(asyncio.Protocol):
     async def open(cls, base: str, origin: str | None, timeout: float = 10.0) -> WsConn:
         """Open `<base>/<server>/<session>/websocket` and wait for the SockJS open frame."""
         host, port = check_loopback(base)
-        path = urlsplit(base).path.rstrip("/") + f"/{secrets.randbelow(1000):03d}/{secrets.token_hex(8)}/websocket"
+        session = f"{secrets.randbelow(1000):03d}/{secrets.token_hex(8)}"
+        path = urlsplit(base).path.rstrip("/") + f"/{session}/websocket"
         key = base64.b64encode(secrets.token_bytes(16))
         lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket", "Connection: Upgrade",
                  f"Sec-WebSocket-Key: {key.decode()}", "Sec-WebSocket-Version: 13"]
@@ -126,7 +127,8 @@ class WsConn(asyncio.Protocol):
             head = bytes(buf[:end]).decode("latin-1")
             del buf[:end + 4]
             if not head.startswith("HTTP/1.1 101") or self._accept.decode() not in head:
-                self._fail(ConnectionError(f"websocket upgrade refused: {head.splitlines()[0] if head else ''}"))
+                status = head.splitlines()[0] if head else ""
+                self._fail(ConnectionError(f"websocket upgrade refused: {status}"))
                 return
             self._handshaken = True
         pos, n = 0, len(buf)
@@ -269,7 +271,8 @@ class XhrConn:
         asyncio.ensure_future(self.client.close())
 
 
-async def open_conn(base: str, origin: str | None, transport: str = "websocket", timeout: float = 10.0) -> Any:
+async def open_conn(base: str, origin: str | None, transport: str = "websocket",
+                    timeout: float = 10.0) -> Any:
     """A connected WsConn or XhrConn for `transport` ("websocket", "xhr_streaming", "xhr")."""
     if transport == "websocket":
         return await WsConn.open(base, origin, timeout)

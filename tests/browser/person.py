@@ -32,7 +32,8 @@ READY_JS = """() => {
 
 
 class Person:
-    def __init__(self, context: BrowserContext, page: Page, base: str, name: str, transport: str | None) -> None:
+    def __init__(self, context: BrowserContext, page: Page, base: str, name: str,
+                 transport: str | None) -> None:
         self.context = context
         self.page = page
         self.base = base
@@ -264,7 +265,8 @@ class Person:
         selector = "#felt .seat .playcard.face"
         if exclude_seat is not None:
             selector = f"#felt .seat:not([data-seat='{exclude_seat}']) .playcard.face"
-        return [str(c) for c in self.page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.card)")]
+        cards = self.page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.card)")
+        return [str(c) for c in cards]
 
 
 def chips_of(text: str) -> int:

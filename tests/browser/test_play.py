@@ -20,7 +20,7 @@ from tests.integration.stack import WebUser
 pytestmark = pytest.mark.browser
 
 
-def test_register_log_out_and_in(person) -> None:  # type: ignore[no-untyped-def]
+def test_register_log_out_and_in(person) -> None:
     ann = person("ann")
     page = ann.page
     expect(page.locator("#who")).to_contain_text(ann.name)
@@ -34,7 +34,7 @@ def test_register_log_out_and_in(person) -> None:  # type: ignore[no-untyped-def
     expect(page.locator("#quick-buttons button")).to_have_count(3)
 
 
-def test_quick_play_crazy_eights(person) -> None:  # type: ignore[no-untyped-def]
+def test_quick_play_crazy_eights(person) -> None:
     cy = person("cy")
     cy.page.click("#quick-buttons button[data-game=crazy_eights]")
     cy.page.wait_for_selector("#table-view[data-status=playing]")
@@ -51,7 +51,7 @@ def test_quick_play_crazy_eights(person) -> None:  # type: ignore[no-untyped-def
     cy.page.wait_for_selector("#lobby-view:not([hidden])")
 
 
-def test_crazy_eights_with_a_spectator_and_chat(person) -> None:  # type: ignore[no-untyped-def]
+def test_crazy_eights_with_a_spectator_and_chat(person) -> None:
     ann = person("ann")
     bea = person("bea")
     table = ann.create_table("crazy_eights", seats=3, options={"queen_skips": True})
@@ -96,7 +96,7 @@ def test_crazy_eights_with_a_spectator_and_chat(person) -> None:  # type: ignore
     assert not ann.errors and not bea.errors, ann.errors + bea.errors
 
 
-def test_hearts_match_with_passing(person) -> None:  # type: ignore[no-untyped-def]
+def test_hearts_match_with_passing(person) -> None:
     dee = person("dee")
     dee.create_table("hearts", options={"target": 20})
     dee.fill_with_bots()
@@ -126,11 +126,11 @@ def test_hearts_match_with_passing(person) -> None:  # type: ignore[no-untyped-d
     assert not dee.errors, dee.errors
 
 
-def test_holdem_cash_table(person) -> None:  # type: ignore[no-untyped-def]
+def test_holdem_cash_table(person) -> None:
     eve = person("eve")
     gus = person("gus")
-    table = eve.create_table("holdem", seats=3, options={"small_blind": 25, "big_blind": 50, "min_buy_in": 1000,
-                                                         "max_buy_in": 5000})
+    table = eve.create_table("holdem", seats=3, options={"small_blind": 25, "big_blind": 50,
+                                                         "min_buy_in": 1000, "max_buy_in": 5000})
     expect(eve.page.locator("#chips")).to_have_attribute("data-chips", str(10_000 - 1000))  # bought in
 
     # another person sits down from the lobby with a buy-in of their choice, then stands up again
@@ -177,7 +177,7 @@ def test_holdem_cash_table(person) -> None:  # type: ignore[no-untyped-def]
     assert not eve.errors and not gus.errors, eve.errors + gus.errors
 
 
-def test_phone_sized_screen(person) -> None:  # type: ignore[no-untyped-def]
+def test_phone_sized_screen(person) -> None:
     fay = person("fay", viewport=PHONE)
     overflow = "() => document.documentElement.scrollWidth - window.innerWidth"
     assert fay.page.evaluate(overflow) <= 0
@@ -194,7 +194,7 @@ def test_phone_sized_screen(person) -> None:  # type: ignore[no-untyped-def]
     assert re.search(r"won|tied", fay.result_text())
 
 
-def test_live_lobby_and_readable_errors(person, stack) -> None:  # type: ignore[no-untyped-def]
+def test_live_lobby_and_readable_errors(person, stack) -> None:
     ann = person("ann")
     bea = person("bea")
     cid = person("cid")
@@ -230,7 +230,7 @@ def test_live_lobby_and_readable_errors(person, stack) -> None:  # type: ignore[
     assert not any(p.errors for p in (ann, bea, cid, dee))
 
 
-def test_table_page_needs_login(stack) -> None:  # type: ignore[no-untyped-def]
+def test_table_page_needs_login(stack) -> None:
     """/table/<id> is the same client page (a link to a table works), for logged-in people only."""
     stranger = WebUser(stack.frontend_url, "nobody")
     status, page = stranger.get("/table/g1-0001")
@@ -241,7 +241,7 @@ def test_table_page_needs_login(stack) -> None:  # type: ignore[no-untyped-def]
     assert user.get("/table/bad%20id")[0] == 404
 
 
-def test_hand_legal_cards_keys_and_the_suit_picker(person) -> None:  # type: ignore[no-untyped-def]
+def test_hand_legal_cards_keys_and_the_suit_picker(person) -> None:
     """The table view from a given view frame: sorting, highlighting, keys, and naming a suit after an 8."""
     ivy = person("ivy")
     page = ivy.page
@@ -259,7 +259,8 @@ def test_hand_legal_cards_keys_and_the_suit_picker(person) -> None:  # type: ign
       felt.openTable('g9-0001', {push: false});
     }""")
     assert ivy.hand_cards() == ["8C", "AD", "2S", "5H", "KH"]  # sorted: clubs, diamonds, spades, hearts
-    legal = page.eval_on_selector_all("#hand button.playcard:not([disabled])", "els => els.map(e => e.dataset.card)")
+    legal = page.eval_on_selector_all("#hand button.playcard:not([disabled])",
+                                      "els => els.map(e => e.dataset.card)")
     assert legal == ["8C", "5H", "KH"]
     assert page.locator("#hand button.playcard[disabled]").count() == 2
     expect(page.locator("#felt .seat[data-seat='1'] .name")).to_have_text("<i>Rex</i>")  # a name is text
@@ -268,8 +269,8 @@ def test_hand_legal_cards_keys_and_the_suit_picker(person) -> None:  # type: ign
     expect(page.locator("#suit-picker")).to_be_visible()
     page.keyboard.press("h")
     sent = page.evaluate("window.__sent")
-    assert sent[-1] == {"msg": "act", "table": "g9-0001", "action": {"type": "play", "card": "8C", "suit": "H"},
-                        "seq": 7}
+    assert sent[-1] == {"msg": "act", "table": "g9-0001",
+                        "action": {"type": "play", "card": "8C", "suit": "H"}, "seq": 7}
     page.evaluate("felt.current.busy = false; felt.current.render()")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")

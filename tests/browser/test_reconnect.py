@@ -28,7 +28,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield from make_stack(tmp_path_factory, FELT_BOT_DELAY="0.25")
 
 
-def test_realtime_server_dies_mid_game(person, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+def test_realtime_server_dies_mid_game(person, stack: Stack) -> None:
     lee = person("lee")
     lee.create_table("crazy_eights", seats=3)
     lee.fill_with_bots()
@@ -58,7 +58,7 @@ def test_realtime_server_dies_mid_game(person, stack: Stack) -> None:  # type: i
     assert not lee.errors, lee.errors
 
 
-def test_game_server_restarts_mid_game(person, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+def test_game_server_restarts_mid_game(person, stack: Stack) -> None:
     """`table_status` says the table's game server is gone, then back; the client resumes its seat."""
     mo = person("mo")
     mo.create_table("crazy_eights", seats=2)

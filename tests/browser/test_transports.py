@@ -21,7 +21,7 @@ TRANSPORTS = ["websocket", "xhr-streaming", "xhr-polling", "eventsource", "ifram
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_full_crazy_eights_game(person, transport: str) -> None:  # type: ignore[no-untyped-def]
+def test_full_crazy_eights_game(person, transport: str) -> None:
     kim = person("kim", transport=transport)
     assert kim.transport_in_use == transport
     expect(kim.page.locator("#conn")).to_contain_text(f"Connected · {transport}")

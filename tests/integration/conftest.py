@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
+from common import protocol as p
 from tests.integration.stack import Stack, WebUser
 
 _names = itertools.count(1)
+T = TypeVar("T")
+
+#: `make(prefix="player")`: a new registered, logged-in user
+UserFactory = Callable[..., WebUser]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.stop()
 
 
-def user_factory(stack: Stack):  # type: ignore[no-untyped-def]
+def user_factory(stack: Stack) -> UserFactory:
     """make(prefix) registers (through the real form) a logged-in WebUser with a unique name."""
 
     def make(prefix: str = "player") -> WebUser:
@@ -34,10 +40,23 @@ def user_factory(stack: Stack):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def new_user(stack: Stack):  # type: ignore[no-untyped-def]
+def new_user(stack: Stack) -> UserFactory:
     return user_factory(stack)
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def acked(answer: p.ServerMessage) -> p.Ack:
+    """`answer`, which must be an ack (a test fails on any other answer)."""
+    assert isinstance(answer, p.Ack), answer
+    return answer
+
+
+def created_table(answer: p.ServerMessage) -> str:
+    """The id of the table that `answer` (to a `create_table`) says was created."""
+    table = acked(answer).table
+    assert table is not None, answer
+    return table
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion with an overall time limit, so a hang fails instead of blocking."""
     return asyncio.run(asyncio.wait_for(coro, 120))

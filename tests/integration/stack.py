@@ -47,7 +47,8 @@ class Stack:
         self.data_dir = data_dir
         self.frontend_port = free_port()
         self.realtime_ports = [free_port() for _ in range(realtime)]
-        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}" for i in range(gameservers)}
+        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
+                                     for i in range(gameservers)}
         self.origin = f"http://127.0.0.1:{self.frontend_port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env = {

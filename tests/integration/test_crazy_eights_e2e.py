@@ -14,7 +14,7 @@ from tests.integration.players import connect_player, play_until_over
 
 
 @pytest.mark.parametrize("transport", ["websocket", "xhr"])
-def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> None:  # type: ignore[no-untyped-def]
+def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> None:
     users = [new_user() for _ in range(3)]
     tokens = [u.token() for u in users]
 

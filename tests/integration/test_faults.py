@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from common import protocol as p
 from common.models import FinishedGame, User, make_engine
-from tests.integration.conftest import run, user_factory
+from tests.integration.conftest import UserFactory, run, user_factory
 from tests.integration.players import ResilientPlayer
 from tests.integration.stack import Stack
 
@@ -27,7 +27,7 @@ GAMES = {  # game -> (seats, options): people only, so a frozen table stays froz
 
 
 @pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def fault_stack(tmp_path_factory: pytest.TempPathFactory):
     s = Stack(Path(tmp_path_factory.mktemp("faults")), env={"FELT_GRACE_PERIOD": "2.5",
                                                             "FELT_HAND_PAUSE": "0.2"})
     try:
@@ -38,12 +38,13 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 
 
 @pytest.fixture
-def new_user(fault_stack: Stack):  # type: ignore[no-untyped-def]
+def new_user(fault_stack: Stack):
     """Users of this module's own stack (the shared `new_user` registers at the shared one)."""
     return user_factory(fault_stack)
 
 
-async def seat_players(stack: Stack, new_user, game: str, transport: str = "websocket"):  # type: ignore[no-untyped-def]
+async def seat_players(stack: Stack, new_user: UserFactory, game: str,
+                       transport: str = "websocket") -> list[ResilientPlayer]:
     seats, options = GAMES[game]
     urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
     players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats)]
@@ -63,7 +64,13 @@ async def seat_players(stack: Stack, new_user, game: str, transport: str = "webs
     return players
 
 
-async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:  # type: ignore[no-untyped-def]
+async def hang_up(player: ResilientPlayer) -> None:
+    """Close the player's current connection (a seated player has one)."""
+    assert player.client is not None
+    await player.client.close()
+
+
+async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -71,7 +78,7 @@ async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None: 
         await asyncio.sleep(0.05)
 
 
-def finished(stack: Stack, table: str):  # type: ignore[no-untyped-def]
+def finished(stack: Stack, table: str):
     engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
     with engine.connect() as conn:
         rows = conn.execute(select(FinishedGame.__table__).where(
@@ -80,13 +87,13 @@ def finished(stack: Stack, table: str):  # type: ignore[no-untyped-def]
     return rows
 
 
-def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, new_user) -> None:  # type: ignore[no-untyped-def]
+def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, new_user) -> None:
     stack = fault_stack
 
     async def scenario() -> list[ResilientPlayer]:
         players = await seat_players(stack, new_user, "crazy_eights")
         for player in players:  # everyone on realtime 0, the one that will die
-            await player.client.close()  # type: ignore[union-attr]
+            await hang_up(player)
             player.urls = [stack.realtime_url(0), stack.realtime_url(1)]
             token = player.user.token()
             from tests.integration.players import connect_player
@@ -98,7 +105,7 @@ def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, ne
         stack.kill("rt-0")  # SIGKILL, mid-game
         await asyncio.gather(*tasks)
         for player in players:
-            await player.client.close()  # type: ignore[union-attr]
+            await hang_up(player)
         return players
 
     try:
@@ -119,7 +126,7 @@ def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, ne
 
 
 @pytest.mark.parametrize("game", list(GAMES))
-def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, game: str) -> None:  # type: ignore[no-untyped-def]
+def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, game: str) -> None:
     stack = fault_stack
 
     async def scenario() -> None:
@@ -157,12 +164,12 @@ def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, g
             overs = {tuple(pl.over.scores) for pl in players if pl.over}
             assert len(overs) == 1
         for pl in players:
-            await pl.client.close()  # type: ignore[union-attr]
+            await hang_up(pl)
 
     run(scenario())
 
 
-def test_a_short_drop_keeps_the_seat_a_long_one_stands_the_player_up(fault_stack, new_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_drop_keeps_the_seat_a_long_one_stands_the_player_up(fault_stack, new_user) -> None:
     stack = fault_stack  # grace period 2.5 s here
 
     async def scenario() -> None:
@@ -172,33 +179,38 @@ def test_a_short_drop_keeps_the_seat_a_long_one_stands_the_player_up(fault_stack
         tasks = [asyncio.ensure_future(pl.play(until_over=False)) for pl in players]
         await wait_for(lambda: all(pl.last_view and pl.last_view.status == "playing" for pl in players))
         await asyncio.sleep(0.3)
-        turn = players[0].last_view.view["turn"]  # type: ignore[union-attr]
+        first_view = players[0].last_view
+        assert first_view is not None
+        turn = first_view.view["turn"]
         short, long = [pl for pl in players if pl.seat != turn][:2]
 
         before = short.last_view
-        await short.client.close()  # type: ignore[union-attr]
+        assert before is not None
+        await hang_up(short)
         tasks[players.index(short)].cancel()
         await asyncio.sleep(1.0)  # shorter than the grace period
         await short.connect()
         await short.resume()
         tasks.append(asyncio.ensure_future(short.play(until_over=False)))
         await wait_for(lambda: short.last_view is not before)
-        assert short.last_view.seat == before.seat  # type: ignore[union-attr]
+        after = short.last_view
+        assert after is not None and after.seat == before.seat
         # exactly what a client that never disconnected sees
-        assert (short.last_view.seq, short.last_view.view) == (before.seq, before.view)  # type: ignore[union-attr]
+        assert (after.seq, after.view) == (before.seq, before.view)
 
         seat = long.seat
-        await long.client.close()  # type: ignore[union-attr]
+        await hang_up(long)
         tasks[players.index(long)].cancel()
         await asyncio.sleep(4.0)  # longer than the grace period: a bot has the seat for good
         await long.connect()
         await long.resume()
         tasks.append(asyncio.ensure_future(long.play(until_over=False)))
         await wait_for(lambda: long.last_view is not None and long.last_view.seat is None)
-        assert long.last_view.players[seat] == f"{long.user.username} (bot)"  # type: ignore[union-attr]
+        assert long.last_view is not None and seat is not None
+        assert long.last_view.players[seat] == f"{long.user.username} (bot)"
         for t in tasks:
             t.cancel()
         for pl in players:
-            await pl.client.close()  # type: ignore[union-attr]
+            await hang_up(pl)
 
     run(scenario())

@@ -9,15 +9,15 @@ from sqlalchemy import select
 
 from common import protocol as p
 from common.models import FinishedGame, User, make_engine
-from tests.integration.conftest import run
+from tests.integration.conftest import acked, created_table, run
 from tests.integration.players import choose, connect_player, play_until_over
 
 
-def db(stack):  # type: ignore[no-untyped-def]
+def db(stack):
     return make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
 
 
-def test_hearts_with_a_person_two_bots_and_a_scripted_player(stack, new_user) -> None:  # type: ignore[no-untyped-def]
+def test_hearts_with_a_person_two_bots_and_a_scripted_player(stack, new_user) -> None:
     ann, bob, eve = new_user(), new_user(), new_user()
 
     async def scenario() -> tuple[str, p.GameOver, list[p.View]]:
@@ -25,9 +25,9 @@ def test_hearts_with_a_person_two_bots_and_a_scripted_player(stack, new_user) ->
         b = await connect_player(stack.realtime_url(1), bob.token()["token"], stack.origin, "xhr")
         watcher = await connect_player(stack.realtime_url(1), eve.token()["token"], stack.origin)
         try:
-            created = await a.request(p.CreateTable(game="hearts", seats=4, options={"target": 15}))
-            table = created.table
-            assert (await b.request(p.Join(table=table))).seat == 1
+            table = created_table(await a.request(p.CreateTable(game="hearts", seats=4,
+                                                                options={"target": 15})))
+            assert acked(await b.request(p.Join(table=table))).seat == 1
             for _ in range(2):
                 assert isinstance(await a.request(p.AddBot(table=table)), p.Ack)
             assert isinstance(await watcher.request(p.Watch(table=table)), p.Ack)
@@ -57,7 +57,7 @@ def test_hearts_with_a_person_two_bots_and_a_scripted_player(stack, new_user) ->
     assert record.game == "hearts" and record.scores == over.scores
 
 
-def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:  # type: ignore[no-untyped-def]
+def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:
     ann, bob = new_user(), new_user()
     engine = db(stack)
 
@@ -68,7 +68,7 @@ def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:  
 
     before = balances()
 
-    async def play_hands(client, table: str, seat: int, hands: int) -> None:  # type: ignore[no-untyped-def]
+    async def play_hands(client, table: str, seat: int, hands: int) -> None:
         over = 0
         while over < hands:
             msg = await client.recv(timeout=30)
@@ -85,13 +85,13 @@ def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:  
         a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
         b = await connect_player(stack.realtime_url(1), bob.token()["token"], stack.origin)
         try:
-            created = await a.request(p.CreateTable(game="holdem", seats=3, options={
-                "small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 1000}))
+            created = acked(await a.request(p.CreateTable(game="holdem", seats=3, options={
+                "small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 1000})))
             table = str(created.table)
             assert created.seat == 0  # the creator sits with the minimum buy-in
             too_much = await b.request(p.Join(table=table, buy_in=5000))
             assert isinstance(too_much, p.Error) and too_much.code == p.E_BAD_FIELD
-            assert (await b.request(p.Join(table=table, buy_in=400))).seat == 1
+            assert acked(await b.request(p.Join(table=table, buy_in=400))).seat == 1
             assert isinstance(await a.request(p.AddBot(table=table)), p.Ack)
             assert isinstance(await a.request(p.Start(table=table)), p.Ack)
             await asyncio.gather(play_hands(a, table, 0, 2), play_hands(b, table, 1, 2))

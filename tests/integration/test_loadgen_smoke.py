@@ -20,9 +20,10 @@ from tests.integration.stack import ROOT
 PASSWORD = "smoke-test-password"
 
 
-def test_loadgen_plays_games_without_errors(stack) -> None:  # type: ignore[no-untyped-def]
-    subprocess.run([sys.executable, "-m", "frontend.cli", "create-users", "--prefix", "smoke", "--count", "12",
-                    "--password", PASSWORD], cwd=ROOT, env=stack.env, check=True, capture_output=True)
+def test_loadgen_plays_games_without_errors(stack) -> None:
+    subprocess.run([sys.executable, "-m", "frontend.cli", "create-users", "--prefix", "smoke",
+                    "--count", "12", "--password", PASSWORD],
+                   cwd=ROOT, env=stack.env, check=True, capture_output=True)
     tokens = R.get_tokens(stack.frontend_url, [f"smoke{i}" for i in range(1, 13)], PASSWORD, cache=None,
                           progress=False)
     result = asyncio.run(asyncio.wait_for(play_load(
@@ -47,12 +48,14 @@ def test_lean_decoder_and_strategy_follow_the_protocol_and_rules() -> None:
                                         status="playing", seat=seat))
             full, lean = p.decode_server(frame), strategy.decode(frame)
             assert isinstance(full, p.View) and isinstance(lean, strategy.View)
-            assert (lean.table, lean.seq, lean.seat, lean.status) == (full.table, full.seq, full.seat, full.status)
+            assert (lean.table, lean.seq, lean.seat, lean.status) == (
+                full.table, full.seq, full.seat, full.status)
             assert lean.view.legal == full.view["legal"] and lean.view.hand == full.view["hand"]
             action = strategy.choose(c8.NAME, lean.view, seat, rng)
             assert action is not None and p.to_builtins(action) in full.view["legal"]
             state, _ = c8.apply(state, seat, action)
     for msg in (p.Ack(req=3, table="g1-0001", seat=2), p.Error(code="stale", text="x", req=4),
-                p.GameOver(table="g1-0001", seq=9, scores=[1], players=["a"], winners=[0]), p.Welcome(user=5, name="n")):
+                p.GameOver(table="g1-0001", seq=9, scores=[1], players=["a"], winners=[0]),
+                p.Welcome(user=5, name="n")):
         lean = strategy.decode(p.encode_str(msg))
         assert type(lean).__name__ == type(msg).__name__

@@ -13,7 +13,7 @@ import pytest
 from common import protocol as p
 from common import tokens
 from realtime.client import Closed, FeltClient
-from tests.integration.conftest import run
+from tests.integration.conftest import created_table, run
 from tests.integration.players import connect_player
 
 TRANSPORTS = ["websocket", "xhr_streaming", "xhr"]
@@ -50,7 +50,7 @@ async def expect_refusal(client: FeltClient, code: str) -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("kind", list(EXPECTED))
-def test_bad_tokens_are_refused_and_closed(stack, new_user, transport: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_tokens_are_refused_and_closed(stack, new_user, transport: str, kind: str) -> None:
     real = new_user().token()["token"]
 
     async def scenario() -> None:
@@ -69,7 +69,7 @@ def test_bad_tokens_are_refused_and_closed(stack, new_user, transport: str, kind
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_anything_before_auth_is_refused_and_closed(stack, transport: str) -> None:  # type: ignore[no-untyped-def]
+def test_anything_before_auth_is_refused_and_closed(stack, transport: str) -> None:
     async def scenario() -> None:
         client = await FeltClient.connect(stack.realtime_url(1), transport, origin=stack.origin)
         try:
@@ -86,7 +86,7 @@ def test_anything_before_auth_is_refused_and_closed(stack, transport: str) -> No
 
 
 @pytest.mark.parametrize("transport", ["websocket", "xhr"])
-def test_silence_after_connect_times_out(stack, transport: str) -> None:  # type: ignore[no-untyped-def]
+def test_silence_after_connect_times_out(stack, transport: str) -> None:
     async def scenario() -> None:
         client = await FeltClient.connect(stack.realtime_url(0), transport, origin=stack.origin)
         try:
@@ -120,15 +120,14 @@ BAD_FRAMES = [
 
 
 @pytest.mark.parametrize("transport", ["websocket", "xhr"])
-def test_bad_input_gets_an_error_and_changes_nothing(stack, new_user, transport: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_gets_an_error_and_changes_nothing(stack, new_user, transport: str) -> None:
     ann, bob = new_user(), new_user()
 
     async def scenario() -> None:
         a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin, transport)
         b = await connect_player(stack.realtime_url(1), bob.token()["token"], stack.origin, transport)
         try:
-            created = await a.request(p.CreateTable(game="crazy_eights", seats=2))
-            table = created.table
+            table = created_table(await a.request(p.CreateTable(game="crazy_eights", seats=2)))
             await b.request(p.Join(table=table))
             await a.request(p.Start(table=table))
             # whoever is not to move is the one sending bad input

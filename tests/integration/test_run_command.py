@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from common import protocol as p
-from tests.integration.conftest import run
+from tests.integration.conftest import created_table, run
 from tests.integration.players import ResilientPlayer
 from tests.integration.stack import ROOT, WebUser, free_port
 
@@ -72,8 +72,7 @@ def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Pa
             urls = [f"http://127.0.0.1:{realtime + i}/sockjs" for i in range(2)]
             player = ResilientPlayer(user, urls, origin)
             client = await player.connect()
-            created = await client.request(p.CreateTable(game="crazy_eights", seats=3))
-            player.table = str(created.table)
+            player.table = created_table(await client.request(p.CreateTable(game="crazy_eights", seats=3)))
             for _ in range(2):
                 await client.request(p.AddBot(table=player.table))
             await client.request(p.Start(table=player.table))
@@ -91,6 +90,7 @@ def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Pa
                 pytest.fail("supervisord did not restart the game server")
             over = await asyncio.wait_for(task, 60)
             await client.close()
+            assert over is not None, "the game did not end"
             return over
 
         over = run(scenario())

@@ -14,7 +14,8 @@ CLIENT = [
     p.Ping(req=1),
     p.Lobby(subscribe=False, req=1),
     p.ListTables(req=2),
-    p.CreateTable(game="crazy_eights", seats=3, options={"queen_skips": True}, clock=30.0, public=False, req=3),
+    p.CreateTable(game="crazy_eights", seats=3, options={"queen_skips": True}, clock=30.0, public=False,
+                  req=3),
     p.Join(table="g1-0001", seat=2, buy_in=5000, req=4),
     p.Leave(table="g1-0001", req=5),
     p.Watch(table="g1-0001", req=6),
@@ -76,7 +77,7 @@ def test_internal_messages_round_trip(msg: msgspec.Struct) -> None:
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: type(a).__name__)
-def test_actions_round_trip(action: p.ActionBase) -> None:
+def test_actions_round_trip(action: p.Action) -> None:
     act = p.Act(table="t", action=action)
     assert p.decode_client(p.encode(act)) == act
     assert p.action_from_builtins(p.to_builtins(action)) == action

@@ -67,7 +67,7 @@ class Harness:
         raise TimeoutError(f"nothing of type {kind.__name__} for {conn}: {self.delivered}")
 
 
-def scenario(test):  # type: ignore[no-untyped-def]
+def scenario(test):
     async def body() -> None:
         h = Harness()
         h.gateway.start()

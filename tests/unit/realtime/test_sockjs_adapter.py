@@ -117,18 +117,32 @@ class Echo(Connection):
         self.send("after on_close")  # must not raise
 
 
+class PlainRouter(SockJSRouter):
+    """Plain sockjs-tornado's router, carrying the record of its `Plain` connections."""
+
+    def __init__(self, record: Record, prefix: str, user_settings: dict[str, Any]) -> None:
+        super().__init__(Plain, prefix, user_settings, io_loop=IOLoop.current())
+        self.record = record
+
+
 class Plain(SockJSConnection):
     """The same app on plain sockjs-tornado; its record hangs off its router."""
 
+    @property
+    def record(self) -> Record:
+        router = self.session.server
+        assert isinstance(router, PlainRouter)
+        return router.record
+
     def on_open(self, request: Any) -> None:
-        rec: Record = self.session.server.record
+        rec = self.record
         rec.conns.append(self)
         rec.note()
         if rec.close_in_open:
             self.close()
 
     def on_message(self, message: str) -> None:
-        rec: Record = self.session.server.record
+        rec = self.record
         rec.messages.append((self, message))
         rec.note()
         if message == "close-me":
@@ -137,7 +151,7 @@ class Plain(SockJSConnection):
             self.send(message)
 
     def on_close(self) -> None:
-        self.session.server.record.closes[id(self)] += 1
+        self.record.closes[id(self)] += 1
 
 
 class Env:
@@ -182,9 +196,7 @@ async def serve(settings: Settings | None = None, conn_cls: type[Connection] = E
     sock, port = testing.bind_unused_port()
     rec, prec = Record(), Record()
     router = make_router(conn_cls, rec, settings or make_settings())
-    plain = SockJSRouter(Plain, "/plain", {"heartbeat_delay": HB, "disconnect_delay": 5},
-                         io_loop=IOLoop.current())
-    plain.record = prec  # type: ignore[attr-defined]
+    plain = PlainRouter(prec, "/plain", {"heartbeat_delay": HB, "disconnect_delay": 5})
     server = httpserver.HTTPServer(web.Application([*router.urls, *plain.urls]))
     server.add_sockets([sock])
     env = Env(port, router, rec, plain, prec)
@@ -304,19 +316,23 @@ async def ws_close(ws: WebSocketClientConnection) -> None:
 
 def kill(ws: WebSocketClientConnection) -> None:
     """Drop a websocket client abruptly: RST, no close frame."""
-    stream = ws.protocol.stream  # type: ignore[union-attr]
+    protocol = ws.protocol
+    assert protocol is not None and protocol.stream is not None, "the websocket is not connected"
+    stream = protocol.stream
     stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     stream.close()
 
 
 def messages(frame: str | None) -> list[str]:
     assert frame is not None and frame.startswith("a"), frame
-    return json.loads(frame[1:])
+    texts: list[str] = json.loads(frame[1:])
+    return texts
 
 
 def close_of(frame: str | None) -> list[Any]:
     assert frame is not None and frame.startswith("c"), frame
-    return json.loads(frame[1:])
+    code_and_reason: list[Any] = json.loads(frame[1:])
+    return code_and_reason
 
 
 class Client:

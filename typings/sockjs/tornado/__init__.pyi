@@ -1,0 +1,2 @@
+from sockjs.tornado.conn import SockJSConnection as SockJSConnection
+from sockjs.tornado.router import SockJSRouter as SockJSRouter
