@@ -281,7 +281,7 @@ class View(Msg, tag="view"):
 
     table: str
     seq: int
-    view: dict[str, Any] | None = None  # the game's view for this viewer; None before the game starts
+    view: dict[str, Any] = {}  # the game's view for this viewer; {} before the game starts
     game: str = ""
     status: str = "waiting"  # "waiting" | "playing" | "over"
     players: list[str | None] = []  # display names by seat

@@ -169,7 +169,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         occupant = _seat(state, entry.seat)
         if entry.by == "clock":
             timeouts = occupant.timeouts + 1
-            occupant = replace(occupant, timeouts=timeouts, away=occupant.away or timeouts >= AWAY_AFTER_TIMEOUTS)
+            away = occupant.away or timeouts >= AWAY_AFTER_TIMEOUTS
+            occupant = replace(occupant, timeouts=timeouts, away=away)
         elif entry.by == "player":
             occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving)
         seats = _with_seat(seats, entry.seat, occupant)

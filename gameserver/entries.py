@@ -12,7 +12,7 @@ bot) an entry debits or credits, so the store writes the ledger in the same tran
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -103,7 +103,7 @@ class Closed(Entry, tag="closed", frozen=True):
     reason: str = ""
 
 
-AnyEntry = Union[Seated, Unseated, Away, Back, Leaving, StoodUp, Started, HandDealt, Acted, Closed]
+AnyEntry = Seated | Unseated | Away | Back | Leaving | StoodUp | Started | HandDealt | Acted | Closed
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEntry)

@@ -208,7 +208,8 @@ class Store:
     def last_table_number(self, server: str) -> int:
         """The highest N of this server's table ids "<server>-N", so new ids never repeat."""
         with self.engine.connect() as conn:
-            ids: list[str] = list(conn.execute(select(_tables.c.id).where(_tables.c.server == server)).scalars())
+            query = select(_tables.c.id).where(_tables.c.server == server)
+            ids: list[str] = list(conn.execute(query).scalars())
         numbers = [int(i.rsplit("-", 1)[1]) for i in ids if i.rsplit("-", 1)[1].isdigit()]
         return max(numbers, default=0)
 
@@ -217,8 +218,8 @@ class Store:
         recovery needs: those after the snapshot, and the current game's moves for its record."""
         result = []
         with self.engine.connect() as conn:
-            records = conn.execute(select(_tables).where(
-                _tables.c.server == server, _tables.c.status.in_(LIVE_STATUSES)).order_by(_tables.c.created)).all()
+            live = select(_tables).where(_tables.c.server == server, _tables.c.status.in_(LIVE_STATUSES))
+            records = conn.execute(live.order_by(_tables.c.created)).all()
             for record in records:
                 snap = conn.execute(select(_snapshots.c.seq, _snapshots.c.state).where(
                     _snapshots.c.table_id == record.id).order_by(_snapshots.c.seq.desc()).limit(1)).first()

@@ -238,6 +238,10 @@ class Table:
             result.finished = ended
         result.log = self._pending
         self.recent.extend(self._steps)
+        people = {i for i, s in enumerate(self.state.seats) if s is not None and not s.bot}
+        for held in (self.conns, self.gone_since):  # a seat given up or taken by a bot holds nobody
+            for seat in [s for s in held if s not in people]:
+                del held[seat]
         self._schedule(now)
         if self._pending:
             events = [ev for _, evs in self._steps for ev in evs]
@@ -545,7 +549,7 @@ class Table:
 
     def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any]) -> str:
         game = self.state.game
-        view = self.game.view(game, seat) if game is not None else {}  # TEMPORARY: None with typed views
+        view = self.game.view(game, seat) if game is not None else {}
         return p.encode_str(p.View(view=view, seat=seat, events=[ev.visible_to(seat) for ev in events],
                                    **shared))
 

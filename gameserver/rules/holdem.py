@@ -152,7 +152,9 @@ class State:
     pots: tuple[Pot, ...] = ()
     shown: tuple[tuple[int, tuple[str, str]], ...] = ()
     payouts: tuple[int, ...] | None = None
-    opening: tuple[Event, ...] = ()  # what setup did (blinds, hole cards): see `opening_events`
+    # what setup did (blinds, hole cards): see `opening_events`. Not compared, and not restored from a
+    # snapshot (only the deal announces it). TEMPORARY: derived from the state with the typed views.
+    opening: tuple[Event, ...] = dataclasses.field(default=(), compare=False)
 
     @property
     def seats(self) -> int:

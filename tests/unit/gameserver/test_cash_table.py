@@ -114,8 +114,8 @@ def test_replay_rebuilds_a_hand_in_progress() -> None:
         if not table.in_hand():
             break  # a fold can end the hand: the replay must rebuild that too
         seat = GAME.to_act(table.game_state)[0]
-        table.handle((ANN, BOB)[seat], p.Act(table=table.id, action=GAME.bot_move(table.game_state, seat, rng)),
-                     1, 0.0)
+        action = GAME.bot_move(table.game_state, seat, rng)
+        table.handle((ANN, BOB)[seat], p.Act(table=table.id, action=action), 1, 0.0)
     copy = make_table()
     stored = [e.from_builtins(json.loads(json.dumps(e.to_builtins(x)))) for x in table.journal]
     rebuild(copy, en.new_state(copy.config), stored)

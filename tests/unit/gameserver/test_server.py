@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
-import zmq
 from sqlalchemy import func, select
 
 from common import protocol as p
-from common.config import load
-from common.models import FinishedGame, TableAction, init_db
+from common.models import FinishedGame, TableAction
 from tests.unit.gameserver.harness import Harness
 
 

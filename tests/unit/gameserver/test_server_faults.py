@@ -115,21 +115,26 @@ def test_a_buy_in_raced_on_two_servers_is_refused_cleanly_and_jams_nothing(tmp_p
             add_user(g1, 5, 10_000)
             total = chips_everywhere(g1, g1, g2)
             t1 = (await g1.reply_to(g1.forward(p.CreateTable(game="holdem", seats=3), user=1))).table
-            t2 = (await g2.reply_to(g2.forward(p.CreateTable(game="holdem", seats=3), user=2, conn="rtA:2"))).table
-            # g2 read the balance before g1's debit landed (the race): only the debit itself can refuse
-            g2.server.store.balance = lambda user: 10_000  # type: ignore[method-assign]
-            win = g1.forward(p.Join(table=t1, buy_in=10_000, req=1), user=5, conn="rtA:5")
-            lose = g2.forward(p.Join(table=t2, buy_in=10_000, req=2), user=5, conn="rtA:5")
-            assert isinstance(await g1.reply_to(win), p.Ack)
-            refused = await g2.reply_to(lose)
-            assert isinstance(refused, p.Error) and refused.code == p.E_INSUFFICIENT_CHIPS and refused.req == 2
-            assert g2.server.tables[t2].seat_of(5) is None
+            t2 = (await g2.reply_to(g2.forward(p.CreateTable(game="holdem", seats=3), user=2,
+                                               conn="rtA:2"))).table
+            # each server read the balance before the other's debit landed (the race): only the debit
+            # itself can refuse
+            g1.server.store.balance = g2.server.store.balance = lambda user: 10_000  # type: ignore[method-assign]
+            one = g1.forward(p.Join(table=t1, buy_in=10_000, req=1), user=5, conn="rtA:5")
+            two = g2.forward(p.Join(table=t2, buy_in=10_000, req=2), user=5, conn="rtA:5")
+            answers = [await g1.reply_to(one), await g2.reply_to(two)]
+            assert sorted(type(a).__name__ for a in answers) == ["Ack", "Error"]
+            refused = next(a for a in answers if isinstance(a, p.Error))
+            assert refused.code == p.E_INSUFFICIENT_CHIPS and "10000" in refused.text
+            seated = [t.seat_of(5) is not None for t in (g1.server.tables[t1], g2.server.tables[t2])]
+            assert sorted(seated) == [False, True]
             # nothing else on g2 is affected: other requests are served and written
             watch = await g2.reply_to(g2.forward(p.Watch(table=t2), user=9, conn="rtA:9"))
             chat = await g2.reply_to(g2.forward(p.Chat(table=t2, text="still here"), user=2, conn="rtA:2"))
             bot = await g2.reply_to(g2.forward(p.AddBot(table=t2), user=2, conn="rtA:2"))
             assert [type(m) for m in (watch, chat, bot)] == [p.Ack, p.Ack, p.Ack]
-            assert g1.server.store.balance(5) == 0
+            with g1.engine.connect() as conn:
+                assert conn.execute(select(User.__table__.c.chips).where(User.__table__.c.id == 5)).scalar() == 0
             assert chips_everywhere(g1, g1, g2) == total, "chips are conserved"
 
     asyncio.run(scenario())

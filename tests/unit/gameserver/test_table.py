@@ -45,7 +45,7 @@ def started(seats: int = 2, **kw) -> RecordingTable:  # type: ignore[no-untyped-
     return table
 
 
-def mover(table: Table) -> Sender:
+def mover(table: RecordingTable) -> Sender:
     return (ANN, BOB, CID)[GAME.to_act(table.game_state)[0]]
 
 
