@@ -134,7 +134,8 @@ def test_a_buy_in_raced_on_two_servers_is_refused_cleanly_and_jams_nothing(tmp_p
             bot = await g2.reply_to(g2.forward(p.AddBot(table=t2), user=2, conn="rtA:2"))
             assert [type(m) for m in (watch, chat, bot)] == [p.Ack, p.Ack, p.Ack]
             with g1.engine.connect() as conn:
-                assert conn.execute(select(User.__table__.c.chips).where(User.__table__.c.id == 5)).scalar() == 0
+                users = User.__table__
+                assert conn.execute(select(users.c.chips).where(users.c.id == 5)).scalar() == 0
             assert chips_everywhere(g1, g1, g2) == total, "chips are conserved"
 
     asyncio.run(scenario())
