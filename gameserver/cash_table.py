@@ -151,6 +151,5 @@ class CashTable(Table):
         # TEMPORARY, until the browser client reads `cash`: the same fields inside the game's view too
         frame = p.decode_server(super()._view_frame(seat, events, shared))
         assert isinstance(frame, p.View) and frame.cash is not None
-        if frame.view:
-            frame.view.update(p.to_builtins(frame.cash))
+        frame.view.update(p.to_builtins(frame.cash))
         return p.encode_str(frame)
