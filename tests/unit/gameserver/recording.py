@@ -7,8 +7,8 @@ from gameserver.cash_table import CashTable
 from gameserver.table import Result, Table
 
 
-class RecordingTable(Table):
-    """A table that keeps every entry it decided, as the store would (the log, for replay tests)."""
+class Recording(Table):
+    """Mixed in before a table class: every decided entry is appended to `journal`."""
 
     journal: list[e.AnyEntry]
 
@@ -23,15 +23,9 @@ class RecordingTable(Table):
         return result
 
 
-class RecordingCashTable(CashTable):
-    journal: list[e.AnyEntry]
+class RecordingTable(Recording):
+    pass
 
-    def handle(self, *args, **kw) -> Result:  # type: ignore[no-untyped-def]
-        result = super().handle(*args, **kw)
-        self.journal.extend(result.log)
-        return result
 
-    def tick(self, now: float) -> Result:
-        result = super().tick(now)
-        self.journal.extend(result.log)
-        return result
+class RecordingCashTable(Recording, CashTable):
+    pass
