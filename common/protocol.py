@@ -12,6 +12,8 @@ from typing import Any, Union
 
 import msgspec
 
+from common.views import GameView
+
 PROTOCOL_VERSION = 1
 
 #: Largest client frame (bytes of JSON) the realtime tier accepts.
@@ -265,12 +267,24 @@ class TableStatus(Msg, tag="table_status"):
     text: str = ""
 
 
+class CashInfo(msgspec.Struct):
+    """A cash table's own facts, beside the hand's view: chips in front of each seat (live during a hand,
+    settled between hands), the hand number, when the next hand is dealt, and the buy-in limits."""
+
+    table_stacks: list[int]
+    hand_no: int
+    next_hand_at: float | None
+    min_buy_in: int
+    max_buy_in: int
+
+
 class View(Msg, tag="view"):
     """A seat's (or a spectator's) view of a table after event `seq`."""
 
     table: str
     seq: int
-    view: dict[str, Any]  # the game's view for this viewer; {} before the game starts
+    view: GameView | None = None  # this viewer's view of the game (common.views); None before it starts
+    cash: CashInfo | None = None  # at a cash table (a game whose series is "cash")
     game: str = ""
     status: str = "waiting"  # "waiting" | "playing" | "over"
     players: list[str | None] = []  # display names by seat
@@ -351,9 +365,9 @@ InternalMessage = Union[Forward, Heartbeat, ConnClosed, Deliver, TablesChanged]
 # ---- encode / decode -----------------------------------------------------------------------------
 
 _encoder = msgspec.json.Encoder()
-_client_decoder = msgspec.json.Decoder(ClientMessage)
-_server_decoder = msgspec.json.Decoder(ServerMessage)
-_internal_decoder = msgspec.json.Decoder(InternalMessage)
+_client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+_server_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
+_internal_decoder: msgspec.json.Decoder[InternalMessage] = msgspec.json.Decoder(InternalMessage)
 
 
 def encode(msg: msgspec.Struct) -> bytes:
@@ -417,4 +431,5 @@ def to_builtins(obj: Any) -> Any:
 
 
 def action_from_builtins(obj: Any) -> Action:
-    return msgspec.convert(obj, Action)
+    action: Action = msgspec.convert(obj, Action)
+    return action

@@ -13,11 +13,13 @@ import random
 from typing import Any
 
 from common import protocol as p
-from gameserver.rules.base import Outcome
+from gameserver.rules.base import CashGame, Outcome
 from gameserver.table import Refused, Result, Seat, Sender, Table
 
 
 class CashTable(Table):
+    game: CashGame[Any]
+
     def __init__(self, *args: Any, hand_pause: float = 3.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hand_pause = hand_pause
@@ -40,7 +42,7 @@ class CashTable(Table):
     def stacks(self) -> list[int]:
         """Chips in front of each seat: live during a hand, settled between hands."""
         if self.in_hand():
-            return list(self.state.stacks)
+            return list(self.game.seat_stacks(self.state))
         return [s.stack if s else 0 for s in self.seats]
 
     # ---- seating -------------------------------------------------------------------------------
@@ -72,7 +74,7 @@ class CashTable(Table):
         occupant = self.seats[seat]
         assert occupant is not None
         occupant.gone_since = None
-        if self.in_hand() and self.state.dealt[seat]:
+        if self.in_hand() and self.game.dealt_in(self.state)[seat]:
             occupant.leaving, occupant.away, occupant.conn = True, True, None
             self._record(result, {"t": "away", "seat": seat})
         else:
@@ -111,14 +113,11 @@ class CashTable(Table):
         if sum(1 for x in stacks if x > 0) < 2:
             self._changed(result, [], now)
             return
-        from gameserver.rules.holdem import next_button
-
-        self.button = next_button(self.button, stacks)
+        self.button = self.game.next_button(self.button, stacks)
         self.hand_no += 1
         entry = {"t": "hand", "n": self.hand_no, "stacks": stacks, "button": self.button}
         self.state = self._setup_hand(entry)
-        opening = getattr(self.game, "opening_events", None)
-        events = list(opening(self.state)) if opening else []
+        events = self.game.opening_events(self.state)
         self._record(result, entry, events)
         self._changed(result, events, now)
 
@@ -135,9 +134,10 @@ class CashTable(Table):
         self.next_hand_at = now + self.hand_pause if len(self._funded()) >= 2 else None
 
     def _settle(self, outcome: Outcome) -> None:
-        for seat, stack in enumerate(outcome.detail["stacks"]):
+        dealt = self.game.dealt_in(self.state)
+        for seat, stack in enumerate(self.game.seat_stacks(self.state)):
             occupant = self.seats[seat]
-            if occupant is not None and self.state.dealt[seat]:
+            if occupant is not None and dealt[seat]:
                 occupant.stack = stack
 
     def wake_at(self) -> float | None:
@@ -156,10 +156,9 @@ class CashTable(Table):
             return result
         return super().tick(now)
 
-    def _view_of(self, seat: int | None) -> dict[str, Any]:
-        return dict(super()._view_of(seat), table_stacks=self.stacks(), hand_no=self.hand_no,
-                    next_hand_at=self.next_hand_at, min_buy_in=self.options["min_buy_in"],
-                    max_buy_in=self.options["max_buy_in"])
+    def _cash_info(self) -> p.CashInfo:
+        return p.CashInfo(table_stacks=self.stacks(), hand_no=self.hand_no, next_hand_at=self.next_hand_at,
+                          min_buy_in=self.options["min_buy_in"], max_buy_in=self.options["max_buy_in"])
 
     # ---- recovery ------------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ class GameServer:
 
     def _new_table(self, table_id: str, game: Game, **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
-        if getattr(game, "cash_table", False):
+        if game.series == "cash":
             return CashTable(table_id, game, bot_delay=self.settings.bot_delay,
                              grace_period=self.settings.grace_period, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common import protocol as p
+from common.views import GameView
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
 
 #: Events kept per table for clients that resume (older ones are summarized by the fresh view).
@@ -285,7 +286,7 @@ class Table:
         result.out.extend(self._views_for([who.conn], missed))
         self._schedule(now)
         outcome = self.game.outcome(self.state) if self.state is not None else None
-        if outcome is not None and not getattr(self.game, "cash_table", False):  # the result, again
+        if outcome is not None and self.game.series != "cash":  # the result, again
             result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
 
     def connection_lost(self, conn: str, now: float) -> Result:
@@ -395,8 +396,7 @@ class Table:
 
     def _start(self, result: Result, now: float) -> None:
         self.state = self.game.setup(len(self.seats), random.Random(self._seed), self.options)
-        opening = getattr(self.game, "opening_events", None)
-        events = list(opening(self.state)) if opening else []
+        events = self.game.opening_events(self.state)
         if self.recent:
             self.recent[-1] = (self.seq, events)  # the "start" entry's events: the deal
         self._changed(result, events, now)
@@ -465,6 +465,7 @@ class Table:
         # what every viewer's frame shares is worked out once, not once per seat
         shared = {"table": self.id, "seq": self.seq, "game": self.game.name, "status": self.status,
                   "players": self.players(), "deadline": self.deadline, "creator": self.creator,
+                  "cash": self._cash_info(),
                   "bots": [i for i, s in enumerate(self.seats) if s is not None and (s.bot or s.away)]}
         for conn in conns:
             if conn in by_conn:
@@ -477,9 +478,13 @@ class Table:
         return p.encode_str(p.View(view=self._view_of(seat), seat=seat,
                                    events=[e.visible_to(seat) for e in events], **shared))
 
-    def _view_of(self, seat: int | None) -> dict[str, Any]:
+    def _view_of(self, seat: int | None) -> GameView | None:
         """The game's view for `seat` (None: a spectator); the one gate for hidden information."""
-        return self.game.view(self.state, seat) if self.state is not None else {}
+        return self.game.view(self.state, seat) if self.state is not None else None
+
+    def _cash_info(self) -> p.CashInfo | None:
+        """Hook: a cash table's own facts for every frame. None for a match."""
+        return None
 
     # ---- recovery ------------------------------------------------------------------------------
 
