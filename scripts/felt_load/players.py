@@ -287,11 +287,11 @@ class Group:
             if entry[2] <= 0:
                 del self.sent[view.seq]
         seat.view = view
-        if view.status == "playing" and view.view.legal:
+        if view.status == "playing" and view.legal:
             self._maybe_schedule(seat)
 
     def _maybe_schedule(self, seat: Seat) -> None:
-        if self.active and seat.timer is None and seat.view is not None and seat.view.view.legal:
+        if self.active and seat.timer is None and seat.view is not None and seat.view.legal:
             seat.timer = self._later(self._delay(), self._act, seat)
 
     def _act(self, seat: Seat) -> None:
@@ -299,7 +299,7 @@ class Group:
         view = seat.view
         if not self.active or view is None or view.table != self.table or view.status != "playing":
             return
-        action = st.choose(view.game or self.game, view.view, view.seat if view.seat is not None else 0, self.rng)
+        action = st.choose(view.legal, self.rng)
         if action is None:
             return
         now = clock()

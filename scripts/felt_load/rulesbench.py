@@ -171,8 +171,8 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             todo: dict[str, p.Forward] = {}
             finished = []
             for conn, frame in read_out():
-                if isinstance(frame, st.View) and frame.status == "playing" and frame.view.legal:
-                    action = st.choose(game_name, frame.view, frame.seat or 0, rng)
+                if isinstance(frame, st.View) and frame.status == "playing" and frame.legal:
+                    action = st.choose(frame.legal, rng)
                     if action is not None:
                         todo[frame.table] = fwd(conn, p.Act(table=frame.table, action=action, seq=frame.seq, req=4))
                 elif isinstance(frame, st.GameOver):
