@@ -1,7 +1,8 @@
 """Crazy Eights for 2-5 players: the rules, and nothing else.
 
-Owns the state, the legal moves, the events, scoring, the hidden-information view and the bot. Pure: no I/O,
-no clock, no global `random` (chance comes only from the `random.Random` given to `setup` and `bot_move`).
+Owns the state, the legal moves (`legal_moves`, and `legal` as viewers get it), scoring, the
+hidden-information view and the bot; the events it emits are in `crazy_eights_events`. Pure: no I/O, no
+clock, no global `random` (chance comes only from the `random.Random` given to `setup` and `bot_move`).
 
 Deal (exactly this order of rng calls, so a replay from the same seed is deterministic):
   1. ``deck = common.cards.shuffled_deck(rng)`` (one ``rng.shuffle`` of a copy of ``FULL_DECK``);
@@ -43,12 +44,23 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
 from common.cards import SUIT_NAMES, SUITS, is_card, shuffled_deck, sort_hand
 from common.protocol import Action, Draw, PassTurn, Play
 from common.views import CrazyEightsOptions, CrazyEightsView, LegalAction
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
+from gameserver.rules.crazy_eights_events import (
+    Dealt,
+    Drew,
+    HandOver,
+    Passed,
+    PenaltyRaised,
+    Played,
+    Reversed,
+    Skipped,
+    Started,
+)
 
 NAME = "crazy_eights"
 MIN_SEATS, MAX_SEATS = 2, 5
@@ -93,87 +105,6 @@ class State:
     queen_skips: bool = False
     ace_reverses: bool = False
     two_draws_two: bool = False
-
-
-# ---- events --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Dealt(Event):
-    """The cards `seat` was dealt (only that seat sees them)."""
-
-    cards: tuple[str, ...]
-    kind: ClassVar[str] = "dealt"
-    secret: ClassVar[tuple[str, ...]] = ("cards",)
-
-
-@dataclass(frozen=True)
-class Started(Event):
-    """The deal is done: who dealt, who moves first, and the starter card (public)."""
-
-    dealer: int
-    first: int
-    starter: str
-    kind: ClassVar[str] = "started"
-
-
-@dataclass(frozen=True)
-class Played(Event):
-    """`seat` played `card`; `suit` is the current suit after it (the named suit after an 8)."""
-
-    card: str
-    suit: str
-    kind: ClassVar[str] = "played"
-
-
-@dataclass(frozen=True)
-class Drew(Event):
-    """`seat` drew one card from the stock; only `seat` sees which. `penalty`: taken for pending 2s."""
-
-    card: str
-    penalty: bool = False
-    kind: ClassVar[str] = "drew"
-    secret: ClassVar[tuple[str, ...]] = ("card",)
-
-
-@dataclass(frozen=True)
-class Passed(Event):
-    """`seat` passed."""
-
-    kind: ClassVar[str] = "passed"
-
-
-@dataclass(frozen=True)
-class Skipped(Event):
-    """`seat` loses its turn to a queen (or, with 2 players, an ace)."""
-
-    kind: ClassVar[str] = "skipped"
-
-
-@dataclass(frozen=True)
-class Reversed(Event):
-    """`seat` played an ace; play now goes in `direction` (+1 up, -1 down)."""
-
-    direction: int
-    kind: ClassVar[str] = "reversed"
-
-
-@dataclass(frozen=True)
-class PenaltyRaised(Event):
-    """`seat` (the next player) now faces `pending` cards unless it answers with a 2."""
-
-    pending: int
-    kind: ClassVar[str] = "penalty"
-
-
-@dataclass(frozen=True)
-class HandOver(Event):
-    """The hand ended: `reason` is "out", "blocked" or "limit"; `scores` are penalty points by seat."""
-
-    scores: tuple[int, ...]
-    went_out: int | None
-    reason: str
-    kind: ClassVar[str] = "hand_over"
 
 
 # ---- construction --------------------------------------------------------------------------------

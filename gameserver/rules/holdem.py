@@ -18,7 +18,7 @@ all-ins that add up to one reopen it; an opening all-in bet below the big blind 
 or raise when no other player still in could put in more; a lone player with chips whose bet matches is
 not asked to act; uncalled chips return at the end of each betting round; everyone still in at showdown
 shows; a split pot's odd chips (the whole remainder) go to the first winner clockwise from the button.
-Pure: chance only from the injected rng.
+Pure: chance only from the injected rng. The hand's data (its State, its events) is in `holdem_state`.
 """
 
 from __future__ import annotations
@@ -455,7 +455,7 @@ class Holdem:
                 "payouts": list(state.payouts),
                 "shown": {s: list(cards) for s, cards in state.shown},
                 "board": list(state.board),
-                "pots": _pots(state),
+                "pots": [{"amount": p.amount, "eligible": list(p.eligible)} for p in state.pots],
             },
         )
 

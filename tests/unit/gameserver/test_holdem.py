@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 import re
 from typing import Any
@@ -318,6 +319,9 @@ def test_side_pots_with_three_all_ins_of_different_sizes() -> None:
     assert outcome.scores == (900, 300, -200, -1000) and outcome.winners == (0, 1, 2)
     assert outcome.lower_is_better is False
     assert outcome.detail["board"] == BOARD and set(outcome.detail["shown"]) == {0, 1, 2, 3}
+    assert outcome.detail["pots"] == [{"amount": 1200, "eligible": [0, 1, 2, 3]},
+                                      {"amount": 900, "eligible": [1, 2, 3]}, {"amount": 800, "eligible": [2, 3]}]
+    json.dumps(dict(outcome.detail))  # stored as JSON with the finished game
 
 
 @pytest.mark.parametrize(("button", "first"), [(0, 2), (1, 0)])

@@ -3,6 +3,7 @@ states that survive a msgspec snapshot, opening events, and for a cash game its 
 
 from __future__ import annotations
 
+import json
 import random
 import typing
 from typing import Any
@@ -43,6 +44,7 @@ def test_every_state_round_trips_through_msgspec(name: str) -> None:
         kinds["over" if over else "playing"] += 1
         if over:
             assert game.outcome(back) == game.outcome(state)
+            json.dumps(dict(game.outcome(state).detail))  # the store keeps it as JSON
             continue
         seat = game.to_act(state)[0]
         action = example_action(game.legal(state, seat)[0])
