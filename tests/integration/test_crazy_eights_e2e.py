@@ -40,7 +40,7 @@ def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> 
                 playing = [v for v in views if v.status != "waiting"]
                 assert playing, f"seat {seat} saw no view of the game"
                 # each seat's own view: its hand, the others' counts, and nothing else's cards
-                assert all(v.seat == seat and v.view and v.view.hand for v in playing)  # type: ignore[union-attr]
+                assert all(v.seat == seat and v.view is not None and v.view.hand is not None for v in playing)
                 assert all(len(v.view.counts) == 3 for v in playing)  # type: ignore[union-attr]
             return table, [over for over, _ in results]
         finally:
