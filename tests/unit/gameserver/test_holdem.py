@@ -320,7 +320,8 @@ def test_side_pots_with_three_all_ins_of_different_sizes() -> None:
     assert outcome.lower_is_better is False
     assert outcome.detail["board"] == BOARD and set(outcome.detail["shown"]) == {0, 1, 2, 3}
     assert outcome.detail["pots"] == [{"amount": 1200, "eligible": [0, 1, 2, 3]},
-                                      {"amount": 900, "eligible": [1, 2, 3]}, {"amount": 800, "eligible": [2, 3]}]
+                                      {"amount": 900, "eligible": [1, 2, 3]},
+                                      {"amount": 800, "eligible": [2, 3]}]
     json.dumps(dict(outcome.detail))  # stored as JSON with the finished game
 
 
