@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from common.views import GameView
+
 PROTOCOL_VERSION = 1
 
 #: Largest client frame (bytes of JSON) the realtime tier accepts.
@@ -266,14 +268,15 @@ class TableStatus(Msg, tag="table_status"):
     text: str = ""
 
 
-class CashInfo(msgspec.Struct, omit_defaults=True):
-    """What a cash table adds to every view: stacks, the hand number, the next deal and buy-in limits."""
+class CashInfo(msgspec.Struct):
+    """A cash table's own facts, beside the hand's view: chips in front of each seat (live during a hand,
+    settled between hands), the hand number, when the next hand is dealt, and the buy-in limits."""
 
     table_stacks: list[int]
     hand_no: int
+    next_hand_at: float | None
     min_buy_in: int
     max_buy_in: int
-    next_hand_at: float | None = None
 
 
 class View(Msg, tag="view"):
@@ -281,7 +284,8 @@ class View(Msg, tag="view"):
 
     table: str
     seq: int
-    view: dict[str, Any] = {}  # the game's view for this viewer; {} before the game starts
+    view: GameView | None = None  # this viewer's view of the game (common.views); None before it starts
+    cash: CashInfo | None = None  # at a cash table (a game whose series is "cash")
     game: str = ""
     status: str = "waiting"  # "waiting" | "playing" | "over"
     players: list[str | None] = []  # display names by seat
@@ -290,7 +294,6 @@ class View(Msg, tag="view"):
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
     deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
     creator: int = 0  # user id of the table's creator (who may add bots)
-    cash: CashInfo | None = None  # cash tables only
 
 
 class GameOver(Msg, tag="game_over"):

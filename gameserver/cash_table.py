@@ -146,10 +146,3 @@ class CashTable(Table):
         return {"cash": p.CashInfo(table_stacks=self.stacks(), hand_no=self.state.hand_no,
                                    next_hand_at=self.next_hand_at, min_buy_in=self.options["min_buy_in"],
                                    max_buy_in=self.options["max_buy_in"])}
-
-    def _view_frame(self, seat: int | None, events: list[Any], shared: dict[str, Any]) -> str:
-        # TEMPORARY, until the browser client reads `cash`: the same fields inside the game's view too
-        frame = p.decode_server(super()._view_frame(seat, events, shared))
-        assert isinstance(frame, p.View) and frame.cash is not None
-        frame.view.update(p.to_builtins(frame.cash))
-        return p.encode_str(frame)

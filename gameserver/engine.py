@@ -15,17 +15,13 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import msgspec
 
 from common import protocol as p
-from gameserver import _compat  # noqa: F401  TEMPORARY until the typed game interface lands
 from gameserver import entries as e
-from gameserver.rules.base import Event
-
-if TYPE_CHECKING:
-    from gameserver.rules.base import CashGame, Game
+from gameserver.rules.base import CashGame, Event, Game
 
 #: Consecutive clock expiries after which a bot plays for the seat until its player acts again.
 AWAY_AFTER_TIMEOUTS = 2

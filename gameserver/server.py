@@ -39,7 +39,7 @@ CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 
 
 class GameServer:
-    def __init__(self, settings: Settings, name: str, endpoint: str, store: Store, games: dict[str, Game],
+    def __init__(self, settings: Settings, name: str, endpoint: str, store: Store, games: dict[str, Game[Any]],
                  *, ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.name = name
@@ -68,7 +68,7 @@ class GameServer:
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
-    def _new_table(self, table_id: str, game: Game, **kw: Any) -> Table:
+    def _new_table(self, table_id: str, game: Game[Any], **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
         if game.series == "cash":
             return CashTable(table_id, game, bot_delay=self.settings.bot_delay,

@@ -549,7 +549,7 @@ class Table:
 
     def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any]) -> str:
         game = self.state.game
-        view = self.game.view(game, seat) if game is not None else {}
+        view = self.game.view(game, seat) if game is not None else None
         return p.encode_str(p.View(view=view, seat=seat, events=[ev.visible_to(seat) for ev in events],
                                    **shared))
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from gameserver.rules.base import Game
 
 GAME_MODULES = ("crazy_eights", "hearts", "holdem")
 
 
-def games() -> dict[str, Game]:
+def games() -> dict[str, Game[Any]]:
     """Every game whose module is present, by name."""
-    found: dict[str, Game] = {}
+    found: dict[str, Game[Any]] = {}
     for name in GAME_MODULES:
         try:
             module = importlib.import_module(f"gameserver.rules.{name}")

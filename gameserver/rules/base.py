@@ -3,18 +3,20 @@
 A rules module is pure: no I/O, no clock, no global random. Chance comes only from the `random.Random`
 handed to `setup` (and to `bot_move`). State is immutable; `apply` returns a new state and the events
 that happened. Hidden information has one gate: `view(state, seat)` for the state, and `Event.visible_to`
-for events, which drop `secret` fields for everyone but the event's own seat.
+for events, which drop `secret` fields for everyone but the event's own seat. Views and `legal` are the
+typed structs of `common.views`, the same shape for every game.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from common.protocol import Action
+from common.views import GameView, LegalAction
 
 
 class IllegalMove(Exception):
@@ -56,11 +58,22 @@ class Outcome:
     detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
-class Game(Protocol):
-    """What the table host needs from a game. Each rules module exposes one instance as `GAME`."""
+S = TypeVar("S")
+
+
+class Game(Protocol[S]):
+    """What the table host needs from a game whose states are `S`. Each rules module exposes one as `GAME`.
+
+    `series` says how the host runs it: "match" (one game per table: Crazy Eights, Hearts) or "cash" (hand
+    after hand with buy-ins: such a game is a `CashGame`). `state_type` is `S` itself: every state
+    round-trips through msgspec (`msgspec.convert(msgspec.to_builtins(s), state_type) == s`), so the host
+    can snapshot and restore it.
+    """
 
     name: str  # e.g. "crazy_eights"
     title: str  # e.g. "Crazy Eights"
+    series: str  # "match" | "cash"
+    state_type: type[S]
     min_seats: int
     max_seats: int
     default_options: Mapping[str, Any]
@@ -69,40 +82,65 @@ class Game(Protocol):
         """Defaults merged with `options`; raise ValueError naming any unknown or bad option."""
         ...
 
-    def setup(self, seats: int, rng: random.Random, options: Mapping[str, Any]) -> Any:
+    def setup(self, seats: int, rng: random.Random, options: Mapping[str, Any]) -> S:
         """A new game for `seats` players, dealt with `rng`."""
         ...
 
-    def to_act(self, state: Any) -> tuple[int, ...]:
+    def opening_events(self, state: S) -> list[Event]:
+        """The events of `setup` (the deal), worked out from the state it returned, for the host to tell."""
+        ...
+
+    def to_act(self, state: S) -> tuple[int, ...]:
         """The seats that may act now (several during a simultaneous phase); () when over."""
         ...
 
-    def legal_moves(self, state: Any, seat: int) -> list[Action]:
-        """Every legal action of `seat` (for betting, one representative per kind)."""
+    def legal_moves(self, state: S, seat: int) -> list[Action]:
+        """Every legal action of `seat` (representatives, for amounts), for bots and tests; see `legal`."""
         ...
 
-    def apply(self, state: Any, seat: int, action: Action) -> tuple[Any, list[Event]]:
+    def legal(self, state: S, seat: int) -> list[LegalAction]:
+        """What `seat` may do now, one entry per kind of action with its choices; [] if it may not act."""
+        ...
+
+    def apply(self, state: S, seat: int, action: Action) -> tuple[S, list[Event]]:
         """The new state after `seat` takes `action`; raise IllegalMove if it may not."""
         ...
 
-    def view(self, state: Any, seat: int | None) -> dict[str, Any]:
-        """What `seat` (None: a spectator) may see. JSON-ready; never another seat's hidden cards."""
+    def view(self, state: S, seat: int | None) -> GameView:
+        """What `seat` (None: a spectator) may see, with its `legal`; never another seat's hidden cards."""
         ...
 
-    def outcome(self, state: Any) -> Outcome | None:
+    def outcome(self, state: S) -> Outcome | None:
         """The result once the game is over, else None."""
         ...
 
-    def bot_move(self, state: Any, seat: int, rng: random.Random) -> Action:
+    def bot_move(self, state: S, seat: int, rng: random.Random) -> Action:
         """A sensible legal action for a bot in `seat`."""
         ...
 
-    def timeout_move(self, state: Any, seat: int) -> Action:
+    def timeout_move(self, state: S, seat: int) -> Action:
         """The action taken for `seat` when its turn clock runs out."""
         ...
 
-    # Optional: `opening_events(state) -> list[Event]`, the events of `setup` (the deal), which the
-    # table host announces when a game or hand starts.
+
+class CashGame(Game[S], Protocol[S]):
+    """A game of `series` "cash": each game is one hand, and the host carries chips from hand to hand.
+
+    The host deals a hand with `setup(seats, rng, dict(options, stacks=..., button=...))`: "stacks" are the
+    chips per seat (0: not dealt in), "button" a seat with chips (see `next_button`).
+    """
+
+    def seat_stacks(self, state: S) -> tuple[int, ...]:
+        """Each seat's chips in front of it: in the hand those not bet yet; once over, the settled ones."""
+        ...
+
+    def dealt_in(self, state: S) -> tuple[bool, ...]:
+        """Which seats were dealt into this hand."""
+        ...
+
+    def next_button(self, prev: int | None, stacks: Sequence[int]) -> int:
+        """The button of the next hand, after `prev` (None: the first hand), given the seats' `stacks`."""
+        ...
 
 
 def merge_options(defaults: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Crazy Eights for 2-5 players: the rules, and nothing else.
 
-Owns the state, the legal moves, the events, scoring, the hidden-information view and the bot. Pure: no I/O,
-no clock, no global `random` (chance comes only from the `random.Random` given to `setup` and `bot_move`).
+Owns the state, the legal moves (`legal_moves`, and `legal` as viewers get it), scoring, the
+hidden-information view and the bot; the events it emits are in `crazy_eights_events`. Pure: no I/O, no
+clock, no global `random` (chance comes only from the `random.Random` given to `setup` and `bot_move`).
 
 Deal (exactly this order of rng calls, so a replay from the same seed is deterministic):
   1. ``deck = common.cards.shuffled_deck(rng)`` (one ``rng.shuffle`` of a copy of ``FULL_DECK``);
@@ -40,14 +41,26 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from types import MappingProxyType
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any
 
 from common.cards import SUIT_NAMES, SUITS, is_card, shuffled_deck, sort_hand
-from common.protocol import Action, Draw, PassTurn, Play, to_builtins
-from gameserver.rules.base import Event, IllegalMove, Outcome, merge_options
+from common.protocol import Action, Draw, PassTurn, Play
+from common.views import CrazyEightsOptions, CrazyEightsView, LegalAction
+from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
+from gameserver.rules.crazy_eights_events import (
+    Dealt,
+    Drew,
+    HandOver,
+    Passed,
+    PenaltyRaised,
+    Played,
+    Reversed,
+    Skipped,
+    Started,
+)
 
 NAME = "crazy_eights"
 MIN_SEATS, MAX_SEATS = 2, 5
@@ -92,87 +105,6 @@ class State:
     queen_skips: bool = False
     ace_reverses: bool = False
     two_draws_two: bool = False
-
-
-# ---- events --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Dealt(Event):
-    """The cards `seat` was dealt (only that seat sees them)."""
-
-    cards: tuple[str, ...]
-    kind: ClassVar[str] = "dealt"
-    secret: ClassVar[tuple[str, ...]] = ("cards",)
-
-
-@dataclass(frozen=True)
-class Started(Event):
-    """The deal is done: who dealt, who moves first, and the starter card (public)."""
-
-    dealer: int
-    first: int
-    starter: str
-    kind: ClassVar[str] = "started"
-
-
-@dataclass(frozen=True)
-class Played(Event):
-    """`seat` played `card`; `suit` is the current suit after it (the named suit after an 8)."""
-
-    card: str
-    suit: str
-    kind: ClassVar[str] = "played"
-
-
-@dataclass(frozen=True)
-class Drew(Event):
-    """`seat` drew one card from the stock; only `seat` sees which. `penalty`: taken for pending 2s."""
-
-    card: str
-    penalty: bool = False
-    kind: ClassVar[str] = "drew"
-    secret: ClassVar[tuple[str, ...]] = ("card",)
-
-
-@dataclass(frozen=True)
-class Passed(Event):
-    """`seat` passed."""
-
-    kind: ClassVar[str] = "passed"
-
-
-@dataclass(frozen=True)
-class Skipped(Event):
-    """`seat` loses its turn to a queen (or, with 2 players, an ace)."""
-
-    kind: ClassVar[str] = "skipped"
-
-
-@dataclass(frozen=True)
-class Reversed(Event):
-    """`seat` played an ace; play now goes in `direction` (+1 up, -1 down)."""
-
-    direction: int
-    kind: ClassVar[str] = "reversed"
-
-
-@dataclass(frozen=True)
-class PenaltyRaised(Event):
-    """`seat` (the next player) now faces `pending` cards unless it answers with a 2."""
-
-    pending: int
-    kind: ClassVar[str] = "penalty"
-
-
-@dataclass(frozen=True)
-class HandOver(Event):
-    """The hand ended: `reason` is "out", "blocked" or "limit"; `scores` are penalty points by seat."""
-
-    scores: tuple[int, ...]
-    went_out: int | None
-    reason: str
-    kind: ClassVar[str] = "hand_over"
 
 
 # ---- construction --------------------------------------------------------------------------------
@@ -388,10 +320,44 @@ def legal_moves(state: State, seat: int) -> list[Action]:
     return moves
 
 
+def legal(state: State, seat: int) -> list[LegalAction]:
+    """What `seat` may do, for any consumer: the playable cards (in hand order) as one play entry, the 8s
+    that must name a suit as another (with the suits), then draw, then pass; [] if it may not act.
+
+    >>> s = setup_fixed([["7S", "8H", "KD"], ["2C"]], stock=["4C"], discards=["9S"])
+    >>> [(e.type, e.cards, e.suits) for e in legal(s, 0)]
+    [('play', ['7S'], None), ('play', ['8H'], ['C', 'D', 'H', 'S']), ('draw', None, None)]
+    """
+    if state.over or seat != state.turn:
+        return []
+    hand = state.hands[seat]
+    plain: list[str] = []
+    eights: list[str] = []
+    if state.pending:
+        plain = [c for c in hand if c[0] == "2"]
+    else:
+        top_rank, cur, last = state.discards[-1][0], state.suit, len(hand) == 1
+        for c in hand:
+            if c[0] == "8":
+                (plain if last else eights).append(c)  # a last card need not name a suit
+            elif c[1] == cur or c[0] == top_rank:
+                plain.append(c)
+    out: list[LegalAction] = []
+    if plain:
+        out.append(LegalAction("play", cards=plain))
+    if eights:
+        out.append(LegalAction("play", cards=eights, suits=list(SUITS)))
+    if can_draw(state, seat):
+        out.append(LegalAction("draw"))
+    if can_pass(state, seat):
+        out.append(LegalAction("pass"))
+    return out
+
+
 # ---- the bot -------------------------------------------------------------------------------------
 
 
-def _pick(cands: list[Any], rng: random.Random) -> Any:
+def _pick(cands: list[str], rng: random.Random) -> str:
     return cands[0] if len(cands) == 1 else rng.choice(cands)
 
 
@@ -452,25 +418,20 @@ def outcome(state: State) -> Outcome | None:
                            "hands": {s: sort_hand(h) for s, h in enumerate(state.hands)}})
 
 
-def view(state: State, seat: int | None) -> dict[str, Any]:
+def view(state: State, seat: int | None) -> CrazyEightsView:
     """What `seat` may see (None: a spectator): own hand and legal moves, everyone's counts, public piles."""
-    v: dict[str, Any] = {
-        "game": NAME, "seats": state.seats, "dealer": state.dealer,
-        "counts": [len(h) for h in state.hands], "top": state.discards[-1], "suit": state.suit,
-        "turn": None if state.over else state.turn, "stock": len(state.stock),
-        "drawn_this_turn": state.drawn, "direction": state.direction, "pending_draw": state.pending,
-        "plays": state.plays, "discards": list(state.discards), "over": state.over,
-        "options": {"queen_skips": state.queen_skips, "ace_reverses": state.ace_reverses,
-                    "two_draws_two": state.two_draws_two},
-    }
-    if seat is not None and 0 <= seat < state.seats:
-        v["seat"] = seat
-        v["hand"] = sort_hand(state.hands[seat])
-        v["legal"] = [to_builtins(m) for m in legal_moves(state, seat)]
-    if state.over:
-        v["scores"] = list(_scores(state, state.went_out))
-        v["went_out"] = state.went_out
-    return v
+    own = seat if seat is not None and 0 <= seat < state.seats else None
+    return CrazyEightsView(
+        seats=state.seats, dealer=state.dealer, counts=[len(h) for h in state.hands], top=state.discards[-1],
+        suit=state.suit, turn=None if state.over else state.turn, stock=len(state.stock),
+        drawn_this_turn=state.drawn, direction=state.direction, pending_draw=state.pending, plays=state.plays,
+        discards=list(state.discards), over=state.over,
+        options=CrazyEightsOptions(queen_skips=state.queen_skips, ace_reverses=state.ace_reverses,
+                                   two_draws_two=state.two_draws_two),
+        seat=own, hand=None if own is None else sort_hand(state.hands[own]),
+        legal=[] if own is None else legal(state, own),
+        scores=list(_scores(state, state.went_out)) if state.over else None,
+        went_out=state.went_out if state.over else None)
 
 
 def setup(seats: int, rng: random.Random, options: Mapping[str, Any]) -> State:
@@ -502,6 +463,8 @@ class CrazyEights:
 
     name = NAME
     title = "Crazy Eights"
+    series = "match"  # one hand per table
+    state_type = State
     min_seats = MIN_SEATS
     max_seats = MAX_SEATS
     default_options = DEFAULT_OPTIONS
@@ -510,6 +473,7 @@ class CrazyEights:
     setup = staticmethod(setup)
     to_act = staticmethod(to_act)
     legal_moves = staticmethod(legal_moves)
+    legal = staticmethod(legal)
     apply = staticmethod(apply)
     view = staticmethod(view)
     outcome = staticmethod(outcome)
@@ -517,4 +481,4 @@ class CrazyEights:
     timeout_move = staticmethod(timeout_move)
 
 
-GAME = CrazyEights()
+GAME: Game[State] = CrazyEights()

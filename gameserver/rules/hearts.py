@@ -36,8 +36,9 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from common.cards import FULL_DECK, SUIT_NAMES, is_card, shuffled_deck, sort_hand, suit
-from common.protocol import Action, PassCards, Play, to_builtins
-from gameserver.rules.base import Event, IllegalMove, Outcome, merge_options
+from common.protocol import Action, PassCards, Play
+from common.views import HeartsLastTrick, HeartsPhase, HeartsTrickCard, HeartsView, LegalAction, PassDirection
+from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
 from gameserver.rules.hearts_scoring import (
     HEARTS,
     PASS_COUNT,
@@ -88,7 +89,7 @@ class State:
     options: Options
     match_seed: int = field(repr=False)
     deal_number: int
-    phase: str  # "passing" | "playing" | "over"
+    phase: HeartsPhase
     hands: Hands
     passes: tuple[tuple[str, ...] | None, ...]
     trick: Trick  # (seat, card) in play order
@@ -110,7 +111,7 @@ class State:
         return (self.leader + len(self.trick)) % SEATS
 
     @property
-    def pass_direction(self) -> str:
+    def pass_direction(self) -> PassDirection:
         return pass_direction(self.options, self.deal_number)
 
 
@@ -184,7 +185,7 @@ class MatchOver(Event):
 # ---- dealing -------------------------------------------------------------------------------------------
 
 
-def pass_direction(options: Options, deal_number: int) -> str:
+def pass_direction(options: Options, deal_number: int) -> PassDirection:
     """"left", "right", "across" or "none" for deal `deal_number` (always "none" without `pass_cards`).
 
     >>> [pass_direction(Options(), i) for i in range(5)]
@@ -384,6 +385,10 @@ def _end_deal(state: State, events: list[Event]) -> tuple[State, list[Event]]:
     return nxt, events
 
 
+def _trick_cards(trick: Trick) -> list[HeartsTrickCard]:
+    return [HeartsTrickCard(seat=s, card=c) for s, c in trick]
+
+
 def _moves(state: State, cards: list[str]) -> list[Action]:
     if not cards:
         return []
@@ -400,6 +405,8 @@ class Hearts:
 
     name = "hearts"
     title = "Hearts"
+    series = "match"  # the match (deals until the target) is one game
+    state_type = State
     min_seats = SEATS
     max_seats = SEATS
     default_options: Mapping[str, Any] = DEFAULT_OPTIONS
@@ -429,6 +436,20 @@ class Hearts:
         """Play(card) per legal card; while passing one representative PassCards (the three highest)."""
         return _moves(state, legal_cards(state, seat))
 
+    def legal(self, state: State, seat: int) -> list[LegalAction]:
+        """Passing: any `PASS_COUNT` cards of the hand; playing: one of the legal cards; [] if not to act."""
+        cards = legal_cards(state, seat)
+        if not cards:
+            return []
+        if state.phase == "passing":
+            return [LegalAction("pass_cards", cards=cards, count=PASS_COUNT)]
+        return [LegalAction("play", cards=cards)]
+
+    def opening_events(self, state: State) -> list[Event]:
+        """The first deal, announced as every later deal is: its number and pass, then each seat's hand."""
+        return [DealStarted(None, state.deal_number, state.pass_direction),
+                *(HandDealt(seat, hand) for seat, hand in enumerate(state.hands))]
+
     def apply(self, state: State, seat: int, action: Action) -> tuple[State, list[Event]]:
         reason = _turn_refusal(state, seat)
         if reason is not None:
@@ -449,38 +470,24 @@ class Hearts:
             raise IllegalMove(reason)
         return _apply_play(state, seat, action.card)
 
-    def view(self, state: State, seat: int | None) -> dict[str, Any]:
+    def view(self, state: State, seat: int | None) -> HeartsView:
         """What `seat` (None: a spectator) may see; other hands only as counts, never the seed."""
         last = None
         if state.last_trick:  # its winner leads the current trick
-            winner = state.leader if state.phase == "playing" else trick_winner(state.last_trick)
-            last = {"winner": winner,
-                    "cards": [{"seat": s, "card": c} for s, c in state.last_trick]}
-        out: dict[str, Any] = {
-            "game": self.name,
-            "counts": [len(hand) for hand in state.hands],
-            "phase": state.phase,
-            "pass_direction": state.pass_direction,
-            "passed": [p is not None for p in state.passes],
-            "trick": [{"seat": s, "card": c} for s, c in state.trick],
-            "leader": state.leader,
-            "turn": state.turn,
-            "hearts_broken": state.hearts_broken,
-            "deal_points": list(state.deal_points),
-            "tricks_won": list(state.tricks_won),
-            "scores": list(state.scores),
-            "deal_number": state.deal_number,
-            "deals": [list(points) for points in state.history],
-            "last_trick": last,
-            "over": state.phase == "over",
-        }
-        if seat is not None and 0 <= seat < SEATS:
-            mine = state.passes[seat]
-            out["hand"] = list(state.hands[seat])  # kept sorted
-            out["my_pass"] = None if mine is None else list(mine)
-            out["legal_cards"] = cards = legal_cards(state, seat)
-            out["legal"] = to_builtins(_moves(state, cards))
-        return out
+            last = HeartsLastTrick(winner=trick_winner(state.last_trick),
+                                   cards=_trick_cards(state.last_trick))
+        own = seat if seat is not None and 0 <= seat < SEATS else None
+        mine = None if own is None else state.passes[own]
+        return HeartsView(
+            counts=[len(hand) for hand in state.hands], phase=state.phase,
+            pass_direction=state.pass_direction, passed=[p is not None for p in state.passes],
+            trick=_trick_cards(state.trick), leader=state.leader,
+            turn=state.turn, hearts_broken=state.hearts_broken, deal_points=list(state.deal_points),
+            tricks_won=list(state.tricks_won), scores=list(state.scores), deal_number=state.deal_number,
+            deals=[list(points) for points in state.history], last_trick=last, over=state.phase == "over",
+            hand=None if own is None else list(state.hands[own]),  # kept sorted
+            my_pass=None if mine is None else list(mine),
+            legal=[] if own is None else self.legal(state, own))
 
     def outcome(self, state: State) -> Outcome | None:
         if state.phase != "over":
@@ -507,4 +514,4 @@ class Hearts:
         return Play(card=min(cards, key=card_key))
 
 
-GAME = Hearts()
+GAME: Game[State] = Hearts()

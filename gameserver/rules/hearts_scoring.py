@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from common.cards import RANK_VALUE, rank, suit
+from common.views import PassDirection
 
 TWO_OF_CLUBS = "2C"
 QUEEN_OF_SPADES = "QS"
@@ -22,7 +23,8 @@ NO_TRICK_POINTS = -5
 PASS_COUNT = 3
 
 #: Pass directions in the order they rotate, with the seat offset of the receiver.
-PASS_DIRECTIONS: tuple[tuple[str, int], ...] = (("left", 1), ("right", 3), ("across", 2), ("none", 0))
+PASS_DIRECTIONS: tuple[tuple[PassDirection, int], ...] = (
+    ("left", 1), ("right", 3), ("across", 2), ("none", 0))
 PASS_OFFSETS = dict(PASS_DIRECTIONS)
 
 #: Suit order for ties between cards of equal rank (the order players sort their hands in).

@@ -18,7 +18,7 @@ all-ins that add up to one reopen it; an opening all-in bet below the big blind 
 or raise when no other player still in could put in more; a lone player with chips whose bet matches is
 not asked to act; uncalled chips return at the end of each betting round; everyone still in at showdown
 shows; a split pot's odd chips (the whole remainder) go to the first winner clockwise from the button.
-Pure: chance only from the injected rng.
+Pure: chance only from the injected rng. The hand's data (its State, its events) is in `holdem_state`.
 """
 
 from __future__ import annotations
@@ -26,175 +26,31 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from common.cards import FULL_DECK, is_card, shuffled_deck
 from common.protocol import Action, Bet, Call, Check, Fold, Raise
-from gameserver.rules.base import Event, IllegalMove, Outcome, merge_options
+from common.views import HoldemPot, HoldemView, LegalAction, Street
+from gameserver.rules.base import CashGame, Event, IllegalMove, Outcome, merge_options
 from gameserver.rules.holdem_eval import best_hand, bot_choice, hand_name, side_pots
+from gameserver.rules.holdem_state import (
+    Acted,
+    BlindPosted,
+    Hand,
+    HandOver,
+    HandStarted,
+    HoleCards,
+    Pot,
+    PotAwarded,
+    Showdown,
+    ShownHand,
+    State,
+    StreetDealt,
+    UncalledReturned,
+)
 
-STREETS = ("preflop", "flop", "turn", "river")
+STREETS: tuple[Street, ...] = ("preflop", "flop", "turn", "river")
 _BOARD_SIZE = {"flop": 3, "turn": 1, "river": 1}
-
-
-# ---- events --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HandStarted(Event):
-    button: int
-    small_blind_seat: int
-    big_blind_seat: int
-    stacks: tuple[int, ...]
-    kind: ClassVar[str] = "hand_started"
-
-
-@dataclass(frozen=True)
-class BlindPosted(Event):
-    blind: str  # "small" | "big"
-    amount: int
-    all_in: bool
-    kind: ClassVar[str] = "blind_posted"
-
-
-@dataclass(frozen=True)
-class HoleCards(Event):
-    cards: tuple[str, str]
-    kind: ClassVar[str] = "hole_cards"
-    secret: ClassVar[tuple[str, ...]] = ("cards",)
-
-
-@dataclass(frozen=True)
-class Acted(Event):
-    """A player's action: `action` is the protocol tag (fold, check, call, bet, raise)."""
-
-    action: str
-    amount: int = 0  # chips put in by this action
-    to: int = 0  # the player's total for the round afterwards (bet and raise)
-    all_in: bool = False
-    kind: ClassVar[str] = "action"
-
-
-@dataclass(frozen=True)
-class StreetDealt(Event):
-    street: str
-    cards: tuple[str, ...]
-    board: tuple[str, ...]
-    kind: ClassVar[str] = "street"
-
-
-@dataclass(frozen=True)
-class UncalledReturned(Event):
-    amount: int
-    kind: ClassVar[str] = "uncalled_returned"
-
-
-@dataclass(frozen=True)
-class ShownHand:
-    seat: int
-    cards: tuple[str, str]
-    hand: str
-
-
-@dataclass(frozen=True)
-class Showdown(Event):
-    hands: tuple[ShownHand, ...]
-    kind: ClassVar[str] = "showdown"
-
-
-@dataclass(frozen=True)
-class PotAwarded(Event):
-    amount: int
-    pot: int  # 0 = main pot, then side pots
-    hand: str | None  # None when won without showdown
-    kind: ClassVar[str] = "pot_awarded"
-
-
-@dataclass(frozen=True)
-class HandOver(Event):
-    stacks: tuple[int, ...]
-    payouts: tuple[int, ...]
-    kind: ClassVar[str] = "hand_over"
-
-
-# ---- state ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pot:
-    amount: int
-    eligible: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class State:
-    """One hand. Per-seat tuples are indexed by seat; seats not dealt in keep zeros/None throughout."""
-
-    small_blind: int
-    big_blind: int
-    button: int
-    sb_seat: int
-    bb_seat: int
-    dealt: tuple[bool, ...]
-    initial: tuple[int, ...]  # stacks before the blinds
-    stacks: tuple[int, ...]  # chips behind
-    hole: tuple[tuple[str, str] | None, ...]  # secret
-    deck: tuple[str, ...]  # undealt cards, top first; secret
-    board: tuple[str, ...]
-    street: str
-    bets: tuple[int, ...]  # this betting round
-    committed: tuple[int, ...]  # this hand, including `bets`
-    folded: tuple[bool, ...]
-    acted: tuple[int | None, ...]  # the bet level at the seat's last action this round; None = not yet
-    min_raise: int  # the last full bet/raise increment this round (at least the big blind)
-    turn: int | None
-    pots: tuple[Pot, ...] = ()
-    shown: tuple[tuple[int, tuple[str, str]], ...] = ()
-    payouts: tuple[int, ...] | None = None
-    # what setup did (blinds, hole cards): see `opening_events`. Not compared, and not restored from a
-    # snapshot (only the deal announces it). TEMPORARY: derived from the state with the typed views.
-    opening: tuple[Event, ...] = dataclasses.field(default=(), compare=False)
-
-    @property
-    def seats(self) -> int:
-        return len(self.dealt)
-
-    @property
-    def over(self) -> bool:
-        return self.street == "over"
-
-
-class _Hand:
-    """A mutable working copy of a State for the duration of one step."""
-
-    def __init__(self, state: State) -> None:
-        self.__dict__.update({f.name: getattr(state, f.name) for f in dataclasses.fields(State)})
-        for name in ("stacks", "hole", "deck", "board", "bets", "committed", "folded", "acted"):
-            setattr(self, name, list(getattr(state, name)))
-
-    def freeze(self) -> State:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(State)}
-        for key, value in values.items():
-            if isinstance(value, list):
-                values[key] = tuple(value)
-        return State(**values)
-
-    @property
-    def n(self) -> int:
-        return len(self.dealt)
-
-    def order_from(self, start: int) -> list[int]:
-        """Dealt-in seats clockwise beginning at `start` (inclusive)."""
-        return [s % self.n for s in range(start, start + self.n) if self.dealt[s % self.n]]
-
-    def live(self) -> list[int]:
-        return [s for s in range(self.n) if self.dealt[s] and not self.folded[s]]
-
-    def put_in(self, seat: int, amount: int) -> None:
-        self.stacks[seat] -= amount
-        self.bets[seat] += amount
-        self.committed[seat] += amount
 
 
 # ---- setup ---------------------------------------------------------------------------------------
@@ -232,28 +88,58 @@ def _deal(seats: int, options: Mapping[str, Any], make_deck: Callable[[list[int]
     if button is None:
         button = next_button(None, stacks)
     dealt = tuple(s > 0 for s in stacks)
-    order = [s % seats for s in range(button + 1, button + 1 + seats) if dealt[s % seats]]
-    deck = make_deck(order)
+    order = _dealing_order(button, dealt)
     sb_seat, bb_seat = (button, order[0]) if len(order) == 2 else (order[0], order[1])  # heads-up: button
     state = State(
         small_blind=opts["small_blind"], big_blind=opts["big_blind"], button=button, sb_seat=sb_seat,
         bb_seat=bb_seat, dealt=dealt, initial=tuple(stacks), stacks=tuple(stacks), hole=(None,) * seats,
-        deck=tuple(deck), board=(), street="preflop", bets=(0,) * seats, committed=(0,) * seats,
+        deck=tuple(make_deck(order)), board=(), street="preflop", bets=(0,) * seats, committed=(0,) * seats,
         folded=(False,) * seats, acted=(None,) * seats, min_raise=opts["big_blind"], turn=None,
     )
-    h = _Hand(state)
-    events: list[Event] = [HandStarted(None, button, sb_seat, bb_seat, tuple(stacks))]
-    for seat, blind, size in ((sb_seat, "small", h.small_blind), (bb_seat, "big", h.big_blind)):
+    return _open(state)[0].freeze()
+
+
+def _dealing_order(button: int, dealt: Sequence[bool]) -> list[int]:
+    """Dealt-in seats from the one after the button round to the button."""
+    n = len(dealt)
+    return [s % n for s in range(button + 1, button + 1 + n) if dealt[s % n]]
+
+
+def _open(state: State) -> tuple[Hand, list[Event]]:
+    """The blinds, the hole cards and the first turn (or, if nobody can act, the whole hand) of a hand not
+    yet dealt, and the events of all that: what `setup` does after building `state`."""
+    h = Hand(state)
+    order = _dealing_order(h.button, h.dealt)
+    events: list[Event] = [HandStarted(None, h.button, h.sb_seat, h.bb_seat, tuple(h.stacks))]
+    for seat, blind, size in ((h.sb_seat, "small", h.small_blind), (h.bb_seat, "big", h.big_blind)):
         amount = min(size, h.stacks[seat])
         h.put_in(seat, amount)
         events.append(BlindPosted(seat, blind, amount, h.stacks[seat] == 0))
     for i, seat in enumerate(order):  # one card at a time, two rounds
-        h.hole[seat] = (h.deck[i], h.deck[len(order) + i])
-        events.append(HoleCards(seat, h.hole[seat]))
+        h.hole[seat] = cards = (h.deck[i], h.deck[len(order) + i])
+        events.append(HoleCards(seat, cards))
     del h.deck[: 2 * len(order)]
-    _advance(h, bb_seat + 1, events)
-    h.opening = tuple(events)
-    return h.freeze()
+    _advance(h, h.bb_seat + 1, events)
+    return h, events
+
+
+def opening_events(state: State) -> list[Event]:
+    """The events of `setup` (hand started, blinds, hole cards, and the run-out when nobody could act),
+    which `setup` cannot return itself: the hand is dealt again from the cards `state` says it used."""
+    order = _dealing_order(state.button, state.dealt)
+    holes = [state.hole[seat] or ("", "") for seat in order]
+    board = list(state.board)
+    runout: list[str] = []
+    for burn, size in zip(state.burned, _BOARD_SIZE.values(), strict=False):
+        runout += [burn, *board[:size]]
+        del board[:size]
+    deck = [card for r in range(2) for card in (hole[r] for hole in holes)] + runout + list(state.deck)
+    fresh = dataclasses.replace(
+        state, stacks=state.initial, hole=(None,) * state.seats, deck=tuple(deck), board=(), street="preflop",
+        bets=(0,) * state.seats, committed=(0,) * state.seats, folded=(False,) * state.seats,
+        acted=(None,) * state.seats, min_raise=state.big_blind, turn=None, pots=(), shown=(), payouts=None,
+        burned=())
+    return _open(fresh)[1]
 
 
 def setup_fixed(seats: int, options: Mapping[str, Any], hole_cards: Sequence[Any] | Mapping[int, Any],
@@ -280,15 +166,10 @@ def setup_fixed(seats: int, options: Mapping[str, Any], hole_cards: Sequence[Any
     return _deal(seats, options, make_deck)
 
 
-def opening_events(state: State) -> list[Event]:
-    """The events of `setup` (hand started, blinds, hole cards), which `setup` cannot return itself."""
-    return list(state.opening)
-
-
 # ---- betting -------------------------------------------------------------------------------------
 
 
-def _needs_action(h: _Hand, seat: int, top: int, with_chips: list[int]) -> bool:
+def _needs_action(h: Hand, seat: int, top: int, with_chips: list[int]) -> bool:
     if not h.dealt[seat] or h.folded[seat] or h.stacks[seat] == 0:
         return False
     if len(with_chips) == 1:  # nobody left to bet against: only an unmatched bet needs an answer
@@ -296,7 +177,7 @@ def _needs_action(h: _Hand, seat: int, top: int, with_chips: list[int]) -> bool:
     return h.acted[seat] is None or h.bets[seat] < top
 
 
-def _advance(h: _Hand, start: int, events: list[Event]) -> None:
+def _advance(h: Hand, start: int, events: list[Event]) -> None:
     """Hand the turn to the next seat from `start` that must act, or close the round and move on."""
     while True:
         if len(h.live()) > 1:
@@ -316,14 +197,14 @@ def _advance(h: _Hand, start: int, events: list[Event]) -> None:
         h.bets = [0] * h.n
         h.acted = [None] * h.n
         h.min_raise = h.big_blind
-        h.deck.pop(0)  # burn
+        h.burned.append(h.deck.pop(0))
         cards = [h.deck.pop(0) for _ in range(_BOARD_SIZE[h.street])]
         h.board.extend(cards)
         events.append(StreetDealt(None, h.street, tuple(cards), tuple(h.board)))
         start = h.button + 1
 
 
-def _return_uncalled(h: _Hand, events: list[Event]) -> None:
+def _return_uncalled(h: Hand, events: list[Event]) -> None:
     ranked = sorted(range(h.n), key=lambda s: h.bets[s], reverse=True)
     top, second = ranked[0], ranked[1]
     excess = h.bets[top] - h.bets[second]
@@ -334,15 +215,15 @@ def _return_uncalled(h: _Hand, events: list[Event]) -> None:
         events.append(UncalledReturned(top, excess))
 
 
-def _settle(h: _Hand, events: list[Event]) -> None:
+def _settle(h: Hand, events: list[Event]) -> None:
     """Show down if more than one player is left, award every pot, end the hand."""
     live = h.live()
     keys: dict[int, tuple[int, ...]] = {}
     if len(live) > 1:  # _advance has dealt the whole board by now
         h.street = "showdown"
-        keys = {s: best_hand([*h.hole[s], *h.board]) for s in live}
-        h.shown = tuple((s, h.hole[s]) for s in live)
-        events.append(Showdown(None, tuple(ShownHand(s, h.hole[s], hand_name(keys[s])) for s in live)))
+        keys = {s: best_hand([*h.hole_of(s), *h.board]) for s in live}
+        h.shown = tuple((s, h.hole_of(s)) for s in live)
+        events.append(Showdown(None, tuple(ShownHand(s, h.hole_of(s), hand_name(keys[s])) for s in live)))
     h.pots = tuple(Pot(amount, eligible) for amount, eligible in side_pots(h.committed, live))
     payouts = [0] * h.n
     clockwise = h.order_from(h.button + 1)
@@ -384,8 +265,23 @@ def _raise_range(state: State, seat: int) -> tuple[int, int] | None:
     return min(top + state.min_raise, most), most
 
 
-def _pots(state: State) -> list[dict[str, Any]]:
-    return [{"amount": p.amount, "eligible": list(p.eligible)} for p in state.pots]
+def _pots(state: State) -> list[HoldemPot]:
+    return [HoldemPot(amount=p.amount, eligible=list(p.eligible)) for p in state.pots]
+
+
+def legal(state: State, seat: int) -> list[LegalAction]:
+    """Fold and call (with its cost), or check; then bet ("amount") or raise ("to") with its range."""
+    if state.over or seat != state.turn:
+        return []
+    to_call = _to_call(state, seat)
+    out = [LegalAction("fold"), LegalAction("call", cost=to_call)] if to_call else [LegalAction("check")]
+    span = _raise_range(state, seat)
+    if span is not None:
+        if max(state.bets):
+            out.append(LegalAction("raise", field="to", min=span[0], max=span[1]))
+        else:
+            out.append(LegalAction("bet", field="amount", min=span[0], max=span[1]))
+    return out
 
 
 def _check_turn(state: State, seat: int) -> None:
@@ -399,7 +295,7 @@ def _apply(state: State, seat: int, action: Action) -> tuple[State, list[Event]]
     _check_turn(state, seat)
     top = max(state.bets)
     to_call = _to_call(state, seat)
-    h = _Hand(state)
+    h = Hand(state)
     events: list[Event] = []
     if isinstance(action, Fold):
         if to_call == 0:
@@ -421,7 +317,7 @@ def _apply(state: State, seat: int, action: Action) -> tuple[State, list[Event]]
             raise IllegalMove("there is already a bet: raise instead")
         if not is_bet and not top:
             raise IllegalMove("there is no bet to raise: bet instead")
-        to = action.amount if is_bet else action.to
+        to = action.amount if isinstance(action, Bet) else action.to
         span = _raise_range(state, seat)
         if span is None:
             raise IllegalMove("you may not bet or raise now" if is_bet else "you may not raise now")
@@ -452,7 +348,7 @@ def _bot_move(state: State, seat: int, rng: random.Random) -> Action:
                             state.stacks[seat] + state.bets[seat], top, _raise_range(state, seat), rng)
     if choice == "raise":
         return Raise(to=to) if top else Bet(amount=to)
-    return {"check": Check, "call": Call, "fold": Fold}[choice]()
+    return Check() if choice == "check" else Call() if choice == "call" else Fold()
 
 
 # ---- the game ------------------------------------------------------------------------------------
@@ -461,9 +357,10 @@ def _bot_move(state: State, seat: int, rng: random.Random) -> Action:
 class Holdem:
     name = "holdem"
     title = "No-Limit Hold'em"
+    series = "cash"  # the host runs hand after hand, with buy-ins (gameserver/cash_table.py)
+    state_type = State
     min_seats = 2
     max_seats = 9
-    cash_table = True  # the host runs hand after hand, with buy-ins (gameserver/cash_table.py)
     opening_events = staticmethod(opening_events)  # blinds and hole cards of a new hand
     default_options: Mapping[str, Any] = {
         "small_blind": 50, "big_blind": 100, "min_buy_in": 2000, "max_buy_in": 20000,
@@ -517,33 +414,34 @@ class Holdem:
     def apply(self, state: State, seat: int, action: Action) -> tuple[State, list[Event]]:
         return _apply(state, seat, action)
 
-    def view(self, state: State, seat: int | None) -> dict[str, Any]:
-        mine = seat is not None and 0 <= seat < state.seats
-        legal: list[dict[str, Any]] = []
-        if mine and seat == state.turn:
-            to_call = _to_call(state, seat)
-            legal = [{"type": "fold"}, {"type": "call", "amount": to_call}] if to_call else []
-            legal = legal or [{"type": "check"}]
-            span = _raise_range(state, seat)
-            if span is not None:
-                legal.append({"type": "raise" if max(state.bets) else "bet", "min": span[0], "max": span[1]})
-        out: dict[str, Any] = {
-            "game": self.name, "board": list(state.board), "pot": sum(state.committed), "pots": _pots(state),
-            "stacks": list(state.stacks), "bets": list(state.bets), "dealt_in": list(state.dealt),
-            "folded": list(state.folded),
-            "all_in": [d and not f and not s for d, f, s in zip(state.dealt, state.folded, state.stacks)],
-            "button": state.button, "small_blind_seat": state.sb_seat, "big_blind_seat": state.bb_seat,
-            "small_blind": state.small_blind, "big_blind": state.big_blind, "street": state.street,
-            "turn": state.turn, "to_call": _to_call(state, seat) if mine and not state.over else 0,
-            "legal": legal, "over": state.over,
-        }
-        if mine and state.hole[seat] is not None:
-            out["hole"] = list(state.hole[seat])
-        if state.shown:
-            out["shown"] = {s: list(cards) for s, cards in state.shown}
-        if state.payouts is not None:
-            out["payouts"] = list(state.payouts)
-        return out
+    def legal(self, state: State, seat: int) -> list[LegalAction]:
+        return legal(state, seat)
+
+    def view(self, state: State, seat: int | None) -> HoldemView:
+        own = seat if seat is not None and 0 <= seat < state.seats else None
+        hole = None if own is None else state.hole[own]
+        return HoldemView(
+            board=list(state.board), pot=sum(state.committed), pots=_pots(state), stacks=list(state.stacks),
+            bets=list(state.bets), dealt_in=list(state.dealt), folded=list(state.folded),
+            all_in=[d and not f and not s
+                    for d, f, s in zip(state.dealt, state.folded, state.stacks, strict=True)],
+            button=state.button, small_blind_seat=state.sb_seat, big_blind_seat=state.bb_seat,
+            small_blind=state.small_blind, big_blind=state.big_blind, street=state.street, turn=state.turn,
+            to_call=_to_call(state, own) if own is not None and not state.over else 0,
+            legal=[] if own is None else legal(state, own), over=state.over,
+            hole=None if hole is None else list(hole),
+            shown={s: list(cards) for s, cards in state.shown} if state.shown else None,
+            payouts=None if state.payouts is None else list(state.payouts))
+
+    def seat_stacks(self, state: State) -> tuple[int, ...]:
+        """Chips behind: during the hand without the bets, once it is over the settled stacks."""
+        return state.stacks
+
+    def dealt_in(self, state: State) -> tuple[bool, ...]:
+        return state.dealt
+
+    def next_button(self, prev: int | None, stacks: Sequence[int]) -> int:
+        return next_button(prev, stacks)
 
     def outcome(self, state: State) -> Outcome | None:
         if not state.over or state.payouts is None:
@@ -557,7 +455,7 @@ class Holdem:
                 "payouts": list(state.payouts),
                 "shown": {s: list(cards) for s, cards in state.shown},
                 "board": list(state.board),
-                "pots": _pots(state),
+                "pots": [{"amount": p.amount, "eligible": list(p.eligible)} for p in state.pots],
             },
         )
 
@@ -568,4 +466,4 @@ class Holdem:
         return Check() if _to_call(state, seat) == 0 else Fold()
 
 
-GAME = Holdem()
+GAME: CashGame[State] = Holdem()

@@ -4,7 +4,7 @@ Modules, one role each:
   hist       mergeable latency histograms (log buckets, ~1 % precision)
   wsclient   a lean SockJS-over-websocket client (asyncio.Protocol), plus an adapter over
              `realtime.client.FeltClient` for xhr-streaming and xhr-polling
-  strategy   a legal move from a player's own view (Crazy Eights: the rules' bot_move applied to the view)
+  strategy   frames decoded leanly, and a legal move from a view's own `legal` list (alike for all games)
   players    simulated seats and tables of four; the echo-room players of the baseline
   worker     one load process: connects its players, plays, reports JSON lines on stdout
   run        the coordinator: tokens through the frontend, worker processes, progress, results

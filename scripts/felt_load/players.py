@@ -101,7 +101,7 @@ class Seat(_Connected):
         self.act_req = 0
         self.closing = False
         self.welcomed: asyncio.Future[bool] | None = None
-        self.on_lobby: Callable[[Seat, st.LobbyUpdate, float], None] | None = None
+        self.on_lobby: Callable[[Seat, p.LobbyUpdate, float], None] | None = None
         self.lobby_ready: asyncio.Future[None] | None = None
 
     async def connect(self, origin: str | None, timeout: float = 20.0) -> float:
@@ -144,33 +144,32 @@ class Seat(_Connected):
         except Exception:
             stats.bad_frames += 1
             return
-        kind = type(msg)
         group = self.group
-        if kind is st.View:
+        if isinstance(msg, st.View):
             stats.views += 1
             if group is not None:
                 group.on_view(self, msg, now)
-        elif kind is st.Ack:
+        elif isinstance(msg, p.Ack):
             if group is not None:
                 group.on_ack(self, msg, now)
-        elif kind is st.GameOver:
+        elif isinstance(msg, p.GameOver):
             if group is not None:
                 group.on_game_over(self, msg, now)
-        elif kind is st.Error:
+        elif isinstance(msg, p.Error):
             stats.error(msg.code)
             what = self.pending.pop(msg.req, None) if msg.req is not None else None
             if self.welcomed is not None and not self.welcomed.done():
                 self.welcomed.set_result(False)
             elif group is not None:
                 group.on_error(self, msg, what, now)
-        elif kind is st.Welcome:
+        elif isinstance(msg, p.Welcome):
             self.user = msg.user
             if self.welcomed is not None and not self.welcomed.done():
                 self.welcomed.set_result(True)
-        elif kind is st.LobbyUpdate:
+        elif isinstance(msg, p.LobbyUpdate):
             if self.on_lobby is not None:
                 self.on_lobby(self, msg, now)
-        elif kind is st.Tables:
+        elif isinstance(msg, p.Tables):
             if self.lobby_ready is not None and not self.lobby_ready.done():
                 self.lobby_ready.set_result(None)
 
@@ -252,7 +251,7 @@ class Group:
 
     # ---- frames --------------------------------------------------------------------------------
 
-    def on_ack(self, seat: Seat, ack: st.Ack, now: float) -> None:
+    def on_ack(self, seat: Seat, ack: p.Ack, now: float) -> None:
         kind = seat.pending.pop(ack.req, None) if ack.req is not None else None
         if kind == "act":
             self.stats.moves_acked += 1
@@ -289,11 +288,11 @@ class Group:
             if entry[2] <= 0:
                 del self.sent[view.seq]
         seat.view = view
-        if view.status == "playing" and view.view.legal:
+        if view.status == "playing" and view.legal:
             self._maybe_schedule(seat)
 
     def _maybe_schedule(self, seat: Seat) -> None:
-        if self.active and seat.timer is None and seat.view is not None and seat.view.view.legal:
+        if self.active and seat.timer is None and seat.view is not None and seat.view.legal:
             seat.timer = self._later(self._delay(), self._act, seat)
 
     def _act(self, seat: Seat) -> None:
@@ -301,8 +300,7 @@ class Group:
         view = seat.view
         if not self.active or view is None or view.table != self.table or view.status != "playing":
             return
-        seat_no = view.seat if view.seat is not None else 0
-        action = st.choose(view.game or self.game, view.view, seat_no, self.rng)
+        action = st.choose(view.legal, self.rng)
         if action is None:
             return
         now = clock()
@@ -313,7 +311,7 @@ class Group:
             del self.sent[next(iter(self.sent))]
         self.stats.moves_sent += 1
 
-    def on_game_over(self, seat: Seat, over: st.GameOver, now: float) -> None:
+    def on_game_over(self, seat: Seat, over: p.GameOver, now: float) -> None:
         if over.table != self.table:
             return
         self.over += 1
@@ -325,7 +323,7 @@ class Group:
             if self.active:
                 self._restart = self._later(self._delay(), self.begin)
 
-    def on_error(self, seat: Seat, err: st.Error, what: str | None, now: float) -> None:
+    def on_error(self, seat: Seat, err: p.Error, what: str | None, now: float) -> None:
         if what in ("create", "join", "start"):
             self._retry()
         elif what == "act" and self.table is not None:

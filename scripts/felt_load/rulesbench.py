@@ -30,11 +30,11 @@ from gameserver.table import Sender, Table
 from scripts.felt_load import strategy as st
 
 
-def _seats(game: Game) -> int:
+def _seats(game: Game[Any]) -> int:
     return 4 if game.min_seats <= 4 <= game.max_seats else game.max_seats
 
 
-def _record_games(game: Game, count: int, rng: random.Random) -> list[tuple[Any, list[tuple[int, Any]]]]:
+def _record_games(game: Game[Any], count: int, rng: random.Random) -> list[tuple[Any, list[tuple[int, Any]]]]:
     out = []
     seats = _seats(game)
     for _ in range(count):
@@ -49,7 +49,7 @@ def _record_games(game: Game, count: int, rng: random.Random) -> list[tuple[Any,
     return out
 
 
-def rules_rate(game: Game, seconds: float) -> dict[str, Any]:
+def rules_rate(game: Game[Any], seconds: float) -> dict[str, Any]:
     recorded = _record_games(game, 40, random.Random(7))
     n, t0, c0 = 0, time.perf_counter(), time.thread_time()
     apply = game.apply
@@ -63,7 +63,7 @@ def rules_rate(game: Game, seconds: float) -> dict[str, Any]:
     return {"actions": n, "seconds": round(elapsed, 3), "actions_per_s": round(n / elapsed)}
 
 
-def table_rate(game: Game, seconds: float) -> dict[str, Any]:
+def table_rate(game: Game[Any], seconds: float) -> dict[str, Any]:
     seats = _seats(game)
     rng = random.Random(11)
     n, busy, games_played = 0, 0.0, 0
@@ -151,7 +151,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             feed([fwd(g[0], p.CreateTable(game=game_name, seats=seats, req=1)) for g in groups])
             ids = {}
             for conn, frame in read_out():
-                if isinstance(frame, st.Ack) and frame.table:
+                if isinstance(frame, p.Ack) and frame.table:
                     ids[conn] = frame.table
             feed([fwd(c, p.Join(table=ids[g[0]], seat=i, req=2))
                   for g in groups for i, c in enumerate(g) if i])
@@ -172,12 +172,12 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             todo: dict[str, p.Forward] = {}
             finished = []
             for conn, frame in read_out():
-                if isinstance(frame, st.View) and frame.status == "playing" and frame.view.legal:
-                    action = st.choose(game_name, frame.view, frame.seat or 0, rng)
+                if isinstance(frame, st.View) and frame.status == "playing" and frame.legal:
+                    action = st.choose(frame.legal, rng)
                     if action is not None:
                         act = p.Act(table=frame.table, action=action, seq=frame.seq, req=4)
                         todo[frame.table] = fwd(conn, act)
-                elif isinstance(frame, st.GameOver):
+                elif isinstance(frame, p.GameOver):
                     finished.append((conn, frame.table))
             for _conn, table in finished:
                 todo.pop(table, None)

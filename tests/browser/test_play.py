@@ -248,14 +248,14 @@ def test_hand_legal_cards_keys_and_the_suit_picker(person) -> None:
     page.evaluate("""() => {
       window.__sent = [];
       felt.net.request = (body) => { window.__sent.push(body); return new Promise(() => {}); };
-      const legal = [{type: 'play', card: '5H'}, {type: 'play', card: 'KH'}, {type: 'draw'},
-                     ...['C', 'D', 'H', 'S'].map((suit) => ({type: 'play', card: '8C', suit}))];
+      const legal = [{type: 'play', cards: ['5H', 'KH']}, {type: 'draw'},
+                     {type: 'play', cards: ['8C'], suits: ['C', 'D', 'H', 'S']}];
       felt.tableFor('g9-0001').onView({msg: 'view', table: 'g9-0001', seq: 7, game: 'crazy_eights',
         status: 'playing', players: ['ivy', '<i>Rex</i>'], bots: [1], seat: 0, events: [], deadline: null,
         view: {game: 'crazy_eights', seats: 2, dealer: 1, counts: [5, 6], top: 'KD', suit: 'H', turn: 0,
                stock: 30, drawn_this_turn: 0, direction: 1, pending_draw: 0, plays: 3,
-               discards: ['4D', 'KD'], over: false, options: {}, seat: 0,
-               hand: ['KH', '2S', '8C', '5H', 'AD'], legal}});
+               discards: ['4D', 'KD'], over: false, seat: 0, hand: ['KH', '2S', '8C', '5H', 'AD'], legal,
+               options: {queen_skips: false, ace_reverses: false, two_draws_two: false}}});
       felt.openTable('g9-0001', {push: false});
     }""")
     assert ivy.hand_cards() == ["8C", "AD", "2S", "5H", "KH"]  # sorted: clubs, diamonds, spades, hearts

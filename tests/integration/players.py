@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from common import protocol as p
 from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
+from common import protocol as p
+from common.views import LegalAction, example_action
 from realtime.client import Closed, FeltClient
 
 
@@ -20,23 +21,20 @@ async def connect_player(url: str, token: str, origin: str, transport: str = "we
     return client
 
 
-def choose(view: dict[str, Any]) -> p.Action:
-    """A legal action from the view's own `legal` list.
+#: Which kind of action a scripted player takes when it has several: passive, so games end.
+PREFERENCE = ("check", "call", "play", "pass_cards", "draw", "pass", "fold", "bet", "raise")
 
-    Card games: the first card play, else draw, else pass, else what is offered (Hearts passing).
-    Hold'em, whose `legal` gives kinds and ranges: check, else call, else fold.
-    """
-    legal = view["legal"]
-    kinds = {entry["type"]: entry for entry in legal}
-    for kind, action in (("check", p.Check()), ("call", p.Call()), ("fold", p.Fold())):
-        if kind in kinds:
-            return action
-    actions = [p.action_from_builtins(a) for a in legal]
-    for kind in (p.Play, p.Draw, p.PassTurn):
-        for action in actions:
-            if isinstance(action, kind):
-                return action
-    return actions[0]
+
+def choose(legal: list[LegalAction]) -> p.Action:
+    """A legal action from a view's own `legal` list, the same way for every game: the first entry of the
+    most preferred kind, built with its first choices (first card or cards, first suit, least amount)."""
+    entry = min(legal, key=lambda e: PREFERENCE.index(e.type) if e.type in PREFERENCE else len(PREFERENCE))
+    return example_action(entry)
+
+
+def legal_of(msg: p.View) -> list[LegalAction]:
+    """What this viewer may do now ([] before the game starts, for spectators, or when not to act)."""
+    return msg.view.legal if msg.view is not None else []
 
 
 async def play_until_over(client: FeltClient, table: str, seat: int) -> tuple[p.GameOver, list[p.View]]:
@@ -58,10 +56,10 @@ async def play_until_over(client: FeltClient, table: str, seat: int) -> tuple[p.
         if not isinstance(msg, p.View) or msg.table != table:
             continue
         views.append(msg)
-        view = msg.view
-        if waiting_for is None and view and not view.get("over") and view.get("legal"):
+        legal = legal_of(msg)
+        if waiting_for is None and legal:
             waiting_for = client.next_req()
-            await client.send(p.Act(table=table, action=choose(view), seq=msg.seq, req=waiting_for))
+            await client.send(p.Act(table=table, action=choose(legal), seq=msg.seq, req=waiting_for))
 
 
 async def gather_all(*coros: Any) -> list[Any]:
@@ -101,7 +99,7 @@ class ResilientPlayer:
             try:
                 self.client = await connect_player(url, token["token"], self.origin, self.transport)
                 return self.client
-            except (OSError, ConnectionError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, ConnectionError):
                 continue
         raise ConnectionError("no realtime server answered")
 
@@ -150,12 +148,12 @@ class ResilientPlayer:
         elif isinstance(msg, p.View) and msg.table == self.table:
             self.last_view = msg
             self.seat = msg.seat
-            if self._waiting_for is None and not self.paused and msg.view.get("legal"):
+            if self._waiting_for is None and not self.paused and legal_of(msg):
                 await asyncio.sleep(self.think)
                 if self.paused:
                     return  # paused while thinking: the view is answered after a resume
                 self._req += 1
                 self._waiting_for = self._req
-                action = choose(msg.view)
+                action = choose(legal_of(msg))
                 self.sent[self._req] = p.to_builtins(action)
                 await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from common import protocol as p
 from common.models import FinishedGame, make_engine
+from common.views import CrazyEightsView
 from tests.integration.conftest import run
 from tests.integration.players import connect_player, play_until_over
 
@@ -40,8 +41,9 @@ def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> 
                 playing = [v for v in views if v.status != "waiting"]
                 assert playing, f"seat {seat} saw no view of the game"
                 # each seat's own view: its hand, the others' counts, and nothing else's cards
-                assert all(v.seat == seat and "hand" in v.view for v in playing)
-                assert all(len(v.view["counts"]) == 3 for v in playing)
+                for v in playing:
+                    assert v.seat == seat and isinstance(v.view, CrazyEightsView) and v.view.hand is not None
+                    assert len(v.view.counts) == 3
             return table, [over for over, _ in results]
         finally:
             for c in clients:

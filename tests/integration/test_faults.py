@@ -16,7 +16,7 @@ from sqlalchemy import select
 from common import protocol as p
 from common.models import FinishedGame, User, make_engine
 from tests.integration.conftest import UserFactory, run, user_factory
-from tests.integration.players import ResilientPlayer
+from tests.integration.players import ResilientPlayer, legal_of
 from tests.integration.stack import Stack
 
 GAMES = {  # game -> (seats, options): people only, so a frozen table stays frozen
@@ -149,10 +149,11 @@ def test_game_server_killed_mid_hand_comes_back_exactly(fault_stack, new_user, g
         for pl in players:  # the resumed view is exactly the last one seen before the crash
             old, new = before[pl.user.username], pl.last_view
             assert new is not None and old is not None
-            assert (new.seq, new.view, new.players, new.seat) == (old.seq, old.view, old.players, old.seat)
+            assert (new.seq, new.view, new.cash, new.players, new.seat) == (
+                old.seq, old.view, old.cash, old.players, old.seat)
             assert any(st.available for st in pl.statuses)
             pl.paused = False
-            if new.view.get("legal"):  # it is this player's move: nudge it with the current view
+            if legal_of(new):  # it is this player's move: nudge it with the current view
                 await pl.resume()
         if game == "holdem":  # a cash table never ends by itself: play on a little, then stop
             await wait_for(lambda: any(pl.last_view and pl.last_view.cash and pl.last_view.cash.hand_no >= 3
@@ -180,8 +181,8 @@ def test_a_short_drop_keeps_the_seat_a_long_one_stands_the_player_up(fault_stack
         await wait_for(lambda: all(pl.last_view and pl.last_view.status == "playing" for pl in players))
         await asyncio.sleep(0.3)
         first_view = players[0].last_view
-        assert first_view is not None
-        turn = first_view.view["turn"]
+        assert first_view is not None and first_view.view is not None
+        turn = first_view.view.turn
         short, long = [pl for pl in players if pl.seat != turn][:2]
 
         before = short.last_view

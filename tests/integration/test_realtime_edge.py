@@ -136,7 +136,8 @@ def test_bad_input_gets_an_error_and_changes_nothing(stack, new_user, transport:
             while view is None or view.status != "playing":
                 msg = await a.recv()
                 view = msg if isinstance(msg, p.View) else view
-            sender = b if view.view["turn"] == 0 else a
+            assert view.view is not None
+            sender = b if view.view.turn == 0 else a
             seq = view.seq
             for raw, code, req in BAD_FRAMES:
                 await sender.send_raw(raw.replace("TABLE", table))

@@ -270,9 +270,9 @@ export class App {
     if (seat !== null && seat !== undefined) body.seat = seat;
     const frame = this.tables.get(id)?.frame;
     if (GAMES[info?.game ?? frame?.game]?.cash) {
-      const view = frame?.view ?? {};
-      const buyIn = await this.askBuyIn(info?.options?.min_buy_in ?? view.min_buy_in,
-        info?.options?.max_buy_in ?? view.max_buy_in);
+      const cash = frame?.cash ?? {};
+      const buyIn = await this.askBuyIn(info?.options?.min_buy_in ?? cash.min_buy_in,
+        info?.options?.max_buy_in ?? cash.max_buy_in);
       if (buyIn === null) return false;
       body.buy_in = buyIn;
     }

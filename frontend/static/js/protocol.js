@@ -1,5 +1,7 @@
 // The client's side of common/protocol.py. The server omits fields that have their default value
 // (msgspec `omit_defaults`), so every frame is completed with those defaults before anyone reads it.
+// A view frame's `view` (common/views.py, tagged by `game`) is null before the game starts; `cash` is
+// set at a cash table. docs/schema/server-messages.json is the JSON Schema of every frame.
 
 const TABLE_INFO = { spectators: 0, public: true, clock: null, options: {} };
 
@@ -15,7 +17,8 @@ const DEFAULTS = {
   tables: { req: null },
   lobby_update: { tables: [], removed: [] },
   table_status: { text: "" },
-  view: { game: "", status: "waiting", players: [], bots: [], seat: null, events: [], deadline: null },
+  view: { view: null, cash: null, game: "", status: "waiting", players: [], bots: [], seat: null, events: [],
+    deadline: null },
   game_over: {},
   chat_line: {},
 };
@@ -25,6 +28,5 @@ export function complete(msg) {
   if (!msg || typeof msg !== "object" || !(msg.msg in DEFAULTS)) return msg;
   const out = { ...DEFAULTS[msg.msg], ...msg };
   if (out.msg === "tables" || out.msg === "lobby_update") out.tables = (out.tables ?? []).map(tableInfo);
-  if (out.msg === "view" && (out.view === null || typeof out.view !== "object")) out.view = {};
   return out;
 }

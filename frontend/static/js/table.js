@@ -8,6 +8,7 @@
 import { cardFace } from "./cards.js";
 import { $, fill, h } from "./dom.js";
 import { GAMES, gameOf } from "./games/index.js";
+import { actionOf, mayAct } from "./legal.js";
 
 const EVENTS_KEPT = 60;
 const CHAT_KEPT = 200;
@@ -27,7 +28,7 @@ export class TableController {
     this.busy = false; // an action was sent and its answer is not in yet
     this.passSel = new Set();
     this.passKey = "";
-    this.picker = null; // {card, suits}: a Crazy Eights 8 waiting for its suit
+    this.picker = null; // {card, entry, suits}: a card whose legal entry asks for a suit (a Crazy Eights 8)
     this.info = null; // TableInfo from the lobby, when known
   }
 
@@ -70,7 +71,7 @@ export class TableController {
 
   onGameOver(msg) {
     this.over = msg;
-    this.lastResult = { ...msg, hand_no: this.frame?.view?.hand_no ?? null };
+    this.lastResult = { ...msg, hand_no: this.frame?.cash?.hand_no ?? null };
     this.resultDismissed = false;
     this.render();
     this.app.refreshMe();
@@ -120,14 +121,14 @@ export class TableController {
   }
 
   context() {
-    const frame = this.frame ?? { players: [], view: {}, bots: [] };
+    const frame = this.frame ?? { players: [], view: null, cash: null, bots: [] };
     const me = frame.seat ?? null;
     const players = frame.players ?? [];
     const name = (seat) => (seat === me && me !== null ? "You" : players[seat] ?? `Seat ${Number(seat) + 1}`);
     return {
       table: this,
       frame,
-      view: frame.view ?? {},
+      view: frame.view ?? {}, // null before the game starts
       me,
       players,
       name,
@@ -202,8 +203,7 @@ export class TableController {
     root.dataset.seq = String(this.seq);
     root.dataset.seat = ctx.me === null ? "" : String(ctx.me);
     root.dataset.role = ctx.me === null ? "spectator" : "player";
-    const myTurn = !!(frame && frame.status === "playing" && ctx.me !== null &&
-      (game?.toAct(ctx.view) ?? []).includes(ctx.me));
+    const myTurn = !!(frame && frame.status === "playing" && ctx.me !== null && mayAct(ctx.view));
     root.dataset.myTurn = String(myTurn && !this.busy);
     root.dataset.busy = String(this.busy);
 
@@ -447,11 +447,11 @@ export class TableController {
       fill(ui.picker);
       return;
     }
-    const { card, suits } = this.picker;
+    const { card, entry, suits } = this.picker;
     const names = { C: "Clubs", D: "Diamonds", H: "Hearts", S: "Spades" };
     const buttons = suits.map((suit, i) => {
       const b = h("button", { type: "button", class: `suit-choice suit-${suit}`, "data-suit": suit,
-        onclick: () => this.act({ type: "play", card, suit }) });
+        onclick: () => this.act(actionOf(entry, { card, suit })) });
       b.append(this.app.suitIcon(suit), h("span", {}, `${names[suit]}`), h("kbd", {}, suit));
       return b;
     });
@@ -546,7 +546,7 @@ export class TableController {
     if (this.picker) {
       const suit = key.toUpperCase();
       if (this.picker.suits.includes(suit)) {
-        this.act({ type: "play", card: this.picker.card, suit });
+        this.act(actionOf(this.picker.entry, { card: this.picker.card, suit }));
         return true;
       }
       if (key === "Escape") {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import typing
 
 import msgspec
 import pytest
 
 from common import protocol as p
+from gameserver.rules.hearts import GAME as HEARTS
 
 CLIENT = [
     p.Auth(token="abc"),
@@ -34,8 +36,12 @@ SERVER = [
     p.Error(code=p.E_ILLEGAL_MOVE, text="no", req=4, table="g1-0001"),
     p.Tables(tables=[p.TableInfo(id="g1-0001", game="hearts", seats=4, players=["ann", None, None, None],
                                  status="waiting")], req=5),
-    p.View(table="g1-0001", seq=3, view={"hand": ["QS"]}, game="hearts", status="playing",
-           players=["a", "b"], bots=[1], seat=0, events=[{"kind": "played"}], deadline=12.5),
+    p.View(table="g1-0001", seq=3, view=HEARTS.view(HEARTS.setup(4, random.Random(1), {}), 0), game="hearts",
+           status="playing", players=["a", "b", "c", "d"], bots=[1], seat=0, events=[{"kind": "played"}],
+           deadline=12.5),
+    p.View(table="g1-0002", seq=1, game="holdem", players=["a", None], seat=0,  # a cash table, no hand yet
+           cash=p.CashInfo(table_stacks=[2000, 0], hand_no=0, next_hand_at=None, min_buy_in=2000,
+                           max_buy_in=20000)),
     p.GameOver(table="g1-0001", seq=9, scores=[0, 12], players=["a", "b"], winners=[0]),
     p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0),
     p.LobbyUpdate(tables=[p.TableInfo(id="g2-0001", game="holdem", seats=9, players=[None] * 9,

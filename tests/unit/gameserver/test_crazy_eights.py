@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import json
 import random
 import re
 from collections import Counter
@@ -13,6 +12,7 @@ import pytest
 
 from common.cards import FULL_DECK, SUITS, shuffled_deck
 from common.protocol import Draw, Fold, PassTurn, Play
+from common.views import LegalAction
 from gameserver.rules import crazy_eights as ce
 from gameserver.rules import games
 from gameserver.rules.base import IllegalMove
@@ -137,8 +137,10 @@ def test_eight_names_the_suit_and_needs_one_unless_last():
     refused(s1, 1, Play("2C"), "current suit (hearts) or rank (8)")
     moves = G.legal_moves(s, 0)
     assert [m for m in moves if isinstance(m, Play)] == [Play("8C", suit=x) for x in SUITS]
+    assert G.legal(s, 0) == [LegalAction("play", cards=["8C"], suits=list(SUITS)), LegalAction("draw")]
     last = fixed([["8C"], ["2C", "3C"]], "KS", ["4C"])
     assert G.legal_moves(last, 0) == [Play("8C"), Draw()]
+    assert G.legal(last, 0) == [LegalAction("play", cards=["8C"]), LegalAction("draw")]  # no suit to name
     end, ev = G.apply(last, 0, Play("8C"))
     assert end.over and G.to_act(end) == () and kinds(ev) == ["played", "hand_over"]
     assert G.outcome(end).scores == (0, 5) and G.outcome(end).winners == (0,)
@@ -239,7 +241,7 @@ def test_scoring_values():
     out = G.outcome(s)
     assert out.scores == (0, 61, 31) and out.winners == (0,) and out.detail["went_out"] == 0
     v = G.view(s, 1)
-    assert v["over"] and v["scores"] == [0, 61, 31] and v["turn"] is None and v["legal"] == []
+    assert v.over and v.scores == [0, 61, 31] and v.turn is None and v.legal == []
 
 
 # ---- special cards -------------------------------------------------------------------------------
@@ -266,7 +268,7 @@ def test_ace_reverses_and_with_two_players_skips():
     s1, ev = G.apply(s, 0, Play("AS"))
     assert (s1.turn, s1.direction) == (2, -1) and kinds(ev) == ["played", "reversed"]
     s2, _ = G.apply(s1, 2, Play("4S"))
-    assert s2.turn == 1 and G.view(s2, None)["direction"] == -1
+    assert s2.turn == 1 and G.view(s2, None).direction == -1
     two = fixed([["AS", "5C"], ["3C"]], "KS", ["5D"], options=opts)
     s1, ev = G.apply(two, 0, Play("AS"))
     assert (s1.turn, s1.direction, kinds(ev)) == (0, 1, ["played", "skipped"])
@@ -286,6 +288,7 @@ def test_two_draws_two_stacks_and_is_taken_at_once():
     assert (s.turn, s.pending) == (1, 2) and ev[-1].visible_to(None) == {"seat": 1, "pending": 2,
                                                                          "kind": "penalty"}
     assert G.legal_moves(s, 1) == [Play("2H"), Draw()]
+    assert G.legal(s, 1) == [LegalAction("play", cards=["2H"]), LegalAction("draw")]  # only a 2 answers
     refused(s, 1, Play("3H"), "answer the 2 with a 2, or draw the 2 penalty cards")
     refused(s, 1, PassTurn(), "draw the 2 penalty cards")
     s, ev = G.apply(s, 1, Play("2H"))
@@ -320,17 +323,18 @@ def test_two_penalty_limited_by_stock_and_lapses_on_an_empty_stock():
 def test_view_shows_own_hand_counts_and_legal_only():
     s = fixed([["7S", "QH"], ["2C", "9D", "8H"]], ("3S", "QS"), ["4C", "5C"])
     v0 = G.view(s, 0)
-    assert v0["hand"] == ["7S", "QH"] and v0["counts"] == [2, 3] and v0["stock"] == 2
-    assert (v0["top"], v0["suit"], v0["turn"], v0["discards"]) == ("QS", "S", 0, ["3S", "QS"])
-    assert v0["legal"] == [{"type": "play", "card": "7S", "suit": None},
-                           {"type": "play", "card": "QH", "suit": None}, {"type": "draw"}]
+    assert v0.hand == ["7S", "QH"] and v0.counts == [2, 3] and v0.stock == 2
+    assert (v0.top, v0.suit, v0.turn, v0.discards) == ("QS", "S", 0, ["3S", "QS"])
+    assert v0.legal == [LegalAction("play", cards=["7S", "QH"]), LegalAction("draw")]
+    assert v0.legal == G.legal(s, 0)
     v1 = G.view(s, 1)
-    assert v1["hand"] == ["2C", "9D", "8H"] and v1["legal"] == [] and not v1["over"]
+    assert v1.hand == ["2C", "9D", "8H"] and v1.legal == [] and not v1.over
     spectator = G.view(s, None)
-    assert "hand" not in spectator and "legal" not in spectator and spectator["counts"] == [2, 3]
+    assert spectator.hand is None and spectator.legal == [] and spectator.counts == [2, 3]
+    data = msgspec.to_builtins(spectator)
     for key in ("game", "drawn_this_turn", "direction", "pending_draw"):
-        assert key in spectator
-    json.dumps(v0)
+        assert key in data
+    encode(v0)
 
 
 def test_bot_prefers_long_suit_high_penalty_and_saves_eights():

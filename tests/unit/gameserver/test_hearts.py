@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
-import json
 import random
 import re
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ import pytest
 
 from common.cards import FULL_DECK, RANK_VALUE, rank, sort_hand, suit
 from common.protocol import Action, Draw, PassCards, Play
+from common.views import HeartsTrickCard, LegalAction
 from gameserver.rules import GAME_MODULES, hearts_scoring
 from gameserver.rules import hearts as hearts_module
 from gameserver.rules.base import Event, IllegalMove
@@ -161,7 +161,7 @@ def test_setup_deals_from_match_seed_one_at_a_time() -> None:
     assert GAME.to_act(state) == (0, 1, 2, 3)
     assert str(seed) not in repr(state)
     for seat in (0, 1, 2, 3, None):
-        assert str(seed) not in json.dumps(GAME.view(state, seat))
+        assert str(seed) not in json_text(GAME.view(state, seat))
     assert GAME.setup(4, random.Random(7), {}) == state
     assert deal_hands(seed, 1) != deal_hands(seed, 0)
 
@@ -182,7 +182,7 @@ def test_setup_fixed_validates_hands() -> None:
                                                      (3, "none", 0), (4, "left", 1), (7, "none", 0)])
 def test_pass_directions(deal: int, direction: str, offset: int) -> None:
     state = setup_fixed(ROUND, deal_number=deal)
-    assert state.pass_direction == direction == GAME.view(state, None)["pass_direction"]
+    assert state.pass_direction == direction == GAME.view(state, None).pass_direction
     if direction == "none":
         assert state.phase == "playing" and GAME.to_act(state) == (0,)
         return
@@ -224,10 +224,10 @@ def test_pass_is_simultaneous() -> None:
     assert state.hands[3] == tuple(ROUND[3])  # nobody has received yet
     assert GAME.to_act(state) == (0, 1, 3)
     view = GAME.view(state, 2)
-    assert view["passed"] == [False, False, True, False] and view["my_pass"] == ["KS", "TH", "AH"]
-    assert view["legal"] == [] and view["legal_cards"] == []
-    assert GAME.view(state, 3)["my_pass"] is None and "my_pass" not in GAME.view(state, None)
-    assert "AH" not in json.dumps(GAME.view(state, 3))
+    assert view.passed == [False, False, True, False] and view.my_pass == ["KS", "TH", "AH"]
+    assert view.legal == [] == GAME.legal(state, 2)
+    assert GAME.view(state, 3).my_pass is None and GAME.view(state, None).my_pass is None
+    assert "AH" not in json_text(GAME.view(state, 3))
     assert refused(state, 2, PassCards(cards=legal_cards(state, 0)[:3]), "already passed")
     refused(state, 0, Play(card="2C"), "pass")
     refused(state, 0, Draw(), "pass")
@@ -240,7 +240,7 @@ def test_pass_is_simultaneous() -> None:
                         0: (3, {"AS", "TS", "6S"})}
     assert state.phase == "playing" and [len(h) for h in state.hands] == [13] * 4
     assert state.leader == state.turn == 1 and GAME.to_act(state) == (1,)  # seat 1 now holds the 2♣
-    assert GAME.view(state, 2)["my_pass"] == ["KS", "TH", "AH"]  # still shown to the passer
+    assert GAME.view(state, 2).my_pass == ["KS", "TH", "AH"]  # still shown to the passer
 
 
 def test_pass_validation() -> None:
@@ -282,7 +282,7 @@ def test_follow_suit_and_highest_of_led_suit_wins() -> None:
     state, events = act(state, 3, Play(card="KC"))
     assert of_kind(events, TrickWon) == [TrickWon(3, ("2C", "3C", "4C", "KC"), 0)]
     assert state.leader == state.turn == 3 and state.last_trick[-1] == (3, "KC")
-    assert GAME.view(state, None)["last_trick"]["winner"] == 3
+    assert GAME.view(state, None).last_trick.winner == 3  # type: ignore[union-attr]
     # an off-suit card never wins, however high
     clubs = setup_fixed([list(FULL_DECK[:13]), list(FULL_DECK[13:26]), list(FULL_DECK[39:]),
                          list(FULL_DECK[26:39])], deal_number=3)  # seat 0 all clubs, 2 spades, 3 hearts
@@ -407,7 +407,7 @@ MOON_LAST = ["AH", "2C", "3C", "4C"]
 def test_plain_deal_points_and_trick_points() -> None:
     state = last_trick_state({}, last=MOON_LAST, leader=0, tricks=[6, 5, 1, 0],
                              must={0: ["QS"], 1: HEARTS_BUT_ACE})
-    assert GAME.view(state, None)["deal_points"] == [13, 12, 0, 0]
+    assert GAME.view(state, None).deal_points == [13, 12, 0, 0]
     state, events = finish(state)
     assert of_kind(events, TrickWon)[0].points == 1
     assert of_kind(events, DealScored) == [DealScored(None, 3, (14, 12, 0, 0), None, (14, 12, 0, 0))]
@@ -417,6 +417,17 @@ def test_plain_deal_points_and_trick_points() -> None:
     assert [e.seat for e in of_kind(events, HandDealt)] == [0, 1, 2, 3]
     assert of_kind(events, DealStarted) == [DealStarted(None, 4, "left")]
     assert GAME.outcome(state) is None
+    # the next deal is announced exactly as the opening events announce the first one
+    assert events[-5:] == GAME.opening_events(state)
+
+
+def test_opening_events_announce_the_first_deal() -> None:
+    state = GAME.setup(4, random.Random(3), {"pass_cards": False})
+    opening = GAME.opening_events(state)
+    assert opening == [DealStarted(None, 0, "none"), *(HandDealt(s, state.hands[s]) for s in range(4))]
+    for event in opening[1:]:
+        for viewer in VIEWERS:
+            assert ("cards" in event.visible_to(viewer)) is (viewer == event.seat)
 
 
 def test_shooting_the_moon() -> None:
@@ -435,7 +446,7 @@ def test_jack_of_diamonds() -> None:
     opts = {"jack_of_diamonds": True}
     state = last_trick_state(opts, last=MOON_LAST, leader=0, tricks=[6, 5, 1, 0],
                              must={0: ["QS"], 1: HEARTS_BUT_ACE, 2: ["JD"]})
-    assert GAME.view(state, None)["deal_points"] == [13, 12, -10, 0]
+    assert GAME.view(state, None).deal_points == [13, 12, -10, 0]
     assert of_kind(finish(state)[1], DealScored)[0].points == (14, 12, -10, 0)
     off = last_trick_state({}, last=MOON_LAST, leader=0, tricks=[6, 5, 1, 0],
                            must={0: ["QS"], 1: HEARTS_BUT_ACE, 2: ["JD"]})
@@ -478,7 +489,7 @@ def test_match_ends_at_target_lowest_wins() -> None:
     assert outcome is not None
     assert outcome.scores == (104, 92, 70, 60) and outcome.winners == (3,) and outcome.lower_is_better
     assert outcome.detail == {"deals": [[14, 12, 0, 0]]}
-    assert GAME.view(state, 0)["over"] and GAME.view(state, 0)["phase"] == "over"
+    assert GAME.view(state, 0).over and GAME.view(state, 0).phase == "over"
     assert GAME.legal_moves(state, 0) == [] and legal_cards(state, 3) == []
     refused(state, 0, Play(card="2C"), "over")
     with pytest.raises(IllegalMove):
@@ -509,12 +520,14 @@ def test_legal_moves_and_timeout() -> None:
     state = setup_fixed(ROUND)
     assert GAME.legal_moves(state, 1) == [PassCards(cards=["AD", "KH", "QS"])]
     assert GAME.timeout_move(state, 2) == PassCards(cards=["AH", "KS", "QC"])
-    assert GAME.view(state, 1)["legal_cards"] == legal_cards(state, 1) == sorted(
-        ROUND[1], key=lambda c: ("CDSH".index(suit(c)), RANK_VALUE[rank(c)]))
+    assert legal_cards(state, 1) == sorted(ROUND[1],
+                                           key=lambda c: ("CDSH".index(suit(c)), RANK_VALUE[rank(c)]))
+    assert GAME.view(state, 1).legal == [LegalAction("pass_cards", cards=legal_cards(state, 1), count=3)]
     playing = after_first_trick()
     assert GAME.timeout_move(playing, 3) == Play(card="2S")
     assert GAME.legal_moves(playing, 3) == [Play(card=c) for c in legal_cards(playing, 3)]
-    assert GAME.legal_moves(playing, 0) == []
+    assert GAME.legal(playing, 3) == [LegalAction("play", cards=legal_cards(playing, 3))]
+    assert GAME.legal_moves(playing, 0) == [] == GAME.legal(playing, 0)
     with pytest.raises(IllegalMove):
         GAME.timeout_move(playing, 0)
     ties = mid_deal(playing, [["5H", "5S", "5D", "9C"], ["2C", "3C", "4C", "6C"], ["7C", "8C", "TC", "JC"],
@@ -546,25 +559,26 @@ def test_bot_passes_danger_and_plays_sensibly() -> None:
 def test_view_fields() -> None:
     state = play(after_first_trick(), 3, "2S")
     mine = GAME.view(state, 0)
-    assert set(mine) >= {"game", "hand", "counts", "phase", "pass_direction", "passed", "my_pass", "trick",
+    data = msgspec.to_builtins(mine)
+    assert set(data) >= {"game", "hand", "counts", "phase", "pass_direction", "passed", "my_pass", "trick",
                          "leader", "turn", "hearts_broken", "deal_points", "scores", "deal_number",
-                         "last_trick", "legal", "legal_cards", "over"}
-    assert mine["game"] == "hearts" and mine["phase"] == "playing" and mine["pass_direction"] == "none"
-    assert mine["hand"] == sort_hand([c for c in ROUND[0] if c != "2C"])
-    assert mine["counts"] == [12, 12, 12, 11]
-    assert mine["trick"] == [{"seat": 3, "card": "2S"}] and mine["leader"] == 3 and mine["turn"] == 0
-    assert mine["legal_cards"] == ["3S", "7S", "JS"]
-    assert mine["legal"] == [{"type": "play", "card": c, "suit": None} for c in ["3S", "7S", "JS"]]
-    assert mine["scores"] == [0, 0, 0, 0] and mine["deal_points"] == [0, 0, 0, 0] and not mine["over"]
+                         "last_trick", "legal", "over"}
+    assert data["game"] == "hearts" and mine.phase == "playing" and mine.pass_direction == "none"
+    assert mine.hand == sort_hand([c for c in ROUND[0] if c != "2C"])
+    assert mine.counts == [12, 12, 12, 11]
+    assert mine.trick == [HeartsTrickCard(seat=3, card="2S")] and mine.leader == 3 and mine.turn == 0
+    assert mine.legal == [LegalAction("play", cards=["3S", "7S", "JS"])]
+    assert mine.scores == [0, 0, 0, 0] and mine.deal_points == [0, 0, 0, 0] and not mine.over
     spectator = GAME.view(state, None)
-    assert not {"hand", "my_pass", "legal", "legal_cards"} & set(spectator)
-    assert GAME.view(state, 1)["legal"] == []
-    json.dumps(mine), json.dumps(spectator)
+    assert (spectator.hand, spectator.my_pass, spectator.legal) == (None, None, [])
+    assert GAME.view(state, 1).legal == []
+    json_text(mine), json_text(spectator)
 
 
 def test_rules_modules_are_pure() -> None:
     allowed = {"__future__", "dataclasses", "random", "collections.abc", "types", "typing",
-               "common.cards", "common.protocol", "gameserver.rules.base", "gameserver.rules.hearts_scoring"}
+               "common.cards", "common.protocol", "common.views", "gameserver.rules.base",
+               "gameserver.rules.hearts_scoring"}
     for module in (hearts_module, hearts_scoring):
         tree = ast.parse(Path(module.__file__ or "").read_text())
         for node in ast.walk(tree):

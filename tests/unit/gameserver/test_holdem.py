@@ -9,9 +9,12 @@ import re
 from typing import Any
 
 import pytest
+from msgspec import to_builtins
+from msgspec.json import encode
 
 from common.cards import shuffled_deck
 from common.protocol import Bet, Call, Check, Draw, Fold, Raise
+from common.views import HoldemPot, LegalAction
 from gameserver.rules import games
 from gameserver.rules.base import IllegalMove
 from gameserver.rules.holdem import GAME, State, next_button, opening_events, setup_fixed
@@ -131,8 +134,8 @@ def test_blinds_and_first_actor_three_or_more() -> None:
     assert state.bets == (0, 50, 100, 0)
     assert GAME.to_act(state) == (3,)
     view = GAME.view(state, 3)
-    assert (view["button"], view["small_blind_seat"], view["big_blind_seat"]) == (0, 1, 2)
-    assert view["street"] == "preflop" and view["to_call"] == 100
+    assert (view.button, view.small_blind_seat, view.big_blind_seat) == (0, 1, 2)
+    assert view.street == "preflop" and view.to_call == 100
     state, _ = play(state, (3, Call()), (0, Call()), (1, Call()), (2, Check()))
     assert state.street == "flop" and GAME.to_act(state) == (1,)  # first active seat after the button
     state, _ = play(state, (1, Check()), (2, Check()), (3, Check()), (0, Check()))
@@ -167,8 +170,8 @@ def test_heads_up_button_posts_small_blind_and_acts_first_preflop(stacks: list[i
 def test_short_blinds_post_all_in() -> None:
     state = table([1000, 30, 60, 1000], 0, FOUR)
     assert state.bets == (0, 30, 60, 0) and state.stacks[1] == 0 and state.stacks[2] == 0
-    assert GAME.view(state, 3)["to_call"] == 60
-    assert GAME.view(state, 3)["legal"][-1] == {"type": "raise", "min": 160, "max": 1000}
+    assert GAME.view(state, 3).to_call == 60
+    assert GAME.view(state, 3).legal[-1] == LegalAction("raise", field="to", min=160, max=1000)
     assert [e.all_in for e in opening_events(state) if e.kind == "blind_posted"] == [True, True]
 
 
@@ -185,7 +188,8 @@ def test_minimum_bet_is_the_big_blind() -> None:
     state = table([1000, 1000, 1000], 0, FOUR[:3])
     state, _ = play(state, (0, Call()), (1, Call()), (2, Check()))
     assert GAME.legal_moves(state, 1) == [Check(), Bet(amount=100), Bet(amount=900)]
-    assert GAME.view(state, 1)["legal"] == [{"type": "check"}, {"type": "bet", "min": 100, "max": 900}]
+    assert GAME.view(state, 1).legal == [LegalAction("check"),
+                                         LegalAction("bet", field="amount", min=100, max=900)]
     refused(state, 1, Bet(amount=99), "between 100 and 900")
     refused(state, 1, Bet(amount=901))
     refused(state, 1, Raise(to=200), "bet instead")
@@ -198,10 +202,11 @@ def test_short_stack_may_bet_all_in_below_the_minimum() -> None:
     state = table([1000, 1000, 160], 0, FOUR[:3])
     state, _ = play(state, (0, Call()), (1, Call()), (2, Check()))
     state, _ = play(state, (1, Check()))
-    assert GAME.view(state, 2)["legal"] == [{"type": "check"}, {"type": "bet", "min": 60, "max": 60}]
+    assert GAME.view(state, 2).legal == [LegalAction("check"),
+                                         LegalAction("bet", field="amount", min=60, max=60)]
     refused(state, 2, Bet(amount=59))
     state, _ = play(state, (2, Bet(amount=60)))
-    assert state.stacks[2] == 0 and GAME.view(state, 0)["all_in"][2]
+    assert state.stacks[2] == 0 and GAME.view(state, 0).all_in[2]
 
 
 def test_minimum_raise_preflop_and_after_a_raise() -> None:
@@ -210,24 +215,25 @@ def test_minimum_raise_preflop_and_after_a_raise() -> None:
     refused(state, 3, Raise(to=199), "between 200 and 5000")
     refused(state, 3, Bet(amount=200), "raise instead")  # the big blind counts as the bet
     state, _ = play(state, (3, Raise(to=500)))  # a raise of 400
-    assert GAME.view(state, 0)["legal"][-1] == {"type": "raise", "min": 900, "max": 5000}
+    assert GAME.view(state, 0).legal[-1] == LegalAction("raise", field="to", min=900, max=5000)
     refused(state, 0, Raise(to=899))
     state, events = play(state, (0, Raise(to=900)))
     assert (events[-1].action, events[-1].to, events[-1].amount) == ("raise", 900, 900)
-    assert GAME.view(state, 1)["legal"][-1]["min"] == 1300
+    assert GAME.view(state, 1).legal[-1].min == 1300
 
 
 def test_short_all_in_does_not_reopen_betting_for_those_who_acted() -> None:
     state = table([1000, 1000, 1000, 1000, 150], 0, FOUR + [("2S", "2D")])
     # seat 3 limps, seat 4 raises all-in to 150: 50 more, less than a full raise of 100.
     state, _ = play(state, (3, Call()), (4, Raise(to=150)))
-    assert GAME.view(state, 0)["legal"][-1] == {"type": "raise", "min": 250, "max": 1000}  # not acted yet
+    # seat 0 has not acted yet: it may raise
+    assert GAME.view(state, 0).legal[-1] == LegalAction("raise", field="to", min=250, max=1000)
     state, _ = play(state, (0, Call()), (1, Call()))
-    assert GAME.view(state, 2)["legal"][-1]["type"] == "raise"  # the big blind has not acted either
+    assert GAME.view(state, 2).legal[-1].type == "raise"  # the big blind has not acted either
     state, _ = play(state, (2, Call()))
     assert GAME.to_act(state) == (3,)
     assert GAME.legal_moves(state, 3) == [Fold(), Call()]  # the limper may only call or fold
-    assert GAME.view(state, 3)["legal"] == [{"type": "fold"}, {"type": "call", "amount": 50}]
+    assert GAME.view(state, 3).legal == [LegalAction("fold"), LegalAction("call", cost=50)]
     refused(state, 3, Raise(to=250), "may not raise")
     state, _ = play(state, (3, Call()))
     assert state.street == "flop"
@@ -236,7 +242,7 @@ def test_short_all_in_does_not_reopen_betting_for_those_who_acted() -> None:
 def test_full_raise_after_a_short_all_in_reopens() -> None:
     state = table([1000, 1000, 1000, 1000, 150], 0, FOUR + [("2S", "2D")])
     state, _ = play(state, (3, Call()), (4, Raise(to=150)), (0, Raise(to=250)), (1, Fold()), (2, Fold()))
-    assert GAME.view(state, 3)["legal"][-1] == {"type": "raise", "min": 350, "max": 1000}
+    assert GAME.view(state, 3).legal[-1] == LegalAction("raise", field="to", min=350, max=1000)
 
 
 def test_short_all_ins_that_add_up_to_a_full_raise_reopen() -> None:
@@ -249,7 +255,7 @@ def test_short_all_ins_that_add_up_to_a_full_raise_reopen() -> None:
     state = table([1000, 1000, 1000, 1000, 250, 300], 0, six)
     state, _ = play(state, (3, Raise(to=200)), (4, Raise(to=250)), (5, Raise(to=300)), (0, Call()),
                     (1, Fold()), (2, Fold()))
-    assert GAME.view(state, 3)["legal"][-1] == {"type": "raise", "min": 400, "max": 1000}  # 100 in all
+    assert GAME.view(state, 3).legal[-1] == LegalAction("raise", field="to", min=400, max=1000)  # 100 in all
 
 
 def test_no_raise_when_nobody_could_answer() -> None:
@@ -304,16 +310,19 @@ def test_side_pots_with_three_all_ins_of_different_sizes() -> None:
     state, events = play(state, (2, Raise(to=1000)), (3, Call()), (0, Call()), (1, Call()))
     assert state.over and len(state.board) == 5
     view = GAME.view(state, None)
-    assert view["pots"] == [{"amount": 1200, "eligible": [0, 1, 2, 3]},
-                            {"amount": 900, "eligible": [1, 2, 3]}, {"amount": 800, "eligible": [2, 3]}]
-    assert view["payouts"] == [1200, 900, 800, 0]
-    assert view["stacks"] == [1200, 900, 800, 1000]
+    assert view.pots == [HoldemPot(1200, [0, 1, 2, 3]), HoldemPot(900, [1, 2, 3]), HoldemPot(800, [2, 3])]
+    assert view.payouts == [1200, 900, 800, 0]
+    assert view.stacks == [1200, 900, 800, 1000]
     awards = [(e.seat, e.amount, e.pot) for e in events if e.kind == "pot_awarded"]
     assert awards == [(0, 1200, 0), (1, 900, 1), (2, 800, 2)]
     outcome = GAME.outcome(state)
     assert outcome.scores == (900, 300, -200, -1000) and outcome.winners == (0, 1, 2)
     assert outcome.lower_is_better is False
     assert outcome.detail["board"] == BOARD and set(outcome.detail["shown"]) == {0, 1, 2, 3}
+    assert outcome.detail["pots"] == [{"amount": 1200, "eligible": [0, 1, 2, 3]},
+                                      {"amount": 900, "eligible": [1, 2, 3]},
+                                      {"amount": 800, "eligible": [2, 3]}]
+    json.dumps(dict(outcome.detail))  # stored as JSON with the finished game
 
 
 @pytest.mark.parametrize(("button", "first"), [(0, 2), (1, 0)])
@@ -347,7 +356,7 @@ def test_uncalled_bet_is_returned_before_pots_are_built() -> None:
     state, events = play(state, (0, Raise(to=5000)), (1, Call()))
     returned = [(e.seat, e.amount) for e in events if e.kind == "uncalled_returned"]
     assert returned == [(0, 4200)]
-    assert GAME.view(state, None)["pots"] == [{"amount": 1600, "eligible": [0, 1]}]
+    assert GAME.view(state, None).pots == [HoldemPot(1600, [0, 1])]
     assert sum(state.stacks) == 5800
 
 
@@ -368,11 +377,11 @@ def test_win_without_showdown_keeps_every_hand_hidden() -> None:
     assert state.over and state.payouts == (0, 300, 0)
     assert not state.shown and "showdown" not in kinds(events)
     for viewer in (None, 0, 2):
-        seen = json.dumps(GAME.view(state, viewer)) + json.dumps([e.visible_to(viewer) for e in events])
-        assert "shown" not in GAME.view(state, viewer)
+        seen = encode([GAME.view(state, viewer), [e.visible_to(viewer) for e in events]]).decode()
+        assert GAME.view(state, viewer).shown is None
         for card in FOUR[1]:
             assert f'"{card}"' not in seen
-    assert GAME.view(state, 1)["hole"] == list(FOUR[1])
+    assert GAME.view(state, 1).hole == list(FOUR[1])
     assert GAME.outcome(state).detail["shown"] == {}
 
 
@@ -382,7 +391,7 @@ def test_board_runs_out_when_players_are_all_in() -> None:
     state, events = play(state, (2, Call()))
     assert kinds(events) == ["action", "street", "street", "street", "showdown", "pot_awarded", "hand_over"]
     assert state.board == tuple(BOARD) and state.over
-    assert GAME.view(state, 1)["shown"] == {0: list(FOUR[0]), 2: list(FOUR[2])}  # folded seat 1 not shown
+    assert GAME.view(state, 1).shown == {0: list(FOUR[0]), 2: list(FOUR[2])}  # folded seat 1 not shown
     shown = events[4].visible_to(None)["hands"]
     assert [(h["seat"], h["hand"]) for h in shown] == [(0, "Pair of aces"), (2, "Pair of queens")]
 
@@ -401,16 +410,17 @@ def test_all_in_with_one_caller_left_with_chips_stops_betting() -> None:
 def test_view_shows_own_cards_and_legal_moves_only() -> None:
     state = table([1000, 1000, 1000], 0, FOUR[:3])
     mine = GAME.view(state, 0)
-    assert mine["hole"] == list(FOUR[0]) and mine["legal"]
+    assert mine.hole == list(FOUR[0]) and mine.legal
     other = GAME.view(state, 1)
-    assert other["hole"] == list(FOUR[1]) and other["legal"] == []
+    assert other.hole == list(FOUR[1]) and other.legal == []
     spectator = GAME.view(state, None)
-    assert "hole" not in spectator and spectator["legal"] == [] and spectator["to_call"] == 0
+    assert spectator.hole is None and spectator.legal == [] and spectator.to_call == 0
+    data = to_builtins(spectator)
     for key in ("game", "board", "pot", "pots", "stacks", "bets", "folded", "all_in", "button",
                 "small_blind_seat", "big_blind_seat", "street", "turn", "to_call", "legal", "over"):
-        assert key in spectator
-    assert spectator["pot"] == 150 and spectator["turn"] == 0 and spectator["game"] == "holdem"
-    assert "payouts" not in spectator and "deck" not in spectator and "shown" not in spectator
+        assert key in data
+    assert spectator.pot == 150 and spectator.turn == 0 and data["game"] == "holdem"
+    assert spectator.payouts is None and "deck" not in data and spectator.shown is None
     assert GAME.outcome(state) is None
 
 
@@ -439,11 +449,12 @@ def random_action(state: State, seat: int, rng: random.Random) -> Any:
         return GAME.bot_move(state, seat, rng)
     if roll < 0.55:
         return rng.choice(GAME.legal_moves(state, seat))
-    legal = GAME.view(state, seat)["legal"]
+    legal = GAME.view(state, seat).legal
     choice = rng.choice(legal)
-    kind = choice["type"]
+    kind = choice.type
     if kind in ("bet", "raise"):
-        amount = rng.choice([choice["min"], choice["max"], rng.randint(choice["min"], choice["max"])])
+        assert choice.min is not None and choice.max is not None
+        amount = rng.choice([choice.min, choice.max, rng.randint(choice.min, choice.max)])
         return Bet(amount=amount) if kind == "bet" else Raise(to=amount)
     if kind == "fold" and rng.random() < 0.5:  # keep more hands going to showdown
         return Call()
@@ -530,11 +541,11 @@ def test_views_and_events_never_leak_hidden_cards() -> None:
             for viewer in [None, *range(state.seats)]:
                 allowed = public | set(state.hole[viewer] or () if viewer is not None else ())
                 seen = [GAME.view(state, viewer), [e.visible_to(viewer) for e in events]]
-                text = json.dumps(seen)
+                text = encode(seen).decode()
                 leaked = set(card_pattern.findall(text)) - allowed
                 assert not leaked, (seed, viewer, leaked)
                 if viewer is not None and state.hole[viewer] is not None:
-                    assert GAME.view(state, viewer)["hole"] == list(state.hole[viewer])
+                    assert GAME.view(state, viewer).hole == list(state.hole[viewer])
 
         play_random_hand(seed + 10_000, private, record=False)
 
@@ -559,7 +570,7 @@ def test_bots_play_legal_moves_and_value_strong_hands() -> None:
         while GAME.to_act(state):
             (seat,) = GAME.to_act(state)
             move = GAME.bot_move(state, seat, rng)
-            if GAME.view(state, seat)["to_call"] == 0:
+            if GAME.view(state, seat).to_call == 0:
                 assert not isinstance(move, Fold)
             state, _ = GAME.apply(state, seat, move)
     aces = table([5000, 5000, 5000], 0, FOUR[:3])
@@ -567,3 +578,30 @@ def test_bots_play_legal_moves_and_value_strong_hands() -> None:
     junk = table([5000, 5000, 5000], 0, [("8D", "3C"), ("KS", "KD"), ("QS", "QD")])
     junk, _ = play(junk, (0, Call()), (1, Raise(to=5000)), (2, Fold()))
     assert all(isinstance(GAME.bot_move(junk, 0, random.Random(s)), Fold) for s in range(20))
+
+
+def test_opening_events_are_worked_out_from_the_state() -> None:
+    """The deal's events come from the state alone: the same at every later step of the hand, and when
+    nobody can act after the blinds they include the whole run-out, ending on the settled stacks."""
+    ran_out = 0
+    for seed in range(800):
+        rng = random.Random(seed + 30_000)
+        seats, opts = random_options(rng)
+        state = GAME.setup(seats, rng, opts)
+        opening = opening_events(state)
+        order = [s % seats for s in range(state.button + 1, state.button + seats + 1)
+                 if state.dealt[s % seats]]
+        assert kinds(opening)[:3 + len(order)] == ["hand_started", "blind_posted", "blind_posted",
+                                                    *["hole_cards"] * len(order)]
+        assert opening[0].stacks == state.initial
+        assert [(e.seat, e.cards) for e in opening[3:3 + len(order)]] == [(s, state.hole[s]) for s in order]
+        if state.over:
+            ran_out += 1
+            assert opening[-1].kind == "hand_over" and opening[-1].stacks == state.stacks
+        else:
+            assert len(opening) == 3 + len(order)
+        while GAME.to_act(state):
+            (seat,) = GAME.to_act(state)
+            state, _ = GAME.apply(state, seat, random_action(state, seat, rng))
+            assert opening_events(state) == opening
+    assert ran_out >= 10  # the case that needs the run-out came up

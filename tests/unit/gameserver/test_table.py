@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import random
 
+import msgspec
 import pytest
 
 from common import protocol as p
 from common.cards import sort_hand
+from common.views import CrazyEightsView
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.crazy_eights import GAME
@@ -80,10 +82,11 @@ def test_each_seat_gets_only_its_own_hand() -> None:
     table = started(2)
     result = table.handle(ANN, p.Resume(table=table.id), 3, 0.0)
     view = next(m for m in frames(result, ANN.conn) if isinstance(m, p.View))
-    assert view.seat == 0 and view.view["hand"] == sort_hand(table.game_state.hands[0])
-    bob_hand = GAME.view(table.game_state, 1)["hand"]
-    assert not set(bob_hand) & set(view.view["hand"])
-    text = json.dumps(view.view) + json.dumps(view.events)
+    assert isinstance(view.view, CrazyEightsView) and view.view.hand is not None
+    assert view.seat == 0 and view.view.hand == sort_hand(table.game_state.hands[0])
+    bob_hand = GAME.view(table.game_state, 1).hand
+    assert bob_hand and not set(bob_hand) & set(view.view.hand)
+    text = msgspec.json.encode(view.view).decode() + json.dumps(view.events)
     assert not any(f'"{card}"' in text for card in bob_hand)
 
 
@@ -138,9 +141,9 @@ def test_spectators_see_no_hand() -> None:
     table = started(2)
     result = table.handle(CID, p.Watch(table=table.id), 4, 0.0)
     view = next(m for m in frames(result, CID.conn) if isinstance(m, p.View))
-    assert view.seat is None and "hand" not in view.view
-    text = json.dumps(view.view)
-    assert not any(f'"{c}"' in text for s in (0, 1) for c in GAME.view(table.game_state, s)["hand"])
+    assert view.seat is None and isinstance(view.view, CrazyEightsView) and view.view.hand is None
+    text = msgspec.json.encode(view.view).decode()
+    assert not any(f'"{c}"' in text for s in (0, 1) for c in GAME.view(table.game_state, s).hand or [])
 
 
 def test_bots_finish_a_game_with_the_clock_off() -> None:

@@ -2,23 +2,15 @@
 
 import { backFan, cardBack, cardFace, cardLabel, cardSlot, SUITS, sortHand, suitIcon } from "../cards.js";
 import { h, plural } from "../dom.js";
+import { actionOf, cardEntries, entryOf } from "../legal.js";
 import { scoreTable, summarize } from "./common.js";
 
 const MAX_DRAWS = 5;
 const RANK_WORD = { T: "10", J: "jack", Q: "queen", K: "king", A: "ace" };
 
+/** What the view offers: card -> its play entry (with `suits` when an 8 names one), the draw and pass entries. */
 function legalOf(view) {
-  const plays = new Map(); // card -> suits it may name ([] when none is needed)
-  let draw = false;
-  let pass = false;
-  for (const move of view.legal ?? []) {
-    if (move.type === "play") {
-      if (!plays.has(move.card)) plays.set(move.card, []);
-      if (move.suit) plays.get(move.card).push(move.suit);
-    } else if (move.type === "draw") draw = true;
-    else if (move.type === "pass") pass = true;
-  }
-  return { plays, draw, pass };
+  return { plays: cardEntries(view), draw: entryOf(view, "draw"), pass: entryOf(view, "pass") };
 }
 
 function myTurnNow(ctx) {
@@ -26,11 +18,13 @@ function myTurnNow(ctx) {
 }
 
 function draw(ctx) {
-  if (myTurnNow(ctx) && legalOf(ctx.view).draw && !ctx.busy) ctx.act({ type: "draw" });
+  const entry = legalOf(ctx.view).draw;
+  if (myTurnNow(ctx) && entry && !ctx.busy) ctx.act(actionOf(entry));
 }
 
 function pass(ctx) {
-  if (myTurnNow(ctx) && legalOf(ctx.view).pass && !ctx.busy) ctx.act({ type: "pass" });
+  const entry = legalOf(ctx.view).pass;
+  if (myTurnNow(ctx) && entry && !ctx.busy) ctx.act(actionOf(entry));
 }
 
 export default {
@@ -104,11 +98,11 @@ export default {
       cards: sortHand(ctx.view.hand),
       enabled,
       onPick(card) {
-        const suits = plays.get(card);
-        if (!suits || !myTurn) return;
-        if (suits.length === 0) ctx.act({ type: "play", card });
+        const entry = plays.get(card);
+        if (!entry || !myTurn) return;
+        if (!entry.suits?.length) ctx.act(actionOf(entry, { card }));
         else {
-          ctx.table.picker = { card, suits: ["C", "D", "H", "S"].filter((s) => suits.includes(s)) };
+          ctx.table.picker = { card, entry, suits: entry.suits }; // the table asks for the suit
           ctx.table.render();
         }
       },

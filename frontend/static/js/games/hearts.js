@@ -2,6 +2,7 @@
 
 import { backFan, cardFace, cardLabel, SUITS, sortHand, suitIcon } from "../cards.js";
 import { h, listWords, plural } from "../dom.js";
+import { actionOf, cardEntries, entryOf } from "../legal.js";
 import { scoreTable, seatOffset, summarize } from "./common.js";
 
 const PASS_OFFSET = { left: 1, right: 3, across: 2 };
@@ -11,9 +12,13 @@ function passTarget(view, seat) {
   return offset === undefined ? null : (seat + offset) % 4;
 }
 
+/** The pass this seat may still choose (its cards and how many), or null. */
+function passEntry(ctx) {
+  return ctx.me !== null && ctx.view.phase === "passing" ? entryOf(ctx.view, "pass_cards") : null;
+}
+
 function choosing(ctx) {
-  const view = ctx.view;
-  return ctx.me !== null && view.phase === "passing" && !view.my_pass && !view.passed?.[ctx.me];
+  return passEntry(ctx) !== null;
 }
 
 function syncSelection(ctx) {
@@ -29,9 +34,11 @@ function syncSelection(ctx) {
 
 function submitPass(ctx) {
   const sel = syncSelection(ctx);
-  if (!choosing(ctx) || sel.size !== 3 || ctx.busy) return;
+  const entry = passEntry(ctx);
+  const action = entry && actionOf(entry, { cards: [...sel] });
+  if (!action || ctx.busy) return;
   // No seq: the others pass at the same time, so the table's seq moves without changing this choice.
-  ctx.act({ type: "pass_cards", cards: [...sel] }, { withSeq: false });
+  ctx.act(action, { withSeq: false });
 }
 
 export default {
@@ -105,21 +112,25 @@ export default {
     const cards = sortHand(view.hand);
     if (view.phase === "passing") {
       const sel = syncSelection(ctx);
-      const open = choosing(ctx);
+      const entry = passEntry(ctx);
       return {
         cards,
-        enabled: open ? new Set(cards) : new Set(),
+        enabled: new Set(entry?.cards ?? []),
         selected: sel,
         onPick(card) {
-          if (!choosing(ctx)) return;
+          if (!entry?.cards.includes(card)) return;
           if (sel.has(card)) sel.delete(card);
-          else if (sel.size < 3) sel.add(card);
+          else if (sel.size < entry.count) sel.add(card);
           ctx.table.render();
         },
       };
     }
-    const legal = myTurn ? new Set(view.legal_cards ?? []) : new Set();
-    return { cards, enabled: legal, onPick: (card) => legal.has(card) && ctx.act({ type: "play", card }) };
+    const plays = myTurn ? cardEntries(view) : new Map();
+    return {
+      cards,
+      enabled: new Set(plays.keys()),
+      onPick: (card) => plays.has(card) && ctx.act(actionOf(plays.get(card), { card })),
+    };
   },
 
   controls(ctx) {
@@ -132,10 +143,11 @@ export default {
         h("span", { class: "muted" }, mine.length ? `You passed ${mine.map(cardLabel).join(" ")}.` : ""));
     }
     const sel = syncSelection(ctx);
+    const count = passEntry(ctx).count;
     return h("div", { class: "game-controls" },
-      h("button", { type: "button", id: "pass-cards", class: "primary", disabled: sel.size !== 3 || ctx.busy,
+      h("button", { type: "button", id: "pass-cards", class: "primary", disabled: sel.size !== count || ctx.busy,
         onclick: () => submitPass(ctx), title: "P" },
-      `Pass ${sel.size}/3 ${view.pass_direction} to ${ctx.nameOf(target)}`));
+      `Pass ${sel.size}/${count} ${view.pass_direction} to ${ctx.nameOf(target)}`));
   },
 
   prompt(ctx, myTurn) {
@@ -157,7 +169,8 @@ export default {
   },
 
   onKey(ctx, key) {
-    if ((key === "p" || key === "P" || key === "Enter") && choosing(ctx) && syncSelection(ctx).size === 3) {
+    if ((key === "p" || key === "P" || key === "Enter") && choosing(ctx) &&
+      syncSelection(ctx).size === passEntry(ctx).count) {
       submitPass(ctx);
       return true;
     }

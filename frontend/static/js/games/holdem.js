@@ -1,17 +1,17 @@
 // No-Limit Hold'em at the table: hole cards, the board, pots, stacks and bets, and the betting controls
-// with the legal range the view's `legal` entries carry (bet/raise min and max).
+// with the legal range the view's `legal` entries carry (bet/raise min and max). The table's own facts
+// (stacks between hands, the hand number, the next deal, buy-ins) come in the frame's `cash`.
 
 import { backFan, cardFace, cardLabel, cardSlot } from "../cards.js";
 import { formatChips, h, listWords } from "../dom.js";
+import { actionOf, amountEntry, clampAmount as clampTo, entryOf } from "../legal.js";
 import { scoreTable, seatOffset, summarize } from "./common.js";
 
 const STREET_NAME = { preflop: "Pre-flop", flop: "Flop", turn: "Turn", river: "River", showdown: "Showdown",
   over: "Hand over" };
 
 function legalOf(view) {
-  const out = {};
-  for (const move of view.legal ?? []) out[move.type] = move;
-  return out;
+  return { fold: entryOf(view, "fold"), check: entryOf(view, "check"), call: entryOf(view, "call") };
 }
 
 function shownOf(view, seat) {
@@ -23,36 +23,33 @@ function myTurnNow(ctx) {
   return ctx.me !== null && ctx.frame.status === "playing" && ctx.view.turn === ctx.me && !ctx.view.over;
 }
 
+/** The bet or raise entry (its `field`, `min` and `max`), or null. */
 function raiseMove(view) {
-  const legal = legalOf(view);
-  return legal.raise ?? legal.bet ?? null;
+  return amountEntry(view);
 }
 
+/** The amount chosen for this view's bet or raise (the minimum until one is chosen), kept in range. */
 function clampAmount(ctx) {
   const move = raiseMove(ctx.view);
   if (!move) return null;
   const table = ctx.table;
-  let amount = Number(table.betAmount);
-  if (!Number.isFinite(amount) || table.betKey !== `${ctx.frame.seq}`) amount = move.min;
+  const chosen = table.betKey === `${ctx.frame.seq}` ? table.betAmount : null;
   table.betKey = `${ctx.frame.seq}`;
-  amount = Math.round(Math.min(move.max, Math.max(move.min, amount)));
-  table.betAmount = amount;
-  return amount;
+  table.betAmount = clampTo(move, chosen);
+  return table.betAmount;
 }
 
 function doAction(ctx, type) {
   if (!myTurnNow(ctx) || ctx.busy) return;
   const view = ctx.view;
   const legal = legalOf(view);
-  if (type === "fold" && legal.fold) ctx.act({ type: "fold" });
+  if (type === "fold" && legal.fold) ctx.act(actionOf(legal.fold));
   else if (type === "checkcall") {
-    if (legal.check) ctx.act({ type: "check" });
-    else if (legal.call) ctx.act({ type: "call" });
+    const entry = legal.check ?? legal.call;
+    if (entry) ctx.act(actionOf(entry));
   } else if (type === "raise") {
     const move = raiseMove(view);
-    if (!move) return;
-    const amount = clampAmount(ctx);
-    ctx.act(move.type === "bet" ? { type: "bet", amount } : { type: "raise", to: amount });
+    if (move) ctx.act(actionOf(move, { amount: clampAmount(ctx) }));
   }
 }
 
@@ -60,23 +57,29 @@ function inHand(view) {
   return typeof view.street === "string";
 }
 
-function stacksOf(view) {
-  return inHand(view) ? view.stacks ?? [] : view.table_stacks ?? [];
+/** The cash table's facts ({} before the first frame that has them). */
+function cashOf(ctx) {
+  return ctx.frame.cash ?? {};
+}
+
+function stacksOf(ctx) {
+  return inHand(ctx.view) ? ctx.view.stacks ?? [] : cashOf(ctx).table_stacks ?? [];
 }
 
 /** "Bot 1 won 300 · you −100": the last hand's result, from its game_over, while it is on the table. */
 function handResult(ctx) {
   const last = ctx.table.lastResult;
   const view = ctx.view;
-  if (!last || (inHand(view) && !view.over) || (last.hand_no !== null && last.hand_no !== view.hand_no)) return null;
+  const handNo = cashOf(ctx).hand_no;
+  if (!last || (inHand(view) && !view.over) || (last.hand_no !== null && last.hand_no !== handNo)) return null;
   const parts = last.scores.map((change, seat) => (change ? `${ctx.name(seat)} ${change > 0 ? "+" : "−"}${formatChips(Math.abs(change))}` : null))
     .filter(Boolean);
   return h("div", { class: "hand-result", id: "hand-result" }, `Last hand: ${parts.join(" · ") || "no chips changed hands"}`);
 }
 
 function startable(ctx) {
-  const view = ctx.view;
-  return ctx.me !== null && !inHand(view) && !view.next_hand_at && !(view.hand_no > 0);
+  const cash = cashOf(ctx);
+  return ctx.me !== null && !inHand(ctx.view) && !cash.next_hand_at && !(cash.hand_no > 0);
 }
 
 export default {
@@ -121,7 +124,7 @@ export default {
   seatStats(ctx, seat) {
     const view = ctx.view;
     if (ctx.frame.players[seat] === null) return [];
-    const out = [`${formatChips(stacksOf(view)[seat] ?? 0)} chips`];
+    const out = [`${formatChips(stacksOf(ctx)[seat] ?? 0)} chips`];
     if (view.bets?.[seat]) out.push(`bet ${formatChips(view.bets[seat])}`);
     if (view.all_in?.[seat]) out.push("all in");
     if (view.payouts?.[seat]) out.push(`won ${formatChips(view.payouts[seat])}`);
@@ -130,15 +133,16 @@ export default {
 
   center(ctx) {
     const view = ctx.view;
+    const cash = cashOf(ctx);
     if (!inHand(view)) {
-      const funded = stacksOf(view).filter((s) => s > 0).length;
+      const funded = stacksOf(ctx).filter((s) => s > 0).length;
       let text;
-      if (view.next_hand_at) text = ["Next hand in ", ctx.table.countdown(view.next_hand_at, 3)];
+      if (cash.next_hand_at) text = ["Next hand in ", ctx.table.countdown(cash.next_hand_at, 3)];
       else if (funded < 2) text = ["Waiting for players: a hand needs two with chips."];
       else text = ["Ready: a seated player starts the first hand."];
       return h("div", { class: "waiting" }, h("p", { class: "big" }, text), handResult(ctx),
-        view.min_buy_in ? h("p", { class: "muted" },
-          `Buy-in ${formatChips(view.min_buy_in)}–${formatChips(view.max_buy_in)} chips`) : null);
+        cash.min_buy_in ? h("p", { class: "muted" },
+          `Buy-in ${formatChips(cash.min_buy_in)}–${formatChips(cash.max_buy_in)} chips`) : null);
     }
     const board = view.board ?? [];
     const slots = Array.from({ length: 5 }, (_, i) => (board[i] ? cardFace(board[i]) : cardSlot()));
@@ -153,7 +157,7 @@ export default {
       h("div", { class: "pot", id: "pot" }, `Pot ${formatChips(view.pot)}`),
       pots,
       h("div", { class: "center-info" }, h("span", {}, STREET_NAME[view.street] ?? view.street),
-        view.hand_no ? h("span", {}, `hand ${view.hand_no}`) : null,
+        cash.hand_no ? h("span", {}, `hand ${cash.hand_no}`) : null,
         h("span", {}, `Blinds ${formatChips(view.small_blind)}/${formatChips(view.big_blind)}`)),
       handResult(ctx));
   },
@@ -169,7 +173,7 @@ export default {
     const view = ctx.view;
     if (startable(ctx)) {
       const free = ctx.frame.players.filter((p) => p === null).length;
-      const funded = stacksOf(view).filter((s) => s > 0).length;
+      const funded = stacksOf(ctx).filter((s) => s > 0).length;
       return h("div", { class: "game-controls" },
         h("button", { type: "button", class: "primary", id: "start", disabled: funded < 2 || ctx.busy,
           onclick: () => ctx.table.start() }, "Deal the first hand"),
@@ -187,7 +191,7 @@ export default {
     if (legal.check) parts.push(h("button", { type: "button", id: "check", class: "primary", disabled: busy, title: "C",
       onclick: () => doAction(ctx, "checkcall") }, "Check"));
     if (legal.call) parts.push(h("button", { type: "button", id: "call", class: "primary", disabled: busy, title: "C",
-      onclick: () => doAction(ctx, "checkcall") }, `Call ${formatChips(legal.call.amount)}`));
+      onclick: () => doAction(ctx, "checkcall") }, `Call ${formatChips(legal.call.cost)}`));
     if (move) {
       const amount = clampAmount(ctx);
       const verb = move.type === "bet" ? "Bet" : "Raise to";
@@ -272,7 +276,7 @@ export default {
 
   scores(ctx) {
     const view = ctx.view;
-    const stacks = stacksOf(view);
+    const stacks = stacksOf(ctx);
     const last = ctx.table.lastResult;
     const rows = ctx.players.map((p, seat) => (p === null ? null : {
       cls: [seat === ctx.me && "me", view.folded?.[seat] && "folded"].filter(Boolean).join(" "),

@@ -1,0 +1,66 @@
+"""What every game promises the table host (gameserver.rules.base.Game): declared series and state type,
+states that survive a msgspec snapshot, opening events, and for a cash game its stacks and button."""
+
+from __future__ import annotations
+
+import json
+import random
+import typing
+from typing import Any
+
+import msgspec
+import pytest
+
+from common.views import example_action
+from gameserver.rules import games
+from gameserver.rules.base import CashGame, Game
+from tests.unit.random_play import random_table, walk
+
+GAMES = games()
+
+
+def test_each_game_declares_its_series_and_state_type() -> None:
+    assert {name: game.series for name, game in GAMES.items()} == {
+        "crazy_eights": "match", "hearts": "match", "holdem": "cash"}
+    for game in GAMES.values():
+        seats, options = random_table(game, random.Random(1))
+        state = game.setup(seats, random.Random(2), options)
+        assert type(state) is game.state_type
+        assert isinstance(game.opening_events(state), list)
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+def test_every_state_round_trips_through_msgspec(name: str) -> None:
+    """Mid-game and over: to builtins and back, and through JSON, gives the same state, which plays on
+    exactly as the original does."""
+    game: Game[Any] = GAMES[name]
+    kinds = {"playing": 0, "over": 0}
+    for _, state in walk(game, seed=3, moves=800):
+        data = msgspec.to_builtins(state)
+        back = msgspec.convert(data, game.state_type)
+        assert back == state
+        assert msgspec.json.decode(msgspec.json.encode(state), type=game.state_type) == state
+        over = game.outcome(state) is not None
+        kinds["over" if over else "playing"] += 1
+        if over:
+            assert game.outcome(back) == game.outcome(state)
+            json.dumps(dict(game.outcome(state).detail))  # the store keeps it as JSON
+            continue
+        seat = game.to_act(state)[0]
+        action = example_action(game.legal(state, seat)[0])
+        assert game.apply(back, seat, action) == game.apply(state, seat, action)
+        assert game.view(back, seat) == game.view(state, seat)
+    assert kinds["over"] >= 1 and kinds["playing"] > 500
+
+
+def test_a_cash_game_reports_stacks_and_seats_dealt_in() -> None:
+    holdem = typing.cast(CashGame[Any], GAMES["holdem"])  # series "cash"
+    for _, state in walk(holdem, seed=9, moves=400):
+        assert holdem.dealt_in(state) == state.dealt
+        assert holdem.seat_stacks(state) == state.stacks
+        outcome = holdem.outcome(state)
+        if outcome is not None:  # the settled stacks the cash table carries into the next hand
+            assert list(holdem.seat_stacks(state)) == outcome.detail["stacks"]
+            assert sum(holdem.seat_stacks(state)) == sum(state.initial)
+    assert holdem.next_button(None, [0, 500, 0, 300]) == 1
+    assert holdem.next_button(3, [0, 500, 0, 300]) == 1
