@@ -36,11 +36,13 @@ BATCH = 256
 #: A table writes a snapshot at every deal and after this many entries, so recovery folds a short tail.
 SNAPSHOT_EVERY = 200
 CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
+UNSAVED = "the table could not be saved; try again"
 
 
 class GameServer:
-    def __init__(self, settings: Settings, name: str, endpoint: str, store: Store, games: dict[str, Game[Any]],
-                 *, ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, name: str, endpoint: str, store: Store,
+                 games: dict[str, Game[Any]], *, ctx: zmq.Context[Any] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.name = name
         self.endpoint = endpoint
@@ -70,11 +72,10 @@ class GameServer:
 
     def _new_table(self, table_id: str, game: Game[Any], **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
+        timing = {"bot_delay": self.settings.bot_delay, "grace_period": self.settings.grace_period}
         if game.series == "cash":
-            return CashTable(table_id, game, bot_delay=self.settings.bot_delay,
-                             grace_period=self.settings.grace_period, hand_pause=self.settings.hand_pause, **kw)
-        return Table(table_id, game, bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period,
-                     **kw)
+            return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **timing, **kw)
+        return Table(table_id, game, **timing, **kw)
 
     def recover(self) -> int:
         """Rebuild this server's live tables from their latest snapshot and the entries after it."""
@@ -91,7 +92,8 @@ class GameServer:
             table = self._new_table(record.id, game, seats=record.seats, options=record.options,
                                     creator=record.creator, seed=int(record.seed), clock=record.clock,
                                     public=record.public)
-            state = en.restore(table.config, stored.snapshot) if stored.snapshot else en.new_state(table.config)
+            config = table.config
+            state = en.restore(config, stored.snapshot) if stored.snapshot else en.new_state(config)
             rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
             start = table.state.game_start
             table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
@@ -372,7 +374,8 @@ class GameServer:
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
         if len(self.tables) >= self.settings.max_tables:
-            return self._refuse(who, rid, body.req, p.E_OVERLOADED, "this game server is full; try again shortly")
+            return self._refuse(who, rid, body.req, p.E_OVERLOADED,
+                                "this game server is full; try again shortly")
         try:
             options = game.check_options(body.seats, body.options)
         except ValueError as exc:
@@ -408,8 +411,7 @@ class GameServer:
                 return self._absorb(table, table.handle(who, watch, rid, now))
             return self._refuse(who, rid, body.req, exc.code, exc.text, table.id)
         if not self._flush():  # what came before this request must be durable before it
-            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table could not be saved; try again",
-                                table.id)
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)
         saved = table.checkpoint()
         result = table.handle(who, body, rid, now)
         if not result.log:
@@ -428,8 +430,7 @@ class GameServer:
             log.error("table %s: a buy-in could not be written (%s)", table.id, exc)
             table.rollback(saved, now)
             self._set_healthy(False)
-            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table could not be saved; try again",
-                                table.id)
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)
         self._absorb(table, result, logged=True)
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
@@ -479,9 +480,11 @@ class GameServer:
             record = result.finished
             self.store.finish(table_id=table.id, game=table.game.name, players=record.players,
                               scores=list(record.outcome.scores), winners=list(record.outcome.winners),
-                              actions=record.actions, detail=dict(record.outcome.detail), finished=time.time())
+                              actions=record.actions, detail=dict(record.outcome.detail),
+                              finished=time.time())
         self._pending_out.extend(result.out)
-        if result.finished is not None or not result.log or any(not isinstance(x, e.Acted) for x in result.log):
+        moves_only = bool(result.log) and all(isinstance(x, e.Acted) for x in result.log)
+        if result.finished is not None or not moves_only:
             self.lobby.dirty.add(table.id)  # a move alone changes nothing the lobby shows
         self._arm(table)
 

@@ -18,81 +18,25 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
+from gameserver.table_types import Checkpoint, GameRecord, Outbound, Refused, Result, Sender
+
+# what a host takes and returns is part of its interface
+__all__ = ["Checkpoint", "GameRecord", "Outbound", "Refused", "Result", "Sender", "Table", "rebuild"]
 
 #: Events kept per table for clients that resume (older ones are summarized by the fresh view).
 EVENT_MEMORY = 256
 AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 
 
-@dataclass(frozen=True)
-class Sender:
-    conn: str
-    user: int
-    name: str
-
-
-@dataclass
-class Outbound:
-    """An encoded frame for some connections; `rid` marks it as the answer to that request (`req`)."""
-
-    conns: list[str]
-    frame: str
-    rid: int | None = None
-    close: bool = False  # close those connections after sending
-    req: int | None = None  # the client's request id, to answer it if the pass fails to commit
-    table: str | None = None  # the table whose change this frame tells of (set by the server)
-
-
-@dataclass(frozen=True)
-class GameRecord:
-    """A finished match (or, at a cash table, hand): who sat where, the result and the moves."""
-
-    outcome: Outcome
-    players: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
-
-
-@dataclass
-class Result:
-    out: list[Outbound] = field(default_factory=list)
-    log: list[e.AnyEntry] = field(default_factory=list)  # entries to append to the durable log, in order
-    first_seq: int = 0  # the seq of log[0]
-    finished: GameRecord | None = None  # set when this call ended the game (or a hand, at a cash table)
-
-    @property
-    def chips(self) -> list[tuple[int, int]]:
-        """(account, +/- chips) the entries move between balances and the table (0: the house)."""
-        return [m for m in map(e.chip_move, self.log) if m is not None]
-
-
-class Refused(Exception):
-    def __init__(self, code: str, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
-
-
-@dataclass
-class Checkpoint:
-    """What `rollback` restores: the state as committed and the bindings that went with it."""
-
-    state: en.TableState
-    conns: dict[int, str]
-    gone_since: dict[int, float]
-    spectators: dict[str, Sender]
-    game_actions: list[dict[str, Any]]
-    extra: Any = None  # what a kind of table adds (a cash table: when the next hand is due)
-
-
 class Table:
-    def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any], creator: int,
+    def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
+                 creator: int,
                  seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
                  grace_period: float = 120.0, bot_rng: random.Random | None = None) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
@@ -148,7 +92,8 @@ class Table:
         status = self.status
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
                            status="over" if status == "closed" else status, spectators=len(self.spectators),
-                           public=self.public, clock=self.clock, options=dict(self.options), creator=self.creator)
+                           public=self.public, clock=self.clock, options=dict(self.options),
+                           creator=self.creator)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
@@ -433,8 +378,8 @@ class Table:
         out: list[Outbound] = []
         held_by = self.conns.get(seat)
         if held_by is not None and held_by != conn:
-            frame = p.encode_str(p.Error(code=p.E_REPLACED, table=self.id,
-                                         text="you took this seat from another connection; this one is closed"))
+            text = "you took this seat from another connection; this one is closed"
+            frame = p.encode_str(p.Error(code=p.E_REPLACED, table=self.id, text=text))
             out.append(Outbound([held_by], frame, close=True))
         self.conns[seat] = conn
         self.gone_since.pop(seat, None)

@@ -32,9 +32,10 @@ def imports(path: Path) -> set[str]:
 
 
 def table_host_modules() -> Iterator[Path]:
-    """table.py, cash_table.py, and every engine*/reducer* module (or package) of the game server."""
+    """table.py, cash_table.py, table_types.py, and any engine*/reducer* module (or package)."""
     yield GAMESERVER / "table.py"
     yield GAMESERVER / "cash_table.py"
+    yield GAMESERVER / "table_types.py"
     for pattern in ("engine*", "reducer*"):
         for path in sorted(GAMESERVER.glob(pattern)):
             if path.is_dir():

@@ -1,0 +1,72 @@
+"""What a table host takes and gives back: who sent a request, the frames to send, the record of a
+finished game, a request's result (frames, log entries, chip moves), a refusal, and a checkpoint to roll
+back to. Plain data, no behaviour beyond reading it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gameserver import engine as en
+from gameserver import entries as e
+from gameserver.rules.base import Outcome
+
+
+@dataclass(frozen=True)
+class Sender:
+    conn: str
+    user: int
+    name: str
+
+
+@dataclass
+class Outbound:
+    """An encoded frame for some connections; `rid` marks it as the answer to that request (`req`)."""
+
+    conns: list[str]
+    frame: str
+    rid: int | None = None
+    close: bool = False  # close those connections after sending
+    req: int | None = None  # the client's request id, to answer it if the pass fails to commit
+    table: str | None = None  # the table whose change this frame tells of (set by the server)
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """A finished match (or, at a cash table, hand): who sat where, the result and the moves."""
+
+    outcome: Outcome
+    players: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+
+
+@dataclass
+class Result:
+    out: list[Outbound] = field(default_factory=list)
+    log: list[e.AnyEntry] = field(default_factory=list)  # entries to append to the durable log, in order
+    first_seq: int = 0  # the seq of log[0]
+    finished: GameRecord | None = None  # set when this call ended the game (or a hand, at a cash table)
+
+    @property
+    def chips(self) -> list[tuple[int, int]]:
+        """(account, +/- chips) the entries move between balances and the table (0: the house)."""
+        return [m for m in map(e.chip_move, self.log) if m is not None]
+
+
+class Refused(Exception):
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+@dataclass
+class Checkpoint:
+    """What `rollback` restores: the state as committed and the bindings that went with it."""
+
+    state: en.TableState
+    conns: dict[int, str]
+    gone_since: dict[int, float]
+    spectators: dict[str, Sender]
+    game_actions: list[dict[str, Any]]
+    extra: Any = None  # what a kind of table adds (a cash table: when the next hand is due)
