@@ -2,13 +2,18 @@
 
 After every entry: the live table's state == the state folded from the log entry by entry == the state
 restored from a snapshot of it; at the end, and at random points, == the whole log folded from the
-start. Every frame decodes as a typed server message, and chips are conserved throughout.
+start. Every frame decodes as a typed server message and validates against the exported JSON Schema
+(docs/schema/server-messages.json, what the browser client is written against), and chips are conserved
+throughout.
 """
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from common import protocol as p
@@ -21,6 +26,9 @@ from tests.unit.gameserver.recording import RecordingCashTable, RecordingTable
 GAMES = games()
 CASES = [("crazy_eights", 2), ("crazy_eights", 4), ("hearts", 4), ("holdem", 2), ("holdem", 4)]
 PEOPLE = [Sender(f"rt:{i}", i, f"p{i}") for i in range(1, 7)]
+SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "schema" / "server-messages.json"
+SCHEMA_SEEDS = 4  # the seeds whose frames are also validated against the schema
+SERVER_MESSAGES = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
 
 
 def make(game: str, seats: int, seed: int) -> RecordingTable | RecordingCashTable:
@@ -42,8 +50,10 @@ def make(game: str, seats: int, seed: int) -> RecordingTable | RecordingCashTabl
 class Checker:
     """Folds the table's log alongside it and compares after every entry."""
 
-    def __init__(self, table: RecordingTable | RecordingCashTable) -> None:
+    def __init__(self, table: RecordingTable | RecordingCashTable, validate: bool) -> None:
         self.table = table
+        self.validate = validate  # against the JSON Schema too (slower: a few seeds of each case)
+        self.validated = 0
         self.folded = en.new_state(table.config)
         self.seen = 0
         self.ledger = 0  # chips moved from balances (and the house) onto the table
@@ -51,6 +61,9 @@ class Checker:
     def check(self, result: Result) -> None:
         for item in result.out:
             p.decode_server(item.frame)  # every frame is a typed, valid server message
+            if self.validate:
+                SERVER_MESSAGES.validate(json.loads(item.frame))
+                self.validated += 1
         self.ledger -= sum(delta for _, delta in result.chips)
         config = self.table.config
         for entry in self.table.journal[self.seen:]:
@@ -71,7 +84,7 @@ class Checker:
 def play(game: str, seats: int, seed: int) -> Checker:
     rng = random.Random(seed)
     table = make(game, seats, seed)
-    check = Checker(table)
+    check = Checker(table, validate=seed < SCHEMA_SEEDS)
     now = 0.0
     people = PEOPLE[:seats + 1]
     for step in range(400):
@@ -116,7 +129,10 @@ def play(game: str, seats: int, seed: int) -> Checker:
 
 @pytest.mark.parametrize(("game", "seats"), CASES)
 def test_live_state_equals_the_log_folded_and_a_snapshot_restored(game: str, seats: int) -> None:
-    lengths = []
+    lengths, validated = [], 0
     for seed in range(12):
-        lengths.append(len(play(game, seats, seed).table.journal))
+        check = play(game, seats, seed)
+        lengths.append(len(check.table.journal))
+        validated += check.validated
     assert max(lengths) > 30, "the random play reaches real games, not just seating"
+    assert validated > 100, "frames of real play were checked against the schema"
