@@ -146,10 +146,14 @@ class FeltClient:
 
     async def send_raw(self, text: str) -> None:
         """Send one text frame as is (tests use it for malformed input)."""
+        await self.send_together([text])
+
+    async def send_together(self, texts: list[str]) -> None:
+        """Send several messages in one SockJS frame: the server receives them back to back."""
         if self._ws is not None:
-            await self._ws.write_message(json.dumps([text]))
+            await self._ws.write_message(json.dumps(texts))
         else:
-            await self._post("xhr_send", json.dumps([text]).encode())
+            await self._post("xhr_send", json.dumps(texts).encode())
 
     async def send(self, msg: msgspec.Struct) -> None:
         await self.send_raw(p.encode_str(msg))

@@ -117,3 +117,60 @@ def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:
     assert balances() == before + human_net, "chips are conserved between balances and the table"
     assert len(hands) >= 2 and all(h.game == "holdem" and "board" in h.detail for h in hands)
     assert all(sum(h.scores) == 0 for h in hands)
+
+
+def test_one_frame_buying_in_on_two_game_servers_with_the_same_chips(stack, new_user) -> None:
+    """The frame that once jammed a game server: two joins, on g1 and g2, each for the whole balance.
+    One is seated, the other refused with `insufficient_chips`; both servers carry on serving."""
+    ann, eve = new_user(), new_user()
+    engine = db(stack)
+    users = User.__table__
+
+    def chips(user) -> int:
+        with engine.connect() as conn:
+            query = select(users.c.chips).where(users.c.username == user.username)
+            return int(conn.execute(query).scalar_one())
+
+    whole = chips(eve)
+    options = {"small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": whole}
+
+    async def scenario() -> None:
+        a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
+        v = await connect_player(stack.realtime_url(1), eve.token()["token"], stack.origin)
+        try:
+            # a new table goes to the server with the fewest tables, as the last heartbeat told
+            by_server: dict[str, str] = {}
+            for _ in range(20):
+                table = created_table(await a.request(p.CreateTable(game="holdem", seats=3, options=options)))
+                by_server.setdefault(table.split("-")[0], table)
+                if len(by_server) == 2:
+                    break
+                await asyncio.sleep(0.35)  # one heartbeat (0.3 s here), so the counts are current
+            assert sorted(by_server) == ["g1", "g2"], by_server
+            tables = list(by_server.values())
+            joins = [p.Join(table=t, buy_in=whole, req=100 + i) for i, t in enumerate(tables)]
+            await v.send_together([p.encode_str(j) for j in joins])
+            answers: dict[int, p.ServerMessage] = {}
+            while len(answers) < 2:
+                msg = await v.recv(timeout=10)
+                req = getattr(msg, "req", None)
+                if isinstance(msg, (p.Ack, p.Error)) and req in (100, 101):
+                    answers[req] = msg
+            seated = [t for j, t in zip(joins, tables, strict=True) if isinstance(answers[j.req or 0], p.Ack)]
+            refused = [m for m in answers.values() if isinstance(m, p.Error)]
+            assert len(seated) == 1 and len(refused) == 1, answers
+            assert refused[0].code == p.E_INSUFFICIENT_CHIPS, refused[0]
+            # nothing else on either server is affected: requests at both tables are served
+            for table in tables:
+                assert isinstance(await a.request(p.Chat(table=table, text="still serving")), p.Ack)
+            assert isinstance(await a.request(p.AddBot(table=seated[0])), p.Ack)
+            assert isinstance(await v.request(p.Leave(table=seated[0])), p.Ack)
+        finally:
+            await a.close()
+            await v.close()
+
+    run(scenario())
+    deadline = time.monotonic() + 10
+    while chips(eve) != whole and time.monotonic() < deadline:  # the cash-out is written with the pass
+        time.sleep(0.05)
+    assert chips(eve) == whole, "the whole balance came back; nothing was debited twice"
