@@ -4,23 +4,41 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from common import protocol as p
-from common.models import FinishedGame, TableAction
+from common.models import FinishedGame, TableAction, make_engine
 from tests.unit.gameserver.harness import Harness
 
 
-def test_requests_are_answered_and_durable_before_the_ack(tmp_path: Path) -> None:
+def test_requests_are_answered_and_each_ack_leaves_after_its_entry_is_committed(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Harness(tmp_path) as h:
+            reader = make_engine(h.settings.db_url())  # its own connections: it sees committed rows only
+            assert h.server.sock is not None
+            send = h.server.sock.send_multipart
+            committed_at_ack: list[int] = []
+
+            def watching_send(parts: list[bytes], *args: Any, **kwargs: Any) -> Any:
+                for part in parts[1:]:
+                    msg = p.decode_internal(part)
+                    if isinstance(msg, p.Deliver) and isinstance(p.decode_server(msg.frame), p.Ack):
+                        with reader.connect() as conn:
+                            count = conn.execute(select(func.count()).select_from(TableAction.__table__))
+                            committed_at_ack.append(int(count.scalar() or 0))
+                return send(parts, *args, **kwargs)
+
+            h.server.sock.send_multipart = watching_send  # type: ignore[method-assign]
             ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2, req=1)))
             assert isinstance(ack, p.Ack) and ack.table == "g1-0001" and ack.seat == 0
-            # the ack went out only after the log entry was committed
-            with h.engine.connect() as conn:
-                assert conn.execute(select(func.count()).select_from(TableAction.__table__)).scalar() == 1
+            joined = await h.reply_to(h.forward(p.Join(table="g1-0001", req=3), user=2, conn="rtA:2"))
+            assert isinstance(joined, p.Ack) and joined.seat == 1
+            # at the moment each ack was sent, its entry (the creator's seat, then the joiner's) was durable
+            assert committed_at_ack == [1, 2]
+            reader.dispose()
             err = await h.reply_to(h.forward(p.Join(table="g1-0404", req=2)))
             assert isinstance(err, p.Error) and err.code == p.E_NO_TABLE and err.req == 2
             bad = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2, clock=1.0)))
@@ -45,8 +63,7 @@ def test_bots_play_a_game_to_the_end_and_it_is_recorded(tmp_path: Path) -> None:
                     break
             else:
                 pytest.fail("no game_over")
-            await asyncio.sleep(0.05)
-        with h.engine.connect() as conn:
+        with h.engine.connect() as conn:  # game_over is sent once the record is committed
             record = conn.execute(select(FinishedGame.__table__)).one()
         assert record.table_id == table and len(record.scores) == 3 and record.actions
 

@@ -108,9 +108,8 @@ def test_a_dead_game_server_is_noticed_its_tables_reported_and_its_return_too() 
         h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=1))
         peer, fwd = await h.server_recv("g1", p.Forward)
         h.server_send("g1", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=1)), rid=fwd.rid))
-        await asyncio.sleep(0.5)  # g1 never heartbeats: dead after 3 x 0.1 s
+        down = await h.delivered_to("rtX:1", p.TableStatus)  # g1 never heartbeats: dead after 3 x 0.1 s
         assert not h.gateway.links["g1"].alive
-        down = await h.delivered_to("rtX:1", p.TableStatus)
         assert down.table == "g1-0001" and not down.available
         h.gateway.request("rtX:1", 7, "ann", p.Leave(table="g1-0001", req=2))
         assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_UNAVAILABLE  # at once, not a timeout
