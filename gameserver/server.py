@@ -72,10 +72,10 @@ class GameServer:
 
     def _new_table(self, table_id: str, game: Game[Any], **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
-        timing = {"bot_delay": self.settings.bot_delay, "grace_period": self.settings.grace_period}
+        kw.update(bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period)
         if game.series == "cash":
-            return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **timing, **kw)
-        return Table(table_id, game, **timing, **kw)
+            return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
+        return Table(table_id, game, **kw)
 
     def recover(self) -> int:
         """Rebuild this server's live tables from their latest snapshot and the entries after it."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from common import protocol as p
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
-from gameserver.table import Result, Table
+from gameserver.table import Result, Sender, Table
 
 
 class Recording(Table):
@@ -12,8 +13,8 @@ class Recording(Table):
 
     journal: list[e.AnyEntry]
 
-    def handle(self, *args, **kw) -> Result:  # type: ignore[no-untyped-def]
-        result = super().handle(*args, **kw)
+    def handle(self, who: Sender, req: p.TableRequest, rid: int, now: float) -> Result:
+        result = super().handle(who, req, rid, now)
         self.journal.extend(result.log)
         return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -12,6 +13,7 @@ from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.holdem import GAME
 from gameserver.table import Result, Sender, rebuild
+from tests.unit.gameserver.frames import narrow
 from tests.unit.gameserver.recording import RecordingCashTable
 
 ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
@@ -29,7 +31,8 @@ def errors(result: Result) -> list[p.Error]:
     return [m for m in (p.decode_server(o.frame) for o in result.out) if isinstance(m, p.Error)]
 
 
-def run_until(table: RecordingCashTable, stop, now: float = 0.0, limit: int = 20000) -> float:  # type: ignore[no-untyped-def]
+def run_until(table: RecordingCashTable, stop: Callable[..., bool], now: float = 0.0,
+              limit: int = 20000) -> float:
     ledger: list[tuple[int, int]] = []
     for _ in range(limit):
         if stop():
@@ -49,7 +52,7 @@ def test_buy_in_limits_and_the_ledger() -> None:
         table.buy_in_for(p.Join(table=table.id, buy_in=500), balance=100)
     assert table.buy_in_for(p.Join(table=table.id), balance=10_000) == 200  # default: the minimum
     result = table.handle(ANN, p.Join(table=table.id, buy_in=500), 1, 0.0)
-    assert result.chips == [(1, -500)] and table.seats[0].stack == 500
+    assert result.chips == [(1, -500)] and narrow(table.seats[0], en.SeatState).stack == 500
     refused = table.handle(BOB, p.Join(table=table.id), 1, 0.0)  # the server always fills buy_in in
     assert errors(refused)[0].code == p.E_BAD_FIELD and refused.chips == []
 

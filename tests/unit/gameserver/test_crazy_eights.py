@@ -11,11 +11,13 @@ import msgspec
 import pytest
 
 from common.cards import FULL_DECK, SUITS, shuffled_deck
-from common.protocol import Draw, Fold, PassTurn, Play
-from common.views import LegalAction
+from common.protocol import Action, Draw, Fold, PassTurn, Play
+from common.views import CrazyEightsView, LegalAction
 from gameserver.rules import crazy_eights as ce
 from gameserver.rules import games
-from gameserver.rules.base import IllegalMove
+from gameserver.rules.base import IllegalMove, Outcome
+from gameserver.rules.crazy_eights_events import Drew, HandOver, Played
+from tests.unit.gameserver.frames import narrow
 
 G = ce.GAME
 ALL_ON = {"queen_skips": True, "ace_reverses": True, "two_draws_two": True}
@@ -41,6 +43,15 @@ def kinds(events):
     return [e.kind for e in events]
 
 
+def c8_view(state: ce.State, seat: int | None) -> CrazyEightsView:
+    return narrow(G.view(state, seat), CrazyEightsView)
+
+
+def outcome_of(state: ce.State) -> Outcome:
+    """The outcome of a hand that is over."""
+    return narrow(G.outcome(state), Outcome)
+
+
 # ---- interface, options, deal --------------------------------------------------------------------
 
 
@@ -59,7 +70,7 @@ def test_check_options():
                                                          "two_draws_two": False}
     for seats in (1, 6, 0, "3", True):
         with pytest.raises(ValueError, match="2 to 5 players"):
-            G.check_options(seats, {})
+            G.check_options(seats, {})  # type: ignore[arg-type]  # deliberately not an int, too
     with pytest.raises(ValueError, match="unknown option"):
         G.check_options(2, {"jokers": True})
     with pytest.raises(ValueError, match="must be bool"):
@@ -133,7 +144,7 @@ def test_eight_names_the_suit_and_needs_one_unless_last():
     for bad in ("X", "CD", "", "clubs"):
         refused(s, 0, Play("8C", suit=bad), "not a suit")
     s1, ev = G.apply(s, 0, Play("8C", suit="H"))
-    assert (s1.suit, s1.discards[-1]) == ("H", "8C") and ev[0].suit == "H"
+    assert (s1.suit, s1.discards[-1]) == ("H", "8C") and narrow(ev[0], Played).suit == "H"
     refused(s1, 1, Play("2C"), "current suit (hearts) or rank (8)")
     moves = G.legal_moves(s, 0)
     assert [m for m in moves if isinstance(m, Play)] == [Play("8C", suit=x) for x in SUITS]
@@ -143,7 +154,7 @@ def test_eight_names_the_suit_and_needs_one_unless_last():
     assert G.legal(last, 0) == [LegalAction("play", cards=["8C"]), LegalAction("draw")]  # no suit to name
     end, ev = G.apply(last, 0, Play("8C"))
     assert end.over and G.to_act(end) == () and kinds(ev) == ["played", "hand_over"]
-    assert G.outcome(end).scores == (0, 5) and G.outcome(end).winners == (0,)
+    assert outcome_of(end).scores == (0, 5) and outcome_of(end).winners == (0,)
 
 
 def test_non_eight_with_a_suit_is_refused():
@@ -175,7 +186,7 @@ def test_draw_up_to_five_then_must_pass_or_play():
     for i in range(5):
         assert Draw() in G.legal_moves(s, 0) and PassTurn() not in G.legal_moves(s, 0)
         s, ev = G.apply(s, 0, Draw())
-        drawn.append(ev[0].card)
+        drawn.append(narrow(ev[0], Drew).card)
         assert s.drawn == i + 1 and s.turn == 0
         assert ev[0].visible_to(0)["card"] == drawn[-1] and "card" not in ev[0].visible_to(1)
     assert drawn == ["9D", "7D", "6D", "5D", "4D"]  # from the top (the end)
@@ -206,7 +217,7 @@ def test_blocked_after_players_plus_one_passes():
         assert not s.over and s.passes == i + 1
     s, ev = G.apply(s, s.turn, PassTurn())
     assert s.over and kinds(ev) == ["passed", "hand_over"]
-    out = G.outcome(s)
+    out = outcome_of(s)
     assert out.scores == (5, 14, 5) and out.winners == (0, 2) and out.lower_is_better
     assert out.detail == {"went_out": None, "hands": {0: ["2C", "3C"], 1: ["4C", "KH"], 2: ["5C"]}}
     assert ev[-1].visible_to(None)["reason"] == "blocked"
@@ -220,7 +231,7 @@ def test_a_draw_resets_the_pass_count():
         s, _ = G.apply(s, s.turn, PassTurn())
     assert not s.over and s.passes == 2
     s, ev = G.apply(s, s.turn, PassTurn())
-    assert s.over and ev[-1].reason == "blocked"
+    assert s.over and narrow(ev[-1], HandOver).reason == "blocked"
 
 
 def test_play_limit_of_one_hundred_cards():
@@ -229,8 +240,8 @@ def test_play_limit_of_one_hundred_cards():
     assert not s.over and s.plays == 99
     s, ev = G.apply(s, 1, Draw())
     s, ev = G.apply(s, 1, Play("5S"))  # the 100th play (draws do not count)
-    assert s.over and ev[-1].reason == "limit" and s.went_out is None
-    assert G.outcome(s).scores == (3, 5) and G.outcome(s).winners == (0,)
+    assert s.over and narrow(ev[-1], HandOver).reason == "limit" and s.went_out is None
+    assert outcome_of(s).scores == (3, 5) and outcome_of(s).winners == (0,)
 
 
 def test_scoring_values():
@@ -238,9 +249,9 @@ def test_scoring_values():
     assert [ce.penalty([r + "H"]) for r in "23456789TJQKA"] == [2, 3, 4, 5, 6, 7, 50, 9, 10, 10, 10, 10, 1]
     s = fixed([["KS"], ["8D", "AH", "TC"], ["QC", "JD", "9S", "2H"]], "KH", ["5D"])
     s, _ = G.apply(s, 0, Play("KS"))
-    out = G.outcome(s)
+    out = outcome_of(s)
     assert out.scores == (0, 61, 31) and out.winners == (0,) and out.detail["went_out"] == 0
-    v = G.view(s, 1)
+    v = c8_view(s, 1)
     assert v.over and v.scores == [0, 61, 31] and v.turn is None and v.legal == []
 
 
@@ -268,7 +279,7 @@ def test_ace_reverses_and_with_two_players_skips():
     s1, ev = G.apply(s, 0, Play("AS"))
     assert (s1.turn, s1.direction) == (2, -1) and kinds(ev) == ["played", "reversed"]
     s2, _ = G.apply(s1, 2, Play("4S"))
-    assert s2.turn == 1 and G.view(s2, None).direction == -1
+    assert s2.turn == 1 and c8_view(s2, None).direction == -1
     two = fixed([["AS", "5C"], ["3C"]], "KS", ["5D"], options=opts)
     s1, ev = G.apply(two, 0, Play("AS"))
     assert (s1.turn, s1.direction, kinds(ev)) == (0, 1, ["played", "skipped"])
@@ -295,7 +306,8 @@ def test_two_draws_two_stacks_and_is_taken_at_once():
     assert (s.turn, s.pending) == (2, 4)
     assert G.legal_moves(s, 2) == [Draw()] and G.timeout_move(s, 2) == Draw()
     s, ev = G.apply(s, 2, Draw())
-    assert [e.card for e in ev] == ["7S", "6S", "5S", "4S"] and all(e.penalty for e in ev)
+    drew = [narrow(e, Drew) for e in ev]
+    assert [e.card for e in drew] == ["7S", "6S", "5S", "4S"] and all(e.penalty for e in drew)
     assert (s.turn, s.pending, s.drawn, len(s.hands[2])) == (2, 0, 0, 6)
     # the turn continues normally: play on the 2 (hearts) or draw up to 5 more
     assert Play("4S") not in G.legal_moves(s, 2) and Draw() in G.legal_moves(s, 2)
@@ -309,7 +321,7 @@ def test_two_penalty_limited_by_stock_and_lapses_on_an_empty_stock():
     s = fixed([["2S", "5C"], ["3H", "KC"]], "KS", ["9D"], options=opts)
     s, _ = G.apply(s, 0, Play("2S"))
     s, ev = G.apply(s, 1, Draw())
-    assert [e.card for e in ev] == ["9D"] and s.pending == 0 and not s.stock
+    assert [narrow(e, Drew).card for e in ev] == ["9D"] and s.pending == 0 and not s.stock
     s = fixed([["2S", "5C"], ["3H", "KC"]], "KS", [], options=opts)
     s, _ = G.apply(s, 0, Play("2S"))
     assert G.legal_moves(s, 1) == [PassTurn()]
@@ -322,14 +334,14 @@ def test_two_penalty_limited_by_stock_and_lapses_on_an_empty_stock():
 
 def test_view_shows_own_hand_counts_and_legal_only():
     s = fixed([["7S", "QH"], ["2C", "9D", "8H"]], ("3S", "QS"), ["4C", "5C"])
-    v0 = G.view(s, 0)
+    v0 = c8_view(s, 0)
     assert v0.hand == ["7S", "QH"] and v0.counts == [2, 3] and v0.stock == 2
     assert (v0.top, v0.suit, v0.turn, v0.discards) == ("QS", "S", 0, ["3S", "QS"])
     assert v0.legal == [LegalAction("play", cards=["7S", "QH"]), LegalAction("draw")]
     assert v0.legal == G.legal(s, 0)
-    v1 = G.view(s, 1)
+    v1 = c8_view(s, 1)
     assert v1.hand == ["2C", "9D", "8H"] and v1.legal == [] and not v1.over
-    spectator = G.view(s, None)
+    spectator = c8_view(s, None)
     assert spectator.hand is None and spectator.legal == [] and spectator.counts == [2, 3]
     data = msgspec.to_builtins(spectator)
     for key in ("game", "drawn_this_turn", "direction", "pending_draw"):
@@ -393,7 +405,7 @@ def play_game(seed, *, uniform=False, check=None):
 
 
 def check_final(s):
-    out = G.outcome(s)
+    out = outcome_of(s)
     hands = out.detail["hands"]
     assert sum(len(h) for h in hands.values()) + len(s.stock) + len(s.discards) == 52
     went = out.detail["went_out"]
@@ -405,7 +417,7 @@ def check_final(s):
 
 
 def test_many_bot_and_random_games_end_consistently():
-    ends = Counter()
+    ends: Counter[str] = Counter()
     for seed in range(600):
         uniform = seed % 6 == 5
         s, _ = play_game(seed, uniform=uniform, check=lambda old, new, ev: check_conserved(new))
@@ -415,8 +427,8 @@ def test_many_bot_and_random_games_end_consistently():
 
 
 def test_legal_moves_agree_with_apply_and_refusals_leak_nothing():
-    candidates = ([Play(c) for c in FULL_DECK] + [Play(c, x) for c in FULL_DECK for x in SUITS]
-                  + [Draw(), PassTurn()])
+    candidates: list[Action] = [*[Play(c) for c in FULL_DECK],
+                                *[Play(c, x) for c in FULL_DECK for x in SUITS], Draw(), PassTurn()]
     checked = 0
     for seed in range(40):
         s, log = play_game(seed, uniform=seed % 2 == 0)

@@ -20,7 +20,7 @@ import pytest
 
 from common.cards import FULL_DECK, RANK_VALUE, rank, sort_hand, suit
 from common.protocol import Action, Draw, PassCards, Play
-from common.views import HeartsTrickCard, LegalAction
+from common.views import HeartsLastTrick, HeartsTrickCard, HeartsView, LegalAction
 from gameserver.rules import GAME_MODULES, hearts_scoring
 from gameserver.rules import hearts as hearts_module
 from gameserver.rules.base import Event, IllegalMove
@@ -39,6 +39,7 @@ from gameserver.rules.hearts import (
     legal_cards,
     setup_fixed,
 )
+from tests.unit.gameserver.frames import narrow
 
 CARD_RE = re.compile(r'"([2-9TJQKA][CDHS])"')
 DECK = sorted(FULL_DECK)
@@ -58,6 +59,10 @@ def rotate(hands: list[list[str]], by: int) -> list[list[str]]:
 
 def act(state: State, seat: int, action: Action) -> tuple[State, list[Event]]:
     return GAME.apply(state, seat, action)
+
+
+def hearts_view(state: State, seat: int | None) -> HeartsView:
+    return narrow(GAME.view(state, seat), HeartsView)
 
 
 def play(state: State, seat: int, card: str) -> State:
@@ -182,7 +187,7 @@ def test_setup_fixed_validates_hands() -> None:
                                                      (3, "none", 0), (4, "left", 1), (7, "none", 0)])
 def test_pass_directions(deal: int, direction: str, offset: int) -> None:
     state = setup_fixed(ROUND, deal_number=deal)
-    assert state.pass_direction == direction == GAME.view(state, None).pass_direction
+    assert state.pass_direction == direction == hearts_view(state, None).pass_direction
     if direction == "none":
         assert state.phase == "playing" and GAME.to_act(state) == (0,)
         return
@@ -223,10 +228,10 @@ def test_pass_is_simultaneous() -> None:
     assert [len(h) for h in state.hands] == [13, 13, 10, 13]
     assert state.hands[3] == tuple(ROUND[3])  # nobody has received yet
     assert GAME.to_act(state) == (0, 1, 3)
-    view = GAME.view(state, 2)
+    view = hearts_view(state, 2)
     assert view.passed == [False, False, True, False] and view.my_pass == ["KS", "TH", "AH"]
     assert view.legal == [] == GAME.legal(state, 2)
-    assert GAME.view(state, 3).my_pass is None and GAME.view(state, None).my_pass is None
+    assert hearts_view(state, 3).my_pass is None and hearts_view(state, None).my_pass is None
     assert "AH" not in json_text(GAME.view(state, 3))
     assert refused(state, 2, PassCards(cards=legal_cards(state, 0)[:3]), "already passed")
     refused(state, 0, Play(card="2C"), "pass")
@@ -240,7 +245,7 @@ def test_pass_is_simultaneous() -> None:
                         0: (3, {"AS", "TS", "6S"})}
     assert state.phase == "playing" and [len(h) for h in state.hands] == [13] * 4
     assert state.leader == state.turn == 1 and GAME.to_act(state) == (1,)  # seat 1 now holds the 2♣
-    assert GAME.view(state, 2).my_pass == ["KS", "TH", "AH"]  # still shown to the passer
+    assert hearts_view(state, 2).my_pass == ["KS", "TH", "AH"]  # still shown to the passer
 
 
 def test_pass_validation() -> None:
@@ -282,7 +287,7 @@ def test_follow_suit_and_highest_of_led_suit_wins() -> None:
     state, events = act(state, 3, Play(card="KC"))
     assert of_kind(events, TrickWon) == [TrickWon(3, ("2C", "3C", "4C", "KC"), 0)]
     assert state.leader == state.turn == 3 and state.last_trick[-1] == (3, "KC")
-    assert GAME.view(state, None).last_trick.winner == 3  # type: ignore[union-attr]
+    assert narrow(hearts_view(state, None).last_trick, HeartsLastTrick).winner == 3
     # an off-suit card never wins, however high
     clubs = setup_fixed([list(FULL_DECK[:13]), list(FULL_DECK[13:26]), list(FULL_DECK[39:]),
                          list(FULL_DECK[26:39])], deal_number=3)  # seat 0 all clubs, 2 spades, 3 hearts
@@ -407,7 +412,7 @@ MOON_LAST = ["AH", "2C", "3C", "4C"]
 def test_plain_deal_points_and_trick_points() -> None:
     state = last_trick_state({}, last=MOON_LAST, leader=0, tricks=[6, 5, 1, 0],
                              must={0: ["QS"], 1: HEARTS_BUT_ACE})
-    assert GAME.view(state, None).deal_points == [13, 12, 0, 0]
+    assert hearts_view(state, None).deal_points == [13, 12, 0, 0]
     state, events = finish(state)
     assert of_kind(events, TrickWon)[0].points == 1
     assert of_kind(events, DealScored) == [DealScored(None, 3, (14, 12, 0, 0), None, (14, 12, 0, 0))]
@@ -446,7 +451,7 @@ def test_jack_of_diamonds() -> None:
     opts = {"jack_of_diamonds": True}
     state = last_trick_state(opts, last=MOON_LAST, leader=0, tricks=[6, 5, 1, 0],
                              must={0: ["QS"], 1: HEARTS_BUT_ACE, 2: ["JD"]})
-    assert GAME.view(state, None).deal_points == [13, 12, -10, 0]
+    assert hearts_view(state, None).deal_points == [13, 12, -10, 0]
     assert of_kind(finish(state)[1], DealScored)[0].points == (14, 12, -10, 0)
     off = last_trick_state({}, last=MOON_LAST, leader=0, tricks=[6, 5, 1, 0],
                            must={0: ["QS"], 1: HEARTS_BUT_ACE, 2: ["JD"]})
@@ -489,7 +494,7 @@ def test_match_ends_at_target_lowest_wins() -> None:
     assert outcome is not None
     assert outcome.scores == (104, 92, 70, 60) and outcome.winners == (3,) and outcome.lower_is_better
     assert outcome.detail == {"deals": [[14, 12, 0, 0]]}
-    assert GAME.view(state, 0).over and GAME.view(state, 0).phase == "over"
+    assert hearts_view(state, 0).over and hearts_view(state, 0).phase == "over"
     assert GAME.legal_moves(state, 0) == [] and legal_cards(state, 3) == []
     refused(state, 0, Play(card="2C"), "over")
     with pytest.raises(IllegalMove):
@@ -541,8 +546,8 @@ def test_bot_passes_danger_and_plays_sensibly() -> None:
     hands = [cards("QS AS KS 2C 3C 4C 5D 6D 7D 2H 3H 4H 5H"), cards("AH KH QH 6C 7C 8C 9C TC 2D 3D 4D 8D 9D")]
     rest = [c for c in FULL_DECK if c not in hands[0] and c not in hands[1]]
     state = setup_fixed([hands[0], hands[1], rest[:13], rest[13:]])
-    assert sorted(GAME.bot_move(state, 0, rng).cards) == ["AS", "KS", "QS"]  # type: ignore[union-attr]
-    assert sorted(GAME.bot_move(state, 1, rng).cards) == ["AH", "KH", "QH"]  # type: ignore[union-attr]
+    assert sorted(narrow(GAME.bot_move(state, 0, rng), PassCards).cards) == ["AS", "KS", "QS"]
+    assert sorted(narrow(GAME.bot_move(state, 1, rng), PassCards).cards) == ["AH", "KH", "QH"]
     base = after_first_trick()
     duck = play(mid_deal(base, [["TS", "2C"], ["2S", "9S", "QS", "AS"], ["3C"], ["4C"]], leader=0), 0, "TS")
     assert GAME.bot_move(duck, 1, rng) == Play(card="9S")
@@ -558,7 +563,7 @@ def test_bot_passes_danger_and_plays_sensibly() -> None:
 
 def test_view_fields() -> None:
     state = play(after_first_trick(), 3, "2S")
-    mine = GAME.view(state, 0)
+    mine = hearts_view(state, 0)
     data = msgspec.to_builtins(mine)
     assert set(data) >= {"game", "hand", "counts", "phase", "pass_direction", "passed", "my_pass", "trick",
                          "leader", "turn", "hearts_broken", "deal_points", "scores", "deal_number",
@@ -569,7 +574,7 @@ def test_view_fields() -> None:
     assert mine.trick == [HeartsTrickCard(seat=3, card="2S")] and mine.leader == 3 and mine.turn == 0
     assert mine.legal == [LegalAction("play", cards=["3S", "7S", "JS"])]
     assert mine.scores == [0, 0, 0, 0] and mine.deal_points == [0, 0, 0, 0] and not mine.over
-    spectator = GAME.view(state, None)
+    spectator = hearts_view(state, None)
     assert (spectator.hand, spectator.my_pass, spectator.legal) == (None, None, [])
     assert GAME.view(state, 1).legal == []
     json_text(mine), json_text(spectator)

@@ -14,10 +14,12 @@ from msgspec.json import encode
 
 from common.cards import shuffled_deck
 from common.protocol import Bet, Call, Check, Draw, Fold, Raise
-from common.views import HoldemPot, LegalAction
+from common.views import HoldemPot, HoldemView, LegalAction
 from gameserver.rules import games
-from gameserver.rules.base import IllegalMove
-from gameserver.rules.holdem import GAME, State, next_button, opening_events, setup_fixed
+from gameserver.rules.base import IllegalMove, Outcome
+from gameserver.rules.holdem import GAME, next_button, opening_events, setup_fixed
+from gameserver.rules.holdem_state import BlindPosted, HandOver, HandStarted, HoleCards, State
+from tests.unit.gameserver.frames import narrow
 
 BOARD = ["2C", "7D", "9H", "3S", "4C"]  # no straight or flush possible with the hole cards used below
 
@@ -47,6 +49,15 @@ def refused(state: State, seat: int, action: Any, words: str = "") -> None:
 
 def kinds(events: list[Any]) -> list[str]:
     return [e.kind for e in events]
+
+
+def holdem_view(state: State, seat: int | None) -> HoldemView:
+    return narrow(GAME.view(state, seat), HoldemView)
+
+
+def outcome_of(state: State) -> Outcome:
+    """The outcome of a hand that is over."""
+    return narrow(GAME.outcome(state), Outcome)
 
 
 FOUR = [("AS", "AD"), ("KS", "KD"), ("QS", "QD"), ("JS", "JD")]
@@ -119,7 +130,8 @@ def test_fixed_deal_and_opening_events() -> None:
     opening = opening_events(state)
     assert kinds(opening) == ["hand_started", "blind_posted", "blind_posted", "hole_cards", "hole_cards",
                               "hole_cards"]
-    assert [(e.seat, e.blind, e.amount) for e in opening[1:3]] == [(1, "small", 50), (2, "big", 100)]
+    blinds = [narrow(e, BlindPosted) for e in opening[1:3]]
+    assert [(e.seat, e.blind, e.amount) for e in blinds] == [(1, "small", 50), (2, "big", 100)]
     assert opening[3].seat == 1  # dealt from the seat after the button
     assert "cards" not in opening[3].visible_to(None) and "cards" not in opening[3].visible_to(0)
     assert opening[3].visible_to(opening[3].seat)["cards"] == FOUR[opening[3].seat]
@@ -133,7 +145,7 @@ def test_blinds_and_first_actor_three_or_more() -> None:
     assert (state.sb_seat, state.bb_seat) == (1, 2)
     assert state.bets == (0, 50, 100, 0)
     assert GAME.to_act(state) == (3,)
-    view = GAME.view(state, 3)
+    view = holdem_view(state, 3)
     assert (view.button, view.small_blind_seat, view.big_blind_seat) == (0, 1, 2)
     assert view.street == "preflop" and view.to_call == 100
     state, _ = play(state, (3, Call()), (0, Call()), (1, Call()), (2, Check()))
@@ -170,9 +182,10 @@ def test_heads_up_button_posts_small_blind_and_acts_first_preflop(stacks: list[i
 def test_short_blinds_post_all_in() -> None:
     state = table([1000, 30, 60, 1000], 0, FOUR)
     assert state.bets == (0, 30, 60, 0) and state.stacks[1] == 0 and state.stacks[2] == 0
-    assert GAME.view(state, 3).to_call == 60
+    assert holdem_view(state, 3).to_call == 60
     assert GAME.view(state, 3).legal[-1] == LegalAction("raise", field="to", min=160, max=1000)
-    assert [e.all_in for e in opening_events(state) if e.kind == "blind_posted"] == [True, True]
+    assert [narrow(e, BlindPosted).all_in for e in opening_events(state) if e.kind == "blind_posted"] == [
+        True, True]
 
 
 def test_nobody_acts_when_the_only_player_with_chips_is_matched() -> None:
@@ -206,7 +219,7 @@ def test_short_stack_may_bet_all_in_below_the_minimum() -> None:
                                          LegalAction("bet", field="amount", min=60, max=60)]
     refused(state, 2, Bet(amount=59))
     state, _ = play(state, (2, Bet(amount=60)))
-    assert state.stacks[2] == 0 and GAME.view(state, 0).all_in[2]
+    assert state.stacks[2] == 0 and holdem_view(state, 0).all_in[2]
 
 
 def test_minimum_raise_preflop_and_after_a_raise() -> None:
@@ -309,13 +322,13 @@ def test_side_pots_with_three_all_ins_of_different_sizes() -> None:
     state = table([300, 600, 1000, 2000], 3, FOUR)  # AA, KK, QQ, JJ; the shortest stack is best
     state, events = play(state, (2, Raise(to=1000)), (3, Call()), (0, Call()), (1, Call()))
     assert state.over and len(state.board) == 5
-    view = GAME.view(state, None)
+    view = holdem_view(state, None)
     assert view.pots == [HoldemPot(1200, [0, 1, 2, 3]), HoldemPot(900, [1, 2, 3]), HoldemPot(800, [2, 3])]
     assert view.payouts == [1200, 900, 800, 0]
     assert view.stacks == [1200, 900, 800, 1000]
     awards = [(e.seat, e.amount, e.pot) for e in events if e.kind == "pot_awarded"]
     assert awards == [(0, 1200, 0), (1, 900, 1), (2, 800, 2)]
-    outcome = GAME.outcome(state)
+    outcome = outcome_of(state)
     assert outcome.scores == (900, 300, -200, -1000) and outcome.winners == (0, 1, 2)
     assert outcome.lower_is_better is False
     assert outcome.detail["board"] == BOARD and set(outcome.detail["shown"]) == {0, 1, 2, 3}
@@ -337,8 +350,8 @@ def test_split_pot_odd_chip_goes_to_first_winner_after_the_button(button: int, f
     winners = sorted({utg, bb})
     assert first in winners
     other = next(s for s in winners if s != first)
-    assert state.payouts[first] == 63 and state.payouts[other] == 62  # pot 125
-    assert set(GAME.outcome(state).winners) == set(winners)
+    assert state.payouts is not None and state.payouts[first] == 63 and state.payouts[other] == 62  # pot 125
+    assert set(outcome_of(state).winners) == set(winners)
 
 
 def test_three_way_split_gives_the_whole_remainder_to_the_first_winner() -> None:
@@ -356,7 +369,7 @@ def test_uncalled_bet_is_returned_before_pots_are_built() -> None:
     state, events = play(state, (0, Raise(to=5000)), (1, Call()))
     returned = [(e.seat, e.amount) for e in events if e.kind == "uncalled_returned"]
     assert returned == [(0, 4200)]
-    assert GAME.view(state, None).pots == [HoldemPot(1600, [0, 1])]
+    assert holdem_view(state, None).pots == [HoldemPot(1600, [0, 1])]
     assert sum(state.stacks) == 5800
 
 
@@ -367,7 +380,7 @@ def test_fold_to_the_big_blind_returns_its_uncalled_half() -> None:
     assert [(e.seat, e.amount) for e in events if e.kind in ("uncalled_returned", "pot_awarded")] == [
         (2, 50), (2, 100)]
     assert state.stacks == (1000, 950, 1050)
-    assert GAME.outcome(state).scores == (0, -50, 50) and GAME.outcome(state).winners == (2,)
+    assert outcome_of(state).scores == (0, -50, 50) and outcome_of(state).winners == (2,)
 
 
 def test_win_without_showdown_keeps_every_hand_hidden() -> None:
@@ -378,11 +391,11 @@ def test_win_without_showdown_keeps_every_hand_hidden() -> None:
     assert not state.shown and "showdown" not in kinds(events)
     for viewer in (None, 0, 2):
         seen = encode([GAME.view(state, viewer), [e.visible_to(viewer) for e in events]]).decode()
-        assert GAME.view(state, viewer).shown is None
+        assert holdem_view(state, viewer).shown is None
         for card in FOUR[1]:
             assert f'"{card}"' not in seen
-    assert GAME.view(state, 1).hole == list(FOUR[1])
-    assert GAME.outcome(state).detail["shown"] == {}
+    assert holdem_view(state, 1).hole == list(FOUR[1])
+    assert outcome_of(state).detail["shown"] == {}
 
 
 def test_board_runs_out_when_players_are_all_in() -> None:
@@ -391,7 +404,7 @@ def test_board_runs_out_when_players_are_all_in() -> None:
     state, events = play(state, (2, Call()))
     assert kinds(events) == ["action", "street", "street", "street", "showdown", "pot_awarded", "hand_over"]
     assert state.board == tuple(BOARD) and state.over
-    assert GAME.view(state, 1).shown == {0: list(FOUR[0]), 2: list(FOUR[2])}  # folded seat 1 not shown
+    assert holdem_view(state, 1).shown == {0: list(FOUR[0]), 2: list(FOUR[2])}  # folded seat 1 not shown
     shown = events[4].visible_to(None)["hands"]
     assert [(h["seat"], h["hand"]) for h in shown] == [(0, "Pair of aces"), (2, "Pair of queens")]
 
@@ -409,11 +422,11 @@ def test_all_in_with_one_caller_left_with_chips_stops_betting() -> None:
 
 def test_view_shows_own_cards_and_legal_moves_only() -> None:
     state = table([1000, 1000, 1000], 0, FOUR[:3])
-    mine = GAME.view(state, 0)
+    mine = holdem_view(state, 0)
     assert mine.hole == list(FOUR[0]) and mine.legal
-    other = GAME.view(state, 1)
+    other = holdem_view(state, 1)
     assert other.hole == list(FOUR[1]) and other.legal == []
-    spectator = GAME.view(state, None)
+    spectator = holdem_view(state, None)
     assert spectator.hole is None and spectator.legal == [] and spectator.to_call == 0
     data = to_builtins(spectator)
     for key in ("game", "board", "pot", "pots", "stacks", "bets", "folded", "all_in", "button",
@@ -481,7 +494,7 @@ def play_random_hand(seed: int, check: Any = None, record: bool = True) -> tuple
 
 
 def test_chips_are_conserved_over_thousands_of_random_hands() -> None:
-    streets: set[str] = set()
+    streets: set[int] = set()
     showdowns = side_pots = 0
     for seed in range(3000):
         total = None
@@ -501,6 +514,7 @@ def test_chips_are_conserved_over_thousands_of_random_hands() -> None:
         assert list(outcome.detail["stacks"]) == list(state.stacks) and sum(state.stacks) == total
         assert sum(outcome.detail["payouts"]) == sum(p.amount for p in state.pots) == sum(state.committed)
         assert all(score == 0 for score, dealt in zip(outcome.scores, state.dealt, strict=True) if not dealt)
+        assert state.payouts is not None
         assert set(outcome.winners) == {s for s, won in enumerate(state.payouts) if won}
         streets.add(len(state.board))
         showdowns += bool(state.shown)
@@ -545,7 +559,7 @@ def test_views_and_events_never_leak_hidden_cards() -> None:
                 leaked = set(card_pattern.findall(text)) - allowed
                 assert not leaked, (seed, viewer, leaked)
                 if viewer is not None and state.hole[viewer] is not None:
-                    assert GAME.view(state, viewer).hole == list(state.hole[viewer])
+                    assert holdem_view(state, viewer).hole == list(state.hole[viewer])
 
         play_random_hand(seed + 10_000, private, record=False)
 
@@ -570,7 +584,7 @@ def test_bots_play_legal_moves_and_value_strong_hands() -> None:
         while GAME.to_act(state):
             (seat,) = GAME.to_act(state)
             move = GAME.bot_move(state, seat, rng)
-            if GAME.view(state, seat).to_call == 0:
+            if holdem_view(state, seat).to_call == 0:
                 assert not isinstance(move, Fold)
             state, _ = GAME.apply(state, seat, move)
     aces = table([5000, 5000, 5000], 0, FOUR[:3])
@@ -593,11 +607,12 @@ def test_opening_events_are_worked_out_from_the_state() -> None:
                  if state.dealt[s % seats]]
         assert kinds(opening)[:3 + len(order)] == ["hand_started", "blind_posted", "blind_posted",
                                                     *["hole_cards"] * len(order)]
-        assert opening[0].stacks == state.initial
-        assert [(e.seat, e.cards) for e in opening[3:3 + len(order)]] == [(s, state.hole[s]) for s in order]
+        assert narrow(opening[0], HandStarted).stacks == state.initial
+        assert [(e.seat, narrow(e, HoleCards).cards) for e in opening[3:3 + len(order)]] == [
+            (s, state.hole[s]) for s in order]
         if state.over:
             ran_out += 1
-            assert opening[-1].kind == "hand_over" and opening[-1].stacks == state.stacks
+            assert opening[-1].kind == "hand_over" and narrow(opening[-1], HandOver).stacks == state.stacks
         else:
             assert len(opening) == 3 + len(order)
         while GAME.to_act(state):

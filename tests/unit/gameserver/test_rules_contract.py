@@ -40,11 +40,11 @@ def test_every_state_round_trips_through_msgspec(name: str) -> None:
         back = msgspec.convert(data, game.state_type)
         assert back == state
         assert msgspec.json.decode(msgspec.json.encode(state), type=game.state_type) == state
-        over = game.outcome(state) is not None
-        kinds["over" if over else "playing"] += 1
-        if over:
-            assert game.outcome(back) == game.outcome(state)
-            json.dumps(dict(game.outcome(state).detail))  # the store keeps it as JSON
+        outcome = game.outcome(state)
+        kinds["playing" if outcome is None else "over"] += 1
+        if outcome is not None:
+            assert game.outcome(back) == outcome
+            json.dumps(dict(outcome.detail))  # the store keeps it as JSON
             continue
         seat = game.to_act(state)[0]
         action = example_action(game.legal(state, seat)[0])

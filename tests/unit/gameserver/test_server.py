@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from common import protocol as p
 from common.models import FinishedGame, TableAction, make_engine
+from tests.unit.gameserver.frames import acked_table
 from tests.unit.gameserver.harness import Harness
 
 
@@ -31,7 +32,7 @@ def test_requests_are_answered_and_each_ack_leaves_after_its_entry_is_committed(
                             committed_at_ack.append(int(count.scalar() or 0))
                 return send(parts, *args, **kwargs)
 
-            h.server.sock.send_multipart = watching_send  # type: ignore[method-assign]
+            h.server.sock.send_multipart = watching_send  # type: ignore[method-assign,assignment]
             ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2, req=1)))
             assert isinstance(ack, p.Ack) and ack.table == "g1-0001" and ack.seat == 0
             joined = await h.reply_to(h.forward(p.Join(table="g1-0001", req=3), user=2, conn="rtA:2"))
@@ -50,8 +51,7 @@ def test_requests_are_answered_and_each_ack_leaves_after_its_entry_is_committed(
 def test_bots_play_a_game_to_the_end_and_it_is_recorded(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Harness(tmp_path) as h:
-            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=3)))
-            table = ack.table
+            table = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=3))))
             for _ in range(2):
                 await h.reply_to(h.forward(p.AddBot(table=table)))
             await h.reply_to(h.forward(p.Watch(table=table), user=9, conn="rtA:9"))  # someone watches
@@ -75,8 +75,8 @@ def test_heartbeats_both_ways_and_a_silent_realtime_is_dropped(tmp_path: Path) -
         async with Harness(tmp_path) as h:
             beat = await h.recv()
             assert isinstance(beat, p.Heartbeat) and beat.sender == "g1"
-            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
-            table = h.server.tables[ack.table]
+            table_id = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2))))
+            table = h.server.tables[table_id]
             assert table.seats[0] is not None and table.conns[0] == "rtA:1"
             assert b"rtA" in h.server.peers
             h.beating = False
@@ -91,10 +91,10 @@ def test_heartbeats_both_ways_and_a_silent_realtime_is_dropped(tmp_path: Path) -
 def test_tables_are_rebuilt_after_a_restart(tmp_path: Path) -> None:
     async def first() -> str:
         async with Harness(tmp_path) as h:
-            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
-            await h.reply_to(h.forward(p.Join(table=ack.table), user=2, conn="rtA:2"))
-            await h.reply_to(h.forward(p.Start(table=ack.table)))
-            return str(ack.table)
+            table_id = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2))))
+            await h.reply_to(h.forward(p.Join(table=table_id), user=2, conn="rtA:2"))
+            await h.reply_to(h.forward(p.Start(table=table_id)))
+            return table_id
 
     table_id = asyncio.run(first())
     again = Harness(tmp_path)
@@ -109,18 +109,18 @@ def test_a_table_everyone_left_is_closed_and_leaves_the_lobby(tmp_path: Path) ->
     async def scenario() -> None:
         async with Harness(tmp_path) as h:
             h.server.settings = h.settings.replace(grace_period=0.2)
-            ack = await h.reply_to(h.forward(p.CreateTable(game="holdem", seats=3)))
-            table = h.server.tables[ack.table]
+            table_id = acked_table(await h.reply_to(h.forward(p.CreateTable(game="holdem", seats=3))))
+            table = h.server.tables[table_id]
             table.grace_period = 0.2
-            await h.reply_to(h.forward(p.AddBot(table=ack.table)))
+            await h.reply_to(h.forward(p.AddBot(table=table_id)))
             h.send(p.ConnClosed(conn="rtA:1"))  # the creator's browser went away for good
             removed = None
             for _ in range(200):
                 msg = await h.recv(timeout=5)
-                if isinstance(msg, p.TablesChanged) and ack.table in msg.removed:
+                if isinstance(msg, p.TablesChanged) and table_id in msg.removed:
                     removed = msg
                     break
-            assert removed is not None and ack.table not in h.server.tables
+            assert removed is not None and table_id not in h.server.tables
         with h.engine.connect() as conn:
             from common.models import TableRecord
 
@@ -133,8 +133,7 @@ def test_a_table_everyone_left_is_closed_and_leaves_the_lobby(tmp_path: Path) ->
 def test_chat_is_limited_rate_limited_stored_and_sent_as_text(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Harness(tmp_path) as h:
-            ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
-            table = ack.table
+            table = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2))))
             long = await h.reply_to(h.forward(p.Chat(table=table, text="x" * 301, req=1)))
             assert isinstance(long, p.Error) and long.code == p.E_BAD_FIELD and "300" in long.text
             outsider = await h.reply_to(h.forward(p.Chat(table=table, text="hi"), user=5, conn="rtA:5"))
@@ -154,7 +153,7 @@ def test_chat_is_limited_rate_limited_stored_and_sent_as_text(tmp_path: Path) ->
 @pytest.mark.parametrize("endpoint", ["tcp://0.0.0.0:5601", "tcp://*:5601", "tcp://8.8.8.8:5601",
                                       "tcp://example.com:5601", "tcp://[::]:5601"])
 def test_a_game_server_never_binds_a_public_address(endpoint: str) -> None:
-    from gameserver.server import check_private_endpoint
+    from gameserver.guards import check_private_endpoint
 
     with pytest.raises(ValueError, match="endpoint"):
         check_private_endpoint(endpoint)
@@ -163,6 +162,6 @@ def test_a_game_server_never_binds_a_public_address(endpoint: str) -> None:
 @pytest.mark.parametrize("endpoint", ["tcp://127.0.0.1:5601", "tcp://10.1.2.3:5601", "tcp://192.168.0.9:1",
                                       "tcp://[::1]:5601", "ipc:///tmp/felt-g1"])
 def test_loopback_and_internal_addresses_are_fine(endpoint: str) -> None:
-    from gameserver.server import check_private_endpoint
+    from gameserver.guards import check_private_endpoint
 
     check_private_endpoint(endpoint)

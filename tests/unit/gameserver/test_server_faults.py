@@ -12,13 +12,14 @@ from common import protocol as p
 from common.models import House, TableAction, User
 from gameserver import engine as en
 from gameserver import entries as e
+from tests.unit.gameserver.frames import acked_table
 from tests.unit.gameserver.harness import Harness, unwritable
 
 
 def add_user(h: Harness, user: int, chips: int) -> None:
     with h.engine.begin() as conn:
-        conn.execute(insert(User.__table__).values(id=user, username=f"u{user}", display_name=f"u{user}",
-                                                   password_hash="x", chips=chips))
+        conn.execute(insert(User).values(id=user, username=f"u{user}", display_name=f"u{user}",
+                                         password_hash="x", chips=chips))
 
 
 def chips_everywhere(h: Harness, *servers: Harness) -> int:
@@ -39,12 +40,12 @@ def logged_reqs(h: Harness, table: str) -> list[int | None]:
 
 async def started_match(h: Harness) -> tuple[str, int, str, str]:
     """A two-player Crazy Eights game under way: (table, mover's user, mover's conn, other conn)."""
-    ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2)))
-    await h.reply_to(h.forward(p.Join(table=ack.table), user=2, conn="rtA:2"))
-    await h.reply_to(h.forward(p.Start(table=ack.table)))
-    table = h.server.tables[ack.table]
+    table_id = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2))))
+    await h.reply_to(h.forward(p.Join(table=table_id), user=2, conn="rtA:2"))
+    await h.reply_to(h.forward(p.Start(table=table_id)))
+    table = h.server.tables[table_id]
     mover = table.state.to_act[0]
-    return ack.table, mover + 1, f"rtA:{mover + 1}", f"rtA:{2 - mover}"
+    return table_id, mover + 1, f"rtA:{mover + 1}", f"rtA:{2 - mover}"
 
 
 def test_a_commit_that_fails_changes_nothing_and_says_so_to_the_sender(tmp_path: Path) -> None:
@@ -114,9 +115,9 @@ def test_a_buy_in_raced_on_two_servers_is_refused_cleanly_and_jams_nothing(tmp_p
                 add_user(g1, user, 5000)
             add_user(g1, 5, 10_000)
             total = chips_everywhere(g1, g1, g2)
-            t1 = (await g1.reply_to(g1.forward(p.CreateTable(game="holdem", seats=3), user=1))).table
-            t2 = (await g2.reply_to(g2.forward(p.CreateTable(game="holdem", seats=3), user=2,
-                                               conn="rtA:2"))).table
+            t1 = acked_table(await g1.reply_to(g1.forward(p.CreateTable(game="holdem", seats=3), user=1)))
+            t2 = acked_table(await g2.reply_to(g2.forward(p.CreateTable(game="holdem", seats=3), user=2,
+                                                          conn="rtA:2")))
             # each server read the balance before the other's debit landed (the race): only the debit
             # itself can refuse
             g1.server.store.balance = g2.server.store.balance = lambda user: 10_000  # type: ignore[method-assign]
@@ -146,10 +147,11 @@ def test_a_restart_rebuilds_only_live_tables_and_never_writes_to_finished_ones(t
         async with Harness(tmp_path, grace_period=0.0) as h:
             closed = []
             for _ in range(4):  # bot tables everybody left: closed
-                ack = await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2), conn="rtA:8"))
-                await h.reply_to(h.forward(p.AddBot(table=ack.table), conn="rtA:8"))
-                await h.reply_to(h.forward(p.Start(table=ack.table), conn="rtA:8"))
-                closed.append(ack.table)
+                table_id = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2),
+                                                                  conn="rtA:8")))
+                await h.reply_to(h.forward(p.AddBot(table=table_id), conn="rtA:8"))
+                await h.reply_to(h.forward(p.Start(table=table_id), conn="rtA:8"))
+                closed.append(table_id)
             h.send(p.ConnClosed(conn="rtA:8"))
             live, *_ = await started_match(h)
             for _ in range(100):

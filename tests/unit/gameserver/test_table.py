@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import msgspec
 import pytest
@@ -15,6 +16,7 @@ from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.crazy_eights import GAME
 from gameserver.table import Sender, rebuild
+from tests.unit.gameserver.frames import frames, narrow
 from tests.unit.gameserver.recording import RecordingTable
 
 ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
@@ -35,11 +37,7 @@ def replayed(table: RecordingTable, entries: list[e.AnyEntry] | None = None) -> 
     return copy
 
 
-def frames(result, conn: str) -> list[p.ServerMessage]:  # type: ignore[no-untyped-def]
-    return [p.decode_server(o.frame) for o in result.out if conn in o.conns]
-
-
-def started(seats: int = 2, **kw) -> RecordingTable:  # type: ignore[no-untyped-def]
+def started(seats: int = 2, **kw: Any) -> RecordingTable:
     table = make_table(seats, **kw)
     for who in (ANN, BOB, CID)[:seats]:
         table.handle(who, p.Join(table=table.id), 1, 0.0)
@@ -53,7 +51,8 @@ def mover(table: RecordingTable) -> Sender:
 
 def test_seats_fill_in_order_and_refuse_when_full() -> None:
     table = make_table(2)
-    acks = [frames(table.handle(w, p.Join(table=table.id, req=5), 1, 0.0), w.conn)[0] for w in (ANN, BOB)]
+    acks = [narrow(frames(table.handle(w, p.Join(table=table.id, req=5), 1, 0.0), w.conn)[0], p.Ack)
+            for w in (ANN, BOB)]
     assert [(a.seat, a.req) for a in acks] == [(0, 5), (1, 5)]
     full = frames(table.handle(CID, p.Join(table=table.id, req=6), 1, 0.0), CID.conn)
     assert isinstance(full[0], p.Error) and full[0].code == p.E_TABLE_FULL and full[0].req == 6
@@ -84,7 +83,7 @@ def test_each_seat_gets_only_its_own_hand() -> None:
     view = next(m for m in frames(result, ANN.conn) if isinstance(m, p.View))
     assert isinstance(view.view, CrazyEightsView) and view.view.hand is not None
     assert view.seat == 0 and view.view.hand == sort_hand(table.game_state.hands[0])
-    bob_hand = GAME.view(table.game_state, 1).hand
+    bob_hand = narrow(GAME.view(table.game_state, 1), CrazyEightsView).hand
     assert bob_hand and not set(bob_hand) & set(view.view.hand)
     text = msgspec.json.encode(view.view).decode() + json.dumps(view.events)
     assert not any(f'"{card}"' in text for card in bob_hand)
@@ -119,8 +118,9 @@ def test_a_move_from_a_second_connection_takes_the_seat_and_tells_the_first() ->
     result = table.handle(again, p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=7), 5, 1.0)
     assert isinstance(frames(result, "rt:9")[0], p.Ack)
     [notice] = [o for o in result.out if o.conns == [who.conn]]
-    assert notice.close and p.decode_server(notice.frame).code == p.E_REPLACED  # type: ignore[union-attr]
-    assert table.conns[table.seat_of(who.user)] == "rt:9"  # type: ignore[index]
+    assert notice.close and narrow(p.decode_server(notice.frame), p.Error).code == p.E_REPLACED
+    seat = table.seat_of(who.user)
+    assert seat is not None and table.conns[seat] == "rt:9"
 
 
 def test_a_move_acks_first_then_every_seat_gets_a_view() -> None:
@@ -143,7 +143,8 @@ def test_spectators_see_no_hand() -> None:
     view = next(m for m in frames(result, CID.conn) if isinstance(m, p.View))
     assert view.seat is None and isinstance(view.view, CrazyEightsView) and view.view.hand is None
     text = msgspec.json.encode(view.view).decode()
-    assert not any(f'"{c}"' in text for s in (0, 1) for c in GAME.view(table.game_state, s).hand or [])
+    assert not any(f'"{c}"' in text for s in (0, 1)
+                   for c in narrow(GAME.view(table.game_state, s), CrazyEightsView).hand or [])
 
 
 def test_bots_finish_a_game_with_the_clock_off() -> None:
@@ -178,9 +179,9 @@ def test_clock_acts_for_a_slow_player_and_reports_the_deadline() -> None:
     result = table.tick(10.0)
     assert table.seq > before and result.log
     assert all(isinstance(x, e.Acted) and x.by == "clock" and x.seat == who.user - 1 for x in result.log)
-    assert all(isinstance(x.action, (p.Draw, p.PassTurn)) for x in result.log)  # type: ignore[union-attr]
+    assert all(isinstance(narrow(x, e.Acted).action, (p.Draw, p.PassTurn)) for x in result.log)
     assert GAME.to_act(table.game_state) != (who.user - 1,)  # the clock played the turn out
-    assert table.state.seats[who.user - 1].timeouts == len(result.log)  # type: ignore[union-attr]
+    assert narrow(table.state.seats[who.user - 1], en.SeatState).timeouts == len(result.log)
 
 
 def test_resume_sends_missed_events_and_the_current_view() -> None:
@@ -244,7 +245,7 @@ def test_after_the_grace_period_a_bot_keeps_the_seat_for_good() -> None:
     table.tick(7.0)
     assert table.players()[1] == "bob (bot)" and table.seat_of(BOB.user) is None
     late = table.handle(BOB, p.Act(table=table.id, action=p.Draw()), 1, 8.0)
-    assert frames(late, BOB.conn)[0].code == p.E_NOT_SEATED
+    assert narrow(frames(late, BOB.conn)[0], p.Error).code == p.E_NOT_SEATED
 
 
 def test_after_a_restart_bots_wait_for_people_to_resume() -> None:
