@@ -459,7 +459,7 @@ class Table:
         needy = [s for s in to_act if self._needs_bot(s)]
         if not needy:
             self._bot_due = None
-        elif all(self.state.seats[s].bot for s in needy):  # type: ignore[union-attr]
+        elif all(occupant is not None and occupant.bot for occupant in (self.state.seats[s] for s in needy)):
             self._bot_due = now + self.bot_delay
         else:  # standing in for a person: not while they are given time to come back
             self._bot_due = max(now + self.bot_delay, self.hold_bots_until)
