@@ -38,6 +38,11 @@ class Settings:
     #: Master secret (tokens and Flask sessions). Empty: generated once into <data_dir>/secret.
     secret: str = ""
     token_ttl: float = 600.0  # seconds a realtime token is valid
+    #: Encrypt and mutually authenticate every realtime <-> game-server link with CurveZMQ (common/curve.py).
+    #: Off, anyone who can reach a game server's port can act as any player: for benchmarks only.
+    curve: bool = True
+    #: Where each process's CurveZMQ keys and the allow-list live. Empty: <data_dir>/keys.
+    keys_dir: str = ""
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
@@ -227,6 +232,10 @@ def secret_of(settings: Settings) -> str:
             pass
         os.unlink(tmp)
     return path.read_text().strip()
+
+
+def keys_dir_of(settings: Settings) -> Path:
+    return Path(settings.keys_dir or Path(settings.data_dir) / "keys")
 
 
 def token_keys(settings: Settings) -> dict[str, str]:

@@ -59,6 +59,7 @@ E_UNAVAILABLE = "unavailable"  # the table's game server is down or unknown
 E_TIMEOUT = "timeout"  # the game server did not answer in time
 E_OVERLOADED = "overloaded"
 E_INSUFFICIENT_CHIPS = "insufficient_chips"  # a buy-in the balance cannot pay (checked when it is debited)
+E_FORBIDDEN = "forbidden"  # a relayed request for a player the game server does not know (refused, logged)
 E_INTERNAL = "internal"
 
 

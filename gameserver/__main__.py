@@ -11,6 +11,7 @@ import sys
 
 from common.config import load
 from common.models import init_db
+from gameserver.peers import PortTaken
 from gameserver.rules import games
 from gameserver.server import GameServer
 from gameserver.store import Store
@@ -30,11 +31,19 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("felt.gameserver")
 
     server = GameServer(settings, name, endpoint, Store(init_db(settings.db_url())), games())
+    if not settings.curve:
+        log.warning("curve = false: the links to realtime processes are NOT encrypted or authenticated; "
+                    "anyone who can reach %s can act as any player. Never run so outside a benchmark.",
+                    endpoint)
     recovered = server.recover()
     try:
         server.bind()
     except ValueError as exc:  # a public endpoint: say so plainly
         parser.error(str(exc))
+    except (PortTaken, RuntimeError) as exc:  # the port is held, or libzmq cannot do CURVE safely
+        log.error("%s", exc)
+        print(f"felt: gameserver {name}: {exc}", file=sys.stderr, flush=True)
+        return 3
     log.info("serving %s on %s (%d open tables recovered)", ", ".join(server.games), endpoint, recovered)
     print(f"READY gameserver {name} {endpoint}", flush=True)
 

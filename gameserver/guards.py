@@ -25,8 +25,9 @@ def check_private_endpoint(endpoint: str) -> None:
                          "an internal address only")
 
 
-def realtime_of(conn: str) -> bytes:
-    return conn.rpartition(":")[0].encode()
+def realtime_of(conn: str) -> str:
+    """The realtime identity a connection id belongs to: "rt8101.3fa2c1:17" -> "rt8101.3fa2c1"."""
+    return conn.rpartition(":")[0]
 
 
 class ChatLimiter:

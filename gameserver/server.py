@@ -2,8 +2,9 @@
 
 Owns the socket loop, the table directory, timers (bots, turn clocks), liveness of realtime peers, chat,
 and group commits to the store. Every message for a table is handled one at a time on this one thread
-(one writer per table). Connection ids look like "<realtime id>:<n>", so a frame for a connection is
-routed to the realtime process that holds it without any shared state.
+(one writer per table). Connection ids look like "<realtime identity>:<n>"; who may speak for which
+connections, and where their frames go, is `gameserver.peers`' business (CurveZMQ keys, never a
+declared routing id).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import Any, cast
 import zmq
 
 from common import protocol as p
-from common.config import Settings
+from common.config import Settings, keys_dir_of
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
 from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
+from gameserver.peers import Peer, Peers, bind, open_router
 from gameserver.rules.base import Game
 from gameserver.store import InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table, rebuild
@@ -51,7 +53,9 @@ class GameServer:
         self.clock = clock
         self.ctx = ctx or zmq.Context.instance()
         self.tables: dict[str, Table] = {}
-        self.peers: dict[bytes, float] = {}  # realtime identity -> last time heard from
+        self.peers = Peers(None)  # the realtime processes heard from (bind() sets who may speak)
+        self._auth: Any = None  # the CurveZMQ authenticator's thread, while bound
+        self._names: dict[int, str] = {}  # user id -> display name, as stored (checked on every request)
         self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
         self.chat_limiter = ChatLimiter(settings.chat_rate)
         self._timers: list[tuple[float, str]] = []
@@ -105,13 +109,26 @@ class GameServer:
             self._arm(table)
         return len(self.tables)
 
-    def bind(self) -> None:
+    def bind(self) -> str:
+        """Open the ROUTER (a CurveZMQ server unless `curve` is off) and bind it; the endpoint bound.
+        Raises `peers.PortTaken` if another process holds the endpoint."""
         check_private_endpoint(self.endpoint)
-        sock = self.ctx.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a restarted realtime process reuses its identity
-        sock.bind(self.endpoint)
+        sock, self._auth, allow = open_router(self.ctx, keys_dir_of(self.settings), self.name,
+                                              self.settings.curve)
+        self.peers = Peers(allow)
+        try:
+            bound = bind(sock, self.endpoint)
+        except Exception:
+            sock.close(linger=0)
+            self._stop_auth()
+            raise
         self.sock = sock
+        return bound
+
+    def _stop_auth(self) -> None:
+        if self._auth is not None:
+            self._auth.stop()
+            self._auth = None
 
     async def run(self) -> None:
         """Serve until `stop()`; the caller binds first (so it can report the endpoint)."""
@@ -129,6 +146,7 @@ class GameServer:
             loop.remove_reader(cast(int, self.sock.getsockopt(zmq.FD)))
             self._flush()
             self.sock.close(linger=0)
+            self._stop_auth()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -151,14 +169,19 @@ class GameServer:
         handled = 0
         while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
             handled += 1
             if len(frames) != 2:
                 log.warning("dropped a message of %d frames", len(frames))
                 continue
-            self._on_message(frames[0], frames[1], now)
+            body = frames[1]
+            key = str(body.get("User-Id")).encode() if self.peers.allow is not None else None
+            try:
+                self._on_message(frames[0].bytes, key, body.bytes, now)
+            except Exception:  # one message must not stop the loop for everybody else
+                log.exception("error handling a message from peer %s", frames[0].bytes.hex())
         self._commit_and_send()
 
     def _commit_and_send(self) -> None:
@@ -167,12 +190,12 @@ class GameServer:
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
             self._send(item, batches)
-        for peer, payloads in batches.items():  # one ZeroMQ message per realtime process per pass
+        for route, payloads in batches.items():  # one ZeroMQ message per realtime process per pass
             assert self.sock is not None
             try:
-                self.sock.send_multipart([peer, *payloads], zmq.NOBLOCK)
+                self.sock.send_multipart([route, *payloads], zmq.NOBLOCK)
             except zmq.Again:
-                log.warning("realtime %r is not keeping up; dropped %d frames", peer, len(payloads))
+                log.warning("realtime %s is not keeping up; dropped %d frames", route.hex(), len(payloads))
         self._announce_lobby()
         self._check_input()
 
@@ -239,9 +262,9 @@ class GameServer:
         payload = p.encode(msg)
         for peer in self.peers:
             try:
-                self.sock.send_multipart([peer, payload], zmq.NOBLOCK)
+                self.sock.send_multipart([peer.route, payload], zmq.NOBLOCK)
             except zmq.Again:
-                log.warning("realtime %r is not keeping up; dropped a lobby update", peer)
+                log.warning("realtime %s is not keeping up; dropped a lobby update", peer.incarnation)
 
     def _check_input(self) -> None:
         """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
@@ -255,38 +278,66 @@ class GameServer:
         return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
 
     def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
-        by_peer: dict[bytes, list[str]] = {}
+        by_route: dict[bytes, list[str]] = {}
         for conn in out.conns:
-            by_peer.setdefault(realtime_of(conn), []).append(conn)
-        for peer, conns in by_peer.items():
-            if peer not in self.peers:
-                continue
+            route = self.peers.route_of(conn)
+            if route is not None:  # its realtime process is gone: nobody to tell
+                by_route.setdefault(route, []).append(conn)
+        for route, conns in by_route.items():
             msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid, close=out.close)
-            batches.setdefault(peer, []).append(p.encode(msg))
+            batches.setdefault(route, []).append(p.encode(msg))
 
-    def _on_message(self, peer: bytes, payload: bytes, now: float) -> None:
+    def _on_message(self, route: bytes, key: bytes | None, payload: bytes, now: float) -> None:
+        """One message from a realtime process, authenticated as `key` (None without CURVE)."""
         try:
             msg = p.decode_internal(payload)
         except p.ProtocolError as exc:
-            log.warning("bad message from %r: %s", peer, exc.text)
+            log.warning("bad message from peer %s: %s", route.hex(), exc.text)
             return
-        fresh = peer not in self.peers
-        self.peers[peer] = now
+        if isinstance(msg, p.Heartbeat):
+            declared = msg.sender
+        elif isinstance(msg, (p.Forward, p.ConnClosed)):
+            declared = realtime_of(msg.conn)
+        else:
+            log.warning("peer %s sent a %s, which only game servers send", route.hex(), type(msg).__name__)
+            return
+        peer, fresh = self.peers.identify(route, key, declared, now)
+        if peer is None:
+            return
         if fresh:
-            log.info("realtime %r connected", peer)
+            log.info("realtime %s connected%s", declared, f" (key of {peer.name})" if peer.name else "")
         if isinstance(msg, p.Forward):
-            self._on_forward(msg, now)
+            if self._known_sender(msg):
+                self._on_forward(msg, now)
         elif isinstance(msg, p.ConnClosed):
             self._on_conn_closed(msg.conn, now)
-        elif isinstance(msg, p.Heartbeat) and fresh:
+        elif fresh:
             self._send_heartbeat(peer)
 
-    def _send_heartbeat(self, peer: bytes) -> None:
+    def _known_sender(self, msg: p.Forward) -> bool:
+        """Defence in depth behind the realtime tier's token check: the user exists and the name is
+        theirs. Anything else is refused (to that realtime process) and logged."""
+        known = self._names.get(msg.user)
+        if known != msg.name and len(msg.name) <= 64:
+            if len(self._names) > 100_000:
+                self._names.clear()
+            known = self.store.user_name(msg.user)
+            if known is not None:
+                self._names[msg.user] = known
+        if known is not None and known == msg.name:
+            return True
+        log.warning("refused a request from %s for user %d named %r: %s", realtime_of(msg.conn), msg.user,
+                    msg.name[:40], "no such user" if known is None else "not that user's name")
+        self._reply(msg, p.Error(code=p.E_FORBIDDEN, text="this request names a player the game server "
+                                 "does not know", req=msg.body.req))
+        return False
+
+    def _send_heartbeat(self, peer: Peer) -> None:
         assert self.sock is not None
         try:
             self.sock.send_multipart(
-                [peer, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
-                                            healthy=self.healthy))], zmq.NOBLOCK)
+                [peer.route, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
+                                                  healthy=self.healthy))], zmq.NOBLOCK)
         except zmq.Again:
             pass
         self._check_input()
@@ -304,18 +355,23 @@ class GameServer:
             self._set_healthy(True)
         # input still waiting means this server is behind, not that its peers went quiet
         behind = self.sock is not None and bool(cast(int, self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
-        for peer, seen in list(self.peers.items()):
-            if not behind and now - seen > interval * self.settings.heartbeat_liveness:
-                self._peer_lost(peer, now)
+        revoked = set(self.peers.revoked())
+        for identity in revoked:
+            log.warning("realtime %s: its key was revoked; its connections are closed", identity)
+            self._peer_lost(identity, now)
+        for peer in self.peers:
+            if not behind and now - peer.seen > interval * self.settings.heartbeat_liveness:
+                log.warning("realtime %s is silent; marking its connections disconnected", peer.incarnation)
+                self._peer_lost(peer.incarnation, now)
             else:
                 self._send_heartbeat(peer)
         self._prune(now)
 
-    def _peer_lost(self, peer: bytes, now: float) -> None:
-        """A realtime process went silent: its players are disconnected (bots cover their turns)."""
-        log.warning("realtime %r is silent; marking its connections disconnected", peer)
-        del self.peers[peer]
-        prefix = peer.decode() + ":"
+    def _peer_lost(self, identity: str, now: float) -> None:
+        """A realtime process went silent (or lost its key): its players are disconnected (bots cover
+        their turns)."""
+        self.peers.drop(identity)
+        prefix = identity + ":"
         for conn in [c for c in self.conn_tables if c.startswith(prefix)]:
             self._on_conn_closed(conn, now)
         self._commit_and_send()

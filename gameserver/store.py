@@ -111,6 +111,12 @@ class Store:
     def chat(self, table_id: str, user: int, name: str, text: str) -> None:
         self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text, "ts": time.time()})
 
+    def user_name(self, user: int) -> str | None:
+        """A user's display name, or None if there is no such user."""
+        with self.engine.connect() as conn:
+            name = conn.execute(select(_users.c.display_name).where(_users.c.id == user)).scalar()
+        return None if name is None else str(name)
+
     def balance(self, user: int) -> int:
         """A user's chip balance as committed (a hint for a clear refusal; the debit itself decides)."""
         with self.engine.connect() as conn:

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 
-from common import tokens
+from common import curve, tokens
 from common.config import load, token_keys
 from realtime.app import make_app
 
@@ -28,6 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     identity = f"rt{port}.{secrets.token_hex(3)}"
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s realtime {port} %(levelname)s %(message)s")
     keys = token_keys(settings)
+    log = logging.getLogger("felt.realtime")
+    if not settings.curve:
+        log.warning("curve = false: the links to the game servers are NOT encrypted or authenticated; "
+                    "never run so outside a benchmark")
+    else:
+        try:
+            curve.require_curve()
+        except RuntimeError as exc:
+            print(f"felt: realtime {port}: {exc}", file=sys.stderr, flush=True)
+            return 3
 
     def verify(token: str) -> tokens.Claims:
         return tokens.verify(token, keys, now=time.time())

@@ -5,6 +5,12 @@ always gets an answer: the server's, `timeout`, or `unavailable`), heartbeats bo
 count, close-and-recreate of a dead server's socket, and merging the lobby list across servers. Sockets are
 read with `loop.add_reader` on their file descriptor, draining with NOBLOCK (the FD is edge-triggered, so
 every send is followed by a check for input).
+
+Every link is a CurveZMQ client (unless `curve` is off): this process's own key (`keys/realtime/<name>`,
+the name being its identity up to the first dot) and the game server's public key, pinned, so a process
+squatting on a game server's port completes no handshake, gets no request and can send nothing. A link
+whose server key is not known yet stays down and is retried every heartbeat. The DEALER declares no
+routing id: the game server knows this process by its key.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from typing import Any, cast
 
 import zmq
 
+from common import curve
 from common import protocol as p
-from common.config import Settings
+from common.config import Settings, keys_dir_of
 
 log = logging.getLogger("felt.realtime.gateway")
 
@@ -61,6 +68,9 @@ class Link:
         self.tables = 0  # load, from its heartbeats
         self.boot = ""  # its start id, from its heartbeats
         self.healthy = True  # false while it says its database refuses writes
+        self.server_key: bytes | None = None  # its public key, as pinned when the socket was opened
+        self.opened = 0.0  # when the socket was (re)opened
+        self.connected = False  # heard from since then: the handshake completed
 
     @property
     def serving(self) -> bool:
@@ -78,6 +88,8 @@ class Gateway:
         self.ctx = ctx or zmq.Context.instance()
         self.clock = clock
         self.links = {name: Link(name, ep) for name, ep in settings.gameservers.items()}
+        self.keys = keys_dir_of(settings)
+        self.key: curve.Key | None = None  # this process's own CurveZMQ key (None: CURVE is off)
         self.pending: dict[int, Pending] = {}
         self.tables_of: dict[str, set[str]] = {}  # connection -> tables it has used, to tell of outages
         self.lobby: dict[int, LobbyQuery] = {}
@@ -89,6 +101,10 @@ class Gateway:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if self.settings.curve:
+            curve.require_curve()
+            self.key = curve.own_key(self.keys, "realtime", self.identity.partition(".")[0])
+            log.info("CurveZMQ on: key %s (%s)", self.key.id, self.key.fingerprint)
         now = self.clock()
         for link in self.links.values():
             self._open(link, now)
@@ -101,13 +117,26 @@ class Gateway:
             self._close(link)
 
     def _open(self, link: Link, now: float) -> None:
+        server_key = None
+        if self.key is not None:
+            server_key = curve.server_key(self.keys, link.name)
+            if server_key is None:
+                if link.alive:
+                    log.warning("no public key for game server %s in %s yet; it stays unavailable until "
+                                "there is one", link.name, self.keys / "gameserver" / link.name)
+                link.alive = False
+                return
         sock = self.ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.IDENTITY, self.identity.encode())
+        if self.key is not None and server_key is not None:
+            assert self.key.secret is not None
+            sock.curve_secretkey, sock.curve_publickey = self.key.secret, self.key.public
+            sock.curve_serverkey = server_key
+            link.server_key = server_key
         sock.setsockopt(zmq.SNDHWM, 100_000)
         sock.setsockopt(zmq.RCVHWM, 100_000)
         sock.connect(link.endpoint)
-        link.sock, link.last_heard = sock, now
+        link.sock, link.last_heard, link.opened, link.connected = sock, now, self.clock(), False
         assert self._loop is not None
         self._loop.add_reader(cast(int, sock.getsockopt(zmq.FD)), self._drain, link)
         self._send(link, p.Heartbeat(sender=self.identity))
@@ -164,11 +193,15 @@ class Gateway:
             self.tables_of.setdefault(conn, set()).add(body.table)
         if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
             del self.pending[rid]
-            self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
+            if link.connected:
+                self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
+            else:
+                self._error(conn, p.E_UNAVAILABLE, "the game server is not connected yet; try again shortly",
+                            body.req)
 
     def _least_loaded(self) -> Link | None:
         live = [link for link in self.links.values() if link.serving and link.sock is not None]
-        return min(live, key=lambda link: link.tables) if live else None
+        return min(live, key=lambda link: (not link.connected, link.tables)) if live else None
 
     def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables) -> None:
         live = [link for link in self.links.values() if link.alive]
@@ -211,7 +244,7 @@ class Gateway:
                 payloads = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
             except zmq.Again:
                 return
-            link.last_heard = now
+            link.last_heard, link.connected = now, True
             if not link.alive:
                 link.alive = True
                 log.info("game server %s is back", link.name)
@@ -281,6 +314,9 @@ class Gateway:
         while True:
             now = self.clock()
             self._expire(now)
+            for link in self.links.values():
+                if link.sock is None:  # its key was not known: perhaps it is now (not only each beat)
+                    self._open(link, now)
             if now >= next_beat:
                 next_beat = now + interval
                 self._heartbeat(now)
@@ -289,7 +325,11 @@ class Gateway:
     def _heartbeat(self, now: float) -> None:
         limit = self.settings.heartbeat_interval * self.settings.heartbeat_liveness
         for link in self.links.values():
-            if link.sock is not None and cast(int, link.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
+            if link.sock is None or (not link.alive and now - link.opened > limit):
+                self._close(link)  # never answered (or its key was not known): pin its key afresh
+                self._open(link, link.last_heard)
+                continue
+            if cast(int, link.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 link.last_heard = now  # its messages are waiting for us: we are behind, it is not silent
             if link.alive and now - link.last_heard > limit:
                 link.alive = False

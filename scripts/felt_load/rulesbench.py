@@ -19,9 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 from common import protocol as p
 from common.config import Settings
-from common.models import init_db
+from common.models import User, init_db
 from gameserver.rules import games
 from gameserver.rules.base import Game
 from gameserver.server import GameServer
@@ -109,7 +111,8 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'games.db'}"
         settings = Settings(data_dir=tmp, database_url=url, max_tables=100 * tables, bot_delay=60.0)
-        server = GameServer(settings, "g1", "inproc://bench", Store(init_db(url)), games())
+        engine = init_db(url)
+        server = GameServer(settings, "g1", "inproc://bench", Store(engine), games())
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
         peer = b"rt1"
@@ -123,7 +126,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             payloads = [p.encode(m) for m in msgs]
             t0 = time.thread_time()
             for payload in payloads:
-                server._on_message(peer, payload, now)
+                server._on_message(peer, None, payload, now)
             server._commit_and_send()
             busy += time.thread_time() - t0
 
@@ -165,6 +168,9 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
             for i, c in enumerate(g):
                 users[c] = (t * seats + i + 1, f"u{t * seats + i + 1}")
             groups.append(g)
+        with engine.begin() as db:  # the players exist, as the frontend registered them
+            db.execute(insert(User), [{"id": user, "username": name, "display_name": name,
+                                         "password_hash": "x", "chips": 0} for user, name in users.values()])
         open_tables(groups)
         n = games_done = 0
         t_end = time.perf_counter() + seconds

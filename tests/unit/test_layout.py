@@ -72,4 +72,6 @@ def test_table_host_does_no_io() -> None:
 def test_common_imports_no_tier() -> None:
     for path in sorted((ROOT / "common").glob("*.py")):
         for name in imports(path):
+            if path.name == "curve.py" and name.split(".")[0] == "zmq":
+                continue  # the CurveZMQ keys both ZeroMQ tiers share: the one exception
             assert name.split(".")[0] not in TIERS_AND_FRAMEWORKS, f"common/{path.name} imports {name}"

@@ -1,4 +1,8 @@
-"""A game server on a real ROUTER with a real SQLite store, driven by a DEALER playing a realtime process."""
+"""A game server on a real ROUTER with a real SQLite store, driven by a DEALER playing a realtime process.
+
+The link is CurveZMQ as in production: the harness's DEALER has a realtime key ("rtA") on the game
+server's allow-list and pins the server's key. Users 1-20 exist (u1 ... u20), as the frontend would have
+registered them, since the game server refuses requests for players it does not know."""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ from typing import Any
 
 import pytest
 import zmq
+from sqlalchemy import insert, select, update
 
+from common import curve
 from common import protocol as p
-from common.config import load
-from common.models import init_db
+from common.config import keys_dir_of, load
+from common.models import User, init_db
 from gameserver.rules import games
 from gameserver.server import GameServer
 from gameserver.store import Store
@@ -25,20 +31,38 @@ class Harness:
         self.settings = load(env={"FELT_CONFIG": ""}, data_dir=str(tmp), heartbeat_interval=0.1,
                              bot_delay=0.0, **settings)
         self.engine = init_db(self.settings.db_url())
+        self.keys = keys_dir_of(self.settings)
+        self.realtime_key = curve.own_key(self.keys, "realtime", "rtA")
+        with self.engine.begin() as conn:
+            have = set(conn.execute(select(User.__table__.c.id)).scalars())
+            for user in sorted(set(range(1, 21)) - have):
+                conn.execute(insert(User).values(id=user, username=f"u{user}", display_name=f"u{user}",
+                                                 password_hash="x", chips=0))
         self.ctx = zmq.Context()
-        self.server = GameServer(self.settings, name, "tcp://127.0.0.1:0", Store(self.engine), games(),
+        self.server = GameServer(self.settings, name, "tcp://127.0.0.1:*", Store(self.engine), games(),
                                  ctx=self.ctx)
         self.server.recover()
 
+    def set_chips(self, user: int, chips: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(User).where(User.__table__.c.id == user).values(chips=chips))
+
+    def dealer_for(self, key: curve.Key | None) -> zmq.Socket[Any]:
+        """A DEALER connected to the server; with `key`, as that realtime process (None: no CURVE)."""
+        dealer = self.ctx.socket(zmq.DEALER)
+        dealer.setsockopt(zmq.LINGER, 0)
+        if key is not None:
+            server_key = curve.server_key(self.keys, self.server.name)
+            assert server_key is not None and key.secret is not None
+            dealer.curve_secretkey, dealer.curve_publickey = key.secret, key.public
+            dealer.curve_serverkey = server_key
+        dealer.connect(self.endpoint)
+        return dealer
+
     async def __aenter__(self) -> Harness:
-        self.server.sock = self.ctx.socket(zmq.ROUTER)
-        self.server.sock.setsockopt(zmq.LINGER, 0)
-        port = self.server.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.endpoint = self.server.bind()
         self.task = asyncio.ensure_future(self.server.run())
-        self.dealer = self.ctx.socket(zmq.DEALER)
-        self.dealer.setsockopt(zmq.LINGER, 0)
-        self.dealer.setsockopt(zmq.IDENTITY, b"rtA")
-        self.dealer.connect(f"tcp://127.0.0.1:{port}")
+        self.dealer = self.dealer_for(self.realtime_key)
         self.rid = 0
         self.parts: list[bytes] = []
         self.beating = True

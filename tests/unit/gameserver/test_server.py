@@ -78,11 +78,11 @@ def test_heartbeats_both_ways_and_a_silent_realtime_is_dropped(tmp_path: Path) -
             table_id = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2))))
             table = h.server.tables[table_id]
             assert table.seats[0] is not None and table.conns[0] == "rtA:1"
-            assert b"rtA" in h.server.peers
+            assert "rtA" in h.server.peers
             h.beating = False
             # a heartbeat round later than interval x liveness with no word from rtA
             h.server.heartbeat_round(h.server.clock() + 10 * h.settings.heartbeat_interval)
-            assert b"rtA" not in h.server.peers
+            assert "rtA" not in h.server.peers
             assert 0 not in table.conns and 0 in table.gone_since  # its players are marked disconnected
 
     asyncio.run(scenario())

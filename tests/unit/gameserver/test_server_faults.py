@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from common import protocol as p
 from common.models import House, TableAction, User
@@ -17,9 +17,7 @@ from tests.unit.gameserver.harness import Harness, unwritable
 
 
 def add_user(h: Harness, user: int, chips: int) -> None:
-    with h.engine.begin() as conn:
-        conn.execute(insert(User).values(id=user, username=f"u{user}", display_name=f"u{user}",
-                                         password_hash="x", chips=chips))
+    h.set_chips(user, chips)
 
 
 def chips_everywhere(h: Harness, *servers: Harness) -> int:

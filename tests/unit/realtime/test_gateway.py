@@ -1,15 +1,32 @@
-"""The realtime side of the ZeroMQ link, against real ROUTER sockets playing game servers."""
+"""The realtime side of the ZeroMQ link, against real ROUTER sockets playing game servers.
+
+The ROUTERs are CurveZMQ servers with keys of their own in a temporary key directory, as game servers
+are; the gateway pins those keys."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import zmq
 
+from common import curve
 from common import protocol as p
 from common.config import load
 from realtime.gateway import Gateway
+
+
+def curve_router(ctx: zmq.Context[Any], key: curve.Key) -> tuple[zmq.Socket[Any], str]:
+    """A ROUTER that is a CurveZMQ server with `key` (no allow-list: any client key is fine here)."""
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    assert key.secret is not None
+    sock.curve_secretkey, sock.curve_publickey, sock.curve_server = key.secret, key.public, True
+    port = sock.bind_to_random_port("tcp://127.0.0.1")
+    return sock, f"tcp://127.0.0.1:{port}"
 
 
 class Harness:
@@ -17,16 +34,14 @@ class Harness:
 
     def __init__(self, **settings: Any) -> None:
         self.ctx = zmq.Context()
+        self.keys = Path(tempfile.mkdtemp(prefix="felt-keys-"))
         self.routers: dict[str, zmq.Socket[Any]] = {}
         endpoints = {}
         for name in ("g1", "g2"):
-            sock = self.ctx.socket(zmq.ROUTER)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # as a game server does
-            port = sock.bind_to_random_port("tcp://127.0.0.1")
-            self.routers[name], endpoints[name] = sock, f"tcp://127.0.0.1:{port}"
+            self.routers[name], endpoints[name] = curve_router(
+                self.ctx, curve.own_key(self.keys, "gameserver", name))
         self.settings = load(env={"FELT_CONFIG": ""}, gameservers=endpoints, heartbeat_interval=0.1,
-                             request_timeout=0.5, **settings)
+                             request_timeout=0.5, keys_dir=str(self.keys), **settings)
         self.delivered: list[tuple[list[str], p.ServerMessage]] = []
         self.gateway = Gateway(self.settings, "rtX", self._deliver, ctx=self.ctx)
 
@@ -38,6 +53,7 @@ class Harness:
         for sock in self.routers.values():
             sock.close(linger=0)
         self.ctx.term()
+        shutil.rmtree(self.keys, ignore_errors=True)
 
     async def server_recv(self, name: str, kind: type, timeout: float = 3.0) -> tuple[bytes, Any]:
         sock = self.routers[name]
@@ -83,7 +99,7 @@ def test_a_table_id_routes_to_its_game_server_and_the_answer_comes_back() -> Non
     async def test(h: Harness) -> None:
         h.gateway.request("rtX:1", 7, "ann", p.Join(table="g2-0004", req=3))
         peer, fwd = await h.server_recv("g2", p.Forward)
-        assert peer == b"rtX" and fwd.user == 7 and fwd.body == p.Join(table="g2-0004", req=3)
+        assert peer and fwd.user == 7 and fwd.body == p.Join(table="g2-0004", req=3)
         h.server_send("g2", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=3)), rid=fwd.rid))
         assert (await h.delivered_to("rtX:1", p.Ack)).req == 3
         assert fwd.rid not in h.gateway.pending
@@ -113,8 +129,11 @@ def test_a_dead_game_server_is_noticed_its_tables_reported_and_its_return_too() 
         assert down.table == "g1-0001" and not down.available
         h.gateway.request("rtX:1", 7, "ann", p.Leave(table="g1-0001", req=2))
         assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_UNAVAILABLE  # at once, not a timeout
-        peer, _ = await h.server_recv("g1", p.Heartbeat)  # the recreated socket says hello
-        h.server_send("g1", peer, p.Heartbeat(sender="g1", boot="b2"))
+        for _ in range(50):  # the recreated socket says hello (the old one's hellos may still be queued)
+            peer, _ = await h.server_recv("g1", p.Heartbeat)
+            h.server_send("g1", peer, p.Heartbeat(sender="g1", boot="b2"))
+            if h.gateway.links["g1"].alive:
+                break
         up = await h.delivered_to("rtX:1", p.TableStatus)
         assert up.table == "g1-0001" and up.available
 
@@ -167,3 +186,65 @@ def test_the_lobby_merges_every_live_server_and_pushes_changes() -> None:
         assert pushed and pushed[0].removed == ["g2-0001"]
 
     scenario(test)
+
+
+def test_a_process_squatting_on_a_game_servers_port_without_its_key_gets_nothing() -> None:
+    async def test(h: Harness) -> None:
+        endpoint = h.settings.gameservers["g1"]
+        h.routers["g1"].close(linger=0)  # the real g1 goes away; something else takes its port
+        impostor_keys = Path(tempfile.mkdtemp(prefix="felt-impostor-"))
+        impostor = h.routers["g1"] = h.ctx.socket(zmq.ROUTER)
+        try:
+            impostor.setsockopt(zmq.LINGER, 0)
+            own = curve.own_key(impostor_keys, "gameserver", "g1")
+            assert own.secret is not None
+            impostor.curve_secretkey, impostor.curve_publickey = own.secret, own.public
+            impostor.curve_server = True
+            for _ in range(100):  # the port is free once the closed socket lets go of it
+                try:
+                    impostor.bind(endpoint)
+                    break
+                except zmq.ZMQError:
+                    await asyncio.sleep(0.02)
+            for req in range(1, 6):
+                h.gateway.request("rtX:1", 7, "ann", p.Chat(table="g1-0001", text="my hand is AK", req=req))
+                await asyncio.sleep(0.1)
+            assert not impostor.poll(500), "the impostor received something"
+            errors = [m for conns, m in h.delivered if isinstance(m, p.Error)]
+            assert errors and all(e.code in (p.E_TIMEOUT, p.E_UNAVAILABLE) for e in errors)
+            assert not h.gateway.links["g1"].alive
+        finally:
+            shutil.rmtree(impostor_keys, ignore_errors=True)
+
+    scenario(test)
+
+
+def test_a_link_waits_for_its_game_servers_key_and_connects_once_there_is_one() -> None:
+    async def test(h: Harness) -> None:
+        assert not h.gateway.links["g2"].alive and h.gateway.links["g2"].sock is None
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g2-0001", req=1))
+        assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_UNAVAILABLE
+        h.routers["g2"], endpoint = curve_router(h.ctx, curve.own_key(h.keys, "gameserver", "g2"))
+        h.gateway.links["g2"].endpoint = endpoint
+        peer, hello = await h.server_recv("g2", p.Heartbeat)  # connected within a heartbeat or two
+        assert hello.sender == "rtX"
+        h.server_send("g2", peer, p.Heartbeat(sender="g2", boot="b1"))
+        for _ in range(100):
+            if h.gateway.links["g2"].serving:
+                break
+            await asyncio.sleep(0.01)
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g2-0001", req=2))
+        _, fwd = await h.server_recv("g2", p.Forward)
+        assert fwd.body == p.Join(table="g2-0001", req=2)
+
+    async def body() -> None:
+        h = Harness()
+        h.routers.pop("g2").close(linger=0)
+        shutil.rmtree(h.keys / "gameserver" / "g2")  # g2 has not started yet: no key of its own
+        h.gateway.start()
+        try:
+            await test(h)
+        finally:
+            h.close()
+
+    asyncio.run(body())
