@@ -113,8 +113,12 @@ def keys_of(keys_dir: Path, kind: str, name: str | None = None) -> list[Key]:
     """Every key of that kind (of process `name` only, if given), oldest first."""
     found = []
     root = keys_dir / kind
-    names = [name] if name is not None else sorted(p.name for p in root.iterdir() if p.is_dir()) \
-        if root.is_dir() else []
+    if name is not None:
+        names = [name]
+    elif root.is_dir():
+        names = sorted(p.name for p in root.iterdir() if p.is_dir())
+    else:
+        names = []
     for each in names:
         for public_file in sorted((root / each).glob("*.key")):
             found.append(_read(kind, each, public_file))

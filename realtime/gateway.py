@@ -325,8 +325,10 @@ class Gateway:
     def _heartbeat(self, now: float) -> None:
         limit = self.settings.heartbeat_interval * self.settings.heartbeat_liveness
         for link in self.links.values():
-            if link.sock is None or (not link.alive and now - link.opened > limit):
-                self._close(link)  # never answered (or its key was not known): pin its key afresh
+            if link.sock is None:
+                continue  # waiting for its server's key: retried every tick
+            if not link.alive and now - link.opened > limit:
+                self._close(link)  # never answered: reconnect, pinning its key afresh
                 self._open(link, link.last_heard)
                 continue
             if cast(int, link.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:

@@ -83,9 +83,11 @@ class Harness:
         raise TimeoutError(f"nothing of type {kind.__name__} for {conn}: {self.delivered}")
 
 
-def scenario(test):
+def scenario(test, before_start=lambda h: None):
+    """Run `test(h)` against a started gateway; `before_start(h)` may change the harness first."""
     async def body() -> None:
         h = Harness()
+        before_start(h)
         h.gateway.start()
         try:
             await test(h)
@@ -237,14 +239,8 @@ def test_a_link_waits_for_its_game_servers_key_and_connects_once_there_is_one() 
         _, fwd = await h.server_recv("g2", p.Forward)
         assert fwd.body == p.Join(table="g2-0001", req=2)
 
-    async def body() -> None:
-        h = Harness()
+    def g2_not_started(h: Harness) -> None:
         h.routers.pop("g2").close(linger=0)
-        shutil.rmtree(h.keys / "gameserver" / "g2")  # g2 has not started yet: no key of its own
-        h.gateway.start()
-        try:
-            await test(h)
-        finally:
-            h.close()
+        shutil.rmtree(h.keys / "gameserver" / "g2")  # no key of its own yet
 
-    asyncio.run(body())
+    scenario(test, before_start=g2_not_started)
