@@ -77,6 +77,16 @@ class Settings:
     gameserver_name: str = "g1"
     heartbeat_interval: float = 1.0
     heartbeat_liveness: int = 3  # missed heartbeats before a peer is dead
+    #: Seconds a registry lease lasts (renewed every heartbeat): a process silent that long is `gone`,
+    #: and other game servers take over its tables. Must be well over `heartbeat_interval`.
+    lease_seconds: float = 5.0
+    #: Follow the registry (`common.registry`): realtime processes open links to the game servers it
+    #: lists, the frontend hands out its live realtime servers. Off: the static `gameservers` and
+    #: `realtime_urls` lists only.
+    registry: bool = True
+    #: The SockJS URL browsers use for this realtime process, as registered ("{port}" is replaced by its
+    #: port). Empty: http://<realtime_host>:<port>/sockjs.
+    realtime_public_url: str = ""
     chat_max_chars: int = 300
     chat_rate: float = 1.0  # chat lines per second per person (burst 5)
     hand_pause: float = 3.0  # seconds between Hold'em hands
@@ -100,8 +110,8 @@ class Settings:
 
 #: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
-                      "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "chat_max_chars",
-                      "chat_rate", "max_tables"})
+                      "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "lease_seconds",
+                      "chat_max_chars", "chat_rate", "max_tables"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window"})
 #: TCP ports to listen on.
@@ -210,7 +220,12 @@ def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | No
             values[name] = _from_env(variable, name, raw)
     for name, value in overrides.items():
         values[name] = _checked("load() argument", name, value) if name in _field_types() else value
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.lease_seconds < 2 * settings.heartbeat_interval:
+        raise ValueError(f"lease_seconds ({settings.lease_seconds:g}) must be at least twice "
+                         f"heartbeat_interval ({settings.heartbeat_interval:g}): a lease is renewed every "
+                         "heartbeat")
+    return settings
 
 
 def secret_of(settings: Settings) -> str:

@@ -335,6 +335,7 @@ class Heartbeat(Msg, tag="hb"):
     tables: int = 0
     boot: str = ""  # a game server's start id: when it changes, the server restarted
     healthy: bool = True  # a game server that cannot write its log says so: its tables are unavailable
+    draining: bool = False  # a game server handing its tables to others takes no new ones
 
 
 class ConnClosed(Msg, tag="conn_closed"):
@@ -362,7 +363,23 @@ class TablesChanged(Msg, tag="tables_changed"):
     removed: list[str] = []
 
 
-InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged
+class Moved(Msg, tag="moved"):
+    """Game server -> realtime: the table of Forward `rid` is served by `owner` now; send it there."""
+
+    rid: int
+    table: str
+    owner: str
+
+
+class TablesMoved(Msg, tag="tables_moved"):
+    """Game server -> every realtime process: `owner` serves these tables now (a hand-over or a
+    takeover); their players resume there."""
+
+    tables: list[str]
+    owner: str
+
+
+InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged | Moved | TablesMoved
 
 
 # ---- encode / decode -----------------------------------------------------------------------------

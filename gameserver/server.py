@@ -18,18 +18,23 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import zmq
+from sqlalchemy.exc import SQLAlchemyError
 
+from common import curve
 from common import protocol as p
 from common.config import Settings, keys_dir_of
+from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
 from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
+from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
+from gameserver.placement import Placement
 from gameserver.rules.base import Game
-from gameserver.store import InsufficientChips, Store, StoreFailed
-from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table, rebuild
+from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
+from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
 
 log = logging.getLogger("felt.gameserver")
 
@@ -41,14 +46,19 @@ CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 UNSAVED = "the table could not be saved; try again"
 
 
-class GameServer:
+class GameServer(Placement):
     def __init__(self, settings: Settings, name: str, endpoint: str, store: Store,
                  games: dict[str, Game[Any]], *, ctx: zmq.Context[Any] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, registry: Registry | None = None) -> None:
         self.settings = settings
         self.name = name
         self.endpoint = endpoint
         self.store = store
+        store.owner = name  # it writes as this server, fenced by each table's epoch
+        self.boot = secrets.token_hex(4)
+        registry = registry or Registry(store.engine, lease=settings.lease_seconds, clock=clock)
+        self.ownership = Ownership(store.engine, registry, name, self.boot, clock)
+        self.draining = False  # handing every table to other servers, then exiting
         self.games = games
         self.clock = clock
         self.ctx = ctx or zmq.Context.instance()
@@ -62,6 +72,7 @@ class GameServer:
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
+        self._internal_out: list[tuple[bytes, bytes]] = []  # (route, message) to a realtime process itself
         self.lobby = LobbyTracker()
         self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
         #: Tables changed since the last commit, with what to roll back to if it fails (None: new table).
@@ -70,7 +81,6 @@ class GameServer:
         self.healthy = True
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
-        self.boot = secrets.token_hex(4)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -80,34 +90,6 @@ class GameServer:
         if game.series == "cash":
             return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, **kw)
-
-    def recover(self) -> int:
-        """Rebuild this server's live tables from their latest snapshot and the entries after it."""
-        self.healthy = self.store.probe()
-        if not self.healthy:
-            log.error("the database does not take writes; serving nothing until it does")
-        self._next_number = self.store.last_table_number(self.name)
-        for stored in self.store.open_tables(self.name):
-            record = stored.record
-            game = self.games.get(record.game)
-            if game is None:
-                log.error("table %s: game %r is not available; left closed", record.id, record.game)
-                continue
-            table = self._new_table(record.id, game, seats=record.seats, options=record.options,
-                                    creator=record.creator, seed=int(record.seed), clock=record.clock,
-                                    public=record.public)
-            config = table.config
-            state = en.restore(config, stored.snapshot) if stored.snapshot else en.new_state(config)
-            rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
-            start = table.state.game_start
-            table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
-                                  if seq > start and isinstance(x, e.Acted)]
-            if table.over:
-                continue
-            table.recovered(self.clock(), hold=self.settings.resume_window)
-            self.tables[table.id] = table
-            self._arm(table)
-        return len(self.tables)
 
     def bind(self) -> str:
         """Open the ROUTER (a CurveZMQ server unless `curve` is off) and bind it; the endpoint bound.
@@ -123,6 +105,12 @@ class GameServer:
             self._stop_auth()
             raise
         self.sock = sock
+        keys = keys_dir_of(self.settings)
+        public = curve.own_key(keys, "gameserver", self.name).public.decode() if self.settings.curve else ""
+        try:
+            self.ownership.register(bound, public, self.settings.max_tables, len(self.tables))
+        except SQLAlchemyError as exc:
+            log.error("could not enter the registry (%s); retried every heartbeat", exc)
         return bound
 
     def _stop_auth(self) -> None:
@@ -147,6 +135,10 @@ class GameServer:
             self._flush()
             self.sock.close(linger=0)
             self._stop_auth()
+            try:
+                self.ownership.leave()
+            except SQLAlchemyError as exc:
+                log.warning("could not leave the registry (%s); the lease runs out by itself", exc)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -166,6 +158,9 @@ class GameServer:
         sock = self.sock
         assert sock is not None
         now = self.clock()
+        if not self._make_sure(now):  # not sure which tables are ours: read nothing yet
+            asyncio.get_running_loop().call_later(0.25, self._drain)
+            return
         handled = 0
         while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             try:
@@ -190,6 +185,9 @@ class GameServer:
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
             self._send(item, batches)
+        internal, self._internal_out = self._internal_out, []
+        for route, payload in internal:
+            batches.setdefault(route, []).append(payload)
         for route, payloads in batches.items():  # one ZeroMQ message per realtime process per pass
             assert self.sock is not None
             try:
@@ -211,8 +209,27 @@ class GameServer:
             self._set_healthy(False)
             self._roll_back_pass()
             return False
+        finally:
+            self._drop_fenced()
         self._touched.clear()
         return True
+
+    def _drop_fenced(self) -> None:
+        """Tables the store found served by another server now: this pass's news of them is not sent
+        (requests are refused: the realtime tier re-routes the retry)."""
+        fenced = self.store.take_fenced()
+        if not fenced:
+            return
+        for table_id in fenced:
+            self._touched.pop(table_id, None)
+            self._fenced(table_id)
+        kept: list[Outbound] = []
+        for item in self._pending_out:
+            if item.table not in fenced:
+                kept.append(item)
+            elif item.rid is not None:
+                kept.append(self._failure(item))
+        self._pending_out = kept
 
     def _touch(self, table: Table) -> None:
         """Before a table changes in this pass: remember what to roll back to."""
@@ -248,7 +265,10 @@ class GameServer:
         self.healthy = healthy
         if healthy:
             log.warning("the database takes writes again; serving")
-        for peer in self.peers:  # at once, not at the next heartbeat
+        self._heartbeat_all()  # at once, not at the next heartbeat
+
+    def _heartbeat_all(self) -> None:
+        for peer in self.peers:
             self._send_heartbeat(peer)
 
     def _announce_lobby(self) -> None:
@@ -308,7 +328,7 @@ class GameServer:
             log.info("realtime %s connected%s", declared, f" (key of {peer.name})" if peer.name else "")
         if isinstance(msg, p.Forward):
             if self._known_sender(msg):
-                self._on_forward(msg, now)
+                self._on_forward(msg, now, route)
         elif isinstance(msg, p.ConnClosed):
             self._on_conn_closed(msg.conn, now)
         elif fresh:
@@ -335,9 +355,9 @@ class GameServer:
     def _send_heartbeat(self, peer: Peer) -> None:
         assert self.sock is not None
         try:
-            self.sock.send_multipart(
-                [peer.route, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
-                                                  healthy=self.healthy))], zmq.NOBLOCK)
+            beat = p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
+                               healthy=self.healthy, draining=self.draining)
+            self.sock.send_multipart([peer.route, p.encode(beat)], zmq.NOBLOCK)
         except zmq.Again:
             pass
         self._check_input()
@@ -353,6 +373,7 @@ class GameServer:
         interval = self.settings.heartbeat_interval
         if not self.healthy and self.store.probe():
             self._set_healthy(True)
+        self.placement_round(now)
         # input still waiting means this server is behind, not that its peers went quiet
         behind = self.sock is not None and bool(cast(int, self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
         revoked = set(self.peers.revoked())
@@ -378,7 +399,7 @@ class GameServer:
 
     # ---- requests ------------------------------------------------------------------------------
 
-    def _on_forward(self, msg: p.Forward, now: float) -> None:
+    def _on_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
         body = msg.body
         who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
         table: Table | None = None
@@ -388,10 +409,8 @@ class GameServer:
             elif isinstance(body, p.CreateTable):
                 self._create(who, body, msg.rid, now)
             else:
-                table = self.tables.get(body.table)
+                table = self.tables.get(body.table) or self._locate(msg, route, now)
                 if table is None:
-                    self._reply(msg, p.Error(code=p.E_NO_TABLE, text=f"no table {body.table}", req=body.req,
-                                             table=body.table))
                     return
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
                 if isinstance(body, p.Chat):
@@ -429,6 +448,9 @@ class GameServer:
             refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
+        if self.draining:
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE,
+                                "this game server is draining; try again shortly")
         if len(self.tables) >= self.settings.max_tables:
             return self._refuse(who, rid, body.req, p.E_OVERLOADED,
                                 "this game server is full; try again shortly")
@@ -482,6 +504,10 @@ class GameServer:
                 return self._absorb(table, table.handle(who, watch, rid, now))
             return self._refuse(who, rid, body.req, p.E_INSUFFICIENT_CHIPS,
                                 f"you have {exc.balance} chips; this buy-in needs {exc.amount}", table.id)
+        except Fenced:
+            table.rollback(saved, now)
+            self._drop_fenced()
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table moved; try again", table.id)
         except StoreFailed as exc:
             log.error("table %s: a buy-in could not be written (%s)", table.id, exc)
             table.rollback(saved, now)
@@ -594,6 +620,7 @@ class GameServer:
         self.chat_limiter.forget(table_id)
         self._status_written.pop(table_id, None)
         self.lobby.dirty.add(table_id)
+        self.store.release(table_id)
 
     def _prune(self, now: float) -> None:
         """Forget finished tables nobody watches (their record stays in the database), and close

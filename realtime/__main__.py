@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         return tokens.verify(token, keys, now=time.time())
 
     async def serve() -> None:
-        app, services = make_app(settings, identity=identity, verify=verify)
+        template = settings.realtime_public_url or f"http://{host}:{{port}}/sockjs"
+        public_url = template.replace("{port}", str(port))
+        app, services = make_app(settings, identity=identity, verify=verify, public_url=public_url)
         # SockJS frames are small; the adapter and the protocol check sizes again, precisely
         server = app.listen(port, address=host, xheaders=True, max_body_size=256 * 1024)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         await stop.wait()
         server.stop()
         services.router.close_all()
+        if services.follower is not None:
+            await services.follower.stop()
         services.gateway.stop()
 
     asyncio.run(serve())

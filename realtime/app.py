@@ -16,10 +16,13 @@ import tornado.web
 
 from common import protocol as p
 from common.config import Settings
+from common.models import make_engine
+from common.registry import Registry
 from common.tokens import Claims
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
 from realtime.sockjs_adapter import Router, make_router
+from realtime.topology import Follower
 
 log = logging.getLogger("felt.realtime")
 
@@ -28,6 +31,7 @@ class Services:
     #: both set by `make_app`, which builds the services before the gateway and the router that use them
     gateway: Gateway
     router: Router
+    follower: Follower | None = None  # this process in the registry (when it registers)
 
     def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims]) -> None:
         self.settings = settings
@@ -76,10 +80,19 @@ class HealthHandler(tornado.web.RequestHandler):
 
 
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
-             ctx: Any = None) -> tuple[tornado.web.Application, Services]:
+             ctx: Any = None, public_url: str = "") -> tuple[tornado.web.Application, Services]:
+    """The application; with `public_url` (and `registry` on) this process registers under that URL and
+    its links follow the registry."""
     services = Services(settings, identity, verify)
     services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
     services.gateway.start()
+    if public_url and settings.registry:
+        name, _, boot = identity.partition(".")
+        key = services.gateway.key.public.decode() if services.gateway.key else ""
+        registry = Registry(make_engine(settings.db_url()), lease=settings.lease_seconds)
+        services.follower = Follower(registry, services.gateway, name, boot, public_url, key,
+                                     lambda: len(services.conns), settings.heartbeat_interval)
+        services.follower.start()
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
     services.router = router
     app = tornado.web.Application(

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from common import protocol as p
+from common.models import FinishedGame, make_engine
 from common.views import LegalAction, example_action
 from realtime.client import Closed, FeltClient
+from tests.integration.stack import Stack, WebUser
+
+#: `make(prefix="player")`: a new registered, logged-in user
+UserFactory = Callable[..., WebUser]
 
 
 async def connect_player(url: str, token: str, origin: str, transport: str = "websocket") -> FeltClient:
@@ -157,3 +165,57 @@ class ResilientPlayer:
                 action = choose(legal_of(msg))
                 self.sent[self._req] = p.to_builtins(action)
                 await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))
+
+
+# ---- seating and waiting (the fault and topology tests) ----------------------------------------
+
+GAMES = {  # game -> (seats, options): people only, so a frozen table stays frozen
+    "crazy_eights": (4, {}),
+    "hearts": (4, {"target": 10}),
+    "holdem": (3, {"small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 500}),
+}
+
+
+
+async def seat_players(stack: Stack, new_user: UserFactory, game: str,
+                       transport: str = "websocket") -> list[ResilientPlayer]:
+    seats, options = GAMES[game]
+    urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
+    players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats)]
+    for player in players:
+        await player.connect()
+    host = players[0].client
+    assert host is not None
+    created = await host.request(p.CreateTable(game=game, seats=seats, options=options))
+    assert isinstance(created, p.Ack), created
+    for player in players:
+        player.table = str(created.table)
+    for player in players[1:]:
+        assert player.client is not None
+        joined = await player.client.request(p.Join(table=player.table, buy_in=200))
+        assert isinstance(joined, p.Ack), joined
+    assert isinstance(await host.request(p.Start(table=players[0].table)), p.Ack)
+    return players
+
+
+async def hang_up(player: ResilientPlayer) -> None:
+    """Close the player's current connection (a seated player has one)."""
+    assert player.client is not None
+    await player.client.close()
+
+
+async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting {state()}")
+        await asyncio.sleep(0.05)
+
+
+def finished(stack: Stack, table: str):
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(select(FinishedGame.__table__).where(
+            FinishedGame.__table__.c.table_id == table)).all()
+    engine.dispose()
+    return rows

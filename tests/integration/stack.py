@@ -104,9 +104,18 @@ class Stack:
         raise RuntimeError(f"{key} not ready in {timeout}s:\n{path.read_text(errors='replace')[-3000:]}")
 
     def start_gameserver(self, name: str) -> None:
+        """Start game server `name` (one more, live, if it is new: it registers and gets tables)."""
+        if name not in self.gameserver_endpoints:
+            self.gameserver_endpoints[name] = f"tcp://127.0.0.1:{free_port()}"
         self._truncate(f"gs-{name}")
-        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name],
-                    f"READY gameserver {name}")
+        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name, "--endpoint",
+                                   self.gameserver_endpoints[name]], f"READY gameserver {name}")
+
+    def db(self) -> Any:
+        """An engine on the stack's database (dispose it after use)."""
+        from common.models import make_engine
+
+        return make_engine(f"sqlite:///{self.data_dir / 'felt.db'}")
 
     def start_realtime(self, i: int) -> None:
         self._truncate(f"rt-{i}")

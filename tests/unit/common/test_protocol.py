@@ -54,6 +54,8 @@ INTERNAL = [
     p.ConnClosed(conn="rt1:1"),
     p.Deliver(conns=["rt1:1", "rt1:2"], frame='{"msg":"pong"}', rid=3, close=True),
     p.TablesChanged(tables=[], removed=["g1-0002"]),
+    p.Moved(rid=9, table="g1-0003", owner="g2"),
+    p.TablesMoved(tables=["g1-0003", "g1-0004"], owner="g2"),
 ]
 
 
