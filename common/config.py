@@ -68,6 +68,12 @@ class Settings:
     #: Messages per second a connection may send (burst of twice that).
     client_rate: float = 20.0
     sockjs_heartbeat: float = 25.0
+    #: Outgoing backlog one connection may have (bytes and frames not yet written to its socket, or not
+    #: yet polled); past either, it gets `error` `too_slow` and is closed with 4008 (its seat is held).
+    max_out_bytes: int = 1024 * 1024
+    max_out_frames: int = 2000
+    #: Deepest JSON nesting a client frame may have; deeper is refused as `bad_json` before decoding.
+    max_json_depth: int = 8
 
     # --- game servers ---
     #: ZeroMQ endpoints of the game servers by name; a table id starts with its server's name.
@@ -100,7 +106,8 @@ class Settings:
 
 #: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
-                      "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "chat_max_chars",
+                      "sockjs_heartbeat", "max_out_bytes", "max_out_frames", "max_json_depth",
+                      "heartbeat_interval", "heartbeat_liveness", "chat_max_chars",
                       "chat_rate", "max_tables"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window"})

@@ -8,6 +8,7 @@ builds protocol dicts by hand. Imports nothing from any tier.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -18,6 +19,8 @@ PROTOCOL_VERSION = 1
 
 #: Largest client frame (bytes of JSON) the realtime tier accepts.
 MAX_FRAME_BYTES = 8 * 1024
+#: Deepest JSON nesting of a client frame (the deepest real message, `act` with `pass_cards`, is 3).
+MAX_JSON_DEPTH = 8
 
 
 class ProtocolError(Exception):
@@ -36,6 +39,7 @@ E_NOT_OBJECT = "not_object"  # JSON, but not an object
 E_UNKNOWN_MSG = "unknown_msg"  # missing or unknown "msg"
 E_BAD_FIELD = "bad_field"  # missing or wrongly typed field
 E_TOO_LARGE = "too_large"  # frame over MAX_FRAME_BYTES
+E_TOO_SLOW = "too_slow"  # the connection fell too far behind reading what it was sent: closed (4008)
 E_AUTH_REQUIRED = "auth_required"  # first message was not auth, or auth timed out
 E_TOKEN_INVALID = "token_invalid"  # forged, tampered, unknown key, malformed
 E_TOKEN_EXPIRED = "token_expired"
@@ -387,22 +391,49 @@ def _req_of(raw: bytes | str) -> int | None:
     """Best effort: the integer `req` of a frame that failed validation, to echo it back."""
     try:
         obj = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     req = obj.get("req") if isinstance(obj, dict) else None
     return req if isinstance(req, int) and not isinstance(req, bool) else None
 
 
-def decode_client(raw: bytes | str, *, max_bytes: int = MAX_FRAME_BYTES) -> ClientMessage:
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def too_deep(raw: bytes | str, limit: int) -> bool:
+    """Whether the JSON text `raw` nests arrays and objects more than `limit` deep (strings are skipped).
+
+    Cheap and iterative, so it runs before any recursive decoder sees the text. Text that is not JSON may
+    be judged either way; its decoder refuses it anyway.
+
+    >>> too_deep('[[1, "[[["]]', 2), too_deep('{"a": [[1]]}', 2)
+    (False, True)
+    """
+    data = raw.encode() if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    for char in _NOT_BRACKET.sub(b"", _STRING.sub(b"", data)):
+        depth += 1 if char in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def decode_client(raw: bytes | str, *, max_bytes: int = MAX_FRAME_BYTES,
+                  max_depth: int = MAX_JSON_DEPTH) -> ClientMessage:
     """Decode and validate one client frame; raise ProtocolError naming the problem."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > max_bytes:
         raise ProtocolError(E_TOO_LARGE, f"frame of {size} bytes is over the {max_bytes}-byte limit")
+    if too_deep(raw, max_depth):
+        raise ProtocolError(E_BAD_JSON, f"JSON nested more than {max_depth} deep")
     try:
         return _client_decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise _classify(str(exc), _req_of(raw)) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise ProtocolError(E_BAD_JSON, f"not valid JSON: {exc}") from None
 
 
@@ -423,7 +454,7 @@ def decode_internal(raw: bytes | str) -> InternalMessage:
     """Decode a realtime <-> game-server message; raise ProtocolError if malformed."""
     try:
         return _internal_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
 
 

@@ -7,6 +7,7 @@ verifier and this process's connection registry. Nothing here is module-level st
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 from collections.abc import Callable
@@ -36,6 +37,8 @@ class Services:
         self.conns: dict[str, PlayerConnection] = {}
         self.by_user: dict[int, PlayerConnection] = {}
         self.lobby: set[str] = set()  # connections subscribed to lobby updates
+        #: what this process refused, by kind (README "Security"); /healthz shows them with the adapter's
+        self.counters: collections.Counter[str] = collections.Counter()
         self._ids = itertools.count(1)
 
     def new_conn_id(self) -> str:
@@ -71,8 +74,10 @@ class HealthHandler(tornado.web.RequestHandler):
 
     def get(self) -> None:
         links = self.services.gateway.links.values()
+        counters = self.services.counters + self.services.router.counters
         self.write({"ok": True, "connections": len(self.services.conns),
-                    "gameservers": {link.name: link.alive for link in links}})
+                    "gameservers": {link.name: link.alive for link in links},
+                    "refused": dict(sorted(counters.items()))})
 
 
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],

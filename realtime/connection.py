@@ -23,6 +23,7 @@ log = logging.getLogger("felt.realtime")
 
 CLOSE_AUTH = 4001  # close code: authentication failed or missing
 CLOSE_REPLACED = 4002  # close code: the same user connected again
+CLOSE_TOO_SLOW = 4008  # close code: the client fell too far behind reading (sockjs_adapter.CLOSE_TOO_SLOW)
 
 
 class PlayerConnection(Connection):
@@ -50,17 +51,16 @@ class PlayerConnection(Connection):
     def on_message(self, text: str) -> None:
         s = self.services
         try:
-            msg = p.decode_client(text, max_bytes=s.settings.max_frame_bytes)
+            msg = p.decode_client(text, max_bytes=s.settings.max_frame_bytes,
+                                  max_depth=s.settings.max_json_depth)
         except p.ProtocolError as exc:
-            if self.user is None:
-                self.reject(p.E_AUTH_REQUIRED, f"the first message must be auth ({exc.text})", exc.req)
-            else:
-                self.send(p.encode_str(p.Error(code=exc.code, text=exc.text, req=exc.req)))
+            self._refused(exc)
             return
         if self.user is None:
             self._authenticate(msg)
             return
         if not self._within_rate():
+            s.counters["rate_limited"] += 1
             self.send(p.encode_str(p.Error(code=p.E_RATE_LIMITED, text="too many messages; slow down",
                                            req=getattr(msg, "req", None))))
             return
@@ -78,6 +78,26 @@ class PlayerConnection(Connection):
                                            "authenticated")))
         else:
             s.gateway.request(self.conn_id, self.user, self.name, msg)
+
+    def _refused(self, exc: p.ProtocolError) -> None:
+        """A frame that is not an acceptable message: before auth that ends the connection."""
+        if self.user is None:
+            self.reject(p.E_AUTH_REQUIRED, f"the first message must be auth ({exc.text})", exc.req)
+        else:
+            self.send(p.encode_str(p.Error(code=exc.code, text=exc.text, req=exc.req)))
+
+    def on_refused_frame(self, code: str, detail: str) -> None:
+        """The transport refused a frame (too deep, too large): the client hears why, as for a message."""
+        if code == p.E_TOO_LARGE:  # the transport closes after this whatever the state
+            self.send(p.encode_str(p.Error(code=code, text=detail)))
+        else:
+            self._refused(p.ProtocolError(code, detail))
+
+    def backlog_notice(self) -> str | None:
+        s = self.services.settings
+        return p.encode_str(p.Error(code=p.E_TOO_SLOW, text=(
+            f"this connection fell more than {s.max_out_bytes} bytes or {s.max_out_frames} messages behind "
+            "reading; it is closed: reconnect and resume (your seat is held)")))
 
     def _authenticate(self, msg: p.ClientMessage) -> None:
         if not isinstance(msg, p.Auth):

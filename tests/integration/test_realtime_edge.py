@@ -116,6 +116,10 @@ BAD_FRAMES = [
     ('{"msg": "create_table", "game": "crazy_eights", "seats": 9, "req": 54}', p.E_BAD_TABLE, 54),
     ('{"msg": "create_table", "game": "crazy_eights", "seats": 2, "options": {"x": 1}, "req": 55}',
      p.E_BAD_TABLE, 55),
+    # nested past max_json_depth: refused before any recursive decoder runs (it raised RecursionError)
+    ('{"msg": "create_table", "game": "hearts", "seats": 4, "options": {"a": ' + "[" * 3000 + "]" * 3000
+     + '}, "req": 56}', p.E_BAD_JSON, None),
+    ('{"msg": "join", "table": "TABLE", "seat": [[[[[[[[[[1]]]]]]]]]], "req": 57}', p.E_BAD_JSON, None),
 ]
 
 

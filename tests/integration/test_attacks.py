@@ -1,0 +1,120 @@
+"""Issue 15's attacks, against real processes on loopback, each bounded in count and time: the attack is
+refused (with a clear error and a counter) and everyone else is unaffected.
+
+This module starts its own stack with small limits, so each attack trips its limit quickly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common import protocol as p
+from realtime.client import FeltClient
+from tests.hostile import StalledWebSocket
+from tests.integration.conftest import UserFactory, created_table, run, user_factory
+from tests.integration.players import connect_player
+from tests.integration.stack import Stack
+
+LIMITS = {
+    "FELT_MAX_OUT_BYTES": str(128 * 1024),
+    "FELT_CLIENT_RATE": "1000",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    s = Stack(Path(tmp_path_factory.mktemp("attacks")), realtime=1, gameservers=1, env=LIMITS)
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def new_user(stack: Stack) -> UserFactory:
+    return user_factory(stack)
+
+
+def health(stack: Stack, i: int = 0) -> dict[str, Any]:
+    url = stack.realtime_url(i).removesuffix("/sockjs") + "/healthz"
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        body: dict[str, Any] = json.loads(resp.read())
+    return body
+
+
+def sockjs_path(stack: Stack, sid: str) -> tuple[int, str]:
+    return stack.realtime_ports[0], f"/sockjs/000/{sid}/websocket"
+
+
+async def pinger(client: FeltClient, stop: asyncio.Event, rtts: list[float]) -> None:
+    """Ping every 50 ms until `stop`, recording each round trip."""
+    while not stop.is_set():
+        start = time.monotonic()
+        pong = await client.request(p.Ping(), timeout=5)
+        assert isinstance(pong, p.Pong), pong
+        rtts.append(time.monotonic() - start)
+        await asyncio.sleep(0.05)
+
+
+def test_a_stalled_reader_is_cut_off_its_seat_held_and_others_unaffected(stack, new_user) -> None:
+    """Issue 15: a client that never reads grew realtime memory without bound."""
+    sam, hal = new_user("stalled"), new_user("healthy")
+
+    async def scenario() -> None:
+        port, path = sockjs_path(stack, "stalled1")
+        stalled = await StalledWebSocket.open(port, path, stack.origin)
+        healthy = await connect_player(stack.realtime_url(0), hal.token()["token"], stack.origin)
+        try:
+            stalled.send(json.dumps([p.encode_str(p.Auth(token=sam.token()["token"]))]))
+            assert "welcome" in (await stalled.frame() or "")
+            stalled.send(json.dumps([p.encode_str(p.CreateTable(game="crazy_eights", seats=2, req=1))]))
+            ack = p.decode_server(json.loads((await stalled.frame() or "a[]")[1:])[0])
+            table = created_table(ack)
+            for _ in range(30):  # a long lobby makes every list_tables answer big
+                created_table(await healthy.request(p.CreateTable(game="hearts", seats=4)))
+            stop, rtts = asyncio.Event(), list[float]()
+            ping = asyncio.ensure_future(pinger(healthy, stop, rtts))
+            before = health(stack)["refused"].get("too_slow", 0)
+            deadline = time.monotonic() + 30
+            sent = 0
+            while health(stack)["refused"].get("too_slow", 0) == before:
+                assert time.monotonic() < deadline, f"not cut off after {sent} list_tables"
+                batch = [p.encode_str(p.ListTables(req=10 + sent + i)) for i in range(100)]
+                stalled.send(json.dumps(batch))
+                sent += len(batch)
+                await asyncio.sleep(0.1)
+            stop.set()
+            await ping
+            assert rtts and max(rtts) < 1.0, f"others were held up: {max(rtts):.3f} s"
+            # it was told why, after what it had not read, and closed with 4008
+            frames = []
+            while (frame := await stalled.frame(timeout=10)) is not None:
+                frames.append(frame)
+            last = [json.loads(f[1:]) for f in frames[-2:]]
+            assert last[1] == [4008, "Too slow: fell behind reading"], frames[-2:]
+            notice = p.decode_server(last[0][-1])
+            assert isinstance(notice, p.Error) and notice.code == p.E_TOO_SLOW, notice
+            # the seat is held: back with a fresh connection, resume finds it
+            again = await connect_player(stack.realtime_url(0), sam.token()["token"], stack.origin)
+            try:
+                assert isinstance(await again.request(p.Resume(table=table)), p.Ack)
+                view = await again.recv()
+                while not isinstance(view, p.View):
+                    view = await again.recv()
+                assert view.seat == 0 and view.players[0] == sam.username
+            finally:
+                await again.close()
+        finally:
+            await stalled.close()
+            await healthy.close()
+
+    run(scenario())
