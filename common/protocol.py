@@ -9,7 +9,8 @@ builds protocol dicts by hand. Imports nothing from any tier.
 from __future__ import annotations
 
 import re
-from typing import Any
+import unicodedata
+from typing import Annotated, Any
 
 import msgspec
 
@@ -21,6 +22,18 @@ PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 8 * 1024
 #: Deepest JSON nesting of a client frame (the deepest real message, `act` with `pass_cards`, is 3).
 MAX_JSON_DEPTH = 8
+
+
+#: The types of bounded fields: every number a client sends has a range, every string a length.
+Req = Annotated[int, msgspec.Meta(ge=-(2**53), le=2**53)]  # a request id (any JSON-safe integer)
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+Seat = Annotated[int, msgspec.Meta(ge=0, le=63)]
+Chips = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+TableId = Annotated[str, msgspec.Meta(max_length=40)]
+Card = Annotated[str, msgspec.Meta(max_length=3)]
+Options = Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], Any], msgspec.Meta(max_length=32)]
+#: Longest chat line the protocol carries; `chat_max_chars` (a setting, 300) is checked by the game server.
+MAX_CHAT_CHARS = 2000
 
 
 class ProtocolError(Exception):
@@ -63,8 +76,27 @@ E_UNAVAILABLE = "unavailable"  # the table's game server is down or unknown
 E_TIMEOUT = "timeout"  # the game server did not answer in time
 E_OVERLOADED = "overloaded"
 E_INSUFFICIENT_CHIPS = "insufficient_chips"  # a buy-in the balance cannot pay (checked when it is debited)
+E_BAD_TEXT = "bad_text"  # a chat line (or name) with control, bidi-override or invisible characters
 E_FORBIDDEN = "forbidden"  # a relayed request for a player the game server does not know (refused, logged)
 E_INTERNAL = "internal"
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` may not be shown to other people, or None. Refused: control characters (NUL, BEL, the
+    ESC of ANSI sequences, C1), Unicode format characters (bidi overrides and isolates such as U+202E,
+    zero-width spaces and joiners, the BOM), line and paragraph separators, surrogates, private-use and
+    unassigned code points.
+
+    >>> text_problem("gg, well played"), text_problem("evil\u202egnp.exe")
+    (None, 'U+202E RIGHT-TO-LEFT OVERRIDE')
+    """
+    if text.isascii():
+        if text.isprintable():
+            return None
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+    return None
 
 
 class Msg(msgspec.Struct, tag_field="msg", forbid_unknown_fields=False, omit_defaults=True):
@@ -81,8 +113,8 @@ class ActionBase(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
 class Play(ActionBase, tag="play"):
     """Play one card; `suit` names the new suit after a Crazy Eights 8."""
 
-    card: str
-    suit: str | None = None
+    card: Card
+    suit: Card | None = None
 
 
 class Draw(ActionBase, tag="draw"):
@@ -96,7 +128,7 @@ class PassTurn(ActionBase, tag="pass"):
 class PassCards(ActionBase, tag="pass_cards"):
     """Hearts: choose the three cards to pass."""
 
-    cards: list[str]
+    cards: Annotated[list[Card], msgspec.Meta(max_length=13)]
 
 
 class Fold(ActionBase, tag="fold"):
@@ -114,13 +146,13 @@ class Call(ActionBase, tag="call"):
 class Bet(ActionBase, tag="bet"):
     """Open the betting with `amount` chips."""
 
-    amount: int
+    amount: Chips
 
 
 class Raise(ActionBase, tag="raise"):
     """Raise the bet so that this player's total for the round is `to` chips."""
 
-    to: int
+    to: Chips
 
 
 Action = Play | Draw | PassTurn | PassCards | Fold | Check | Call | Bet | Raise
@@ -130,82 +162,87 @@ Action = Play | Draw | PassTurn | PassCards | Fold | Check | Call | Bet | Raise
 
 
 class Auth(Msg, tag="auth"):
-    token: str
-    protocol: int = PROTOCOL_VERSION
+    token: Annotated[str, msgspec.Meta(max_length=4096)]
+    protocol: Annotated[int, msgspec.Meta(ge=0, le=1000)] = PROTOCOL_VERSION
 
 
 class Ping(Msg, tag="ping"):
-    req: int | None = None
+    req: Req | None = None
 
 
 class ListTables(Msg, tag="list_tables"):
-    req: int | None = None
+    req: Req | None = None
 
 
 class CreateTable(Msg, tag="create_table"):
-    game: str
-    seats: int
-    options: dict[str, Any] = {}
-    clock: float | None = None  # seconds per move; None = no clock
+    game: Annotated[str, msgspec.Meta(max_length=40)]
+    seats: Annotated[int, msgspec.Meta(ge=1, le=64)]
+    options: Options = {}
+    clock: Annotated[float, msgspec.Meta(ge=0, le=86400)] | None = None  # seconds per move; None = no clock
     public: bool = True
-    buy_in: int | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
-    req: int | None = None
+    buy_in: Chips | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
+    req: Req | None = None
 
 
 class Join(Msg, tag="join"):
-    table: str
-    seat: int | None = None  # None: the first free seat
-    buy_in: int | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
-    req: int | None = None
+    table: TableId
+    seat: Seat | None = None  # None: the first free seat
+    buy_in: Chips | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
+    req: Req | None = None
 
 
 class Leave(Msg, tag="leave"):
-    table: str
-    req: int | None = None
+    table: TableId
+    req: Req | None = None
 
 
 class Watch(Msg, tag="watch"):
-    table: str
-    req: int | None = None
+    table: TableId
+    req: Req | None = None
 
 
 class Start(Msg, tag="start"):
-    table: str
-    req: int | None = None
+    table: TableId
+    req: Req | None = None
 
 
 class AddBot(Msg, tag="add_bot"):
-    table: str
-    seat: int | None = None
-    req: int | None = None
+    table: TableId
+    seat: Seat | None = None
+    req: Req | None = None
 
 
 class Act(Msg, tag="act"):
-    table: str
+    table: TableId
     action: Action
-    seq: int | None = None  # the table seq the client acted on; stale actions are refused
-    req: int | None = None
+    seq: Seq | None = None  # the table seq the client acted on; stale actions are refused
+    req: Req | None = None
 
 
 class Chat(Msg, tag="chat"):
-    table: str
-    text: str
-    req: int | None = None
+    table: TableId
+    text: Annotated[str, msgspec.Meta(max_length=MAX_CHAT_CHARS)]
+    req: Req | None = None
+
+    def __post_init__(self) -> None:
+        problem = text_problem(self.text)
+        if problem is not None:
+            raise ValueError(f"{E_BAD_TEXT}: chat text may not contain {problem}")
 
 
 class Resume(Msg, tag="resume"):
     """Ask for what was missed on a table since `last_seq` (or a fresh view)."""
 
-    table: str
-    last_seq: int = 0
-    req: int | None = None
+    table: TableId
+    last_seq: Seq = 0
+    req: Req | None = None
 
 
 class Lobby(Msg, tag="lobby"):
     """Subscribe to (or leave) live lobby updates; answered with a full `tables` list."""
 
     subscribe: bool = True
-    req: int | None = None
+    req: Req | None = None
 
 
 #: Messages a client may send after `auth`, routed to a game server.
@@ -438,6 +475,8 @@ def decode_client(raw: bytes | str, *, max_bytes: int = MAX_FRAME_BYTES,
 
 
 def _classify(detail: str, req: int | None) -> ProtocolError:
+    if detail.startswith(f"{E_BAD_TEXT}: "):
+        return ProtocolError(E_BAD_TEXT, detail.removeprefix(f"{E_BAD_TEXT}: ").split(" - at `")[0], req)
     if detail.startswith("Expected `object`"):
         return ProtocolError(E_NOT_OBJECT, "a message must be a JSON object", req)
     if detail.endswith("at `$.msg`") or "missing required field `msg`" in detail:

@@ -498,6 +498,8 @@ class GameServer:
             error = (p.E_BAD_FIELD, "empty chat message")
         elif len(text) > self.settings.chat_max_chars:
             error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
+        elif (problem := p.text_problem(text)) is not None:  # defence in depth: decoding refused it
+            error = (p.E_BAD_TEXT, f"chat text may not contain {problem}")
         elif not self.chat_limiter.allow((table.id, who.user), now):
             error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
         if error:

@@ -118,3 +118,37 @@ def test_a_stalled_reader_is_cut_off_its_seat_held_and_others_unaffected(stack, 
             await healthy.close()
 
     run(scenario())
+
+
+SPOOFS = ["nul\x00", "bell\x07", "\x1b[2J\x1b[31mred", "evil\u202egnp.exe", "zero\u200bwidth", "bom\ufeff"]
+
+
+def test_spoofing_in_chat_and_absurd_options_are_refused(stack, new_user) -> None:
+    """Issue 15: NUL, BEL/ANSI, RTL overrides and zero-width characters were relayed; target 10**18 taken."""
+    ann, bob = new_user("spoof"), new_user("reader")
+
+    async def scenario() -> None:
+        a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
+        b = await connect_player(stack.realtime_url(0), bob.token()["token"], stack.origin, "xhr")
+        try:
+            err = await a.request(p.CreateTable(game="hearts", seats=4, options={"target": 10**18}))
+            assert isinstance(err, p.Error) and err.code == p.E_BAD_TABLE and "target" in err.text, err
+            table = created_table(await a.request(p.CreateTable(game="crazy_eights", seats=2)))
+            assert isinstance(await b.request(p.Join(table=table)), p.Ack)
+            for i, text in enumerate(SPOOFS):  # p.Chat refuses to build them: sent as an attacker would
+                await a.send_raw(json.dumps({"msg": "chat", "table": table, "text": text, "req": 900 + i}))
+                err = await a.recv()
+                while not isinstance(err, p.Error):
+                    err = await a.recv()
+                assert isinstance(err, p.Error) and err.code == p.E_BAD_TEXT and "U+" in err.text, err
+            assert isinstance(await a.request(p.Chat(table=table, text="clean")), p.Ack)
+            while True:  # everything bob hears until the clean line: views, and no spoofed chat
+                msg = await b.recv()
+                if isinstance(msg, p.ChatLine):
+                    assert msg.text == "clean", msg
+                    break
+        finally:
+            await a.close()
+            await b.close()
+
+    run(scenario())
