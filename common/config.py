@@ -51,6 +51,11 @@ class Settings:
     realtime_urls: list[str] = field(default_factory=lambda: [
         "http://127.0.0.1:8101/sockjs", "http://127.0.0.1:8102/sockjs"])
     starting_chips: int = 10_000
+    #: Login and registration throttling (frontend/throttle.py; Flask-Limiter notation, per worker).
+    #: Every login POST counts per address; a failed one also per account name tried.
+    login_address_limit: str = "20 per minute; 100 per hour"
+    login_account_limit: str = "5 per minute; 20 per hour"
+    register_address_limit: str = "3 per minute; 10 per day"
 
     # --- realtime ---
     realtime_host: str = "127.0.0.1"

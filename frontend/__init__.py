@@ -16,7 +16,7 @@ from common.config import Settings, load, secret_of, token_keys
 
 def create_app(settings: Settings | None = None) -> Flask:
     """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
-    from frontend import api, auth, client, db
+    from frontend import api, auth, client, db, throttle
 
     settings = settings if settings is not None else load()
     app = Flask(__name__)
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(client.bp)
+    throttle.init_app(app, settings)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:

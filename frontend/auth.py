@@ -35,7 +35,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from common.config import Settings
 from common.models import User
-from frontend import db
+from frontend import db, throttle
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,20}")
 MIN_PASSWORD = 8
@@ -167,7 +167,9 @@ def register() -> ResponseReturnValue:
             else:
                 _log_in(user)
                 flash(f"Welcome, {user.display_name}! You start with {user.chips:,} chips.")
-                return redirect(url_for("client.index"))
+                response = redirect(url_for("client.index"))
+                throttle.remember(response, user.username)
+                return response
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
 
@@ -179,7 +181,9 @@ def login() -> ResponseReturnValue:
         user = check_login(db.session(), (form.username.data or "").strip(), form.password.data or "")
         if user is not None:
             _log_in(user)
-            return redirect(url_for("client.index"))
+            response = redirect(url_for("client.index"))
+            throttle.remember(response, user.username)
+            return response
         form.form_errors.append("Unknown username or wrong password.")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

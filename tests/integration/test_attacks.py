@@ -7,6 +7,7 @@ This module starts its own stack with small limits, so each attack trips its lim
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 import urllib.request
@@ -19,14 +20,26 @@ import pytest
 from common import protocol as p
 from realtime.client import FeltClient
 from tests.hostile import StalledWebSocket
-from tests.integration.conftest import UserFactory, created_table, run, user_factory
+from tests.integration.conftest import UserFactory, created_table, run
 from tests.integration.players import connect_player
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, WebUser
 
 LIMITS = {
     "FELT_MAX_OUT_BYTES": str(128 * 1024),
     "FELT_CLIENT_RATE": "1000",
+    # the real defaults (the shared stack lifts them): each person here comes from their own address
+    "FELT_LOGIN_ADDRESS_LIMIT": "20 per minute; 100 per hour",
+    "FELT_LOGIN_ACCOUNT_LIMIT": "5 per minute; 20 per hour",
+    "FELT_REGISTER_ADDRESS_LIMIT": "3 per minute; 10 per day",
 }
+WORKERS = 2  # gunicorn workers of the stack's frontend: each keeps its own counts
+_people = itertools.count(1)
+
+
+def address() -> str:
+    """A loopback address nobody else in this module uses."""
+    n = next(_people)
+    return f"127.0.{n // 250 + 1}.{n % 250 + 1}"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +54,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture
 def new_user(stack: Stack) -> UserFactory:
-    return user_factory(stack)
+    """Registered users, each from an address of their own."""
+
+    def make(prefix: str = "player") -> WebUser:
+        return WebUser(stack.frontend_url, f"{prefix}{next(_people)}", source=address()).register()
+
+    return make
 
 
 def health(stack: Stack, i: int = 0) -> dict[str, Any]:
@@ -152,3 +170,47 @@ def test_spoofing_in_chat_and_absurd_options_are_refused(stack, new_user) -> Non
             await b.close()
 
     run(scenario())
+
+
+def test_login_is_throttled_per_address_and_account_and_the_owner_still_gets_in(stack, new_user) -> None:
+    """Issue 15: 155 wrong passwords in 6 s from one address, no lockout or slow-down."""
+    owner = new_user("owner")  # registered (logged in) from their browser: a known device
+    attacker = WebUser(stack.frontend_url, owner.username, "wrong password!", source=address())
+    tries = [attacker.post_form("/login", {"username": owner.username, "password": f"guess{i}"})
+             for i in range(40)]
+    answers = [status for status, _ in tries]
+    assert answers.count(400) <= 5 * WORKERS and answers.count(429) >= 40 - 5 * WORKERS, answers
+    # the owner's right password from a stranger's browser is held back too: the account limit holds
+    thief = WebUser(stack.frontend_url, owner.username, owner.password, source=address())
+    assert all(thief.post_form("/login", {"username": owner.username, "password": owner.password})[0] == 429
+               for _ in range(3))
+    # ... but the owner, from the browser they logged in with before, gets in
+    status, page = owner.post_form("/login", {"username": owner.username, "password": owner.password})
+    assert status == 200 and owner.token()["user"]["name"] == owner.username
+    # no enumeration: a name nobody has is answered alike, page for page
+    prober = WebUser(stack.frontend_url, "nobody", source=address())
+    probes = [prober.post_form("/login", {"username": "nobody_at_all", "password": f"g{i}"})
+              for i in range(40)]
+    assert [s for s, _ in probes].count(429) == answers.count(429)
+    assert {page for status, page in probes if status == 429} == {page for status, page in tries
+                                                                   if status == 429}
+    # one address flooding logins for many names hits the address limit
+    flood = WebUser(stack.frontend_url, "x", source=address())
+    statuses = [flood.post_form("/login", {"username": f"name{i}", "password": "x"})[0] for i in range(50)]
+    assert statuses.count(429) >= 50 - 20 * WORKERS, statuses
+    # everyone else logs in as usual
+    other = new_user("bystander")
+    assert other.login().token()["user"]["name"] == other.username
+
+
+def test_registration_is_rate_limited_per_address(stack, new_user) -> None:
+    """Issue 15: 15 accounts in 1.3 s, each with 10,000 free chips."""
+    source = address()
+    made = []
+    for _ in range(15):
+        person = WebUser(stack.frontend_url, f"farm{next(_people)}", source=source)
+        status, _ = person.post_form("/register", {"username": person.username, "password": person.password,
+                                                   "confirm": person.password})
+        made.append(status)
+    assert made.count(200) <= 3 * WORKERS and made.count(429) >= 15 - 3 * WORKERS, made
+    assert new_user("elsewhere").token()["user"]["chips"] == 10_000  # another address registers as usual
