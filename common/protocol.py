@@ -56,6 +56,7 @@ E_TOO_SLOW = "too_slow"  # the connection fell too far behind reading what it wa
 E_AUTH_REQUIRED = "auth_required"  # first message was not auth, or auth timed out
 E_TOKEN_INVALID = "token_invalid"  # forged, tampered, unknown key, malformed
 E_TOKEN_EXPIRED = "token_expired"
+E_TOKEN_REVOKED = "token_revoked"  # issued before its user logged out or changed password: closed (4001)
 E_ALREADY_AUTHED = "already_authed"
 E_REPLACED = "replaced"  # the same user connected again elsewhere
 E_NO_TABLE = "no_table"
@@ -367,6 +368,7 @@ class Forward(Msg, tag="fwd"):
     name: str
     rid: int
     body: TableRequest
+    issued: float = 0.0  # when the sender's token was issued (epoch s): refused if its user revoked since
 
 
 class Heartbeat(Msg, tag="hb"):
@@ -403,7 +405,15 @@ class TablesChanged(Msg, tag="tables_changed"):
     removed: list[str] = []
 
 
-InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged
+class Revoked(Msg, tag="revoked"):
+    """Game server -> every realtime process: `user`'s tokens issued before `before` are void; close their
+    connections that hold one (logout, password change)."""
+
+    user: int
+    before: float
+
+
+InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged | Revoked
 
 
 # ---- encode / decode -----------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class Services:
         #: what this process refused, by kind (README "Security"); /healthz shows them with the adapter's
         self.counters: collections.Counter[str] = collections.Counter()
         self._ids = itertools.count(1)
+        #: user -> tokens issued before this are void (announced by game servers: logout, password change)
+        self.not_before: dict[int, float] = {}
 
     def new_conn_id(self) -> str:
         return f"{self.identity}:{next(self._ids)}"
@@ -55,6 +57,19 @@ class Services:
             if close:
                 conn.close()
 
+
+    def revoked(self, user: int, issued: float) -> bool:
+        return issued < self.not_before.get(user, 0.0)
+
+    def on_revoked(self, msg: p.Revoked) -> None:
+        """A user logged out or changed password: their connections with an older token are closed."""
+        if msg.before <= self.not_before.get(msg.user, 0.0):
+            return  # heard already (every game server announces it)
+        self.not_before[msg.user] = msg.before
+        conn = self.by_user.get(msg.user)
+        if conn is not None and not conn.closed and conn.issued < msg.before:
+            self.counters["token_revoked"] += 1
+            conn.reject(p.E_TOKEN_REVOKED, "you logged out or changed your password; log in again")
 
     def lobby_update(self, update: p.LobbyUpdate) -> None:
         if not self.lobby:
@@ -84,6 +99,7 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
              ctx: Any = None) -> tuple[tornado.web.Application, Services]:
     services = Services(settings, identity, verify)
     services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
+    services.gateway.revoked_push = services.on_revoked
     services.gateway.start()
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
     services.router = router

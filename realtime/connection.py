@@ -8,12 +8,13 @@ message (a connection that was closed never reaches the gateway again).
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from tornado.ioloop import IOLoop
 
 from common import protocol as p
-from common.tokens import TokenError
+from common.tokens import Claims, TokenError
 from realtime.sockjs_adapter import Connection
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class PlayerConnection(Connection):
         self.conn_id = s.new_conn_id()
         self.user: int | None = None
         self.name = ""
+        self.issued = 0.0  # when this connection's token was issued, and when it expires (epoch s)
+        self._expiry: object | None = None
         self._tokens = 2 * s.settings.client_rate
         self._last = IOLoop.current().time()
         s.conns[self.conn_id] = self
@@ -69,15 +72,14 @@ class PlayerConnection(Connection):
         elif isinstance(msg, p.Lobby):
             if msg.subscribe:
                 s.lobby.add(self.conn_id)
-                s.gateway.request(self.conn_id, self.user, self.name, p.ListTables(req=msg.req))
+                s.gateway.request(self.conn_id, self.user, self.name, p.ListTables(req=msg.req), self.issued)
             else:
                 s.lobby.discard(self.conn_id)
                 self.send(p.encode_str(p.Ack(req=msg.req)))
         elif isinstance(msg, p.Auth):
-            self.send(p.encode_str(p.Error(code=p.E_ALREADY_AUTHED, text="this connection is already "
-                                           "authenticated")))
+            self._reauthenticate(msg)
         else:
-            s.gateway.request(self.conn_id, self.user, self.name, msg)
+            s.gateway.request(self.conn_id, self.user, self.name, msg, self.issued)
 
     def _refused(self, exc: p.ProtocolError) -> None:
         """A frame that is not an acceptable message: before auth that ends the connection."""
@@ -108,13 +110,50 @@ class PlayerConnection(Connection):
         except TokenError as exc:
             self.reject(exc.code, exc.text)
             return
+        if self.services.revoked(claims.user_id, claims.issued):
+            self.reject(p.E_TOKEN_REVOKED, "this token was issued before you logged out or changed your "
+                        "password; log in again")
+            return
         IOLoop.current().remove_timeout(self._auth_timer)
         self.user, self.name = claims.user_id, claims.name
+        self._hold_until(claims)
         previous = self.services.by_user.get(claims.user_id)
         self.services.by_user[claims.user_id] = self
         if previous is not None and previous is not self and not previous.closed:
             previous.reject(p.E_REPLACED, "you connected again from elsewhere; this connection is closed",
                             close_code=CLOSE_REPLACED)
+        self.send(p.encode_str(p.Welcome(user=claims.user_id, name=claims.name)))
+
+    def _hold_until(self, claims: Claims) -> None:
+        """Keep this connection until its token expires, unless a fresh `auth` extends it first."""
+        self.issued = claims.issued
+        loop = IOLoop.current()
+        if self._expiry is not None:
+            loop.remove_timeout(self._expiry)
+        self._expiry = loop.call_later(max(0.0, claims.expires - time.time()), self._expired)
+
+    def _expired(self) -> None:
+        self._expiry = None
+        if not self.closed:
+            self.services.counters["token_expired"] += 1
+            self.reject(p.E_TOKEN_EXPIRED, "your token expired; reconnect with a fresh one (or send auth "
+                        "with a fresh token before it expires)")
+
+    def _reauthenticate(self, msg: p.Auth) -> None:
+        """`auth` again on a live connection: a fresh token of the same user extends it."""
+        try:
+            claims = self.services.verify(msg.token)
+        except TokenError as exc:
+            self.send(p.encode_str(p.Error(code=exc.code, text=exc.text)))
+            return
+        if claims.user_id != self.user:
+            self.send(p.encode_str(p.Error(code=p.E_ALREADY_AUTHED, text="this connection is already "
+                                           "authenticated as someone else")))
+            return
+        if self.services.revoked(claims.user_id, claims.issued):
+            self.reject(p.E_TOKEN_REVOKED, "this token was issued before you logged out; log in again")
+            return
+        self._hold_until(claims)
         self.send(p.encode_str(p.Welcome(user=claims.user_id, name=claims.name)))
 
     def _within_rate(self) -> bool:
@@ -130,6 +169,8 @@ class PlayerConnection(Connection):
     def on_close(self) -> None:
         s = self.services
         IOLoop.current().remove_timeout(self._auth_timer)
+        if self._expiry is not None:
+            IOLoop.current().remove_timeout(self._expiry)
         s.conns.pop(self.conn_id, None)
         s.lobby.discard(self.conn_id)
         if self.user is not None:

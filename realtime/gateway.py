@@ -84,6 +84,8 @@ class Gateway:
         self.settings = settings
         self.identity = identity
         self.deliver = deliver
+        #: called with each `Revoked` a game server announces (set by the app)
+        self.revoked_push: Callable[[p.Revoked], None] | None = None
         self.lobby_push = lobby
         self.ctx = ctx or zmq.Context.instance()
         self.clock = clock
@@ -165,10 +167,11 @@ class Gateway:
     def _error(self, conn: str, code: str, text: str, req: int | None, table: str | None = None) -> None:
         self.deliver([conn], p.encode_str(p.Error(code=code, text=text, req=req, table=table)), False)
 
-    def request(self, conn: str, user: int, name: str, body: p.TableRequest) -> None:
-        """Send a client's request to the game server that owns it; the answer comes back by `deliver`."""
+    def request(self, conn: str, user: int, name: str, body: p.TableRequest, issued: float = 0.0) -> None:
+        """Send a client's request to the game server that owns it; the answer comes back by `deliver`.
+        `issued`: when the sender's token was issued (a game server refuses revoked ones)."""
         if isinstance(body, p.ListTables):
-            self._list_tables(conn, user, name, body)
+            self._list_tables(conn, user, name, body, issued)
             return
         if isinstance(body, p.CreateTable):
             link = self._least_loaded()
@@ -191,7 +194,8 @@ class Gateway:
                                     creates=isinstance(body, p.CreateTable))
         if not isinstance(body, p.CreateTable):
             self.tables_of.setdefault(conn, set()).add(body.table)
-        if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+        forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
+        if not self._send(link, forward):
             del self.pending[rid]
             if link.connected:
                 self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
@@ -203,7 +207,7 @@ class Gateway:
         live = [link for link in self.links.values() if link.serving and link.sock is not None]
         return min(live, key=lambda link: (not link.connected, link.tables)) if live else None
 
-    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables) -> None:
+    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables, issued: float = 0.0) -> None:
         live = [link for link in self.links.values() if link.alive]
         self._rid += 1
         rid = self._rid
@@ -211,7 +215,8 @@ class Gateway:
                            self.clock() + self.settings.request_timeout)
         self.lobby[rid] = query
         for link in live:
-            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body,
+                                              issued=issued)):
                 query.waiting.discard(link.name)
         self._maybe_answer_lobby(rid)
 
@@ -279,6 +284,8 @@ class Gateway:
                     self._announce(link, False, "the table cannot be saved right now; hold on")
         elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
             self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
+        elif isinstance(msg, p.Revoked) and self.revoked_push is not None:
+            self.revoked_push(msg)
 
     def _on_deliver(self, link: Link, msg: p.Deliver) -> None:
         if msg.rid is not None and msg.rid in self.lobby:

@@ -192,8 +192,9 @@ class WebUser:
             with exc:
                 return exc.code, exc.read().decode()
 
-    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
-        _, page = self.get(path)
+    def post_form(self, path: str, fields: dict[str, str], form_page: str | None = None) -> tuple[int, str]:
+        """POST the form at `path` (found on `form_page`, default `path` itself) with its CSRF token."""
+        _, page = self.get(form_page or path)
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         data = dict(fields, csrf_token=match.group(1) if match else "")
         body = urllib.parse.urlencode(data).encode()

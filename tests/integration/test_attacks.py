@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from common import protocol as p
-from realtime.client import FeltClient
+from common import tokens
+from realtime.client import Closed, FeltClient
 from tests.hostile import StalledWebSocket
 from tests.integration.conftest import UserFactory, created_table, run
 from tests.integration.players import connect_player
@@ -214,3 +215,95 @@ def test_registration_is_rate_limited_per_address(stack, new_user) -> None:
         made.append(status)
     assert made.count(200) <= 3 * WORKERS and made.count(429) >= 15 - 3 * WORKERS, made
     assert new_user("elsewhere").token()["user"]["chips"] == 10_000  # another address registers as usual
+
+
+KEYS = {"k1": "integration-test-secret"}
+
+
+async def refused_then_closed(client: FeltClient, code: str, timeout: float = 5.0) -> None:
+    """`client` hears an error `code` (whatever came before it) and then is closed."""
+    with pytest.raises(Closed):
+        while True:
+            msg = await client.recv(timeout=timeout)
+            if isinstance(msg, p.Error) and msg.code == code:
+                code = ""  # seen: now the close
+            elif isinstance(msg, p.Error) and code:
+                raise AssertionError(msg)
+    assert code == "", "closed without the error"
+
+
+def test_logout_ends_the_session_its_tokens_and_its_live_connections(stack, new_user) -> None:
+    """Issue 15: a cookie replayed after logout still got a token; tokens and connections outlived it."""
+    ann, bystander = new_user("leaver"), new_user("stayer")
+    old = ann.token()
+    replay = WebUser(stack.frontend_url, ann.username, source=address())
+    for cookie in ann.jar:
+        replay.jar.set_cookie(cookie)
+
+    async def scenario() -> None:
+        live = await connect_player(stack.realtime_url(0), old["token"], stack.origin, "xhr_streaming")
+        other = await connect_player(stack.realtime_url(0), bystander.token()["token"], stack.origin)
+        try:
+            assert isinstance(await live.request(p.Ping()), p.Pong)
+            status, _ = ann.post_form("/logout", {}, form_page="/")
+            assert status == 200
+            await refused_then_closed(live, p.E_TOKEN_REVOKED)  # within a heartbeat or two
+            assert replay.get("/api/token")[0] == 401  # the replayed cookie is refused
+            again = await FeltClient.connect(stack.realtime_url(0), "websocket", origin=stack.origin)
+            try:
+                await again.send(p.Auth(token=old["token"]))
+                await refused_then_closed(again, p.E_TOKEN_REVOKED)
+            finally:
+                await again.close()
+            assert isinstance(await other.request(p.Ping()), p.Pong)  # nobody else noticed
+            ann.login()
+            fresh = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
+            assert isinstance(await fresh.request(p.ListTables()), p.Tables)
+            await fresh.close()
+        finally:
+            await live.close()
+            await other.close()
+
+    run(scenario())
+
+
+def test_password_change_ends_other_sessions(stack, new_user) -> None:
+    bea = new_user("changer")
+    laptop = WebUser(stack.frontend_url, bea.username, bea.password, source=address()).login()
+    status, _ = bea.post_form("/password", {"current": "not it at all", "password": "new password 1",
+                                            "confirm": "new password 1"})
+    assert status == 400 and laptop.get("/api/token")[0] == 200  # a wrong current password changes nothing
+    status, _ = bea.post_form("/password", {"current": bea.password, "password": "new password 1",
+                                            "confirm": "new password 1"})
+    assert status == 200
+    assert bea.get("/api/token")[0] == 200  # this session goes on
+    assert laptop.get("/api/token")[0] == 401  # the other one ended
+    assert laptop.post_form("/login", {"username": bea.username, "password": bea.password})[0] == 400
+    bea.password = "new password 1"
+    assert WebUser(stack.frontend_url, bea.username, bea.password, source=address()).login().token()
+
+
+def test_a_live_connection_ends_with_its_token_unless_renewed(stack, new_user) -> None:
+    """Issue 15: a live connection outlived its token indefinitely."""
+    cat = new_user("expiring")
+    uid = cat.token()["user"]["id"]
+
+    def short(ttl: float) -> str:
+        return tokens.issue({"uid": uid, "name": cat.username}, KEYS, now=time.time(), ttl=ttl)
+
+    async def scenario() -> None:
+        lapsing = await connect_player(stack.realtime_url(0), short(1.5), stack.origin)
+        try:
+            await refused_then_closed(lapsing, p.E_TOKEN_EXPIRED)
+        finally:
+            await lapsing.close()
+        renewed = await connect_player(stack.realtime_url(0), short(1.5), stack.origin, "xhr")
+        try:
+            welcome = await renewed.auth(short(60))  # a fresh token on the same connection extends it
+            assert isinstance(welcome, p.Welcome), welcome
+            await asyncio.sleep(2.0)  # past the first token's expiry (a real clock: the token's own)
+            assert isinstance(await renewed.request(p.Ping()), p.Pong)
+        finally:
+            await renewed.close()
+
+    run(scenario())

@@ -55,6 +55,7 @@ INTERNAL = [
     p.ConnClosed(conn="rt1:1"),
     p.Deliver(conns=["rt1:1", "rt1:2"], frame='{"msg":"pong"}', rid=3, close=True),
     p.TablesChanged(tables=[], removed=["g1-0002"]),
+    p.Revoked(user=7, before=1700000000.5),
 ]
 
 
