@@ -46,6 +46,9 @@ class Settings:
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
+    #: Served over TLS (directly or behind a TLS proxy): HSTS, and Secure session cookies.
+    tls: bool = False
+    hsts_max_age: int = 31_536_000  # seconds browsers keep to HTTPS once they saw HSTS (when `tls`)
     frontend_port: int = 8000
     #: Public SockJS URLs of the realtime servers, handed out with tokens.
     realtime_urls: list[str] = field(default_factory=lambda: [
