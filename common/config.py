@@ -46,11 +46,19 @@ class Settings:
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
+    #: Served over TLS (directly or behind a TLS proxy): HSTS, and Secure session cookies.
+    tls: bool = False
+    hsts_max_age: int = 31_536_000  # seconds browsers keep to HTTPS once they saw HSTS (when `tls`)
     frontend_port: int = 8000
     #: Public SockJS URLs of the realtime servers, handed out with tokens.
     realtime_urls: list[str] = field(default_factory=lambda: [
         "http://127.0.0.1:8101/sockjs", "http://127.0.0.1:8102/sockjs"])
     starting_chips: int = 10_000
+    #: Login and registration throttling (frontend/throttle.py; Flask-Limiter notation, per worker).
+    #: Every login POST counts per address; a failed one also per account name tried.
+    login_address_limit: str = "20 per minute; 100 per hour"
+    login_account_limit: str = "5 per minute; 20 per hour"
+    register_address_limit: str = "3 per minute; 10 per day"
 
     # --- realtime ---
     realtime_host: str = "127.0.0.1"
@@ -68,6 +76,12 @@ class Settings:
     #: Messages per second a connection may send (burst of twice that).
     client_rate: float = 20.0
     sockjs_heartbeat: float = 25.0
+    #: Outgoing backlog one connection may have (bytes and frames not yet written to its socket, or not
+    #: yet polled); past either, it gets `error` `too_slow` and is closed with 4008 (its seat is held).
+    max_out_bytes: int = 1024 * 1024
+    max_out_frames: int = 2000
+    #: Deepest JSON nesting a client frame may have; deeper is refused as `bad_json` before decoding.
+    max_json_depth: int = 8
 
     # --- game servers ---
     #: ZeroMQ endpoints of the game servers by name; a table id starts with its server's name.
@@ -84,6 +98,10 @@ class Settings:
     #: lists, the frontend hands out its live realtime servers. Off: the static `gameservers` and
     #: `realtime_urls` lists only.
     registry: bool = True
+    #: A draining realtime process sends its clients elsewhere over this many seconds (not all at once),
+    #: and exits once none is left or after `drain_deadline` seconds.
+    drain_spread: float = 2.0
+    drain_deadline: float = 30.0
     #: The SockJS URL browsers use for this realtime process, as registered ("{port}" is replaced by its
     #: port). Empty: http://<realtime_host>:<port>/sockjs.
     realtime_public_url: str = ""
@@ -110,10 +128,12 @@ class Settings:
 
 #: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
-                      "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "lease_seconds",
-                      "chat_max_chars", "chat_rate", "max_tables"})
+                      "sockjs_heartbeat", "max_out_bytes", "max_out_frames", "max_json_depth",
+                      "heartbeat_interval", "heartbeat_liveness", "lease_seconds", "chat_max_chars",
+                      "chat_rate", "max_tables"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
-NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window"})
+NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window",
+                          "drain_spread", "drain_deadline"})
 #: TCP ports to listen on.
 PORTS = frozenset({"frontend_port", "realtime_port"})
 

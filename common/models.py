@@ -45,6 +45,17 @@ class User(Base):
     created: Mapped[float] = mapped_column(Float, default=time.time)
 
 
+class Revocation(Base):
+    """A user's sessions and realtime tokens issued before `not_before` (epoch s) are void: set at logout
+    and password change. The frontend checks it on every request, game servers on every relayed request
+    (and poll it to close live connections). Its own table, so existing databases gain it at start."""
+
+    __tablename__ = "revocations"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    not_before: Mapped[float] = mapped_column(Float, index=True)
+
+
 class TableRecord(Base):
     """A table as its game server created it; `seed` is secret and read only by game servers."""
 

@@ -32,6 +32,7 @@ from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
 from gameserver.placement import Placement
+from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
@@ -66,6 +67,7 @@ class GameServer(Placement):
         self.peers = Peers(None)  # the realtime processes heard from (bind() sets who may speak)
         self._auth: Any = None  # the CurveZMQ authenticator's thread, while bound
         self._names: dict[int, str] = {}  # user id -> display name, as stored (checked on every request)
+        self.revocations = Revocations(store.revocations_since, settings.token_ttl, clock())
         self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
         self.chat_limiter = ChatLimiter(settings.chat_rate)
         self._timers: list[tuple[float, str]] = []
@@ -345,7 +347,12 @@ class GameServer(Placement):
             if known is not None:
                 self._names[msg.user] = known
         if known is not None and known == msg.name:
-            return True
+            if not self.revocations.revoked(msg.user, msg.issued):
+                return True
+            frame = p.encode_str(p.Error(code=p.E_TOKEN_REVOKED, req=msg.body.req, text="you logged out or "
+                                         "changed your password since this token was issued; log in again"))
+            self._pending_out.append(Outbound([msg.conn], frame, msg.rid, close=True))
+            return False
         log.warning("refused a request from %s for user %d named %r: %s", realtime_of(msg.conn), msg.user,
                     msg.name[:40], "no such user" if known is None else "not that user's name")
         self._reply(msg, p.Error(code=p.E_FORBIDDEN, text="this request names a player the game server "
@@ -371,6 +378,7 @@ class GameServer(Placement):
         """Each heartbeat interval: probe a database that refused writes, drop realtime peers that went
         silent, heartbeat the others, and close abandoned tables."""
         interval = self.settings.heartbeat_interval
+        self._announce_revocations(now)
         if not self.healthy and self.store.probe():
             self._set_healthy(True)
         self.placement_round(now)
@@ -387,6 +395,17 @@ class GameServer(Placement):
             else:
                 self._send_heartbeat(peer)
         self._prune(now)
+
+    def _announce_revocations(self, now: float) -> None:
+        """Users who logged out or changed password since the last heartbeat: every realtime process
+        closes their connections that hold an older token."""
+        try:
+            fresh = self.revocations.poll(now)
+        except Exception:  # a failing database is noticed (and reported) by the probe
+            log.warning("could not read revocations", exc_info=True)
+            return
+        for user, before in fresh:
+            self._broadcast(p.Revoked(user=user, before=before))
 
     def _peer_lost(self, identity: str, now: float) -> None:
         """A realtime process went silent (or lost its key): its players are disconnected (bots cover
@@ -524,6 +543,8 @@ class GameServer(Placement):
             error = (p.E_BAD_FIELD, "empty chat message")
         elif len(text) > self.settings.chat_max_chars:
             error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
+        elif (problem := p.text_problem(text)) is not None:  # defence in depth: decoding refused it
+            error = (p.E_BAD_TEXT, f"chat text may not contain {problem}")
         elif not self.chat_limiter.allow((table.id, who.user), now):
             error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
         if error:

@@ -28,7 +28,16 @@ from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from common.models import ChatRecord, FinishedGame, House, TableAction, TableRecord, TableSnapshot, User
+from common.models import (
+    ChatRecord,
+    FinishedGame,
+    House,
+    Revocation,
+    TableAction,
+    TableRecord,
+    TableSnapshot,
+    User,
+)
 from gameserver import entries as e
 from gameserver.engine import TableState
 
@@ -39,6 +48,7 @@ _finished = cast(Table, FinishedGame.__table__)
 _chat = cast(Table, ChatRecord.__table__)
 _users = cast(Table, User.__table__)
 _house = cast(Table, House.__table__)
+_revocations = cast(Table, Revocation.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
 _house_move = update(_house).where(_house.c.id == 1).values(chips=_house.c.chips + bindparam("d"))
@@ -154,6 +164,13 @@ class Store:
         with self.engine.connect() as conn:
             name = conn.execute(select(_users.c.display_name).where(_users.c.id == user)).scalar()
         return None if name is None else str(name)
+
+    def revocations_since(self, since: float) -> list[tuple[int, float]]:
+        """(user, not_before) of every revocation later than `since` (logouts, password changes)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_revocations.c.user_id, _revocations.c.not_before)
+                                .where(_revocations.c.not_before > since)).all()
+        return [(int(user), float(before)) for user, before in rows]
 
     def balance(self, user: int) -> int:
         """A user's chip balance as committed (a hint for a clear refusal; the debit itself decides)."""

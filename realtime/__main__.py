@@ -14,6 +14,7 @@ import time
 from common import curve, tokens
 from common.config import load, token_keys
 from realtime.app import make_app
+from realtime.topology import drain_clients
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +52,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        follower = services.follower
+        if follower is not None:
+
+            def drain() -> None:
+                log.warning("draining: clients go to other realtime servers, then this process exits")
+                task = asyncio.ensure_future(drain_clients(services, follower.registry, follower.name,
+                                                           settings.drain_spread, settings.drain_deadline))
+                task.add_done_callback(lambda _: stop.set())
+
+            follower.on_drain = drain
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         gc.freeze()

@@ -7,6 +7,7 @@ verifier and this process's connection registry. Nothing here is module-level st
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 from collections.abc import Callable
@@ -40,7 +41,11 @@ class Services:
         self.conns: dict[str, PlayerConnection] = {}
         self.by_user: dict[int, PlayerConnection] = {}
         self.lobby: set[str] = set()  # connections subscribed to lobby updates
+        #: what this process refused, by kind (README "Security"); /healthz shows them with the adapter's
+        self.counters: collections.Counter[str] = collections.Counter()
         self._ids = itertools.count(1)
+        #: user -> tokens issued before this are void (announced by game servers: logout, password change)
+        self.not_before: dict[int, float] = {}
 
     def new_conn_id(self) -> str:
         return f"{self.identity}:{next(self._ids)}"
@@ -56,6 +61,19 @@ class Services:
             if close:
                 conn.close()
 
+
+    def revoked(self, user: int, issued: float) -> bool:
+        return issued < self.not_before.get(user, 0.0)
+
+    def on_revoked(self, msg: p.Revoked) -> None:
+        """A user logged out or changed password: their connections with an older token are closed."""
+        if msg.before <= self.not_before.get(msg.user, 0.0):
+            return  # heard already (every game server announces it)
+        self.not_before[msg.user] = msg.before
+        conn = self.by_user.get(msg.user)
+        if conn is not None and not conn.closed and conn.issued < msg.before:
+            self.counters["token_revoked"] += 1
+            conn.reject(p.E_TOKEN_REVOKED, "you logged out or changed your password; log in again")
 
     def lobby_update(self, update: p.LobbyUpdate) -> None:
         if not self.lobby:
@@ -75,8 +93,10 @@ class HealthHandler(tornado.web.RequestHandler):
 
     def get(self) -> None:
         links = self.services.gateway.links.values()
+        counters = self.services.counters + self.services.router.counters
         self.write({"ok": True, "connections": len(self.services.conns),
-                    "gameservers": {link.name: link.alive for link in links}})
+                    "gameservers": {link.name: link.alive for link in links},
+                    "refused": dict(sorted(counters.items()))})
 
 
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
@@ -85,6 +105,7 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
     its links follow the registry."""
     services = Services(settings, identity, verify)
     services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
+    services.gateway.revoked_push = services.on_revoked
     services.gateway.start()
     if public_url and settings.registry:
         name, _, boot = identity.partition(".")

@@ -95,6 +95,8 @@ class Gateway:
         self.settings = settings
         self.identity = identity
         self.deliver = deliver
+        #: called with each `Revoked` a game server announces (set by the app)
+        self.revoked_push: Callable[[p.Revoked], None] | None = None
         self.lobby_push = lobby
         self.ctx = ctx or zmq.Context.instance()
         self.clock = clock
@@ -202,10 +204,11 @@ class Gateway:
     def _error(self, conn: str, code: str, text: str, req: int | None, table: str | None = None) -> None:
         self.deliver([conn], p.encode_str(p.Error(code=code, text=text, req=req, table=table)), False)
 
-    def request(self, conn: str, user: int, name: str, body: p.TableRequest) -> None:
-        """Send a client's request to the game server that owns it; the answer comes back by `deliver`."""
+    def request(self, conn: str, user: int, name: str, body: p.TableRequest, issued: float = 0.0) -> None:
+        """Send a client's request to the game server that owns it; the answer comes back by `deliver`.
+        `issued`: when the sender's token was issued (a game server refuses revoked ones)."""
         if isinstance(body, p.ListTables):
-            self._list_tables(conn, user, name, body)
+            self._list_tables(conn, user, name, body, issued)
             return
         table = None if isinstance(body, p.CreateTable) else body.table
         link = self._least_loaded() if table is None else self._route(table)
@@ -220,7 +223,7 @@ class Gateway:
                 return
         self._rid += 1
         rid = self._rid
-        forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)
+        forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
         self.pending[rid] = Pending(conn, body.req, link.name, self.clock() + self.settings.request_timeout,
                                     creates=isinstance(body, p.CreateTable), forward=forward)
         if not isinstance(body, p.CreateTable):
@@ -248,7 +251,7 @@ class Gateway:
     def _owner_of(self, table: str) -> str:
         return self.owners.get(table) or table.partition("-")[0]
 
-    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables) -> None:
+    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables, issued: float = 0.0) -> None:
         live = [link for link in self.links.values() if link.alive]
         self._rid += 1
         rid = self._rid
@@ -256,7 +259,8 @@ class Gateway:
                            self.clock() + self.settings.request_timeout)
         self.lobby[rid] = query
         for link in live:
-            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body,
+                                              issued=issued)):
                 query.waiting.discard(link.name)
         self._maybe_answer_lobby(rid)
 
@@ -331,6 +335,8 @@ class Gateway:
                     self._announce(link, False, "the table cannot be saved right now; hold on")
         elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
             self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
+        elif isinstance(msg, p.Revoked) and self.revoked_push is not None:
+            self.revoked_push(msg)
 
     def _on_deliver(self, link: Link, msg: p.Deliver) -> None:
         if msg.rid is not None and msg.rid in self.lobby:

@@ -1,4 +1,5 @@
-"""This realtime process in the registry: its own lease, and its links following the game servers there.
+"""This realtime process in the registry: its own lease, its links following the game servers there, and
+its drain (every client sent to another realtime server, then exit).
 
 Every heartbeat interval it renews its lease (reporting its connection count, which the frontend uses
 to hand out the least-loaded realtime server) and reads the game-server rows; the gateway then links to
@@ -12,11 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from common.registry import DRAINING, GONE, Registry, Replaced, Server
 from realtime.gateway import Gateway
+
+if TYPE_CHECKING:
+    from realtime.app import Services
 
 log = logging.getLogger("felt.realtime.topology")
 
@@ -91,3 +96,36 @@ class Follower:
             if name not in registered:
                 linked[name] = (endpoint, None)
         self.gateway.set_servers(linked)
+
+
+async def drain_clients(services: Services, registry: Registry, name: str, spread: float,
+                        deadline: float) -> None:
+    """A drain of this realtime server: send every client to another live realtime server (`move`, the
+    least loaded first, round robin), spread over `spread` seconds so they do not all arrive at once;
+    return once none is left, or at `deadline` seconds (the rest are closed)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while services.conns and loop.time() - start < deadline:
+        try:
+            others = [s.endpoint for s in await loop.run_in_executor(None, registry.serving, "realtime")
+                      if s.name != name]
+        except SQLAlchemyError as exc:
+            log.warning("drain: cannot read the registry (%s); trying again", exc)
+            others = []
+        if not others:
+            log.warning("draining, but no other realtime server is live; %d client(s) wait",
+                        len(services.conns))
+            await asyncio.sleep(1.0)
+            continue
+        conns = list(services.conns.values())
+        log.warning("draining: moving %d client(s) to %s", len(conns), ", ".join(others))
+        pause = spread / max(1, len(conns))
+        for i, conn in enumerate(conns):
+            if not conn.closed:
+                conn.move(others[i % len(others)])
+            if pause >= 0.001:
+                await asyncio.sleep(pause)
+        await asyncio.sleep(0.5)  # those who connected meanwhile (with an older grant) go next round
+    for conn in list(services.conns.values()):
+        conn.close(4009, "this server is going away")
+    log.warning("drained: no client left; exiting")

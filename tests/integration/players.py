@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from common import protocol as p
-from common.models import FinishedGame, make_engine
+from common.models import FinishedGame, House, TableAction, User, make_engine
 from common.views import LegalAction, example_action
 from realtime.client import Closed, FeltClient
 from tests.integration.stack import Stack, WebUser
@@ -212,10 +214,77 @@ async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:
         await asyncio.sleep(0.05)
 
 
-def finished(stack: Stack, table: str):
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+def finished(stack: Stack | Path, table: str) -> list[Any]:
+    """The finished-game records of `table`."""
+    engine = database(stack)
     with engine.connect() as conn:
         rows = conn.execute(select(FinishedGame.__table__).where(
             FinishedGame.__table__.c.table_id == table)).all()
     engine.dispose()
-    return rows
+    return list(rows)
+
+
+# ---- what the topology tests check (a Stack's database, or a data directory's) ------------------------
+
+
+def database(where: Stack | Path) -> Any:
+    """An engine on the database of a Stack or of a data directory (dispose it after use)."""
+    return where.db() if isinstance(where, Stack) else make_engine(f"sqlite:///{where / 'felt.db'}")
+
+
+def chips_total(stack: Stack | Path) -> int:
+    """Every chip there is: on balances, in the house, and at the tables (bought in, not yet cashed out)."""
+    engine = database(stack)
+    with engine.connect() as conn:
+        users = int(conn.execute(select(func.sum(User.__table__.c.chips))).scalar() or 0)
+        house = int(conn.execute(select(House.__table__.c.chips)).scalar() or 0)
+        entries = conn.execute(select(TableAction.__table__.c.entry)).scalars().all()
+    engine.dispose()
+    at_tables = 0
+    for entry in entries:  # stacks bought in when seated, cashed out when unseated
+        if entry.get("t") == "seat":
+            at_tables += int(entry.get("stack", 0))
+        elif entry.get("t") == "unseat":
+            at_tables -= int(entry.get("cashout", 0))
+    return users + house + at_tables
+
+
+def log_is_exact(stack: Stack | Path, players: list[ResilientPlayer]) -> None:
+    """Every acknowledged move is in the table's log exactly once, with no gap or repeat in its seqs."""
+    table = players[0].table
+    engine = database(stack)
+    with engine.connect() as conn:
+        rows = conn.execute(select(TableAction.__table__.c.seq, TableAction.__table__.c.entry).where(
+            TableAction.__table__.c.table_id == table).order_by(TableAction.__table__.c.seq)).all()
+        ids = dict(conn.execute(select(User.__table__.c.username, User.__table__.c.id)).all())
+    engine.dispose()
+    seqs = [r.seq for r in rows]
+    assert seqs == list(range(1, len(seqs) + 1)), "one log, no gap, no repeat"
+    moves = Counter((r.entry.get("user"), r.entry.get("req")) for r in rows
+                    if r.entry.get("t") == "act" and r.entry.get("req") is not None)
+    for pl in players:
+        for req, _action in pl.acked:
+            assert moves[(ids[pl.user.username], req)] == 1, (pl.user.username, req)
+
+
+async def play_on(players: list[ResilientPlayer], cash: bool) -> list[asyncio.Future[Any]]:
+    return [asyncio.ensure_future(pl.play(until_over=not cash)) for pl in players]
+
+
+async def finish(players: list[ResilientPlayer], tasks: list[asyncio.Future[Any]], cash: bool) -> None:
+    """Matches to their end; a cash table a few more hands, then everybody leaves (chips back)."""
+    if cash:
+        start = max(pl.last_view.cash.hand_no for pl in players if pl.last_view and pl.last_view.cash)
+        await wait_for(lambda: any(pl.last_view and pl.last_view.cash
+                                   and pl.last_view.cash.hand_no >= start + 2 for pl in players), timeout=60)
+        for t in tasks:
+            t.cancel()
+        for pl in players:
+            assert pl.client is not None
+            await pl.client.send(p.Leave(table=pl.table, req=99_999))
+        await asyncio.sleep(0.5)
+    else:
+        await asyncio.wait_for(asyncio.gather(*tasks), 90)
+        assert len({tuple(pl.over.scores) for pl in players if pl.over}) == 1, "one result for everyone"
+    for pl in players:
+        await hang_up(pl)

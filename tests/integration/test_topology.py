@@ -14,22 +14,24 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from common import protocol as p
-from common.models import House, TableAction, TableRecord, User
+from common.models import TableAction, TableRecord
 from tests.integration.conftest import created_table, run, user_factory
 from tests.integration.players import (
     ResilientPlayer,
     UserFactory,
+    chips_total,
     connect_player,
+    finish,
     finished,
     hang_up,
+    log_is_exact,
+    play_on,
     seat_players,
     wait_for,
 )
@@ -74,64 +76,6 @@ def owner_of(stack: Stack, table: str) -> tuple[str, int]:
             TableRecord.__table__.c.id == table)).one()
     engine.dispose()
     return str(row.owner), int(row.epoch)
-
-
-def chips_total(stack: Stack) -> int:
-    """Every chip there is: on balances, in the house, and at the tables (bought in, not yet cashed out)."""
-    engine = stack.db()
-    with engine.connect() as conn:
-        users = int(conn.execute(select(func.sum(User.__table__.c.chips))).scalar() or 0)
-        house = int(conn.execute(select(House.__table__.c.chips)).scalar() or 0)
-        entries = conn.execute(select(TableAction.__table__.c.entry)).scalars().all()
-    engine.dispose()
-    at_tables = 0
-    for entry in entries:  # stacks bought in when seated, cashed out when unseated
-        if entry.get("t") == "seat":
-            at_tables += int(entry.get("stack", 0))
-        elif entry.get("t") == "unseat":
-            at_tables -= int(entry.get("cashout", 0))
-    return users + house + at_tables
-
-
-def log_is_exact(stack: Stack, players: list[ResilientPlayer]) -> None:
-    """Every acknowledged move is in the table's log exactly once, with no gap or repeat in its seqs."""
-    table = players[0].table
-    engine = stack.db()
-    with engine.connect() as conn:
-        rows = conn.execute(select(TableAction.__table__.c.seq, TableAction.__table__.c.entry).where(
-            TableAction.__table__.c.table_id == table).order_by(TableAction.__table__.c.seq)).all()
-        ids = dict(conn.execute(select(User.__table__.c.username, User.__table__.c.id)).all())
-    engine.dispose()
-    seqs = [r.seq for r in rows]
-    assert seqs == list(range(1, len(seqs) + 1)), "one log, no gap, no repeat"
-    moves = Counter((r.entry.get("user"), r.entry.get("req")) for r in rows
-                    if r.entry.get("t") == "act" and r.entry.get("req") is not None)
-    for pl in players:
-        for req, _action in pl.acked:
-            assert moves[(ids[pl.user.username], req)] == 1, (pl.user.username, req)
-
-
-async def play_on(players: list[ResilientPlayer], cash: bool) -> list[asyncio.Future[Any]]:
-    return [asyncio.ensure_future(pl.play(until_over=not cash)) for pl in players]
-
-
-async def finish(players: list[ResilientPlayer], tasks: list[asyncio.Future[Any]], cash: bool) -> None:
-    """Matches to their end; a cash table a few more hands, then everybody leaves (chips back)."""
-    if cash:
-        start = max(pl.last_view.cash.hand_no for pl in players if pl.last_view and pl.last_view.cash)
-        await wait_for(lambda: any(pl.last_view and pl.last_view.cash
-                                   and pl.last_view.cash.hand_no >= start + 2 for pl in players), timeout=60)
-        for t in tasks:
-            t.cancel()
-        for pl in players:
-            assert pl.client is not None
-            await pl.client.send(p.Leave(table=pl.table, req=99_999))
-        await asyncio.sleep(0.5)
-    else:
-        await asyncio.wait_for(asyncio.gather(*tasks), 90)
-        assert len({tuple(pl.over.scores) for pl in players if pl.over}) == 1, "one result for everyone"
-    for pl in players:
-        await hang_up(pl)
 
 
 def test_the_registry_lists_every_process_and_ctl_status_prints_it(topo: Stack) -> None:
@@ -252,3 +196,29 @@ def test_a_game_server_paused_past_its_lease_is_fenced_when_it_wakes(topo: Stack
     engine.dispose()
     assert seen == sorted(seen) and seen[-1] == epoch + 1, "after the takeover only the new owner wrote"
     assert "table" in topo.log(f"gs-{source}") and source in registry_rows(topo)
+
+
+def test_draining_a_realtime_server_moves_its_clients_and_they_play_on(topo: Stack,
+                                                                      new_user: UserFactory) -> None:
+    async def scenario() -> list[ResilientPlayer]:
+        players = await seat_players(topo, new_user, "crazy_eights")
+        for pl in players:  # everyone on realtime 0, the one to drain
+            await hang_up(pl)
+            pl.client = await connect_player(topo.realtime_url(0), pl.user.token()["token"], topo.origin)
+            await pl.resume()
+        tasks = await play_on(players, cash=False)
+        await wait_for(lambda: sum(len(pl.acked) for pl in players) >= 4)
+        name = f"rt{topo.realtime_ports[0]}"
+        assert ctl(topo, "drain", name).returncode == 0
+        proc = topo.procs.pop("rt-0")
+        assert await asyncio.get_running_loop().run_in_executor(None, proc.wait, 30) == 0, "it exits, cleanly"
+        assert all(pl.client and pl.client.base == topo.realtime_url(1) for pl in players), "moved to rt-1"
+        await finish(players, tasks, cash=False)
+        assert all(pl.reconnects >= 1 for pl in players), "each went elsewhere (a scripted player reconnects)"
+        assert "draining: moving 4 client(s)" in topo.log("rt-0"), "each was told where to go"
+        topo.start_realtime(0)
+        return players
+
+    players = run(scenario())
+    log_is_exact(topo, players)
+    assert finished(topo, players[0].table)
