@@ -36,10 +36,13 @@ class Seat:
         self.reconnects = 0
         self.errors: list[str] = []
         self._req = 0
+        self.seen: list[Any] = []
 
     async def play(self) -> None:
         while True:
             msg = await self.client.recv(timeout=60)
+            self.seen.append((round(time.monotonic(), 3), type(msg).__name__, getattr(msg, "code", None),
+                              getattr(msg, "seq", None)))
             if isinstance(msg, p.View) and msg.table == self.table:
                 self.views.append(time.monotonic())
                 legal = legal_of(msg)
@@ -77,6 +80,8 @@ async def bench(tables: int, think: float, settle: float) -> dict[str, Any]:
             assert isinstance(created, p.Ack) and created.table, created
             joined = await pair[1].request(p.Join(table=created.table, buy_in=500))
             assert isinstance(joined, p.Ack), joined
+            started = await pair[0].request(p.Start(table=created.table))
+            assert isinstance(started, p.Ack), started
             views[created.table] = []
             for client in pair:
                 seat = Seat(client, think, views[created.table])
@@ -98,8 +103,11 @@ async def bench(tables: int, think: float, settle: float) -> dict[str, Any]:
             await asyncio.sleep(0.02)
         drained = time.monotonic() - asked
         await asyncio.sleep(settle)
+        failed = [t.exception() for t in players if t.done() and not t.cancelled() and t.exception()]
         for task in players:
             task.cancel()
+        if failed:
+            raise RuntimeError(f"{len(failed)} scripted player(s) failed: {failed[0]!r}")
         for s in seats:
             await s.client.close()
     finally:
@@ -112,6 +120,8 @@ async def bench(tables: int, think: float, settle: float) -> dict[str, Any]:
         if before and around:
             pauses.append(max(0.0, max(around) - statistics.median(before)))
     errors = [e for s in seats for e in s.errors]
+    if "FELT_DRAINBENCH_DEBUG" in __import__("os").environ:
+        print(asked, [s.seen[-8:] for s in seats[:2]], file=sys.stderr)
     return {"tables": tables, "think_s": think, "drain_s": round(drained, 3), "g1_exit": g1.returncode,
             "pause_ms": {"median": round(1000 * statistics.median(pauses), 1) if pauses else None,
                          "max": round(1000 * max(pauses), 1) if pauses else None,
