@@ -180,10 +180,11 @@ GAMES = {  # game -> (seats, options): people only, so a frozen table stays froz
 
 
 async def seat_players(stack: Stack, new_user: UserFactory, game: str,
-                       transport: str = "websocket") -> list[ResilientPlayer]:
+                       transport: str = "websocket", bots: int = 0) -> list[ResilientPlayer]:
+    """People at a new table of `game`, started; `bots`: the last seats are bots instead."""
     seats, options = GAMES[game]
     urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
-    players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats)]
+    players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats - bots)]
     for player in players:
         await player.connect()
     host = players[0].client
@@ -196,6 +197,8 @@ async def seat_players(stack: Stack, new_user: UserFactory, game: str,
         assert player.client is not None
         joined = await player.client.request(p.Join(table=player.table, buy_in=200))
         assert isinstance(joined, p.Ack), joined
+    for _ in range(bots):
+        assert isinstance(await host.request(p.AddBot(table=players[0].table)), p.Ack)
     assert isinstance(await host.request(p.Start(table=players[0].table)), p.Ack)
     return players
 

@@ -109,14 +109,14 @@ def test_a_game_server_added_live_gets_new_tables(topo: Stack, new_user: UserFac
     assert registry_rows(topo)["g3"][2] == "live"
 
 
-@pytest.mark.parametrize("game", ["crazy_eights", "holdem"])
+@pytest.mark.parametrize("game", ["crazy_eights", "hearts", "holdem"])
 def test_draining_a_game_server_hands_its_tables_over_while_they_play(topo: Stack, new_user: UserFactory,
                                                                       game: str) -> None:
     cash = game == "holdem"
     chips: list[int] = []
 
     async def scenario() -> list[ResilientPlayer]:
-        players = await seat_players(topo, new_user, game)
+        players = await seat_players(topo, new_user, game, bots=1)  # a bot (buying in from the house) too
         chips.append(chips_total(topo))
         table = players[0].table
         source, epoch = owner_of(topo, table)
