@@ -10,7 +10,7 @@ import signal
 import sys
 
 from common.config import load
-from common.models import init_db
+from common.schema import SchemaMismatch, open_db
 from gameserver.peers import PortTaken
 from gameserver.rules import games
 from gameserver.server import GameServer
@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s gameserver {name} %(levelname)s %(message)s")
     log = logging.getLogger("felt.gameserver")
 
-    server = GameServer(settings, name, endpoint, Store(init_db(settings.db_url())), games())
+    try:
+        engine = open_db(settings.db_url())
+    except SchemaMismatch as exc:
+        log.error("%s", exc)
+        print(f"felt: gameserver {name}: {exc}", file=sys.stderr, flush=True)
+        return 3
+    server = GameServer(settings, name, endpoint, Store(engine), games())
     if not settings.curve:
         log.warning("curve = false: the links to realtime processes are NOT encrypted or authenticated; "
                     "anyone who can reach %s can act as any player. Never run so outside a benchmark.",

@@ -1,9 +1,9 @@
 """Start Felt's real processes on free loopback ports, and talk to the frontend as a browser would.
 
 `Stack` runs the frontend under gunicorn, N realtime servers and M game servers, each as its own process
-with a private data directory, waits until each says it is ready, and stops only the processes it
-started, by their ids. `WebUser` registers and logs in through the real HTML forms (with CSRF) and asks
-for tokens. Shared by the integration tests and the load generator.
+with a private data directory and database (tests/dbs.py), waits until each says it is ready, and stops
+only the processes it started, by their ids. `WebUser` registers and logs in through the real HTML forms
+(with CSRF) and asks for tokens. Shared by the integration tests and the load generator.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from common.db import make_engine
+from tests import dbs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,17 +50,20 @@ class Stack:
     def __init__(self, data_dir: Path, *, realtime: int = 2, gameservers: int = 2,
                  env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.database_url = dbs.database_url(data_dir)
         self.frontend_port = free_port()
         self.realtime_ports = [free_port() for _ in range(realtime)]
         self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
                                      for i in range(gameservers)}
         self.origin = f"http://127.0.0.1:{self.frontend_port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._engine: Engine | None = None
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "FELT_CONFIG": "",
             "FELT_DATA_DIR": str(data_dir),
+            "FELT_DATABASE_URL": self.database_url,
             "FELT_SECRET": "integration-test-secret",
             "FELT_GAMESERVERS": json.dumps(self.gameserver_endpoints),
             "FELT_REALTIME_URLS": ",".join(self.realtime_url(i) for i in range(realtime)),
@@ -70,13 +78,21 @@ class Stack:
         return f"http://127.0.0.1:{self.realtime_ports[i]}/sockjs"
 
     @property
+    def engine(self) -> Engine:
+        """An engine on the stack's database, to read what the processes stored; `stop()` disposes it."""
+        if self._engine is None:
+            self._engine = make_engine(self.database_url)
+        return self._engine
+
+    @property
     def frontend_url(self) -> str:
         return self.origin
 
     # ---- processes -----------------------------------------------------------------------------
 
     def start(self) -> Stack:
-        subprocess.run([sys.executable, "-m", "frontend.cli", "init-db"], cwd=ROOT, env=self.env, check=True,
+        # as scripts/run does (a no-op here: tests.dbs made it migrated)
+        subprocess.run([sys.executable, "-m", "common.schema", "upgrade"], cwd=ROOT, env=self.env, check=True,
                        capture_output=True)
         for name in self.gameserver_endpoints:
             self.start_gameserver(name)
@@ -149,6 +165,9 @@ class Stack:
                 proc.kill()
                 proc.wait(timeout=5)
         self.procs.clear()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
 class WebUser:

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from common import protocol as p
-from common.models import FinishedGame, User, make_engine
+from common.db import make_engine
+from common.models import FinishedGame, User
 from tests.integration.conftest import UserFactory, run, user_factory
 from tests.integration.players import ResilientPlayer, legal_of
 from tests.integration.stack import Stack
@@ -79,7 +80,7 @@ async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:
 
 
 def finished(stack: Stack, table: str):
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    engine = make_engine(stack.database_url)
     with engine.connect() as conn:
         rows = conn.execute(select(FinishedGame.__table__).where(
             FinishedGame.__table__.c.table_id == table)).all()
@@ -118,9 +119,9 @@ def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, ne
     [record] = finished(stack, players[0].table)
     logged = {(a.get("user"), a.get("req")): a["action"] for a in record.actions if "req" in a}
     for pl in players:
-        user_id = next(iter(
-            make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}").connect().execute(
-                select(User.__table__.c.id).where(User.__table__.c.username == pl.user.username)).scalars()))
+        with stack.engine.connect() as conn:
+            user_id = conn.execute(select(User.__table__.c.id).where(
+                User.__table__.c.username == pl.user.username)).scalar_one()
         for req, action in pl.acked:  # every acknowledged move is in the stored log, as sent
             assert logged.get((user_id, req)) == action
 

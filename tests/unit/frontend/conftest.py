@@ -1,4 +1,4 @@
-"""Fixtures for the frontend: an app on a temporary SQLite database, its test client, and `auth`.
+"""Fixtures for the frontend: an app on a database of the test's own (tests/dbs.py), its client, `auth`.
 
 CSRF protection stays ON: `auth` and `csrf_token()` fetch the form's token like a browser would.
 """
@@ -20,6 +20,7 @@ from common.config import Settings, load
 from common.models import User
 from frontend import create_app
 from frontend.db import database
+from tests import dbs
 
 PASSWORD = "correct horse"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -28,7 +29,7 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load(env={}, data_dir=str(tmp_path), secret="test")
+    return load(env={}, data_dir=str(tmp_path), secret="test", database_url=dbs.database_url(tmp_path))
 
 
 @pytest.fixture
