@@ -43,6 +43,16 @@ class Settings:
     curve: bool = True
     #: Where each process's CurveZMQ keys and the allow-list live. Empty: <data_dir>/keys.
     keys_dir: str = ""
+    #: Serve Prometheus metrics from every process on an internal port (common/metrics.py); off: none.
+    metrics: bool = True
+    #: Address the metrics endpoints listen on: loopback by default; never a public one.
+    metrics_host: str = "127.0.0.1"
+    #: A process's metrics port is its own port plus this: the frontend 9000, realtime 9101, 9102, ...,
+    #: game servers 6601, 6602, ... (`--metrics-port` of a realtime or game server process overrides).
+    metrics_port_offset: int = 1000
+    #: Log lines as JSON objects (time, level, logger, message, and the table, user and request ids a
+    #: line carries) for a log collector; off: plain text lines.
+    json_logs: bool = False
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
@@ -101,7 +111,7 @@ class Settings:
 #: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
                       "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "chat_max_chars",
-                      "chat_rate", "max_tables"})
+                      "chat_rate", "max_tables", "metrics_port_offset"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window"})
 #: TCP ports to listen on.

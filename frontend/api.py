@@ -17,7 +17,7 @@ from common import tokens
 from common.config import Settings
 from common.models import User
 from common.protocol import E_UNAVAILABLE
-from frontend import db
+from frontend import db, metrics
 from frontend.auth import current_user
 
 E_LOGIN_REQUIRED = "login_required"
@@ -72,6 +72,7 @@ def token() -> Response:
     now = time.time()
     sealed = tokens.issue({"uid": user.id, "name": user.display_name},
                           current_app.config["FELT_TOKEN_KEYS"], now=now, ttl=settings.token_ttl)
+    metrics.of_app().tokens.inc()
     return _json({"token": sealed, "expires": now + settings.token_ttl, "url": url,
                   "urls": realtime_urls(settings, user.id), "user": user_json(user)})
 

@@ -21,6 +21,8 @@ import zmq
 
 from common import protocol as p
 from common.config import Settings, keys_dir_of
+from common.logs import ids
+from common.metrics import GameServerMetrics, message_type
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
@@ -44,8 +46,12 @@ UNSAVED = "the table could not be saved; try again"
 class GameServer:
     def __init__(self, settings: Settings, name: str, endpoint: str, store: Store,
                  games: dict[str, Game[Any]], *, ctx: zmq.Context[Any] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, metrics: GameServerMetrics | None = None) -> None:
         self.settings = settings
+        #: What this server counts (common/metrics.py); served by __main__, private to a test otherwise.
+        self.metrics = metrics or GameServerMetrics()
+        self.metrics.open_tables.set_function(lambda: len(self.tables))
+        store.on_commit = self.metrics.commit_latency.observe
         self.name = name
         self.endpoint = endpoint
         self.store = store
@@ -175,6 +181,7 @@ class GameServer:
             handled += 1
             if len(frames) != 2:
                 log.warning("dropped a message of %d frames", len(frames))
+                self.metrics.messages_in("malformed").inc()
                 continue
             body = frames[1]
             key = str(body.get("User-Id")).encode() if self.peers.allow is not None else None
@@ -196,6 +203,7 @@ class GameServer:
                 self.sock.send_multipart([route, *payloads], zmq.NOBLOCK)
             except zmq.Again:
                 log.warning("realtime %s is not keeping up; dropped %d frames", route.hex(), len(payloads))
+                self.metrics.zmq_dropped("realtime").inc(len(payloads))
         self._announce_lobby()
         self._check_input()
 
@@ -265,6 +273,7 @@ class GameServer:
                 self.sock.send_multipart([peer.route, payload], zmq.NOBLOCK)
             except zmq.Again:
                 log.warning("realtime %s is not keeping up; dropped a lobby update", peer.incarnation)
+                self.metrics.zmq_dropped("realtime").inc()
 
     def _check_input(self) -> None:
         """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
@@ -278,6 +287,7 @@ class GameServer:
         return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
 
     def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
+        self.metrics.sent(out.frame)
         by_route: dict[bytes, list[str]] = {}
         for conn in out.conns:
             route = self.peers.route_of(conn)
@@ -293,7 +303,9 @@ class GameServer:
             msg = p.decode_internal(payload)
         except p.ProtocolError as exc:
             log.warning("bad message from peer %s: %s", route.hex(), exc.text)
+            self.metrics.messages_in("malformed").inc()
             return
+        self.metrics.messages_in(message_type(msg.body if isinstance(msg, p.Forward) else msg)).inc()
         if isinstance(msg, p.Heartbeat):
             declared = msg.sender
         elif isinstance(msg, (p.Forward, p.ConnClosed)):
@@ -327,7 +339,8 @@ class GameServer:
         if known is not None and known == msg.name:
             return True
         log.warning("refused a request from %s for user %d named %r: %s", realtime_of(msg.conn), msg.user,
-                    msg.name[:40], "no such user" if known is None else "not that user's name")
+                    msg.name[:40], "no such user" if known is None else "not that user's name",
+                    extra=ids(table=getattr(msg.body, "table", None), user=msg.user, req=msg.body.req))
         self._reply(msg, p.Error(code=p.E_FORBIDDEN, text="this request names a player the game server "
                                  "does not know", req=msg.body.req))
         return False
@@ -339,7 +352,7 @@ class GameServer:
                 [peer.route, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
                                                   healthy=self.healthy))], zmq.NOBLOCK)
         except zmq.Again:
-            pass
+            self.metrics.zmq_dropped("realtime").inc()
         self._check_input()
 
     async def _heartbeats(self) -> None:
@@ -483,7 +496,8 @@ class GameServer:
             return self._refuse(who, rid, body.req, p.E_INSUFFICIENT_CHIPS,
                                 f"you have {exc.balance} chips; this buy-in needs {exc.amount}", table.id)
         except StoreFailed as exc:
-            log.error("table %s: a buy-in could not be written (%s)", table.id, exc)
+            log.error("table %s: a buy-in could not be written (%s)", table.id, exc,
+                      extra=ids(table=table.id, user=who.user, req=body.req))
             table.rollback(saved, now)
             self._set_healthy(False)
             return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)

@@ -14,7 +14,7 @@ drops the pooled connections too, so a database that becomes writable again is r
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -66,6 +66,8 @@ class StoredTable:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Told each commit's duration in seconds (the server's log-commit metric).
+        self.on_commit: Callable[[float], None] = lambda seconds: None
         self._new_tables: list[dict[str, Any]] = []
         self._actions: list[dict[str, Any]] = []
         self._snapshots: list[dict[str, Any]] = []
@@ -132,9 +134,11 @@ class Store:
         """Write everything queued in one transaction; on failure drop it all and raise StoreFailed."""
         if not self.dirty:
             return
+        started = time.perf_counter()
         try:
             with self.engine.begin() as conn:
                 self._write_batch(conn)
+            self.on_commit(time.perf_counter() - started)
         except SQLAlchemyError as exc:
             self._failed()
             raise StoreFailed(str(exc)) from exc
@@ -177,6 +181,7 @@ class Store:
         self.flush()
         rows = [{"table_id": table_id, "seq": first_seq + i, "entry": e.to_builtins(x), "ts": time.time()}
                 for i, x in enumerate(entries)]
+        started = time.perf_counter()
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(_actions), rows)
@@ -193,6 +198,7 @@ class Store:
                     if done.rowcount != 1:
                         balance = conn.execute(select(_users.c.chips).where(_users.c.id == user)).scalar()
                         raise InsufficientChips(user, -delta, int(balance or 0))
+            self.on_commit(time.perf_counter() - started)
         except SQLAlchemyError as exc:
             self._failed()
             raise StoreFailed(str(exc)) from exc

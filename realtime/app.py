@@ -16,6 +16,7 @@ import tornado.web
 
 from common import protocol as p
 from common.config import Settings
+from common.metrics import RealtimeMetrics
 from common.tokens import Claims
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
@@ -29,8 +30,11 @@ class Services:
     gateway: Gateway
     router: Router
 
-    def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims]) -> None:
+    def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims],
+                 metrics: RealtimeMetrics | None = None) -> None:
         self.settings = settings
+        #: What this process counts (common/metrics.py); served by __main__, private to a test otherwise.
+        self.metrics = metrics or RealtimeMetrics()
         self.identity = identity
         self.verify = verify
         self.conns: dict[str, PlayerConnection] = {}
@@ -76,9 +80,11 @@ class HealthHandler(tornado.web.RequestHandler):
 
 
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
-             ctx: Any = None) -> tuple[tornado.web.Application, Services]:
-    services = Services(settings, identity, verify)
-    services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
+             ctx: Any = None, metrics: RealtimeMetrics | None = None,
+             ) -> tuple[tornado.web.Application, Services]:
+    services = Services(settings, identity, verify, metrics)
+    services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx,
+                               metrics=services.metrics)
     services.gateway.start()
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
     services.router = router

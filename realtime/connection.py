@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tornado.ioloop import IOLoop
 
 from common import protocol as p
+from common.metrics import message_type
 from common.tokens import TokenError
 from realtime.sockjs_adapter import Connection
 
@@ -36,6 +37,8 @@ class PlayerConnection(Connection):
         self._tokens = 2 * s.settings.client_rate
         self._last = IOLoop.current().time()
         s.conns[self.conn_id] = self
+        s.metrics.connections(self.transport).inc()
+        s.metrics.connections_opened(self.transport).inc()
         self._auth_timer = IOLoop.current().call_later(s.settings.auth_timeout, self._auth_timeout)
 
     def _auth_timeout(self) -> None:
@@ -52,11 +55,13 @@ class PlayerConnection(Connection):
         try:
             msg = p.decode_client(text, max_bytes=s.settings.max_frame_bytes)
         except p.ProtocolError as exc:
+            s.metrics.messages_in("invalid").inc()
             if self.user is None:
                 self.reject(p.E_AUTH_REQUIRED, f"the first message must be auth ({exc.text})", exc.req)
             else:
                 self.send(p.encode_str(p.Error(code=exc.code, text=exc.text, req=exc.req)))
             return
+        s.metrics.messages_in(message_type(msg)).inc()
         if self.user is None:
             self._authenticate(msg)
             return
@@ -78,6 +83,11 @@ class PlayerConnection(Connection):
                                            "authenticated")))
         else:
             s.gateway.request(self.conn_id, self.user, self.name, msg)
+
+    def send(self, text: str) -> None:
+        """Every frame to the client goes through here: counted by type (and errors by code)."""
+        self.services.metrics.sent(text)
+        super().send(text)
 
     def _authenticate(self, msg: p.ClientMessage) -> None:
         if not isinstance(msg, p.Auth):
@@ -110,7 +120,8 @@ class PlayerConnection(Connection):
     def on_close(self) -> None:
         s = self.services
         IOLoop.current().remove_timeout(self._auth_timer)
-        s.conns.pop(self.conn_id, None)
+        if s.conns.pop(self.conn_id, None) is not None:
+            s.metrics.connections(self.transport).dec()
         s.lobby.discard(self.conn_id)
         if self.user is not None:
             if s.by_user.get(self.user) is self:

@@ -46,12 +46,27 @@ def free_port() -> int:
     raise RuntimeError("no free port found")
 
 
+METRICS_OFFSET = 1000  # the default metrics_port_offset, which the frontend's gunicorn uses
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class Stack:
     def __init__(self, data_dir: Path, *, realtime: int = 2, gameservers: int = 2,
                  env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.database_url = dbs.database_url(data_dir)
         self.frontend_port = free_port()
+        while not _is_free(self.frontend_port + METRICS_OFFSET):  # gunicorn's metrics: port + offset
+            self.frontend_port = free_port()
+        self.metrics_ports: dict[str, int] = {"frontend": self.frontend_port + METRICS_OFFSET}
         self.realtime_ports = [free_port() for _ in range(realtime)]
         self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
                                      for i in range(gameservers)}
@@ -73,6 +88,15 @@ class Stack:
             "FELT_AUTH_TIMEOUT": "1.5",
             **(env or {}),
         }
+
+    def metrics_port(self, key: str) -> int:
+        """The metrics port of process `key` ("frontend", "rt-0", "gs-g1", ...), the same after restarts."""
+        if key not in self.metrics_ports:
+            self.metrics_ports[key] = free_port()
+        return self.metrics_ports[key]
+
+    def metrics_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_port(key)}/metrics"
 
     def realtime_url(self, i: int = 0) -> str:
         return f"http://127.0.0.1:{self.realtime_ports[i]}/sockjs"
@@ -121,18 +145,20 @@ class Stack:
 
     def start_gameserver(self, name: str) -> None:
         self._truncate(f"gs-{name}")
-        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name],
+        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name,
+                                   "--metrics-port", str(self.metrics_port(f"gs-{name}"))],
                     f"READY gameserver {name}")
 
     def start_realtime(self, i: int) -> None:
         self._truncate(f"rt-{i}")
-        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--port", str(self.realtime_ports[i])],
-                    "READY realtime")
+        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--port", str(self.realtime_ports[i]),
+                                "--metrics-port", str(self.metrics_port(f"rt-{i}"))], "READY realtime")
 
     def start_frontend(self) -> None:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self._spawn("frontend", [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.frontend_port}",
-                                 "frontend.wsgi:app"], "Booting worker")
+        self._spawn("frontend", [gunicorn, "-c", "python:frontend.gunicorn_conf", "--workers", "2",
+                                 "--bind", f"127.0.0.1:{self.frontend_port}", "frontend.wsgi:app"],
+                    "Booting worker")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
