@@ -7,17 +7,18 @@ do, and column limits hold before the database sees a value, the same on both da
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import Column, Table, insert, select, text
 from sqlalchemy.exc import StatementError
 
 from common import schema
 from common.db import make_engine
-from common.models import INT32, Base, ChatRecord, House, TableRecord, User
+from common.models import INT32, Base, ChatRecord, House, Int, String, TableRecord, User
 from tests import dbs
 
 
@@ -135,3 +136,30 @@ def test_values_at_the_limits_are_stored(tmp_path: Path) -> None:
                 "é" * 32, 2**63 - 1)
     finally:
         engine.dispose()
+
+
+def test_a_new_migration_is_written_from_a_model_change_and_applies(tmp_path: Path) -> None:
+    """What `scripts/ctl migrate revision -m ...` does, on a copy of the migrations: a table added to
+    the models becomes v0002, written with plain SQLAlchemy types, and migrating to it leaves no
+    difference between the database and the models."""
+    location = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
+    probe = Table("lease_probe", Base.metadata, Column("table_id", String(40), primary_key=True),
+                  Column("epoch", Int, nullable=False))
+    try:
+        path = Path(schema.new_revision("add lease probe", location=location))
+        assert path.name == "v0002_add_lease_probe.py"
+        written = path.read_text()
+        assert "op.create_table('lease_probe'" in written and "sa.String(length=40)" in written
+        assert "common.models" not in written and "down_revision = '0001'" in written
+        url = dbs.empty_database_url(tmp_path)
+        assert schema.migrate(url, location) == (None, "0002")
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                assert compare_metadata(context, Base.metadata) == []
+        finally:
+            engine.dispose()
+    finally:
+        Base.metadata.remove(probe)
