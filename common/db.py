@@ -12,11 +12,13 @@ Both databases must behave alike under concurrent writers:
 - A read-then-write needs the row locked from the read on: `with locked(engine) as conn:` and
   `select(...).with_for_update()`. PostgreSQL locks the selected rows; SQLite ignores FOR UPDATE, so
   `locked` begins with BEGIN IMMEDIATE there, taking the database's write lock before the read. Without
-  it a deferred SQLite transaction that read and then writes fails with "database is locked" (its
-  snapshot is stale), where PostgreSQL would have waited.
+  it a SQLite transaction that read and then writes can fail with "database is locked" (its snapshot
+  is stale), where PostgreSQL would have waited.
 
-For that, SQLite engines run their own transactions (the driver's implicit ones, which start only at the
-first write, are switched off): every `begin()` emits BEGIN, or BEGIN IMMEDIATE under `locked`.
+Other SQLite transactions keep the driver's behaviour: statements before the first write run on their
+own, and the transaction begins (deferred) at the first write, which then waits out the busy timeout for
+the write lock. (Beginning every transaction at its first read instead makes any read-then-write fail
+at once whenever another process wrote in between: the frontend's registrations did, under load.)
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-#: Execution option that `locked` sets; SQLite's begin hook reads it.
-_IMMEDIATE = "felt_begin_immediate"
-
 
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -43,7 +42,6 @@ def shown(url: str | URL) -> str:
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # no implicit transactions: _sqlite_begin emits BEGIN itself
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -52,22 +50,16 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
 def make_engine(url: str) -> Engine:
-    """An engine for `url`. SQLite: WAL, a busy timeout, foreign keys on, explicit transactions (see the
-    module docstring); its directory is created. PostgreSQL (`postgresql+psycopg://...`): checked
-    connections, so a restarted server costs one failed ping, not a failed write."""
+    """An engine for `url`. SQLite: WAL, a busy timeout, foreign keys on; its directory is created.
+    PostgreSQL (`postgresql+psycopg://...`): checked connections, so a restarted server costs one
+    failed ping, not a failed write."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 
@@ -80,5 +72,7 @@ def locked(engine: Engine) -> Iterator[Connection]:
     end; on SQLite this transaction already holds the database's write lock (BEGIN IMMEDIATE). Either way
     a concurrent `locked` transaction on the same rows waits for this one, and then reads what it wrote.
     """
-    with engine.connect().execution_options(**{_IMMEDIATE: True}) as conn, conn.begin():
+    with engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the driver begins nothing itself before a write
         yield conn

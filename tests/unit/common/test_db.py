@@ -97,15 +97,22 @@ def test_a_failed_locked_transaction_writes_nothing(two: tuple[Engine, Engine]) 
         assert conn.execute(select(_house.c.chips)).scalar_one() == 0
 
 
-def test_sqlite_engines_run_their_own_transactions(tmp_path: Path) -> None:
-    """The driver's implicit transactions are off: a read inside begin() is in the transaction."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    try:
-        with engine.begin() as conn:
+def test_an_ordinary_transaction_that_reads_then_writes_waits_for_another_writer(
+        two: tuple[Engine, Engine]) -> None:
+    """Outside `locked`, a read takes no lock and does not pin a snapshot that a later write would
+    find stale: a writer that read before another process committed still writes (it waits for the
+    lock instead of failing at once)."""
+    first, second = two
+    with first.begin() as conn:
+        assert conn.execute(select(_house.c.chips)).scalar_one() == 0
+        with second.begin() as other:  # another process writes and commits meanwhile
+            other.execute(update(House).values(chips=3))
+        conn.execute(update(House).values(chips=_house.c.chips + 1))
+    with first.connect() as conn:
+        assert conn.execute(select(_house.c.chips)).scalar_one() == 4
+    if is_sqlite(first.url):
+        with first.connect() as conn:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-            assert conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
-    finally:
-        engine.dispose()
 
 
 def test_a_shown_url_hides_the_password() -> None:
