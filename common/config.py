@@ -43,6 +43,16 @@ class Settings:
     curve: bool = True
     #: Where each process's CurveZMQ keys and the allow-list live. Empty: <data_dir>/keys.
     keys_dir: str = ""
+    #: Serve Prometheus metrics from every process on an internal port (common/metrics.py); off: none.
+    metrics: bool = True
+    #: Address the metrics endpoints listen on: loopback by default; never a public one.
+    metrics_host: str = "127.0.0.1"
+    #: A process's metrics port is its own port plus this: the frontend 9000, realtime 9101, 9102, ...,
+    #: game servers 6601, 6602, ... (`--metrics-port` of a realtime or game server process overrides).
+    metrics_port_offset: int = 1000
+    #: Log lines as JSON objects (time, level, logger, message, and the table, user and request ids a
+    #: line carries) for a log collector; off: plain text lines.
+    json_logs: bool = False
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
@@ -130,7 +140,7 @@ class Settings:
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
                       "sockjs_heartbeat", "max_out_bytes", "max_out_frames", "max_json_depth",
                       "heartbeat_interval", "heartbeat_liveness", "lease_seconds", "chat_max_chars",
-                      "chat_rate", "max_tables"})
+                      "chat_rate", "max_tables", "metrics_port_offset"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window",
                           "drain_spread", "drain_deadline"})

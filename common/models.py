@@ -1,33 +1,94 @@
-"""The SQL schema (SQLAlchemy 2 ORM) and how every tier opens the database.
+"""The SQL schema (SQLAlchemy 2 ORM): the tables every tier shares.
 
 Owns: users and their chips, tables and their append-only action logs (with the secret seed, which never
-leaves the game server tier), finished-game records, chat lines, the registry of live processes. SQLite
-by default, in WAL mode so the frontend and several game servers can share it; any SQLAlchemy URL
-(PostgreSQL) works the same way.
+leaves the game server tier), finished-game records, chat lines, revocations, the registry of live
+processes. Engines come from `common.db`; the schema's versions (Alembic migrations) from
+`common.schema`: a change here needs a migration
+(`scripts/ctl migrate revision -m "what changed"`), and tests/unit/common/test_schema.py fails until the
+migrations build exactly these tables.
+
+Column limits are checked in Python, before any database sees a value (`Text`, `Int`, `BigInt`): SQLite
+would store an over-long string or a NUL character that PostgreSQL refuses, so both refuse it alike,
+with the same error (a `ValueError`, raised by SQLAlchemy as a `StatementError`).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-)
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, UniqueConstraint
+from sqlalchemy import BigInteger as _BigInteger
+from sqlalchemy import Integer as _Integer
+from sqlalchemy import String as _String
+from sqlalchemy import Text as _Text
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+class String(TypeDecorator[str]):
+    """VARCHAR(n), with the limit and the absence of NUL (PostgreSQL stores none) checked in Python."""
+
+    impl = _String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.limit = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None:
+            if len(value) > self.limit:
+                raise ValueError(f"{len(value)} characters where at most {self.limit} fit: {value[:40]!r}…")
+            if "\x00" in value:
+                raise ValueError("a NUL character, which PostgreSQL cannot store")
+        return value
+
+
+class Text(TypeDecorator[str]):
+    """TEXT, with NUL refused in Python (PostgreSQL cannot store it; SQLite would)."""
+
+    impl = _Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("a NUL character, which PostgreSQL cannot store")
+        return value
+
+
+class _Bounded(TypeDecorator[int]):
+    impl: TypeEngine[int] | type[TypeEngine[int]] = _Integer
+    cache_ok = True
+    bounds = INT32
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> int | None:
+        if value is not None and not self.bounds[0] <= value <= self.bounds[1]:
+            raise ValueError(f"{value} is out of range for a {self.impl_instance} column")
+        return value
+
+
+class Int(_Bounded):
+    """INTEGER (32 bits on PostgreSQL), range-checked in Python: SQLite would take 64 bits."""
+
+    cache_ok = True
+
+
+class BigInt(_Bounded):
+    """BIGINT, range-checked in Python (both databases hold 64 bits; the error is then the same)."""
+
+    impl = _BigInteger
+    cache_ok = True
+    bounds = INT64
+
+
+#: A surrogate key of a log that grows without end: BIGINT on PostgreSQL; INTEGER on SQLite, where only
+#: an INTEGER PRIMARY KEY is the 64-bit rowid.
+LogId = _BigInteger().with_variant(_Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -37,22 +98,22 @@ class Base(DeclarativeBase):
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(_Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(32), unique=True, index=True)
     display_name: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(256))
-    chips: Mapped[int] = mapped_column(BigInteger, default=0)
+    chips: Mapped[int] = mapped_column(BigInt, default=0)
     created: Mapped[float] = mapped_column(Float, default=time.time)
 
 
 class Revocation(Base):
     """A user's sessions and realtime tokens issued before `not_before` (epoch s) are void: set at logout
     and password change. The frontend checks it on every request, game servers on every relayed request
-    (and poll it to close live connections). Its own table, so existing databases gain it at start."""
+    (and poll it to close live connections)."""
 
     __tablename__ = "revocations"
 
-    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_Integer, primary_key=True)
     not_before: Mapped[float] = mapped_column(Float, index=True)
 
 
@@ -66,15 +127,15 @@ class TableRecord(Base):
     #: The game server serving it now, and since which hand-over (`gameserver.ownership`): every write
     #: for the table is fenced by both.
     owner: Mapped[str] = mapped_column(String(40), index=True, default="")
-    epoch: Mapped[int] = mapped_column(Integer, default=1)
+    epoch: Mapped[int] = mapped_column(Int, default=1)
     #: What a hand-over carries besides the log (the turn clock's time left), for the next owner.
     handover: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     game: Mapped[str] = mapped_column(String(40))
-    seats: Mapped[int] = mapped_column(Integer)
+    seats: Mapped[int] = mapped_column(Int)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     clock: Mapped[float | None] = mapped_column(Float, nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
-    creator: Mapped[int] = mapped_column(Integer)
+    creator: Mapped[int] = mapped_column(Int)
     seed: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created: Mapped[float] = mapped_column(Float, default=time.time)
@@ -88,10 +149,10 @@ class TableAction(Base):
     __tablename__ = "table_actions"
     __table_args__ = (UniqueConstraint("table_id", "seq"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(ForeignKey("tables.id"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    epoch: Mapped[int] = mapped_column(Integer, default=0)  # the owner's epoch that wrote it
+    seq: Mapped[int] = mapped_column(Int)
+    epoch: Mapped[int] = mapped_column(Int, default=0)  # the owner's epoch that wrote it
     entry: Mapped[dict[str, Any]] = mapped_column(JSON)
     ts: Mapped[float] = mapped_column(Float, default=time.time)
 
@@ -103,10 +164,10 @@ class TableSnapshot(Base):
 
     __tablename__ = "table_snapshots"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(ForeignKey("tables.id"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    format: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Int)
+    format: Mapped[int] = mapped_column(Int)
     state: Mapped[str] = mapped_column(Text)
     ts: Mapped[float] = mapped_column(Float, default=time.time)
 
@@ -116,8 +177,8 @@ class House(Base):
 
     __tablename__ = "house"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    chips: Mapped[int] = mapped_column(BigInteger, default=0)
+    id: Mapped[int] = mapped_column(_Integer, primary_key=True)
+    chips: Mapped[int] = mapped_column(BigInt, default=0)
 
 
 class FinishedGame(Base):
@@ -125,7 +186,7 @@ class FinishedGame(Base):
 
     __tablename__ = "finished_games"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(String(40), index=True)
     game: Mapped[str] = mapped_column(String(40))
     players: Mapped[list[Any]] = mapped_column(JSON)  # [{"seat", "user", "name", "bot"}]
@@ -147,8 +208,8 @@ class ServerRecord(Base):
     public_key: Mapped[str] = mapped_column(String(64), default="")
     boot: Mapped[str] = mapped_column(String(40))
     version: Mapped[str] = mapped_column(String(40))
-    capacity: Mapped[int] = mapped_column(Integer, default=0)
-    load: Mapped[int] = mapped_column(Integer, default=0)
+    capacity: Mapped[int] = mapped_column(Int, default=0)
+    load: Mapped[int] = mapped_column(Int, default=0)
     state: Mapped[str] = mapped_column(String(16))
     started: Mapped[float] = mapped_column(Float)
     renewed: Mapped[float] = mapped_column(Float)
@@ -158,47 +219,12 @@ class ServerRecord(Base):
 class ChatRecord(Base):
     __tablename__ = "chat"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(String(40), index=True)
-    user: Mapped[int] = mapped_column(Integer)
+    user: Mapped[int] = mapped_column(Int)
     name: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     ts: Mapped[float] = mapped_column(Float, default=time.time)
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def init_db(url: str) -> Engine:
-    """Create the schema if missing and return the engine."""
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    try:
-        with engine.begin() as conn:
-            house = cast(Table, House.__table__)
-            if conn.execute(house.select()).first() is None:
-                conn.execute(house.insert().values(id=1, chips=0))
-    except IntegrityError:
-        pass  # another process starting at the same moment made it
-    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:

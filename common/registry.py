@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from common.config import load
-    from common.models import make_engine
+    from common.db import make_engine
 
     ap = argparse.ArgumentParser(prog="scripts/ctl", description="Felt's live registry of processes.")
     sub = ap.add_subparsers(dest="command", required=True)

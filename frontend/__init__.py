@@ -18,7 +18,7 @@ from common.config import Settings, load, secret_of, token_keys
 
 def create_app(settings: Settings | None = None) -> Flask:
     """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
-    from frontend import api, auth, client, db, throttle
+    from frontend import api, auth, client, db, metrics, throttle
 
     settings = settings if settings is not None else load()
     app = Flask(__name__)
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     CSRFProtect(app)
     db.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(client.bp)

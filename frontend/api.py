@@ -18,7 +18,7 @@ from common.config import Settings
 from common.models import User
 from common.protocol import E_UNAVAILABLE
 from common.registry import Registry
-from frontend import db
+from frontend import db, metrics
 from frontend.auth import current_user
 
 E_LOGIN_REQUIRED = "login_required"
@@ -77,6 +77,7 @@ def token() -> Response:
     now = time.time()
     sealed = tokens.issue({"uid": user.id, "name": user.display_name},
                           current_app.config["FELT_TOKEN_KEYS"], now=now, ttl=settings.token_ttl)
+    metrics.of_app().tokens.inc()
     return _json({"token": sealed, "expires": now + settings.token_ttl, "url": urls[0], "urls": urls,
                   "user": user_json(user)})
 

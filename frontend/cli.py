@@ -1,6 +1,6 @@
 """Command-line setup for the frontend's database; no web server involved.
 
-    python -m frontend.cli init-db
+    python -m frontend.cli init-db      # the same as scripts/ctl migrate
     python -m frontend.cli create-users --prefix bot --count 500 --password botsecret
 
 `create-users` is a test and load-test setup step: it creates `<prefix><n>` for n in start..start+count-1,
@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, insert, select
 
 from common.config import Settings, load
-from common.models import User, init_db, session_factory
+from common.db import shown
+from common.models import User, session_factory
+from common.schema import SchemaMismatch, migrate, open_db
 from frontend.auth import MAX_PASSWORD, MIN_PASSWORD, USERNAME_RE, hash_password
 
 CHUNK = 500  # names per IN (...) query
@@ -31,8 +33,8 @@ class CliError(Exception):
 
 
 def init_database(settings: Settings) -> str:
-    """Create the schema if missing; returns the database URL."""
-    init_db(settings.db_url()).dispose()
+    """Create the schema, or bring it to the latest version (`common.schema.migrate`); returns the URL."""
+    migrate(settings.db_url())
     return settings.db_url()
 
 
@@ -50,7 +52,7 @@ def create_users(settings: Settings, prefix: str, count: int, password: str, *, 
         raise CliError(f"passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
     chips = settings.starting_chips if chips is None else chips
 
-    engine = init_db(settings.db_url())
+    engine = open_db(settings.db_url())
     try:
         with session_factory(engine)() as s:
             existing: set[str] = set()
@@ -76,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m frontend.cli", description=__doc__.split("\n")[0])
     parser.add_argument("--config", help="settings file (TOML); default FELT_CONFIG or felt.toml")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init-db", help="create the database schema if missing")
+    commands.add_parser("init-db", help="create or upgrade the database schema (scripts/ctl migrate)")
     users = commands.add_parser("create-users", help="bulk-create test/bot accounts (idempotent)")
     users.add_argument("--prefix", required=True, help="name prefix, e.g. bot -> bot1, bot2, …")
     users.add_argument("--count", required=True, type=int)
@@ -88,13 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load(args.config)
         if args.command == "init-db":
-            print(f"database ready: {init_database(settings)}")
+            print(f"database ready: {shown(init_database(settings))}")
         else:
             created, existed = create_users(settings, args.prefix, args.count, args.password,
                                             start=args.start, chips=args.chips)
             print(f"created {created} users, {existed} already existed "
                   f"({args.prefix}{args.start}..{args.prefix}{args.start + args.count - 1})")
-    except (CliError, ValueError, OSError) as exc:
+    except (CliError, SchemaMismatch, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -1,6 +1,7 @@
 """The frontend's database handle: one engine per app, one SQLAlchemy session per request.
 
-`init_app(app)` creates the schema if missing (`common.models.init_db`) and registers a teardown that
+`init_app(app)` opens the database, refusing one whose schema this code does not know
+(`common.schema.open_db` raises `SchemaMismatch`: run `scripts/ctl migrate`), and registers a teardown that
 closes the request's session (rolling back anything uncommitted). Views call `session()`; they commit
 what they change themselves. Nothing else here: the schema lives in `common.models`.
 """
@@ -15,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import Settings
-from common.models import init_db, session_factory
+from common.models import session_factory
+from common.schema import open_db
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,8 @@ class Database:
 
 def init_app(app: Flask) -> Database:
     settings: Settings = app.config["FELT_SETTINGS"]
-    engine = init_db(settings.db_url())
-    # Return the connection create_all used: a gunicorn --preload fork must not inherit an open one.
+    engine = open_db(settings.db_url())
+    # Return the connection the schema check used: a gunicorn --preload fork must not inherit an open one.
     engine.dispose()
     database = Database(engine, session_factory(engine))
     app.extensions["felt_db"] = database

@@ -9,8 +9,11 @@ import logging
 import signal
 import sys
 
+from common import logs
 from common.config import load
-from common.models import init_db
+from common.metrics import GameServerMetrics, port_for
+from common.metrics import serve as serve_metrics
+from common.schema import SchemaMismatch, open_db
 from gameserver.peers import PortTaken
 from gameserver.rules import games
 from gameserver.server import GameServer
@@ -21,16 +24,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gameserver", description=__doc__)
     parser.add_argument("--name", help="this server's name, a key of the `gameservers` setting")
     parser.add_argument("--endpoint", help="ZeroMQ endpoint to bind (default: from `gameservers`)")
+    parser.add_argument("--metrics-port", type=int, help="serve metrics here, 0 for none (default: the "
+                        "endpoint's port + metrics_port_offset)")
     args = parser.parse_args(argv)
     settings = load()
     name = args.name or settings.gameserver_name
     endpoint = args.endpoint or settings.gameservers.get(name)
     if not endpoint:
         parser.error(f"no endpoint for game server {name!r}: set FELT_GAMESERVERS or pass --endpoint")
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s gameserver {name} %(levelname)s %(message)s")
+    logs.configure(settings, f"gameserver {name}")
     log = logging.getLogger("felt.gameserver")
 
-    server = GameServer(settings, name, endpoint, Store(init_db(settings.db_url())), games())
+    try:
+        engine = open_db(settings.db_url())
+    except SchemaMismatch as exc:
+        log.error("%s", exc)
+        print(f"felt: gameserver {name}: {exc}", file=sys.stderr, flush=True)
+        return 3
+    metrics = GameServerMetrics()
+    server = GameServer(settings, name, endpoint, Store(engine), games(), metrics=metrics)
+    tcp_port = endpoint.rsplit(":", 1)[-1]
+    metrics_port = port_for(settings.metrics, settings.metrics_port_offset,
+                            int(tcp_port) if tcp_port.isdigit() else None, args.metrics_port)
     if not settings.curve:
         log.warning("curve = false: the links to realtime processes are NOT encrypted or authenticated; "
                     "anyone who can reach %s can act as any player. Never run so outside a benchmark.",
@@ -51,8 +66,20 @@ def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.stop)
+        exporter = None
+        if metrics_port is not None:
+            try:
+                exporter = await serve_metrics(metrics.registry, settings.metrics_host, metrics_port)
+                log.info("metrics on http://%s:%d/metrics", settings.metrics_host, metrics_port)
+            except OSError as exc:
+                log.error("metrics: cannot listen on %s:%d (%s); serving without them",
+                          settings.metrics_host, metrics_port, exc)
         gc.freeze()  # start-up objects live forever: keep them out of every later collection
-        await server.run()
+        try:
+            await server.run()
+        finally:
+            if exporter is not None:
+                await exporter.close()
 
     asyncio.run(serve())
     log.info("stopped; everything written")

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common import protocol as p
 from common.config import Settings
+from common.metrics import GameServerMetrics
 from common.registry import DRAINING, GONE, Replaced
 from gameserver import engine as en
 from gameserver import entries as e
@@ -53,6 +54,7 @@ class Placement:
     _internal_out: list[tuple[bytes, bytes]]
 
     healthy: bool
+    metrics: GameServerMetrics
     _next_number: int
     _reclaimed = False
 
@@ -129,6 +131,7 @@ class Placement:
         stored = self.store.open_tables(self.name, [table_id])
         table = self._load(stored[0], now) if stored else None
         if table is not None:
+            self.metrics.handovers("in").inc()
             log.info("table %s: serving it now (epoch %d)", table_id, self.store.held[table_id])
             if announce:
                 self._broadcast(p.TablesMoved(tables=[table_id], owner=self.name))
@@ -235,6 +238,7 @@ class Placement:
                 self._fenced(table_id)
                 continue
             targets[target] += 1
+            self.metrics.handovers("out").inc()
             moved.setdefault(target, []).append(table_id)
             self._forget(table_id)
             self.store.release(table_id)
@@ -267,6 +271,8 @@ class Placement:
         was away), renew it and re-read which tables are still ours. False: not sure yet, serve nothing."""
         if self.ownership.sure(now):
             return True
+        if self.ownership.registered:
+            self.metrics.lease_expiries.inc()  # not renewed in time: paused, or the database was away
         try:
             self.ownership.renew(len(self.tables))
             self._fence_lost()

@@ -23,6 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from common import curve
 from common import protocol as p
 from common.config import Settings, keys_dir_of
+from common.logs import ids
+from common.metrics import GameServerMetrics, message_type
 from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
@@ -50,8 +52,13 @@ UNSAVED = "the table could not be saved; try again"
 class GameServer(Placement):
     def __init__(self, settings: Settings, name: str, endpoint: str, store: Store,
                  games: dict[str, Game[Any]], *, ctx: zmq.Context[Any] | None = None,
-                 clock: Callable[[], float] = time.time, registry: Registry | None = None) -> None:
+                 clock: Callable[[], float] = time.time, registry: Registry | None = None,
+                 metrics: GameServerMetrics | None = None) -> None:
         self.settings = settings
+        #: What this server counts (common/metrics.py); served by __main__, private to a test otherwise.
+        self.metrics = metrics or GameServerMetrics()
+        self.metrics.open_tables.set_function(lambda: len(self.tables))
+        store.on_commit = self.metrics.commit_latency.observe
         self.name = name
         self.endpoint = endpoint
         self.store = store
@@ -172,6 +179,7 @@ class GameServer(Placement):
             handled += 1
             if len(frames) != 2:
                 log.warning("dropped a message of %d frames", len(frames))
+                self.metrics.messages_in("malformed").inc()
                 continue
             body = frames[1]
             key = str(body.get("User-Id")).encode() if self.peers.allow is not None else None
@@ -196,6 +204,7 @@ class GameServer(Placement):
                 self.sock.send_multipart([route, *payloads], zmq.NOBLOCK)
             except zmq.Again:
                 log.warning("realtime %s is not keeping up; dropped %d frames", route.hex(), len(payloads))
+                self.metrics.zmq_dropped("realtime").inc(len(payloads))
         self._announce_lobby()
         self._check_input()
 
@@ -287,6 +296,7 @@ class GameServer(Placement):
                 self.sock.send_multipart([peer.route, payload], zmq.NOBLOCK)
             except zmq.Again:
                 log.warning("realtime %s is not keeping up; dropped a lobby update", peer.incarnation)
+                self.metrics.zmq_dropped("realtime").inc()
 
     def _check_input(self) -> None:
         """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
@@ -300,6 +310,7 @@ class GameServer(Placement):
         return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
 
     def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
+        self.metrics.sent(out.frame)
         by_route: dict[bytes, list[str]] = {}
         for conn in out.conns:
             route = self.peers.route_of(conn)
@@ -315,7 +326,9 @@ class GameServer(Placement):
             msg = p.decode_internal(payload)
         except p.ProtocolError as exc:
             log.warning("bad message from peer %s: %s", route.hex(), exc.text)
+            self.metrics.messages_in("malformed").inc()
             return
+        self.metrics.messages_in(message_type(msg.body if isinstance(msg, p.Forward) else msg)).inc()
         if isinstance(msg, p.Heartbeat):
             declared = msg.sender
         elif isinstance(msg, (p.Forward, p.ConnClosed)):
@@ -354,7 +367,8 @@ class GameServer(Placement):
             self._pending_out.append(Outbound([msg.conn], frame, msg.rid, close=True))
             return False
         log.warning("refused a request from %s for user %d named %r: %s", realtime_of(msg.conn), msg.user,
-                    msg.name[:40], "no such user" if known is None else "not that user's name")
+                    msg.name[:40], "no such user" if known is None else "not that user's name",
+                    extra=ids(table=getattr(msg.body, "table", None), user=msg.user, req=msg.body.req))
         self._reply(msg, p.Error(code=p.E_FORBIDDEN, text="this request names a player the game server "
                                  "does not know", req=msg.body.req))
         return False
@@ -366,7 +380,7 @@ class GameServer(Placement):
                                healthy=self.healthy, draining=self.draining)
             self.sock.send_multipart([peer.route, p.encode(beat)], zmq.NOBLOCK)
         except zmq.Again:
-            pass
+            self.metrics.zmq_dropped("realtime").inc()
         self._check_input()
 
     async def _heartbeats(self) -> None:
@@ -528,7 +542,8 @@ class GameServer(Placement):
             self._drop_fenced()
             return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table moved; try again", table.id)
         except StoreFailed as exc:
-            log.error("table %s: a buy-in could not be written (%s)", table.id, exc)
+            log.error("table %s: a buy-in could not be written (%s)", table.id, exc,
+                      extra=ids(table=table.id, user=who.user, req=body.req))
             table.rollback(saved, now)
             self._set_healthy(False)
             return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)

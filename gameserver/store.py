@@ -19,7 +19,7 @@ written, and `take_fenced()` tells the server which tables it must stop serving.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -93,6 +93,8 @@ class Store:
         self.held: dict[str, int] = {}  # table -> the epoch this server holds it at
         self._fenced: set[str] = set()
         self._releasing: set[str] = set()  # released while writes for them were queued
+        #: Told each commit's duration in seconds (the server's log-commit metric).
+        self.on_commit: Callable[[float], None] = lambda seconds: None
         self._new_tables: list[dict[str, Any]] = []
         self._actions: list[dict[str, Any]] = []
         self._snapshots: list[dict[str, Any]] = []
@@ -188,11 +190,13 @@ class Store:
         Fenced tables' writes are dropped and the rest written (`take_fenced` names them)."""
         if not self.dirty:
             return
+        started = time.perf_counter()
         try:
             for _ in range(2):
                 try:
                     with self.engine.begin() as conn:
                         self._write_batch(conn)
+                    self.on_commit(time.perf_counter() - started)
                     return
                 except Fenced as exc:
                     self._drop(exc.tables)
@@ -279,6 +283,7 @@ class Store:
         epoch = self.held.get(table_id, 0)
         rows = [{"table_id": table_id, "seq": first_seq + i, "epoch": epoch, "entry": e.to_builtins(x),
                  "ts": time.time()} for i, x in enumerate(entries)]
+        started = time.perf_counter()
         try:
             with self.engine.begin() as conn:
                 if self.owner:
@@ -297,6 +302,7 @@ class Store:
                     if done.rowcount != 1:
                         balance = conn.execute(select(_users.c.chips).where(_users.c.id == user)).scalar()
                         raise InsufficientChips(user, -delta, int(balance or 0))
+            self.on_commit(time.perf_counter() - started)
         except Fenced as exc:
             self._drop(exc.tables)
             raise

@@ -11,8 +11,10 @@ import signal
 import sys
 import time
 
-from common import curve, tokens
+from common import curve, logs, tokens
 from common.config import load, token_keys
+from common.metrics import RealtimeMetrics, port_for
+from common.metrics import serve as serve_metrics
 from realtime.app import make_app
 from realtime.topology import drain_clients
 
@@ -21,13 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m realtime", description=__doc__)
     parser.add_argument("--port", type=int, help="port to listen on (default: realtime_port)")
     parser.add_argument("--host", help="address to listen on (default: realtime_host)")
+    parser.add_argument("--metrics-port", type=int, help="serve metrics here, 0 for none (default: the "
+                        "port + metrics_port_offset)")
     args = parser.parse_args(argv)
     settings = load()
     port = args.port or settings.realtime_port
     host = args.host or settings.realtime_host
     # unique per start: a restarted process is a new peer to the game servers
     identity = f"rt{port}.{secrets.token_hex(3)}"
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s realtime {port} %(levelname)s %(message)s")
+    logs.configure(settings, f"realtime {port}")
+    metrics_port = port_for(settings.metrics, settings.metrics_port_offset, port, args.metrics_port)
     keys = token_keys(settings)
     log = logging.getLogger("felt.realtime")
     if not settings.curve:
@@ -46,7 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     async def serve() -> None:
         template = settings.realtime_public_url or f"http://{host}:{{port}}/sockjs"
         public_url = template.replace("{port}", str(port))
-        app, services = make_app(settings, identity=identity, verify=verify, public_url=public_url)
+        metrics = RealtimeMetrics()
+        app, services = make_app(settings, identity=identity, verify=verify, metrics=metrics,
+                                 public_url=public_url)
+        exporter = None
+        if metrics_port is not None:
+            try:
+                exporter = await serve_metrics(metrics.registry, settings.metrics_host, metrics_port)
+                log.info("metrics on http://%s:%d/metrics", settings.metrics_host, metrics_port)
+            except OSError as exc:
+                log.error("metrics: cannot listen on %s:%d (%s); serving without them",
+                          settings.metrics_host, metrics_port, exc)
         # SockJS frames are small; the adapter and the protocol check sizes again, precisely
         server = app.listen(port, address=host, xheaders=True, max_body_size=256 * 1024)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
@@ -71,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         if services.follower is not None:
             await services.follower.stop()
         services.gateway.stop()
+        if exporter is not None:
+            await exporter.close()
 
     asyncio.run(serve())
     return 0

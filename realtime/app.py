@@ -17,7 +17,8 @@ import tornado.web
 
 from common import protocol as p
 from common.config import Settings
-from common.models import make_engine
+from common.db import make_engine
+from common.metrics import RealtimeMetrics
 from common.registry import Registry
 from common.tokens import Claims
 from realtime.connection import PlayerConnection
@@ -34,8 +35,11 @@ class Services:
     router: Router
     follower: Follower | None = None  # this process in the registry (when it registers)
 
-    def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims]) -> None:
+    def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims],
+                 metrics: RealtimeMetrics | None = None) -> None:
         self.settings = settings
+        #: What this process counts (common/metrics.py); served by __main__, private to a test otherwise.
+        self.metrics = metrics or RealtimeMetrics()
         self.identity = identity
         self.verify = verify
         self.conns: dict[str, PlayerConnection] = {}
@@ -100,11 +104,13 @@ class HealthHandler(tornado.web.RequestHandler):
 
 
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
-             ctx: Any = None, public_url: str = "") -> tuple[tornado.web.Application, Services]:
+             ctx: Any = None, metrics: RealtimeMetrics | None = None, public_url: str = "",
+             ) -> tuple[tornado.web.Application, Services]:
     """The application; with `public_url` (and `registry` on) this process registers under that URL and
     its links follow the registry."""
-    services = Services(settings, identity, verify)
-    services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
+    services = Services(settings, identity, verify, metrics)
+    services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx,
+                               metrics=services.metrics)
     services.gateway.revoked_push = services.on_revoked
     services.gateway.start()
     if public_url and settings.registry:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tornado.ioloop import IOLoop
 
 from common import protocol as p
+from common.metrics import message_type
 from common.tokens import Claims, TokenError
 from realtime.sockjs_adapter import Connection
 
@@ -42,6 +43,8 @@ class PlayerConnection(Connection):
         self._tokens = 2 * s.settings.client_rate
         self._last = IOLoop.current().time()
         s.conns[self.conn_id] = self
+        s.metrics.connections(self.transport).inc()
+        s.metrics.connections_opened(self.transport).inc()
         self._auth_timer = IOLoop.current().call_later(s.settings.auth_timeout, self._auth_timeout)
 
     def _auth_timeout(self) -> None:
@@ -59,8 +62,10 @@ class PlayerConnection(Connection):
             msg = p.decode_client(text, max_bytes=s.settings.max_frame_bytes,
                                   max_depth=s.settings.max_json_depth)
         except p.ProtocolError as exc:
+            s.metrics.messages_in("invalid").inc()
             self._refused(exc)
             return
+        s.metrics.messages_in(message_type(msg)).inc()
         if self.user is None:
             self._authenticate(msg)
             return
@@ -102,6 +107,11 @@ class PlayerConnection(Connection):
         return p.encode_str(p.Error(code=p.E_TOO_SLOW, text=(
             f"this connection fell more than {s.max_out_bytes} bytes or {s.max_out_frames} messages behind "
             "reading; it is closed: reconnect and resume (your seat is held)")))
+
+    def send(self, text: str) -> None:
+        """Every frame to the client goes through here: counted by type (and errors by code)."""
+        self.services.metrics.sent(text)
+        super().send(text)
 
     def _authenticate(self, msg: p.ClientMessage) -> None:
         if not isinstance(msg, p.Auth):
@@ -179,7 +189,8 @@ class PlayerConnection(Connection):
         IOLoop.current().remove_timeout(self._auth_timer)
         if self._expiry is not None:
             IOLoop.current().remove_timeout(self._expiry)
-        s.conns.pop(self.conn_id, None)
+        if s.conns.pop(self.conn_id, None) is not None:
+            s.metrics.connections(self.transport).dec()
         s.lobby.discard(self.conn_id)
         if self.user is not None:
             if s.by_user.get(self.user) is self:

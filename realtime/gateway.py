@@ -30,6 +30,7 @@ import zmq
 from common import curve
 from common import protocol as p
 from common.config import Settings, keys_dir_of
+from common.metrics import RealtimeMetrics
 
 log = logging.getLogger("felt.realtime.gateway")
 
@@ -52,6 +53,7 @@ class Pending:
     creates: bool = False  # a create_table: its ack names a table this connection now uses
     forward: p.Forward | None = None  # to re-send when the table has moved
     hops: int = 0
+    move_started: float | None = None  # an `act`: when it arrived here (the move-latency metric)
 
 
 @dataclass
@@ -91,8 +93,10 @@ class Link:
 
 class Gateway:
     def __init__(self, settings: Settings, identity: str, deliver: DeliverFn, lobby: LobbyFn | None = None, *,
-                 ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.monotonic,
+                 metrics: RealtimeMetrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.identity = identity
         self.deliver = deliver
         #: called with each `Revoked` a game server announces (set by the app)
@@ -110,6 +114,7 @@ class Gateway:
         self._rid = 0
         self._ticker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._moves_answered: list[float] = []  # arrival times of moves answered in the batch at hand
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -196,6 +201,8 @@ class Gateway:
         try:
             sock.send(p.encode(msg), zmq.NOBLOCK)
         except zmq.Again:
+            if self.metrics is not None:
+                self.metrics.zmq_dropped(link.name).inc()
             return False
         if cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN and self._loop is not None:
             self._loop.call_soon(self._drain, link)
@@ -224,8 +231,10 @@ class Gateway:
         self._rid += 1
         rid = self._rid
         forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
-        self.pending[rid] = Pending(conn, body.req, link.name, self.clock() + self.settings.request_timeout,
-                                    creates=isinstance(body, p.CreateTable), forward=forward)
+        now = self.clock()
+        self.pending[rid] = Pending(conn, body.req, link.name, now + self.settings.request_timeout,
+                                    creates=isinstance(body, p.CreateTable), forward=forward,
+                                    move_started=now if isinstance(body, p.Act) else None)
         if not isinstance(body, p.CreateTable):
             self.tables_of.setdefault(conn, set()).add(body.table)
         if not self._send(link, forward):
@@ -301,6 +310,8 @@ class Gateway:
                 link.boot = ""  # announced already: the next heartbeat just records its start id
             for payload in payloads:
                 self._dispatch(link, payload)
+            if self._moves_answered:  # the batch held the move's answer and the views it caused here
+                self._observe_moves()
         assert self._loop is not None
         self._loop.call_soon(self._drain, link)  # more waiting: yield to other work first
 
@@ -349,6 +360,8 @@ class Gateway:
             return
         if msg.rid is not None:
             pending = self.pending.pop(msg.rid, None)
+            if pending is not None and pending.move_started is not None:
+                self._moves_answered.append(pending.move_started)
             if pending is not None and pending.creates:
                 answer = p.decode_server(msg.frame)
                 if isinstance(answer, p.Ack) and answer.table:
@@ -390,6 +403,14 @@ class Gateway:
             self.owners.pop(table, None)
         else:
             self.owners[table] = owner
+
+    def _observe_moves(self) -> None:
+        """Move latency: from a move's arrival to the end of the batch that delivered what it caused."""
+        now, started = self.clock(), self._moves_answered
+        self._moves_answered = []
+        if self.metrics is not None:
+            for at in started:
+                self.metrics.move_latency.observe(now - at)
 
     def _announce(self, link: Link, available: bool, text: str) -> None:
         """Tell each connection that used a table of this server whether it is reachable."""

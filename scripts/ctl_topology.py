@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from common.config import ROOT, load
-from common.models import make_engine
+from common.db import make_engine
 from common.registry import DRAINING, LIVE, Registry
 
 PROGRAM = """; added by scripts/ctl add {kind} ({when}); delete it to keep it from coming back

@@ -23,7 +23,8 @@ from sqlalchemy import insert
 
 from common import protocol as p
 from common.config import Settings
-from common.models import User, init_db
+from common.models import User
+from common.schema import migrate, open_db
 from gameserver.rules import games
 from gameserver.rules.base import Game
 from gameserver.server import GameServer
@@ -114,7 +115,8 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'games.db'}"
         settings = Settings(data_dir=tmp, database_url=url, max_tables=100 * tables, bot_delay=60.0)
-        engine = init_db(url)
+        migrate(url)
+        engine = open_db(url)
         server = GameServer(settings, "g1", "inproc://bench", Store(engine), games())
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket

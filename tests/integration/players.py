@@ -15,7 +15,8 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from common import protocol as p
-from common.models import FinishedGame, House, TableAction, User, make_engine
+from common.db import make_engine
+from common.models import FinishedGame, House, TableAction, User
 from common.views import LegalAction, example_action
 from realtime.client import Closed, FeltClient
 from tests.integration.stack import Stack, WebUser

@@ -1,9 +1,9 @@
 """Start Felt's real processes on free loopback ports, and talk to the frontend as a browser would.
 
 `Stack` runs the frontend under gunicorn, N realtime servers and M game servers, each as its own process
-with a private data directory, waits until each says it is ready, and stops only the processes it
-started, by their ids. `WebUser` registers and logs in through the real HTML forms (with CSRF) and asks
-for tokens. Shared by the integration tests and the load generator.
+with a private data directory and database (tests/dbs.py), waits until each says it is ready, and stops
+only the processes it started, by their ids. `WebUser` registers and logs in through the real HTML forms
+(with CSRF) and asks for tokens. Shared by the integration tests and the load generator.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
+from common.db import make_engine
+from tests import dbs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,21 +48,39 @@ def free_port() -> int:
     raise RuntimeError("no free port found")
 
 
+METRICS_OFFSET = 1000  # the default metrics_port_offset, which the frontend's gunicorn uses
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class Stack:
     def __init__(self, data_dir: Path, *, realtime: int = 2, gameservers: int = 2,
                  env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.database_url = dbs.database_url(data_dir)
         self.frontend_port = free_port()
+        while not _is_free(self.frontend_port + METRICS_OFFSET):  # gunicorn's metrics: port + offset
+            self.frontend_port = free_port()
+        self.metrics_ports: dict[str, int] = {"frontend": self.frontend_port + METRICS_OFFSET}
         self.realtime_ports = [free_port() for _ in range(realtime)]
         self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
                                      for i in range(gameservers)}
         self.origin = f"http://127.0.0.1:{self.frontend_port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._engine: Engine | None = None
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "FELT_CONFIG": "",
             "FELT_DATA_DIR": str(data_dir),
+            "FELT_DATABASE_URL": self.database_url,
             "FELT_SECRET": "integration-test-secret",
             "FELT_GAMESERVERS": json.dumps(self.gameserver_endpoints),
             "FELT_REALTIME_URLS": ",".join(self.realtime_url(i) for i in range(realtime)),
@@ -72,8 +95,24 @@ class Stack:
             **(env or {}),
         }
 
+    def metrics_port(self, key: str) -> int:
+        """The metrics port of process `key` ("frontend", "rt-0", "gs-g1", ...), the same after restarts."""
+        if key not in self.metrics_ports:
+            self.metrics_ports[key] = free_port()
+        return self.metrics_ports[key]
+
+    def metrics_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_port(key)}/metrics"
+
     def realtime_url(self, i: int = 0) -> str:
         return f"http://127.0.0.1:{self.realtime_ports[i]}/sockjs"
+
+    @property
+    def engine(self) -> Engine:
+        """An engine on the stack's database, to read what the processes stored; `stop()` disposes it."""
+        if self._engine is None:
+            self._engine = make_engine(self.database_url)
+        return self._engine
 
     @property
     def frontend_url(self) -> str:
@@ -82,7 +121,8 @@ class Stack:
     # ---- processes -----------------------------------------------------------------------------
 
     def start(self) -> Stack:
-        subprocess.run([sys.executable, "-m", "frontend.cli", "init-db"], cwd=ROOT, env=self.env, check=True,
+        # as scripts/run does (a no-op here: tests.dbs made it migrated)
+        subprocess.run([sys.executable, "-m", "common.schema", "upgrade"], cwd=ROOT, env=self.env, check=True,
                        capture_output=True)
         for name in self.gameserver_endpoints:
             self.start_gameserver(name)
@@ -115,23 +155,24 @@ class Stack:
             self.gameserver_endpoints[name] = f"tcp://127.0.0.1:{free_port()}"
         self._truncate(f"gs-{name}")
         self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name, "--endpoint",
-                                   self.gameserver_endpoints[name]], f"READY gameserver {name}")
+                                   self.gameserver_endpoints[name],
+                                   "--metrics-port", str(self.metrics_port(f"gs-{name}"))],
+                    f"READY gameserver {name}")
 
     def db(self) -> Any:
         """An engine on the stack's database (dispose it after use)."""
-        from common.models import make_engine
-
-        return make_engine(f"sqlite:///{self.data_dir / 'felt.db'}")
+        return make_engine(self.database_url)
 
     def start_realtime(self, i: int) -> None:
         self._truncate(f"rt-{i}")
-        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--port", str(self.realtime_ports[i])],
-                    "READY realtime")
+        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--port", str(self.realtime_ports[i]),
+                                "--metrics-port", str(self.metrics_port(f"rt-{i}"))], "READY realtime")
 
     def start_frontend(self) -> None:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self._spawn("frontend", [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.frontend_port}",
-                                 "frontend.wsgi:app"], "Booting worker")
+        self._spawn("frontend", [gunicorn, "-c", "python:frontend.gunicorn_conf", "--workers", "2",
+                                 "--bind", f"127.0.0.1:{self.frontend_port}", "frontend.wsgi:app"],
+                    "Booting worker")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -164,6 +205,9 @@ class Stack:
                 proc.kill()
                 proc.wait(timeout=5)
         self.procs.clear()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
 class _FromAddress(urllib.request.HTTPHandler):

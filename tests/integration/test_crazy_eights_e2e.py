@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from common import protocol as p
-from common.models import FinishedGame, make_engine
+from common.db import make_engine
+from common.models import FinishedGame
 from common.views import CrazyEightsView
 from tests.integration.conftest import run
 from tests.integration.players import connect_player, play_until_over
@@ -54,7 +55,7 @@ def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> 
     assert overs[0].players == [u.username for u in users]
     assert min(overs[0].scores) == overs[0].scores[overs[0].winners[0]]
 
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    engine = make_engine(stack.database_url)
     with engine.connect() as conn:
         record = conn.execute(select(FinishedGame.__table__).where(
             FinishedGame.__table__.c.table_id == table)).one()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from common.models import User, make_engine
+from common.models import User
 from tests.integration.conftest import run, user_factory
 from tests.integration.players import (
     GAMES,
@@ -74,9 +74,9 @@ def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, ne
     [record] = finished(stack, players[0].table)
     logged = {(a.get("user"), a.get("req")): a["action"] for a in record.actions if "req" in a}
     for pl in players:
-        user_id = next(iter(
-            make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}").connect().execute(
-                select(User.__table__.c.id).where(User.__table__.c.username == pl.user.username)).scalars()))
+        with stack.engine.connect() as conn:
+            user_id = conn.execute(select(User.__table__.c.id).where(
+                User.__table__.c.username == pl.user.username)).scalar_one()
         for req, action in pl.acked:  # every acknowledged move is in the stored log, as sent
             assert logged.get((user_id, req)) == action
 

@@ -8,14 +8,14 @@ import time
 from sqlalchemy import select
 
 from common import protocol as p
-from common.models import FinishedGame, User, make_engine
+from common.models import FinishedGame, User
 from common.views import HeartsView
 from tests.integration.conftest import acked, created_table, run
 from tests.integration.players import choose, connect_player, legal_of, play_until_over
 
 
 def db(stack):
-    return make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    return stack.engine
 
 
 def test_hearts_with_a_person_two_bots_and_a_scripted_player(stack, new_user) -> None:

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from common import curve
 from common import protocol as p
-from common.models import TableRecord, make_engine
+from common.db import make_engine
+from common.models import TableRecord
 from tests.integration.conftest import created_table, run
 from tests.integration.players import connect_player
 from tests.integration.stack import ROOT, Stack, free_port
@@ -70,7 +71,7 @@ def identity_of(stack: Stack, realtime: int) -> str:
 
 
 def tables_of(stack: Stack, user: int) -> int:
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
+    engine = make_engine(stack.database_url)
     with engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(TableRecord.__table__).where(
             TableRecord.__table__.c.creator == user)).scalar()

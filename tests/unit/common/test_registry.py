@@ -1,4 +1,4 @@
-"""The registry's leases, states and name ownership, on a real SQLite database with an injected clock."""
+"""The registry's leases, states and name ownership, on a real database with an injected clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from common import registry as r
-from common.models import init_db
+from common.schema import open_db
+from tests import dbs
 
 
 class Clock:
@@ -24,7 +25,7 @@ class Clock:
 @pytest.fixture
 def reg(tmp_path: Path) -> Iterator[tuple[r.Registry, Clock]]:
     clock = Clock()
-    engine = init_db(f"sqlite:///{tmp_path / 'felt.db'}")
+    engine = open_db(dbs.database_url(tmp_path))
     yield r.Registry(engine, lease=5.0, clock=clock), clock
     engine.dispose()
 

@@ -1,4 +1,4 @@
-"""Fixtures for the frontend: an app on a temporary SQLite database, its test client, and `auth`.
+"""Fixtures for the frontend: an app on a database of the test's own (tests/dbs.py), its client, `auth`.
 
 CSRF protection stays ON: `auth` and `csrf_token()` fetch the form's token like a browser would.
 """
@@ -20,6 +20,7 @@ from common.config import Settings, load
 from common.models import User
 from frontend import create_app
 from frontend.db import database
+from tests import dbs
 
 PASSWORD = "correct horse"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -30,7 +31,7 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 def settings(tmp_path: Path) -> Settings:
     # tests register many people from one address; tests/unit/frontend/test_throttle.py sets real limits
     return load(env={}, data_dir=str(tmp_path), secret="test", register_address_limit="1000 per minute",
-                login_address_limit="1000 per minute")
+                login_address_limit="1000 per minute", database_url=dbs.database_url(tmp_path))
 
 
 @pytest.fixture

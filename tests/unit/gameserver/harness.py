@@ -1,4 +1,6 @@
-"""A game server on a real ROUTER with a real SQLite store, driven by a DEALER playing a realtime process.
+"""A game server on a real ROUTER with a real store, driven by a DEALER playing a realtime process.
+
+The store is the run's database (tests/dbs.py: SQLite, or PostgreSQL), one of the test directory's own.
 
 The link is CurveZMQ as in production: the harness's DEALER has a realtime key ("rtA") on the game
 server's allow-list and pins the server's key. Users 1-20 exist (u1 ... u20), as the frontend would have
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,19 @@ from sqlalchemy import insert, select, update
 from common import curve
 from common import protocol as p
 from common.config import keys_dir_of, load
-from common.models import User, init_db
+from common.models import User
+from common.schema import open_db
 from gameserver.rules import games
 from gameserver.server import GameServer
 from gameserver.store import Store
+from tests import dbs
 
 
 class Harness:
     def __init__(self, tmp: Path, name: str = "g1", **settings: Any) -> None:
         self.settings = load(env={"FELT_CONFIG": ""}, data_dir=str(tmp), heartbeat_interval=0.1,
-                             bot_delay=0.0, **settings)
-        self.engine = init_db(self.settings.db_url())
+                             bot_delay=0.0, database_url=dbs.database_url(tmp), **settings)
+        self.engine = open_db(self.settings.db_url())
         self.keys = keys_dir_of(self.settings)
         self.realtime_key = curve.own_key(self.keys, "realtime", "rtA")
         with self.engine.begin() as conn:
@@ -122,14 +125,10 @@ class Harness:
 
 @contextlib.contextmanager
 def unwritable(data_dir: Path) -> Iterator[None]:
-    """The SQLite database and its write-ahead log made immutable (even root cannot write them) for the
-    duration, then writable again. (Not the shared-memory index: SQLite maps it, and a write to a
-    mapped immutable page is a bus error, a crash rather than a refused write.)"""
-    files = [str(f) for f in sorted(data_dir.glob("felt.db*")) if not f.name.endswith("-shm")]
-    done = subprocess.run(["chattr", "+i", *files], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot make the database unwritable here: {done.stderr.strip()}")
-    try:
+    """The test directory's database refuses writes for the duration (`tests.dbs.read_only`)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(dbs.read_only(data_dir))
+        except PermissionError as exc:
+            pytest.skip(str(exc))
         yield
-    finally:
-        subprocess.run(["chattr", "-i", *files], check=True)

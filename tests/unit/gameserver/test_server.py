@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from common import protocol as p
-from common.models import FinishedGame, TableAction, make_engine
+from common.db import make_engine
+from common.models import FinishedGame, TableAction
 from tests.unit.gameserver.frames import acked_table
 from tests.unit.gameserver.harness import Harness
 
@@ -65,6 +66,7 @@ def test_bots_play_a_game_to_the_end_and_it_is_recorded(tmp_path: Path) -> None:
                 pytest.fail("no game_over")
         with h.engine.connect() as conn:  # game_over is sent once the record is committed
             record = conn.execute(select(FinishedGame.__table__)).one()
+        h.engine.dispose()  # the harness closed its pool; this read opened another
         assert record.table_id == table and len(record.scores) == 3 and record.actions
 
     asyncio.run(scenario())
@@ -125,6 +127,7 @@ def test_a_table_everyone_left_is_closed_and_leaves_the_lobby(tmp_path: Path) ->
             from common.models import TableRecord
 
             status = conn.execute(select(TableRecord.__table__.c.status)).scalar_one()
+        h.engine.dispose()  # the harness closed its pool; this read opened another
         assert status == "closed"
 
     asyncio.run(scenario())
@@ -145,6 +148,7 @@ def test_chat_is_limited_rate_limited_stored_and_sent_as_text(tmp_path: Path) ->
             from common.models import ChatRecord
 
             texts = conn.execute(select(ChatRecord.__table__.c.text)).scalars().all()
+        h.engine.dispose()  # the harness closed its pool; this read opened another
         assert texts[:5] == [f"<i>{i}</i>" for i in range(5)]  # stored as typed, shown as text by clients
 
     asyncio.run(scenario())

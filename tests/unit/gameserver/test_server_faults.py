@@ -173,5 +173,6 @@ def test_a_restart_rebuilds_only_live_tables_and_never_writes_to_finished_ones(t
             await asyncio.sleep(0.05)
         with h.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(TableAction.__table__)).scalar() == count
+        h.engine.dispose()  # the harness closed its pool; this read opened another
 
     asyncio.run(later())
