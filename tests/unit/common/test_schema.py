@@ -180,7 +180,7 @@ def test_tables_from_before_the_registry_belong_to_their_creator_after_migrating
         with engine.begin() as conn:
             command.upgrade(schema.config(conn), schema.INITIAL)
             conn.execute(text("INSERT INTO tables (id, server, game, seats, options, public, creator, seed, "
-                              "status, created) VALUES ('g2-0001', 'g2', 'hearts', 4, '{}', 1, 1, 's', "
+                              "status, created) VALUES ('g2-0001', 'g2', 'hearts', 4, '{}', TRUE, 1, 's', "
                               "'playing', 0)"))
             conn.execute(text("INSERT INTO table_actions (table_id, seq, entry, ts) VALUES "
                               "('g2-0001', 1, '{\"t\": \"start\"}', 0)"))
