@@ -213,9 +213,13 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
     seq = state.seq + 1
     game = changes.get("game", state.game)
     to_act = () if game is None or config.game.outcome(game) is not None else config.game.to_act(game)
-    if to_act != state.to_act or "game_start" in changes:
+    # a seat that acts and is to act again (a draw, then the play; the last call of a round, then first
+    # on the next street) begins a new turn: a view from before its move is stale
+    again = entry.seat if isinstance(entry, e.Acted) and entry.seat in to_act else None
+    if to_act != state.to_act or "game_start" in changes or again is not None:
         began = {} if "game_start" in changes else state.turn_began
-        changes["turn_began"] = {s: began[s] if s in state.to_act and s in began else seq for s in to_act}
+        changes["turn_began"] = {s: began[s] if s in state.to_act and s in began and s != again else seq
+                                 for s in to_act}
         changes["to_act"] = to_act
     return replace(state, seats=seats, seq=seq, **changes), events
 

@@ -257,3 +257,17 @@ def test_after_a_restart_bots_wait_for_people_to_resume() -> None:
     who = mover(copy)
     copy.handle(who, p.Resume(table=copy.id, last_seq=copy.seq), 1, 106.0)
     assert copy.conns[GAME.to_act(copy.game_state)[0]] == who.conn
+
+
+def test_a_view_from_before_the_players_own_move_is_stale_though_it_is_still_their_turn() -> None:
+    """Drawing keeps the turn: a second move sent on the view from before the draw (a client acting twice
+    on one view, say after a resume) is refused as stale, not applied to a hand it never saw."""
+    table = started(2)
+    who, seq = mover(table), table.seq
+    drew = table.handle(who, p.Act(table=table.id, action=p.Draw(), seq=seq, req=1), 9, 1.0)
+    assert drew.log and mover(table) is who, "a draw leaves the turn with the player"
+    again = table.handle(who, p.Act(table=table.id, action=p.Draw(), seq=seq, req=2), 9, 1.0)
+    [err] = frames(again, who.conn)
+    assert isinstance(err, p.Error) and err.code == p.E_STALE and again.log == []
+    fresh = table.handle(who, p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=3), 9, 1.0)
+    assert fresh.log, "on the view after the draw the next move is taken"
