@@ -3,12 +3,18 @@
 // A `TableController` holds what the server said about one table (the latest `view` frame, the events
 // in words, chat, the `game_over` result, whether its game server is reachable) and renders it into the
 // table view when it is the table on screen. Game-specific parts (the middle, controls, words for
-// events, scores) come from the game's module in games/. Text from other players is inserted as text.
+// events, scores) come from the game's module in games/; the seats (seats.js), the hand (handview.js),
+// motion (motion.js) and what the table says about itself (tablewords.js) have their own modules.
+// Text from other players is inserted as text.
 
-import { cardFace } from "./cards.js";
+import { cardName } from "./cards.js";
+import { confirmDialog } from "./dialogs.js";
 import { $, fill, h } from "./dom.js";
 import { GAMES, gameOf } from "./games/index.js";
+import { renderHand } from "./handview.js";
 import { actionOf, mayAct } from "./legal.js";
+import { placeSeats, seatBox, seatPositions, seatState } from "./seats.js";
+import { awayBanner, badges, leaveQuestion, MOVE_KINDS, seatChanges, titleOf } from "./tablewords.js";
 
 const EVENTS_KEPT = 60;
 const CHAT_KEPT = 200;
@@ -26,10 +32,16 @@ export class TableController {
     this.available = true;
     this.statusText = "";
     this.busy = false; // an action was sent and its answer is not in yet
+    this.acting = false; // this player sent a move that no view has reflected yet
     this.passSel = new Set();
     this.passKey = "";
+    this.received = null; // {deal, cards}: Hearts cards this player was just passed
     this.picker = null; // {card, entry, suits}: a card whose legal entry asks for a suit (a Crazy Eights 8)
     this.info = null; // TableInfo from the lobby, when known
+    this.lastPlayedBy = null; // who played the card on top of the pile (for its flight)
+    this.flights = []; // chips to fly on the next draw: [{from, to}] selectors
+    this.wasMyTurn = false;
+    this.lowWarned = null; // the deadline the clock-low sound was played for
   }
 
   // ---- what the server says ----------------------------------------------------------------------
@@ -44,13 +56,17 @@ export class TableController {
 
   onView(frame) {
     if (this.frame && frame.seq < this.seq) return; // older than what is on screen
-    const first = !this.frame;
+    const before = this.frame;
     this.frame = frame;
     this.seq = frame.seq;
     this.busy = false;
     this.available = true;
     this.statusText = "";
     const ctx = this.context();
+    const lines = [];
+    if (!before && frame.status === "waiting") lines.push({ text: "You are at the table.", kind: "seat" });
+    if (before) lines.push(...seatChanges(before, frame, ctx).map((text) => ({ text, kind: "seat" })));
+    const wasAway = before ? seatState(before, frame.seat ?? -1).away : false;
     for (const event of frame.events ?? []) {
       let text = null;
       try {
@@ -58,21 +74,54 @@ export class TableController {
       } catch {
         text = null;
       }
-      if (text) this.events.push({ text, kind: event.kind, seq: frame.seq });
+      this.noteEvent(event, ctx);
+      if (text && ctx.me !== null && event.seat === ctx.me && MOVE_KINDS.has(event.kind) && !this.acting) {
+        text = `${wasAway || seatState(frame, ctx.me).away ? "A bot, for you" : "Time ran out"}: ${text}`;
+      }
+      if (text) lines.push({ text, kind: event.kind });
     }
-    if (first && frame.status === "waiting") this.events.push({ text: "You are at the table.", seq: frame.seq });
+    this.acting = false;
+    for (const line of lines) this.events.push({ ...line, seq: frame.seq });
     this.events.splice(0, Math.max(0, this.events.length - EVENTS_KEPT));
+    if (this.isOnScreen()) this.app.announcer.say(lines.map((l) => l.text));
     if (frame.status !== "over") {
       this.over = null;
       this.resultDismissed = false;
     }
     this.render();
+    this.afterView(ctx);
+  }
+
+  /** What an event means beyond its words: who played the top card, cards received, chips to a winner. */
+  noteEvent(event, ctx) {
+    if (event.kind === "played") this.lastPlayedBy = event.seat;
+    if (event.kind === "cards_received" && event.seat === ctx.me && event.cards) {
+      this.received = { deal: ctx.view.deal_number, cards: new Set(event.cards) };
+    }
+    if (event.kind === "pot_awarded") {
+      this.flights.push({ from: "#pot", to: `#felt .seat[data-seat='${event.seat}']` });
+      if (event.seat === ctx.me) this.app.sound.play("win");
+    }
+  }
+
+  /** Sounds for this player's turn, and pre-chosen actions (Hold'em) that this view lets run. */
+  afterView(ctx) {
+    const myTurn = this.myTurn(ctx);
+    if (myTurn && !this.wasMyTurn && this.isOnScreen()) this.app.sound.play("turn");
+    this.wasMyTurn = myTurn;
+    if (myTurn && !this.busy) this.game?.autoAct?.(ctx);
+  }
+
+  myTurn(ctx = this.context()) {
+    return !!(this.frame && this.frame.status === "playing" && ctx.me !== null && mayAct(ctx.view));
   }
 
   onGameOver(msg) {
     this.over = msg;
     this.lastResult = { ...msg, hand_no: this.frame?.cash?.hand_no ?? null };
     this.resultDismissed = false;
+    const me = this.frame?.seat;
+    if (!this.game?.cash && me !== null && me !== undefined && msg.winners?.includes(me)) this.app.sound.play("win");
     this.render();
     this.app.refreshMe();
   }
@@ -80,7 +129,10 @@ export class TableController {
   onChat(msg) {
     this.chat.push(msg);
     this.chat.splice(0, Math.max(0, this.chat.length - CHAT_KEPT));
-    if (this.isOnScreen()) this.renderChat(true);
+    if (this.isOnScreen()) {
+      this.renderChat(true);
+      this.app.announcer.say([`${msg.name} says: ${msg.text}`]);
+    }
   }
 
   onTableStatus(msg) {
@@ -92,11 +144,13 @@ export class TableController {
 
   onError(msg) {
     this.busy = false;
+    this.acting = false;
     if (msg.code === "stale") this.resume().catch(() => {});
     if (this.isOnScreen()) this.render();
   }
 
-  /** Re-attach after a reconnect (or on opening the page at this table): missed events + the view. */
+  /** Re-attach after a reconnect (or on opening the page at this table): missed events + the view.
+   *  It is also "I'm back": the server stops the bot that stands in for this player. */
   resume() {
     return this.app.request({ msg: "resume", table: this.id, last_seq: this.seq }, { quiet: true });
   }
@@ -107,6 +161,7 @@ export class TableController {
   async act(action, { withSeq = true } = {}) {
     if (this.busy) return;
     this.busy = true;
+    this.acting = true;
     this.picker = null;
     this.render();
     const body = { msg: "act", table: this.id, action };
@@ -115,6 +170,7 @@ export class TableController {
       await this.app.request(body);
     } catch (error) {
       this.busy = false;
+      this.acting = false;
       if (error.code === "stale") this.resume().catch(() => {});
       this.render();
     }
@@ -151,18 +207,21 @@ export class TableController {
     const ui = {};
     ui.title = h("h1", { class: "table-title" });
     ui.badges = h("div", { class: "badges" });
-    ui.back = h("button", { type: "button", class: "ghost back", onclick: () => this.app.backToLobby() }, "← Lobby");
+    ui.back = h("button", { type: "button", class: "ghost back", onclick: () => this.leave() }, "← Lobby");
+    ui.leave = h("div", { class: "head-actions" });
     ui.banner = h("p", { class: "banner warn", role: "alert", hidden: true });
+    ui.away = h("div", { class: "banner warn away-banner", id: "away-banner", hidden: true });
     ui.invite = h("p", { class: "invite muted", hidden: true });
     ui.seats = h("div", { class: "seats" });
     ui.center = h("div", { class: "center" });
-    ui.felt = h("div", { class: "felt", id: "felt" }, ui.seats, ui.center);
-    ui.prompt = h("div", { class: "prompt", id: "prompt", role: "status", "aria-live": "polite" });
+    ui.probe = h("span", { class: "ccw-probe", "aria-hidden": "true" });
+    ui.felt = h("div", { class: "felt", id: "felt" }, ui.seats, ui.center, ui.probe);
+    ui.prompt = h("div", { class: "prompt", id: "prompt" });
     ui.controls = h("div", { class: "controls", id: "controls" });
     ui.hand = h("div", { class: "hand", id: "hand", role: "toolbar", "aria-label": "Your hand" });
     ui.scores = h("div", { class: "scores", id: "scores" });
-    ui.events = h("ol", { class: "events", id: "events", "aria-live": "polite" });
-    ui.chatLines = h("ol", { class: "chat-lines", id: "chat-lines", "aria-live": "polite" });
+    ui.events = h("ol", { class: "events", id: "events" });
+    ui.chatLines = h("ol", { class: "chat-lines", id: "chat-lines" });
     ui.chatInput = h("input", { id: "chat-input", type: "text", maxlength: 300, autocomplete: "off",
       placeholder: "Say something…", "aria-label": "Chat message" });
     ui.chatForm = h("form", { class: "chat-form", id: "chat-form" }, ui.chatInput,
@@ -175,12 +234,14 @@ export class TableController {
       "aria-labelledby": "result-title" });
     ui.picker = h("div", { class: "picker", id: "suit-picker", hidden: true, role: "dialog",
       "aria-label": "Choose the new suit" });
+    ui.play = h("div", { class: "play-area", id: "play-area" }, ui.felt, this.app.toastBox(), ui.prompt, ui.controls,
+      ui.hand);
     fill(root,
-      h("div", { class: "table-head" }, ui.back, ui.title, ui.badges),
-      ui.banner, ui.invite,
+      h("div", { class: "table-head" }, ui.back, ui.title, ui.badges, ui.leave),
+      ui.banner, ui.away, ui.invite,
       h("div", { class: "table-layout" },
-        h("div", { class: "play-area" }, ui.felt, ui.prompt, ui.controls, ui.hand),
-        h("aside", { class: "side" },
+        ui.play,
+        h("aside", { class: "side", id: "side" },
           h("section", { class: "panel" }, h("h2", {}, "Scores"), ui.scores),
           h("section", { class: "panel" }, h("h2", {}, "What happened"), ui.events),
           h("section", { class: "panel chat" }, h("h2", {}, "Chat"), ui.chatLines, ui.chatForm))),
@@ -197,21 +258,26 @@ export class TableController {
     const game = this.game;
     const ctx = this.context();
     const root = $("table-view");
+    const before = this.app.motion.snapshot(ui.felt.parentElement);
+    const trickWinner = this.collectTo;
     root.dataset.table = this.id;
     root.dataset.game = frame?.game ?? "";
     root.dataset.status = frame?.status ?? "loading";
     root.dataset.seq = String(this.seq);
     root.dataset.seat = ctx.me === null ? "" : String(ctx.me);
     root.dataset.role = ctx.me === null ? "spectator" : "player";
-    const myTurn = !!(frame && frame.status === "playing" && ctx.me !== null && mayAct(ctx.view));
+    const myTurn = this.myTurn(ctx);
     root.dataset.myTurn = String(myTurn && !this.busy);
     root.dataset.busy = String(this.busy);
+    root.dataset.away = String(ctx.me !== null && seatState(frame ?? {}, ctx.me).away);
 
-    ui.title.textContent = `${game?.title ?? "Table"} · ${this.id}`;
-    fill(ui.badges, ...this.badges(ctx));
+    fill(ui.title, titleOf(this), h("span", { class: "table-id" }, this.id));
+    fill(ui.badges, ...badges(this, ctx));
+    fill(ui.leave, ...(frame ? this.tableButtons(ctx) : []));
     this.renderBanner();
     if (!frame) {
       fill(ui.center, h("p", { class: "muted" }, "Loading the table…"));
+      this.layout();
       return;
     }
     this.renderSeats(ctx);
@@ -220,32 +286,69 @@ export class TableController {
       fill(ui.prompt, this.waitingPrompt(ctx));
       fill(ui.controls, ...this.waitingControls(ctx));
       fill(ui.hand);
+      ui.hand.hidden = true;
     } else {
       fill(ui.center, game.center(ctx));
       fill(ui.prompt, this.prompt(ctx, myTurn));
       const controls = game.controls(ctx, myTurn);
-      fill(ui.controls, ...(controls ? [controls] : []), ...this.tableButtons(ctx));
+      fill(ui.controls, ...(controls ? [controls] : []));
       this.renderHand(ctx, myTurn);
     }
     fill(ui.scores, game?.scores(ctx) ?? "");
     this.renderEvents();
     this.renderPicker(ctx);
     this.renderResult(ctx);
+    this.layout();
+    this.collectTo = game?.collectTarget?.(ctx) ?? null; // where this trick goes once it is taken
+    const flights = this.flights.splice(0).map(({ from, to }) => ({ from: document.querySelector(from),
+      to: document.querySelector(to), make: () => h("span", { class: "chip-disc" }) }));
+    const size = `${window.innerWidth}x${window.innerHeight}`;
+    const resized = this.drawnFor !== size; // a new window size moves everything: that is not motion
+    this.drawnFor = size;
+    if (!resized) this.app.motion.play(ui.felt.parentElement, before, {
+      flights,
+      sendTo: (key, el) => {
+        if (key.startsWith("bet:")) return $("pot");
+        if (el?.closest?.("#trick") && trickWinner !== null && trickWinner !== undefined) {
+          return ui.seats.querySelector(`.seat[data-seat='${trickWinner}']`);
+        }
+        return game?.sendTo?.(ctx, key) ?? null;
+      },
+    });
+    this.app.renderBalance();
     this.app.tick();
   }
 
-  badges(ctx) {
-    const frame = this.frame;
-    const out = [];
-    if (frame) {
-      const label = { waiting: "Waiting", playing: "Playing", over: "Finished" }[frame.status] ?? frame.status;
-      out.push(h("span", { class: `badge status-${frame.status}` }, label));
+  /** The play area is as tall as what is left of the window, so nothing of it needs scrolling. */
+  layout() {
+    const ui = this.ui;
+    const top = ui.play.getBoundingClientRect().top + window.scrollY;
+    const height = Math.max(320, window.innerHeight - top - 6);
+    document.documentElement.style.setProperty("--play-h", `${Math.floor(height)}px`);
+    placeSeats(ui.felt, ui.seats);
+    this.fitCenter();
+    $("table-view").dataset.layoutFor = `${window.innerWidth}x${window.innerHeight}`;
+  }
+
+  /** Shrink the cards in the middle until the middle clears every seat and the hand fits the window. */
+  fitCenter() {
+    const ui = this.ui;
+    const felt = ui.felt;
+    felt.style.removeProperty("--ccw");
+    const pieces = () => [...ui.center.querySelectorAll("#board, #trick, .piles, #pot, #current-suit, .waiting, .hand-result, .center-info")];
+    const seats = [...ui.seats.querySelectorAll(".seat")].map((el) => el.getBoundingClientRect());
+    const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const bad = () => {
+      const hand = ui.hand.hidden ? ui.controls : ui.hand;
+      if (hand.getBoundingClientRect().bottom > window.innerHeight) return true;
+      const boxes = pieces().map((el) => el.getBoundingClientRect());
+      return boxes.some((box) => seats.some((seat) => hit(box, seat)));
+    };
+    let width = ui.probe.getBoundingClientRect().width; // what --ccw comes to here
+    for (let i = 0; i < 6 && width > 24 && bad(); i += 1) {
+      width *= 0.86;
+      felt.style.setProperty("--ccw", `${width.toFixed(1)}px`);
     }
-    if (frame && ctx.me === null) out.push(h("span", { class: "badge watching" }, "Watching"));
-    if (this.info && this.info.public === false) out.push(h("span", { class: "badge" }, "Private"));
-    const clock = this.info?.clock;
-    if (clock) out.push(h("span", { class: "badge" }, `${clock}s clock`));
-    return out;
   }
 
   renderBanner() {
@@ -258,52 +361,31 @@ export class TableController {
     if (priv) {
       ui.invite.textContent = `Private table: invite friends with ${location.origin}/table/${this.id}`;
     }
-  }
-
-  seatPositions(n, me) {
-    const base = me ?? 0;
-    return Array.from({ length: n }, (_, seat) => {
-      const rel = (seat - base + n) % n;
-      const angle = Math.PI / 2 + (2 * Math.PI * rel) / n;
-      return { rel, x: 50 + 42 * Math.cos(angle), y: 50 + 40 * Math.sin(angle), angle };
-    });
+    const away = this.frame ? awayBanner(this, this.context()) : null;
+    ui.away.hidden = !away;
+    fill(ui.away, ...(away ?? []));
   }
 
   renderSeats(ctx) {
     const frame = this.frame;
     const n = frame.players.length;
-    const positions = this.seatPositions(n, ctx.me);
+    const positions = seatPositions(n, ctx.me);
     this.positions = positions;
     const toAct = frame.status === "playing" ? this.game?.toAct(ctx.view) ?? [] : [];
-    const bots = new Set(frame.bots ?? []);
+    const winners = new Set(this.game?.winners?.(ctx) ?? []);
     const seats = frame.players.map((player, seat) => {
-      const pos = positions[seat];
-      const mine = ctx.me === seat;
       const turn = toAct.includes(seat);
-      const box = h("div", {
-        class: ["seat", mine && "me", turn && "turn", player === null && "empty"],
-        "data-seat": seat, "data-rel": pos.rel,
-        style: { "--x": `${pos.x}%`, "--y": `${pos.y}%` },
-      });
-      const nameLine = h("div", { class: "seat-name" },
-        h("span", { class: "name" }, player ?? "Empty seat"));
-      if (mine) nameLine.append(h("span", { class: "tag you" }, "you"));
-      if (player !== null && bots.has(seat)) nameLine.append(h("span", { class: "tag bot" }, "bot"));
-      for (const tag of this.game?.seatTags?.(ctx, seat) ?? []) nameLine.append(h("span", { class: "tag" }, tag));
-      box.append(nameLine);
+      const parts = { tags: this.game?.seatTags?.(ctx, seat) ?? [], turn, winner: winners.has(seat) };
       if (frame.status === "waiting" || (this.game?.cash && player === null)) {
-        box.append(...this.waitingSeatButtons(ctx, seat, player));
+        parts.buttons = this.waitingSeatButtons(ctx, seat, player);
+        parts.turn = false;
       } else {
-        const cards = this.game.seatCards(ctx, seat);
-        if (cards) box.append(h("div", { class: "seat-cards" }, cards));
-        const stats = this.game.seatStats(ctx, seat);
-        if (stats?.length) box.append(h("div", { class: "seat-stats" }, stats.map((t) => h("span", {}, t))));
-        if (turn) {
-          box.append(h("div", { class: "seat-turn" }, h("span", {}, mine ? "your turn" : "to play"),
-            this.countdown()));
-        }
+        parts.cards = this.game.seatCards(ctx, seat);
+        parts.stats = this.game.seatStats(ctx, seat) ?? [];
+        parts.bet = this.game.seatBet?.(ctx, seat) ?? null;
+        parts.countdown = this.countdown();
       }
-      return box;
+      return seatBox(ctx, seat, positions[seat], parts);
     });
     fill(this.ui.seats, ...seats);
     this.ui.felt.dataset.seats = String(n);
@@ -311,7 +393,8 @@ export class TableController {
 
   countdown(deadline = this.frame?.deadline, clock = this.info?.clock) {
     if (!deadline) return null;
-    return h("span", { class: "countdown", "data-deadline": deadline, "data-clock": clock ?? "" });
+    return h("span", { class: "countdown", "data-deadline": deadline, "data-clock": clock ?? "", role: "timer",
+      "aria-label": "time left" });
   }
 
   waitingSeatButtons(ctx, seat, player) {
@@ -327,7 +410,7 @@ export class TableController {
     return out;
   }
 
-  waitingCenter(ctx) {
+  waitingCenter() {
     const players = this.frame.players;
     const taken = players.filter((p) => p !== null).length;
     return h("div", { class: "waiting" },
@@ -353,22 +436,26 @@ export class TableController {
           `Fill ${free} seat${free === 1 ? "" : "s"} with bots`));
       }
     }
-    out.push(...this.tableButtons(ctx));
     return out;
   }
 
   tableButtons(ctx) {
     const label = ctx.me === null ? "Stop watching" : this.game?.cash ? "Stand up" :
       this.frame?.status === "playing" ? "Leave table" : "Leave";
-    return [h("button", { type: "button", class: "ghost leave", id: "leave", onclick: () => this.app.backToLobby() },
-      label)];
+    return [h("button", { type: "button", class: "ghost leave", id: "leave", onclick: () => this.leave() }, label)];
+  }
+
+  /** Leave or stand up; mid-hand it first says what happens to the hand and asks. */
+  async leave() {
+    const question = leaveQuestion(this, this.context());
+    if (question && !(await confirmDialog({ ...question, id: "leave-confirm" }))) return;
+    this.app.backToLobby({ midHand: !!question });
   }
 
   prompt(ctx, myTurn) {
     const frame = this.frame;
     if (frame.status === "over") return "The game is over.";
-    const game = this.game;
-    const text = game.prompt(ctx, myTurn);
+    const text = this.game.prompt(ctx, myTurn);
     const parts = [h("span", {}, text)];
     if (myTurn && frame.deadline) parts.push(" ", this.countdown());
     return parts;
@@ -377,52 +464,17 @@ export class TableController {
   renderHand(ctx, myTurn) {
     const hand = this.game.hand(ctx, myTurn);
     const ui = this.ui;
-    const focused = document.activeElement?.closest?.("#hand") ? document.activeElement.dataset.card : null;
     if (!hand) {
       fill(ui.hand);
-      ui.hand.hidden = true;
+      ui.hand.hidden = ctx.me === null;
       return;
     }
     ui.hand.hidden = false;
-    ui.hand.classList.toggle("static", !!hand.static);
-    if (hand.static) {
-      fill(ui.hand, ...hand.cards.map((card) => cardFace(card, { cls: "mine" })));
-      return;
+    renderHand(ui.hand, hand, { busy: this.busy, active: myTurn, game: this.game, cardLabelOf: cardName });
+    for (const card of ui.hand.querySelectorAll(".playcard[data-card]")) {
+      card.dataset.fly = `card:${card.dataset.card}`;
+      card.dataset.from = this.game.dealFrom ?? "#felt .center";
     }
-    let number = 0;
-    const buttons = hand.cards.map((card) => {
-      const enabled = hand.enabled.has(card) && !this.busy;
-      const selected = hand.selected?.has(card);
-      const props = { disabled: !enabled, "aria-pressed": hand.selected ? String(!!selected) : undefined };
-      const el = cardFace(card, { tag: "button", cls: [enabled ? "legal" : "illegal", selected && "selected"]
-        .filter(Boolean).join(" "), props });
-      if (enabled && number < 9) {
-        number += 1;
-        el.dataset.key = String(number);
-        el.append(h("span", { class: "key", "aria-hidden": "true" }, String(number)));
-      }
-      el.tabIndex = -1;
-      el.addEventListener("click", () => hand.onPick(card));
-      return el;
-    });
-    fill(ui.hand, ...buttons);
-    ui.hand.classList.toggle("active", !!myTurn);
-    this.spreadHand(buttons.length);
-    const enabled = buttons.filter((b) => !b.disabled);
-    const target = enabled.find((b) => b.dataset.card === focused) ?? enabled[0] ?? null;
-    if (target) target.tabIndex = 0;
-    if (focused && target) target.focus({ preventScroll: true });
-  }
-
-  /** Spread the hand over the width it has: apart when there is room, overlapping when not. */
-  spreadHand(n) {
-    const hand = this.ui.hand;
-    const first = hand.querySelector(".playcard");
-    if (!first || n < 2) return;
-    const cw = first.getBoundingClientRect().width;
-    const room = hand.clientWidth - 32;
-    const step = Math.max(cw * 0.28, Math.min(cw * 1.08, (room - cw) / (n - 1)));
-    hand.style.setProperty("--gap", `${(step - cw).toFixed(1)}px`);
   }
 
   renderEvents() {
@@ -440,7 +492,7 @@ export class TableController {
     if (scroll) this.ui.chatLines.scrollTop = this.ui.chatLines.scrollHeight;
   }
 
-  renderPicker(ctx) {
+  renderPicker() {
     const ui = this.ui;
     if (!this.picker) {
       ui.picker.hidden = true;
@@ -449,7 +501,7 @@ export class TableController {
     }
     const { card, entry, suits } = this.picker;
     const names = { C: "Clubs", D: "Diamonds", H: "Hearts", S: "Spades" };
-    const buttons = suits.map((suit, i) => {
+    const buttons = suits.map((suit) => {
       const b = h("button", { type: "button", class: `suit-choice suit-${suit}`, "data-suit": suit,
         onclick: () => this.act(actionOf(entry, { card, suit })) });
       b.append(this.app.suitIcon(suit), h("span", {}, `${names[suit]}`), h("kbd", {}, suit));
@@ -477,6 +529,7 @@ export class TableController {
     const me = ctx.me;
     const rows = summary.rows.map((row) => h("tr", { class: [row.winner && "winner", row.seat === me && "me"] },
       h("td", {}, row.winner ? "🏆 " : "", row.name), h("td", { class: "num" }, row.score)));
+    const wasHidden = ui.result.hidden;
     fill(ui.result,
       h("div", { class: "result-box" },
         h("h2", { id: "result-title" }, summary.title),
@@ -491,6 +544,7 @@ export class TableController {
           h("button", { type: "button", class: "ghost", id: "review",
             onclick: () => { this.resultDismissed = true; this.render(); } }, "Look at the table"))));
     ui.result.hidden = false;
+    if (wasHidden) $("rematch")?.focus({ preventScroll: true });
   }
 
   // ---- commands ------------------------------------------------------------------------------------
@@ -563,14 +617,14 @@ export class TableController {
       return true;
     }
     if (key === "ArrowLeft" || key === "ArrowRight") return this.moveFocus(this.ui.hand, key, "button.playcard");
-    if (/^[1-9]$/.test(key)) {
-      const card = this.ui.hand.querySelector(`button.playcard[data-key="${key}"]`);
+    if (key.length === 1) {
+      const card = [...this.ui.hand.querySelectorAll("button.playcard[data-key]")]
+        .find((b) => b.dataset.key === key.toLowerCase());
       if (card && !card.disabled) {
         card.focus();
         card.click();
         return true;
       }
-      return false;
     }
     return this.game?.onKey?.(this.context(), key) ?? false;
   }
