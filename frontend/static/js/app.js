@@ -185,6 +185,13 @@ export class App {
     }
   }
 
+  /** The balance as last heard (the page's own figure until /api/me answers), or null. */
+  knownBalance() {
+    if (typeof this.balance === "number") return this.balance;
+    const shown = Number($("chips")?.dataset.chips);
+    return Number.isFinite(shown) ? shown : null;
+  }
+
   /** The header: the account balance, and the chips in front of this player at the table on screen. */
   renderBalance() {
     const chips = $("chips");
@@ -325,6 +332,11 @@ export class App {
   /** Create a table; at a cash table the creator first chooses a buy-in (null if they cancel). */
   async create(settings) {
     const send = async (extra = {}) => {
+      const balance = this.knownBalance();
+      if (extra.buy_in !== undefined && balance !== null && extra.buy_in > balance) {
+        // the server would make the table and seat nobody: say so here, before anything is made
+        throw new Error(`You have ${formatChips(balance)} chips; this buy-in needs ${formatChips(extra.buy_in)}.`);
+      }
       const reply = await this.request({ msg: "create_table", ...settings, ...extra }, { quiet: true });
       return reply.table;
     };
@@ -332,7 +344,7 @@ export class App {
     if (GAMES[settings.game]?.cash) {
       const game = GAMES[settings.game];
       const option = (key) => settings.options?.[key] ?? game.options.find((o) => o.key === key)?.default;
-      id = await buyInDialog({ low: option("min_buy_in"), high: option("max_buy_in"), balance: this.balance ?? null,
+      id = await buyInDialog({ low: option("min_buy_in"), high: option("max_buy_in"), balance: this.knownBalance(),
         title: "Buy in to your new table", submit: (amount) => send({ buy_in: amount }) });
       if (id === null) return null;
     } else {
@@ -355,7 +367,7 @@ export class App {
     if (GAMES[info?.game ?? frame?.game]?.cash) {
       const cash = frame?.cash ?? {};
       const done = await buyInDialog({ low: info?.options?.min_buy_in ?? cash.min_buy_in,
-        high: info?.options?.max_buy_in ?? cash.max_buy_in, balance: this.balance ?? null,
+        high: info?.options?.max_buy_in ?? cash.max_buy_in, balance: this.knownBalance(),
         submit: (amount) => this.request({ ...body, buy_in: amount }, { quiet: true }).then(() => true) });
       if (done === null) return false;
     } else {

@@ -16,7 +16,7 @@ import { actionOf, mayAct } from "./legal.js";
 import { placeSeats, seatBox, seatPositions, seatState } from "./seats.js";
 import { awayBanner, badges, leaveQuestion, MOVE_KINDS, seatChanges, titleOf } from "./tablewords.js";
 
-const EVENTS_KEPT = 60;
+const EVENTS_KEPT = 300;
 const CHAT_KEPT = 200;
 
 export class TableController {
@@ -76,7 +76,7 @@ export class TableController {
       }
       this.noteEvent(event, ctx);
       if (text && ctx.me !== null && event.seat === ctx.me && MOVE_KINDS.has(event.kind) && !this.acting) {
-        text = `${wasAway || seatState(frame, ctx.me).away ? "A bot, for you" : "Time ran out"}: ${text}`;
+        text = `${wasAway ? "A bot, for you" : "Time ran out"}: ${text}`; // the clock's moves make one away
       }
       if (text) lines.push({ text, kind: event.kind });
     }
@@ -361,9 +361,14 @@ export class TableController {
     if (priv) {
       ui.invite.textContent = `Private table: invite friends with ${location.origin}/table/${this.id}`;
     }
-    const away = this.frame ? awayBanner(this, this.context()) : null;
-    ui.away.hidden = !away;
-    fill(ui.away, ...(away ?? []));
+    const state = this.frame && this.mySeat !== null ? seatState(this.frame, this.mySeat) : null;
+    const key = `${state?.away}:${state?.leaving}:${this.frame?.status}`;
+    if (ui.awayKey !== key) { // drawn again only when it changes, so its button stays put between views
+      ui.awayKey = key;
+      const away = this.frame ? awayBanner(this, this.context()) : null;
+      ui.away.hidden = !away;
+      fill(ui.away, ...(away ?? []));
+    }
   }
 
   renderSeats(ctx) {
