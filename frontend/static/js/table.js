@@ -291,7 +291,8 @@ export class TableController {
       fill(ui.center, game.center(ctx));
       fill(ui.prompt, this.prompt(ctx, myTurn));
       const controls = game.controls(ctx, myTurn);
-      fill(ui.controls, ...(controls ? [controls] : []));
+      const same = controls && ui.controls.childElementCount === 1 && ui.controls.firstElementChild === controls;
+      if (!same) fill(ui.controls, ...(controls ? [controls] : [])); // a kept element is left in place
       this.renderHand(ctx, myTurn);
     }
     fill(ui.scores, game?.scores(ctx) ?? "");

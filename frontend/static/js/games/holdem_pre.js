@@ -30,16 +30,22 @@ function choose(ctx, key) {
   ctx.table.render();
 }
 
-/** The toggle buttons, while it is someone else's turn in a hand this player is still in. */
+/** The toggle buttons, while it is someone else's turn in a hand this player is still in. The same
+ *  element is kept from view to view while nothing about it changes, so a click is never lost to a redraw. */
 export function preActionButtons(ctx) {
   const view = ctx.view;
   const me = ctx.me;
   if (me === null || typeof view.street !== "string" || view.over || !view.dealt_in?.[me] || view.folded?.[me] ||
     view.all_in?.[me] || view.turn === me) return null;
   const now = chosen(ctx);
-  return h("div", { class: "pre-actions", role: "group", "aria-label": "Act in advance" },
+  const table = ctx.table;
+  const key = `${handKey(ctx)}:${now}`;
+  if (table.preEl?.key === key) return table.preEl.el;
+  const el = h("div", { class: "pre-actions", role: "group", "aria-label": "Act in advance" },
     CHOICES.map((c) => h("button", { type: "button", class: "small", id: c.id, "aria-pressed": String(now === c.key),
-      onclick: () => choose(ctx, c.key) }, c.label)));
+      onclick: () => choose(table.context(), c.key) }, c.label)));
+  table.preEl = { key, el };
+  return el;
 }
 
 /** On this player's turn: send the pre-chosen action, if any. True when one was sent. */
