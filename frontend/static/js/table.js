@@ -4,7 +4,8 @@
 // in words, chat, the `game_over` result, whether its game server is reachable) and renders it into the
 // table view when it is the table on screen. Game-specific parts (the middle, controls, words for
 // events, scores) come from the game's module in games/; the seats (seats.js), the hand (handview.js),
-// motion (motion.js) and what the table says about itself (tablewords.js) have their own modules.
+// fitting it all in the window (fit.js), the picker and result (overlays.js), the waiting room
+// (waiting.js), motion (motion.js) and what the table says about itself (tablewords.js) have their own modules.
 // Text from other players is inserted as text.
 
 import { cardName } from "./cards.js";
@@ -13,8 +14,11 @@ import { $, fill, h } from "./dom.js";
 import { GAMES, gameOf } from "./games/index.js";
 import { renderHand } from "./handview.js";
 import { actionOf, mayAct } from "./legal.js";
-import { placeSeats, seatBox, seatPositions, seatState } from "./seats.js";
+import { fitTable } from "./fit.js";
+import { renderPicker, renderResult } from "./overlays.js";
+import { seatBox, seatPositions, seatState } from "./seats.js";
 import { awayBanner, badges, leaveQuestion, MOVE_KINDS, seatChanges, titleOf } from "./tablewords.js";
+import { waitingCenter, waitingControls, waitingSeatButtons } from "./waiting.js";
 
 const EVENTS_KEPT = 300;
 const CHAT_KEPT = 200;
@@ -210,7 +214,7 @@ export class TableController {
     ui.back = h("button", { type: "button", class: "ghost back", onclick: () => this.leave() }, "← Lobby");
     ui.leave = h("div", { class: "head-actions" });
     ui.banner = h("p", { class: "banner warn", role: "alert", hidden: true });
-    ui.away = h("div", { class: "banner warn away-banner", id: "away-banner", hidden: true });
+    ui.away = h("div", { class: "banner away-banner", id: "away-banner", hidden: true });
     ui.invite = h("p", { class: "invite muted", hidden: true });
     ui.seats = h("div", { class: "seats" });
     ui.center = h("div", { class: "center" });
@@ -320,36 +324,9 @@ export class TableController {
     this.app.tick();
   }
 
-  /** The play area is as tall as what is left of the window, so nothing of it needs scrolling. */
+  /** The play area is as tall as what is left of the window; seats and the middle are fitted into it. */
   layout() {
-    const ui = this.ui;
-    const top = ui.play.getBoundingClientRect().top + window.scrollY;
-    const height = Math.max(320, window.innerHeight - top - 6);
-    document.documentElement.style.setProperty("--play-h", `${Math.floor(height)}px`);
-    placeSeats(ui.felt, ui.seats);
-    this.fitCenter();
-    $("table-view").dataset.layoutFor = `${window.innerWidth}x${window.innerHeight}`;
-  }
-
-  /** Shrink the cards in the middle until the middle clears every seat and the hand fits the window. */
-  fitCenter() {
-    const ui = this.ui;
-    const felt = ui.felt;
-    felt.style.removeProperty("--ccw");
-    const pieces = () => [...ui.center.querySelectorAll("#board, #trick, .piles, #pot, #current-suit, .waiting, .hand-result, .center-info")];
-    const seats = [...ui.seats.querySelectorAll(".seat")].map((el) => el.getBoundingClientRect());
-    const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-    const bad = () => {
-      const hand = ui.hand.hidden ? ui.controls : ui.hand;
-      if (hand.getBoundingClientRect().bottom > window.innerHeight) return true;
-      const boxes = pieces().map((el) => el.getBoundingClientRect());
-      return boxes.some((box) => seats.some((seat) => hit(box, seat)));
-    };
-    let width = ui.probe.getBoundingClientRect().width; // what --ccw comes to here
-    for (let i = 0; i < 6 && width > 24 && bad(); i += 1) {
-      width *= 0.86;
-      felt.style.setProperty("--ccw", `${width.toFixed(1)}px`);
-    }
+    fitTable(this.ui);
   }
 
   renderBanner() {
@@ -404,26 +381,11 @@ export class TableController {
   }
 
   waitingSeatButtons(ctx, seat, player) {
-    if (player !== null) return [];
-    const out = [];
-    if (ctx.me === null) {
-      out.push(h("button", { type: "button", class: "small primary sit", "data-seat": seat,
-        onclick: () => this.app.join(this.id, seat) }, "Sit here"));
-    } else if (this.app.mayAddBots(this)) {
-      out.push(h("button", { type: "button", class: "small add-bot", "data-seat": seat,
-        onclick: () => this.addBot(seat) }, "Add bot"));
-    }
-    return out;
+    return waitingSeatButtons(this, ctx, seat, player);
   }
 
   waitingCenter() {
-    const players = this.frame.players;
-    const taken = players.filter((p) => p !== null).length;
-    return h("div", { class: "waiting" },
-      h("p", { class: "big" }, `${taken} of ${players.length} seats taken`),
-      h("p", { class: "muted" }, taken < players.length
-        ? "Waiting for players. The table's creator can add bots to the empty seats."
-        : "Every seat is taken: a seated player can start the game."));
+    return waitingCenter(this);
   }
 
   waitingPrompt(ctx) {
@@ -431,18 +393,7 @@ export class TableController {
   }
 
   waitingControls(ctx) {
-    const players = this.frame.players;
-    const free = players.filter((p) => p === null).length;
-    const out = [];
-    if (ctx.me !== null) {
-      out.push(h("button", { type: "button", class: "primary", id: "start", disabled: free > 0 || this.busy,
-        title: free ? "Fill every seat first" : "Deal the cards", onclick: () => this.start() }, "Start game"));
-      if (free && this.app.mayAddBots(this)) {
-        out.push(h("button", { type: "button", id: "fill-bots", onclick: () => this.fillBots() },
-          `Fill ${free} seat${free === 1 ? "" : "s"} with bots`));
-      }
-    }
-    return out;
+    return waitingControls(this, ctx);
   }
 
   tableButtons(ctx) {
@@ -499,58 +450,11 @@ export class TableController {
   }
 
   renderPicker() {
-    const ui = this.ui;
-    if (!this.picker) {
-      ui.picker.hidden = true;
-      fill(ui.picker);
-      return;
-    }
-    const { card, entry, suits } = this.picker;
-    const names = { C: "Clubs", D: "Diamonds", H: "Hearts", S: "Spades" };
-    const buttons = suits.map((suit) => {
-      const b = h("button", { type: "button", class: `suit-choice suit-${suit}`, "data-suit": suit,
-        onclick: () => this.act(actionOf(entry, { card, suit })) });
-      b.append(this.app.suitIcon(suit), h("span", {}, `${names[suit]}`), h("kbd", {}, suit));
-      return b;
-    });
-    fill(ui.picker,
-      h("div", { class: "picker-box" },
-        h("h2", {}, "Name the new suit"),
-        h("p", { class: "muted" }, "Press C, D, H or S, or click one."),
-        h("div", { class: "suit-choices" }, buttons),
-        h("button", { type: "button", class: "ghost", onclick: () => { this.picker = null; this.render(); } },
-          "Cancel")));
-    ui.picker.hidden = false;
-    if (!ui.picker.contains(document.activeElement)) buttons[0]?.focus();
+    renderPicker(this);
   }
 
   renderResult(ctx) {
-    const ui = this.ui;
-    const frame = this.frame;
-    if (!frame || frame.status !== "over" || this.resultDismissed) {
-      ui.result.hidden = true;
-      return;
-    }
-    const summary = this.game.result(ctx, this.over);
-    const me = ctx.me;
-    const rows = summary.rows.map((row) => h("tr", { class: [row.winner && "winner", row.seat === me && "me"] },
-      h("td", {}, row.winner ? "🏆 " : "", row.name), h("td", { class: "num" }, row.score)));
-    const wasHidden = ui.result.hidden;
-    fill(ui.result,
-      h("div", { class: "result-box" },
-        h("h2", { id: "result-title" }, summary.title),
-        summary.subtitle ? h("p", { class: "muted" }, summary.subtitle) : null,
-        h("table", { class: "result-table" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Player"), h("th", { class: "num" }, summary.scoreLabel))),
-          h("tbody", {}, rows)),
-        h("div", { class: "actions" },
-          h("button", { type: "button", class: "primary", id: "rematch", onclick: () => this.app.rematch(this) },
-            "Rematch"),
-          h("button", { type: "button", id: "to-lobby", onclick: () => this.app.backToLobby() }, "Back to lobby"),
-          h("button", { type: "button", class: "ghost", id: "review",
-            onclick: () => { this.resultDismissed = true; this.render(); } }, "Look at the table"))));
-    ui.result.hidden = false;
-    if (wasHidden) $("rematch")?.focus({ preventScroll: true });
+    renderResult(this, ctx);
   }
 
   // ---- commands ------------------------------------------------------------------------------------
