@@ -62,13 +62,22 @@ export function seatBox(ctx, seat, pos, { tags = [], cards = null, stats = [], b
   return box;
 }
 
-/** Wide screens: keep every seat box inside the felt (it is centred on its ellipse point where it fits). */
+/** Wide screens: keep every seat box inside the felt (centred on its ellipse point where it fits); when
+ *  boxes would touch on a crowded felt, draw them compact (no card backs) and place them again. */
 export function placeSeats(felt, container) {
+  felt.classList.remove("crowded");
+  if (place(felt, container)) return;
+  felt.classList.add("crowded");
+  place(felt, container);
+}
+
+/** Place the boxes; true when no two of them overlap. */
+function place(felt, container) {
   const seats = [...container.querySelectorAll(".seat")];
   if (!seats.length || getComputedStyle(seats[0]).position !== "absolute") {
     for (const seat of seats) seat.classList.remove("placed");
     container.style.setProperty("--cols", String(phoneColumns(seats.length)));
-    return;
+    return true;
   }
   const width = felt.clientWidth;
   const height = felt.clientHeight;
@@ -88,6 +97,9 @@ export function placeSeats(felt, container) {
     seat.style.left = `${left}px`;
     seat.style.top = `${top}px`;
   }
+  const boxes = seats.map((seat) => seat.getBoundingClientRect());
+  return !boxes.some((a, i) => boxes.slice(i + 1).some((b) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom));
 }
 
 function phoneColumns(n) {

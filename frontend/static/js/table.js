@@ -102,7 +102,7 @@ export class TableController {
     if (event.kind === "cards_received" && event.seat === ctx.me && event.cards) {
       this.received = { deal: ctx.view.deal_number, cards: new Set(event.cards) };
     }
-    if (event.kind === "pot_awarded") {
+    if (event.kind === "pot_awarded" && this.isOnScreen()) {
       this.flights.push({ from: "#pot", to: `#felt .seat[data-seat='${event.seat}']` });
       if (event.seat === ctx.me) this.app.sound.play("win");
     }
