@@ -63,8 +63,8 @@ def test_every_game_fits_at_four_sizes(person) -> None:
     check_sizes(ann, "hearts, a trick", shoot="hearts")
     ann.back_to_lobby()
 
-    # Hold'em, six seats: a bet to face (the raise controls showing), bets by the seats
-    ann.create_table("holdem", seats=6, clock=60)
+    # Hold'em, nine seats (the most crowded felt): a bet to face, the raise controls showing
+    ann.create_table("holdem", seats=9, clock=60)
     ann.fill_with_bots()
     page.click("#start")
     wait_my_turn(ann, "!!document.getElementById('fold')")
