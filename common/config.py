@@ -46,11 +46,19 @@ class Settings:
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
+    #: Served over TLS (directly or behind a TLS proxy): HSTS, and Secure session cookies.
+    tls: bool = False
+    hsts_max_age: int = 31_536_000  # seconds browsers keep to HTTPS once they saw HSTS (when `tls`)
     frontend_port: int = 8000
     #: Public SockJS URLs of the realtime servers, handed out with tokens.
     realtime_urls: list[str] = field(default_factory=lambda: [
         "http://127.0.0.1:8101/sockjs", "http://127.0.0.1:8102/sockjs"])
     starting_chips: int = 10_000
+    #: Login and registration throttling (frontend/throttle.py; Flask-Limiter notation, per worker).
+    #: Every login POST counts per address; a failed one also per account name tried.
+    login_address_limit: str = "20 per minute; 100 per hour"
+    login_account_limit: str = "5 per minute; 20 per hour"
+    register_address_limit: str = "3 per minute; 10 per day"
 
     # --- realtime ---
     realtime_host: str = "127.0.0.1"
@@ -68,6 +76,12 @@ class Settings:
     #: Messages per second a connection may send (burst of twice that).
     client_rate: float = 20.0
     sockjs_heartbeat: float = 25.0
+    #: Outgoing backlog one connection may have (bytes and frames not yet written to its socket, or not
+    #: yet polled); past either, it gets `error` `too_slow` and is closed with 4008 (its seat is held).
+    max_out_bytes: int = 1024 * 1024
+    max_out_frames: int = 2000
+    #: Deepest JSON nesting a client frame may have; deeper is refused as `bad_json` before decoding.
+    max_json_depth: int = 8
 
     # --- game servers ---
     #: ZeroMQ endpoints of the game servers by name; a table id starts with its server's name.
@@ -77,6 +91,20 @@ class Settings:
     gameserver_name: str = "g1"
     heartbeat_interval: float = 1.0
     heartbeat_liveness: int = 3  # missed heartbeats before a peer is dead
+    #: Seconds a registry lease lasts (renewed every heartbeat): a process silent that long is `gone`,
+    #: and other game servers take over its tables. Must be well over `heartbeat_interval`.
+    lease_seconds: float = 5.0
+    #: Follow the registry (`common.registry`): realtime processes open links to the game servers it
+    #: lists, the frontend hands out its live realtime servers. Off: the static `gameservers` and
+    #: `realtime_urls` lists only.
+    registry: bool = True
+    #: A draining realtime process sends its clients elsewhere over this many seconds (not all at once),
+    #: and exits once none is left or after `drain_deadline` seconds.
+    drain_spread: float = 2.0
+    drain_deadline: float = 30.0
+    #: The SockJS URL browsers use for this realtime process, as registered ("{port}" is replaced by its
+    #: port). Empty: http://<realtime_host>:<port>/sockjs.
+    realtime_public_url: str = ""
     chat_max_chars: int = 300
     chat_rate: float = 1.0  # chat lines per second per person (burst 5)
     hand_pause: float = 3.0  # seconds between Hold'em hands
@@ -100,10 +128,12 @@ class Settings:
 
 #: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
-                      "sockjs_heartbeat", "heartbeat_interval", "heartbeat_liveness", "chat_max_chars",
+                      "sockjs_heartbeat", "max_out_bytes", "max_out_frames", "max_json_depth",
+                      "heartbeat_interval", "heartbeat_liveness", "lease_seconds", "chat_max_chars",
                       "chat_rate", "max_tables"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
-NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window"})
+NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window",
+                          "drain_spread", "drain_deadline"})
 #: TCP ports to listen on.
 PORTS = frozenset({"frontend_port", "realtime_port"})
 
@@ -210,7 +240,12 @@ def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | No
             values[name] = _from_env(variable, name, raw)
     for name, value in overrides.items():
         values[name] = _checked("load() argument", name, value) if name in _field_types() else value
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.lease_seconds < 2 * settings.heartbeat_interval:
+        raise ValueError(f"lease_seconds ({settings.lease_seconds:g}) must be at least twice "
+                         f"heartbeat_interval ({settings.heartbeat_interval:g}): a lease is renewed every "
+                         "heartbeat")
+    return settings
 
 
 def secret_of(settings: Settings) -> str:

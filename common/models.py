@@ -1,8 +1,9 @@
 """The SQL schema (SQLAlchemy 2 ORM) and how every tier opens the database.
 
 Owns: users and their chips, tables and their append-only action logs (with the secret seed, which never
-leaves the game server tier), finished-game records, chat lines. SQLite by default, in WAL mode so the
-frontend and several game servers can share it; any SQLAlchemy URL (PostgreSQL) works the same way.
+leaves the game server tier), finished-game records, chat lines, the registry of live processes. SQLite
+by default, in WAL mode so the frontend and several game servers can share it; any SQLAlchemy URL
+(PostgreSQL) works the same way.
 """
 
 from __future__ import annotations
@@ -44,13 +45,30 @@ class User(Base):
     created: Mapped[float] = mapped_column(Float, default=time.time)
 
 
+class Revocation(Base):
+    """A user's sessions and realtime tokens issued before `not_before` (epoch s) are void: set at logout
+    and password change. The frontend checks it on every request, game servers on every relayed request
+    (and poll it to close live connections). Its own table, so existing databases gain it at start."""
+
+    __tablename__ = "revocations"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    not_before: Mapped[float] = mapped_column(Float, index=True)
+
+
 class TableRecord(Base):
     """A table as its game server created it; `seed` is secret and read only by game servers."""
 
     __tablename__ = "tables"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    server: Mapped[str] = mapped_column(String(40), index=True)
+    server: Mapped[str] = mapped_column(String(40), index=True)  # the game server that created it
+    #: The game server serving it now, and since which hand-over (`gameserver.ownership`): every write
+    #: for the table is fenced by both.
+    owner: Mapped[str] = mapped_column(String(40), index=True, default="")
+    epoch: Mapped[int] = mapped_column(Integer, default=1)
+    #: What a hand-over carries besides the log (the turn clock's time left), for the next owner.
+    handover: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     game: Mapped[str] = mapped_column(String(40))
     seats: Mapped[int] = mapped_column(Integer)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -73,6 +91,7 @@ class TableAction(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(ForeignKey("tables.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)  # the owner's epoch that wrote it
     entry: Mapped[dict[str, Any]] = mapped_column(JSON)
     ts: Mapped[float] = mapped_column(Float, default=time.time)
 
@@ -115,6 +134,25 @@ class FinishedGame(Base):
     actions: Mapped[list[Any]] = mapped_column(JSON)  # the game's `act` log entries, in order
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. board, shown hands, payouts
     finished: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class ServerRecord(Base):
+    """A process of Felt in the live registry (`common.registry`): its lease, load and state."""
+
+    __tablename__ = "servers"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    endpoint: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[str] = mapped_column(String(64), default="")
+    boot: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    load: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    started: Mapped[float] = mapped_column(Float)
+    renewed: Mapped[float] = mapped_column(Float)
+    lease_until: Mapped[float] = mapped_column(Float)
 
 
 class ChatRecord(Base):

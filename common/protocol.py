@@ -8,7 +8,9 @@ builds protocol dicts by hand. Imports nothing from any tier.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
+from typing import Annotated, Any
 
 import msgspec
 
@@ -18,6 +20,20 @@ PROTOCOL_VERSION = 1
 
 #: Largest client frame (bytes of JSON) the realtime tier accepts.
 MAX_FRAME_BYTES = 8 * 1024
+#: Deepest JSON nesting of a client frame (the deepest real message, `act` with `pass_cards`, is 3).
+MAX_JSON_DEPTH = 8
+
+
+#: The types of bounded fields: every number a client sends has a range, every string a length.
+Req = Annotated[int, msgspec.Meta(ge=-(2**53), le=2**53)]  # a request id (any JSON-safe integer)
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+Seat = Annotated[int, msgspec.Meta(ge=0, le=63)]
+Chips = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+TableId = Annotated[str, msgspec.Meta(max_length=40)]
+Card = Annotated[str, msgspec.Meta(max_length=3)]
+Options = Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], Any], msgspec.Meta(max_length=32)]
+#: Longest chat line the protocol carries; `chat_max_chars` (a setting, 300) is checked by the game server.
+MAX_CHAT_CHARS = 2000
 
 
 class ProtocolError(Exception):
@@ -36,9 +52,11 @@ E_NOT_OBJECT = "not_object"  # JSON, but not an object
 E_UNKNOWN_MSG = "unknown_msg"  # missing or unknown "msg"
 E_BAD_FIELD = "bad_field"  # missing or wrongly typed field
 E_TOO_LARGE = "too_large"  # frame over MAX_FRAME_BYTES
+E_TOO_SLOW = "too_slow"  # the connection fell too far behind reading what it was sent: closed (4008)
 E_AUTH_REQUIRED = "auth_required"  # first message was not auth, or auth timed out
 E_TOKEN_INVALID = "token_invalid"  # forged, tampered, unknown key, malformed
 E_TOKEN_EXPIRED = "token_expired"
+E_TOKEN_REVOKED = "token_revoked"  # issued before its user logged out or changed password: closed (4001)
 E_ALREADY_AUTHED = "already_authed"
 E_REPLACED = "replaced"  # the same user connected again elsewhere
 E_NO_TABLE = "no_table"
@@ -59,8 +77,27 @@ E_UNAVAILABLE = "unavailable"  # the table's game server is down or unknown
 E_TIMEOUT = "timeout"  # the game server did not answer in time
 E_OVERLOADED = "overloaded"
 E_INSUFFICIENT_CHIPS = "insufficient_chips"  # a buy-in the balance cannot pay (checked when it is debited)
+E_BAD_TEXT = "bad_text"  # a chat line (or name) with control, bidi-override or invisible characters
 E_FORBIDDEN = "forbidden"  # a relayed request for a player the game server does not know (refused, logged)
 E_INTERNAL = "internal"
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` may not be shown to other people, or None. Refused: control characters (NUL, BEL, the
+    ESC of ANSI sequences, C1), Unicode format characters (bidi overrides and isolates such as U+202E,
+    zero-width spaces and joiners, the BOM), line and paragraph separators, surrogates, private-use and
+    unassigned code points.
+
+    >>> text_problem("gg, well played"), text_problem("evil\u202egnp.exe")
+    (None, 'U+202E RIGHT-TO-LEFT OVERRIDE')
+    """
+    if text.isascii():
+        if text.isprintable():
+            return None
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+    return None
 
 
 class Msg(msgspec.Struct, tag_field="msg", forbid_unknown_fields=False, omit_defaults=True):
@@ -77,8 +114,8 @@ class ActionBase(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
 class Play(ActionBase, tag="play"):
     """Play one card; `suit` names the new suit after a Crazy Eights 8."""
 
-    card: str
-    suit: str | None = None
+    card: Card
+    suit: Card | None = None
 
 
 class Draw(ActionBase, tag="draw"):
@@ -92,7 +129,7 @@ class PassTurn(ActionBase, tag="pass"):
 class PassCards(ActionBase, tag="pass_cards"):
     """Hearts: choose the three cards to pass."""
 
-    cards: list[str]
+    cards: Annotated[list[Card], msgspec.Meta(max_length=13)]
 
 
 class Fold(ActionBase, tag="fold"):
@@ -110,13 +147,13 @@ class Call(ActionBase, tag="call"):
 class Bet(ActionBase, tag="bet"):
     """Open the betting with `amount` chips."""
 
-    amount: int
+    amount: Chips
 
 
 class Raise(ActionBase, tag="raise"):
     """Raise the bet so that this player's total for the round is `to` chips."""
 
-    to: int
+    to: Chips
 
 
 Action = Play | Draw | PassTurn | PassCards | Fold | Check | Call | Bet | Raise
@@ -126,82 +163,87 @@ Action = Play | Draw | PassTurn | PassCards | Fold | Check | Call | Bet | Raise
 
 
 class Auth(Msg, tag="auth"):
-    token: str
-    protocol: int = PROTOCOL_VERSION
+    token: Annotated[str, msgspec.Meta(max_length=4096)]
+    protocol: Annotated[int, msgspec.Meta(ge=0, le=1000)] = PROTOCOL_VERSION
 
 
 class Ping(Msg, tag="ping"):
-    req: int | None = None
+    req: Req | None = None
 
 
 class ListTables(Msg, tag="list_tables"):
-    req: int | None = None
+    req: Req | None = None
 
 
 class CreateTable(Msg, tag="create_table"):
-    game: str
-    seats: int
-    options: dict[str, Any] = {}
-    clock: float | None = None  # seconds per move; None = no clock
+    game: Annotated[str, msgspec.Meta(max_length=40)]
+    seats: Annotated[int, msgspec.Meta(ge=1, le=64)]
+    options: Options = {}
+    clock: Annotated[float, msgspec.Meta(ge=0, le=86400)] | None = None  # seconds per move; None = no clock
     public: bool = True
-    buy_in: int | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
-    req: int | None = None
+    buy_in: Chips | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
+    req: Req | None = None
 
 
 class Join(Msg, tag="join"):
-    table: str
-    seat: int | None = None  # None: the first free seat
-    buy_in: int | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
-    req: int | None = None
+    table: TableId
+    seat: Seat | None = None  # None: the first free seat
+    buy_in: Chips | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
+    req: Req | None = None
 
 
 class Leave(Msg, tag="leave"):
-    table: str
-    req: int | None = None
+    table: TableId
+    req: Req | None = None
 
 
 class Watch(Msg, tag="watch"):
-    table: str
-    req: int | None = None
+    table: TableId
+    req: Req | None = None
 
 
 class Start(Msg, tag="start"):
-    table: str
-    req: int | None = None
+    table: TableId
+    req: Req | None = None
 
 
 class AddBot(Msg, tag="add_bot"):
-    table: str
-    seat: int | None = None
-    req: int | None = None
+    table: TableId
+    seat: Seat | None = None
+    req: Req | None = None
 
 
 class Act(Msg, tag="act"):
-    table: str
+    table: TableId
     action: Action
-    seq: int | None = None  # the table seq the client acted on; stale actions are refused
-    req: int | None = None
+    seq: Seq | None = None  # the table seq the client acted on; stale actions are refused
+    req: Req | None = None
 
 
 class Chat(Msg, tag="chat"):
-    table: str
-    text: str
-    req: int | None = None
+    table: TableId
+    text: Annotated[str, msgspec.Meta(max_length=MAX_CHAT_CHARS)]
+    req: Req | None = None
+
+    def __post_init__(self) -> None:
+        problem = text_problem(self.text)
+        if problem is not None:
+            raise ValueError(f"{E_BAD_TEXT}: chat text may not contain {problem}")
 
 
 class Resume(Msg, tag="resume"):
     """Ask for what was missed on a table since `last_seq` (or a fresh view)."""
 
-    table: str
-    last_seq: int = 0
-    req: int | None = None
+    table: TableId
+    last_seq: Seq = 0
+    req: Req | None = None
 
 
 class Lobby(Msg, tag="lobby"):
     """Subscribe to (or leave) live lobby updates; answered with a full `tables` list."""
 
     subscribe: bool = True
-    req: int | None = None
+    req: Req | None = None
 
 
 #: Messages a client may send after `auth`, routed to a game server.
@@ -269,6 +311,14 @@ class TableStatus(Msg, tag="table_status"):
     text: str = ""
 
 
+class Move(Msg, tag="move"):
+    """This realtime server is going away (a drain): reconnect to `url` with a fresh token and resume.
+    The connection is closed (4009) right after."""
+
+    url: str
+    text: str = ""
+
+
 class CashInfo(msgspec.Struct):
     """A cash table's own facts, beside the hand's view: chips in front of each seat (live during a hand,
     settled between hands), the hand number, when the next hand is dealt, and the buy-in limits."""
@@ -314,7 +364,8 @@ class ChatLine(Msg, tag="chat_line"):
     ts: float
 
 
-ServerMessage = Welcome | Ack | Pong | Error | Tables | LobbyUpdate | TableStatus | View | GameOver | ChatLine
+ServerMessage = (Welcome | Ack | Pong | Error | Tables | LobbyUpdate | TableStatus | View | GameOver
+                 | ChatLine | Move)
 
 
 # ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------
@@ -328,6 +379,7 @@ class Forward(Msg, tag="fwd"):
     name: str
     rid: int
     body: TableRequest
+    issued: float = 0.0  # when the sender's token was issued (epoch s): refused if its user revoked since
 
 
 class Heartbeat(Msg, tag="hb"):
@@ -337,6 +389,7 @@ class Heartbeat(Msg, tag="hb"):
     tables: int = 0
     boot: str = ""  # a game server's start id: when it changes, the server restarted
     healthy: bool = True  # a game server that cannot write its log says so: its tables are unavailable
+    draining: bool = False  # a game server handing its tables to others takes no new ones
 
 
 class ConnClosed(Msg, tag="conn_closed"):
@@ -364,7 +417,31 @@ class TablesChanged(Msg, tag="tables_changed"):
     removed: list[str] = []
 
 
-InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged
+class Moved(Msg, tag="moved"):
+    """Game server -> realtime: the table of Forward `rid` is served by `owner` now; send it there."""
+
+    rid: int
+    table: str
+    owner: str
+
+
+class TablesMoved(Msg, tag="tables_moved"):
+    """Game server -> every realtime process: `owner` serves these tables now (a hand-over or a
+    takeover); their players resume there."""
+
+    tables: list[str]
+    owner: str
+
+
+class Revoked(Msg, tag="revoked"):
+    """Game server -> every realtime process: `user`'s tokens issued before `before` are void; close their
+    connections that hold one (logout, password change)."""
+
+    user: int
+    before: float
+
+
+InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged | Moved | TablesMoved | Revoked
 
 
 # ---- encode / decode -----------------------------------------------------------------------------
@@ -389,26 +466,55 @@ def _req_of(raw: bytes | str) -> int | None:
     """Best effort: the integer `req` of a frame that failed validation, to echo it back."""
     try:
         obj = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     req = obj.get("req") if isinstance(obj, dict) else None
     return req if isinstance(req, int) and not isinstance(req, bool) else None
 
 
-def decode_client(raw: bytes | str, *, max_bytes: int = MAX_FRAME_BYTES) -> ClientMessage:
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def too_deep(raw: bytes | str, limit: int) -> bool:
+    """Whether the JSON text `raw` nests arrays and objects more than `limit` deep (strings are skipped).
+
+    Cheap and iterative, so it runs before any recursive decoder sees the text. Text that is not JSON may
+    be judged either way; its decoder refuses it anyway.
+
+    >>> too_deep('[[1, "[[["]]', 2), too_deep('{"a": [[1]]}', 2)
+    (False, True)
+    """
+    data = raw.encode() if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    for char in _NOT_BRACKET.sub(b"", _STRING.sub(b"", data)):
+        depth += 1 if char in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def decode_client(raw: bytes | str, *, max_bytes: int = MAX_FRAME_BYTES,
+                  max_depth: int = MAX_JSON_DEPTH) -> ClientMessage:
     """Decode and validate one client frame; raise ProtocolError naming the problem."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > max_bytes:
         raise ProtocolError(E_TOO_LARGE, f"frame of {size} bytes is over the {max_bytes}-byte limit")
+    if too_deep(raw, max_depth):
+        raise ProtocolError(E_BAD_JSON, f"JSON nested more than {max_depth} deep")
     try:
         return _client_decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise _classify(str(exc), _req_of(raw)) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise ProtocolError(E_BAD_JSON, f"not valid JSON: {exc}") from None
 
 
 def _classify(detail: str, req: int | None) -> ProtocolError:
+    if detail.startswith(f"{E_BAD_TEXT}: "):
+        return ProtocolError(E_BAD_TEXT, detail.removeprefix(f"{E_BAD_TEXT}: ").split(" - at `")[0], req)
     if detail.startswith("Expected `object`"):
         return ProtocolError(E_NOT_OBJECT, "a message must be a JSON object", req)
     if detail.endswith("at `$.msg`") or "missing required field `msg`" in detail:
@@ -425,7 +531,7 @@ def decode_internal(raw: bytes | str) -> InternalMessage:
     """Decode a realtime <-> game-server message; raise ProtocolError if malformed."""
     try:
         return _internal_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
 
 

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -16,7 +18,7 @@ from common.config import Settings, load, secret_of, token_keys
 
 def create_app(settings: Settings | None = None) -> Flask:
     """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
-    from frontend import api, auth, client, db
+    from frontend import api, auth, client, db, throttle
 
     settings = settings if settings is not None else load()
     app = Flask(__name__)
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SECRET_KEY=secret_of(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.tls,
         FELT_SETTINGS=settings,
         FELT_TOKEN_KEYS=token_keys(settings),
     )
@@ -32,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(client.bp)
+    throttle.init_app(app, settings)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
@@ -45,11 +49,31 @@ def create_app(settings: Settings | None = None) -> Flask:
                                text="There is no page at this address. The table may have closed, or the "
                                     "link was mistyped."), 404
 
+    policy = content_security_policy(settings)
+
     @app.after_request
     def safety_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", policy)
+        if settings.tls:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={settings.hsts_max_age}; includeSubDomains")
         return response
 
     return app
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The pages' CSP: scripts and styles from this origin only (no inline script, no eval), SockJS to the
+    realtime servers (and their iframe transports), and no framing by anyone."""
+    realtime: list[str] = []
+    for url in settings.realtime_urls:
+        parts = urlsplit(url)
+        ws = "wss" if parts.scheme == "https" else "ws"
+        realtime += [f"{parts.scheme}://{parts.netloc}", f"{ws}://{parts.netloc}"]
+    servers = " ".join(dict.fromkeys(realtime))
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' {servers}; frame-src 'self' {servers}; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'").replace("  ", " ")

@@ -17,6 +17,7 @@ from common import tokens
 from common.config import Settings
 from common.models import User
 from common.protocol import E_UNAVAILABLE
+from common.registry import Registry
 from frontend import db
 from frontend.auth import current_user
 
@@ -45,19 +46,23 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def realtime_urls(settings: Settings, user_id: int) -> list[str]:
-    """Every realtime server, this user's first (spread by user id); the rest are fallbacks to try in
-    order when the first does not answer."""
+    """The realtime servers to connect to, in order: with the registry, its live, non-draining realtime
+    servers, least loaded first (equal loads spread by user id); without (or before any registered), the
+    static `realtime_urls`, this user's first. The rest are fallbacks for when the first does not
+    answer."""
+    if settings.registry:
+        serving = Registry(db.database().engine, lease=settings.lease_seconds).serving("realtime")
+        if serving:
+            # loads are a second old: spread a burst of grants over the servers near the least loaded
+            least = serving[0].load
+            ties = [s.endpoint for s in serving if s.load <= least + max(5, least // 10)]
+            first = ties[user_id % len(ties)]
+            return [first, *[s.endpoint for s in serving if s.endpoint != first]]
     urls = settings.realtime_urls
     if not urls:
         return []
-    first = user_id % len(urls)
-    return urls[first:] + urls[:first]
-
-
-def realtime_url(settings: Settings, user_id: int) -> str | None:
-    """The realtime server this user should connect to."""
-    urls = realtime_urls(settings, user_id)
-    return urls[0] if urls else None
+    first_index = user_id % len(urls)
+    return urls[first_index:] + urls[:first_index]
 
 
 @bp.get("/api/token")
@@ -66,14 +71,14 @@ def token() -> Response:
     if user is None:
         return _login_required()
     settings: Settings = current_app.config["FELT_SETTINGS"]
-    url = realtime_url(settings, user.id)
-    if url is None:
-        return _error(E_UNAVAILABLE, "No realtime server is configured; try again later.", 503)
+    urls = realtime_urls(settings, user.id)
+    if not urls:
+        return _error(E_UNAVAILABLE, "No realtime server is available; try again later.", 503)
     now = time.time()
     sealed = tokens.issue({"uid": user.id, "name": user.display_name},
                           current_app.config["FELT_TOKEN_KEYS"], now=now, ttl=settings.token_ttl)
-    return _json({"token": sealed, "expires": now + settings.token_ttl, "url": url,
-                  "urls": realtime_urls(settings, user.id), "user": user_json(user)})
+    return _json({"token": sealed, "expires": now + settings.token_ttl, "url": urls[0], "urls": urls,
+                  "user": user_json(user)})
 
 
 @bp.get("/api/me")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -34,8 +35,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from common.config import Settings
-from common.models import User
-from frontend import db
+from common.models import Revocation, User
+from frontend import db, throttle
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,20}")
 MIN_PASSWORD = 8
@@ -84,13 +85,33 @@ def check_login(s: Session, username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+def revoke(s: Session, user_id: int, now: float) -> None:
+    """End every session of `user_id` and void its realtime tokens issued before `now` (not committed)."""
+    row = s.get(Revocation, user_id)
+    if row is None:
+        s.add(Revocation(user_id=user_id, not_before=now))
+    else:
+        row.not_before = max(row.not_before, now)
+
+
+def _session_valid(s: Session, user_id: int) -> bool:
+    """Whether this session began after its user's last logout or password change."""
+    row = s.get(Revocation, user_id)
+    since = session.get("since", 0.0)
+    return row is None or (isinstance(since, (int, float)) and since >= row.not_before)
+
+
 def current_user() -> User | None:
-    """The logged-in user of this request (looked up once), or None."""
+    """The logged-in user of this request (looked up once), or None. A session that began before its user
+    logged out (anywhere) or changed password is over: its cookie is refused and cleared."""
     if "user" not in g:
         user_id = session.get("user_id")
-        g.user = db.session().get(User, user_id) if isinstance(user_id, int) else None
+        s = db.session()
+        g.user = s.get(User, user_id) if isinstance(user_id, int) else None
+        if g.user is not None and not _session_valid(s, g.user.id):
+            g.user = None
         if g.user is None and user_id is not None:
-            session.clear()  # the account is gone
+            session.clear()  # the account is gone, or the session was ended
     user: User | None = g.user
     return user
 
@@ -141,9 +162,21 @@ class LoginForm(FlaskForm):
 # ---- views -----------------------------------------------------------------------------------------
 
 
-def _log_in(user: User) -> None:
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
+    password = PasswordField("New password", validators=[
+        DataRequired("Choose a new password."),
+        Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+               message=f"Passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters long.")])
+    confirm = PasswordField("Repeat new password", validators=[
+        DataRequired("Repeat the new password."),
+        EqualTo("password", message="The two passwords do not match.")])
+
+
+def _log_in(user: User, now: float | None = None) -> None:
     session.clear()
     session["user_id"] = user.id
+    session["since"] = time.time() if now is None else now
     g.user = user
 
 
@@ -167,7 +200,9 @@ def register() -> ResponseReturnValue:
             else:
                 _log_in(user)
                 flash(f"Welcome, {user.display_name}! You start with {user.chips:,} chips.")
-                return redirect(url_for("client.index"))
+                response = redirect(url_for("client.index"))
+                throttle.remember(response, user.username)
+                return response
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status
 
@@ -179,15 +214,48 @@ def login() -> ResponseReturnValue:
         user = check_login(db.session(), (form.username.data or "").strip(), form.password.data or "")
         if user is not None:
             _log_in(user)
-            return redirect(url_for("client.index"))
+            response = redirect(url_for("client.index"))
+            throttle.remember(response, user.username)
+            return response
         form.form_errors.append("Unknown username or wrong password.")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> ResponseReturnValue:
+    """Change the password: every session and realtime token of the account ends, this one goes on."""
+    form = PasswordForm()
+    user = current_user()
+    assert user is not None  # login_required
+    if form.validate_on_submit():
+        if not check_password_hash(user.password_hash, form.current.data or ""):
+            form.current.errors = [*form.current.errors, "That is not your current password."]
+        else:
+            s = db.session()
+            now = time.time()
+            user.password_hash = hash_password(form.password.data or "")
+            s.add(user)
+            revoke(s, user.id, now)
+            s.commit()
+            _log_in(user, now)
+            flash("Your password is changed; every other session of this account has ended.")
+            return redirect(url_for("client.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """POST only, and CSRFProtect checks its token: another site cannot log people out."""
+    """POST only, and CSRFProtect checks its token: another site cannot log people out. Ends every session
+    of the account (a replayed cookie is refused) and its realtime tokens (game servers close its live
+    connections within a heartbeat)."""
+    user = current_user()
+    if user is not None:
+        s = db.session()
+        revoke(s, user.id, time.time())
+        s.commit()
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("client.index"))

@@ -18,18 +18,24 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import zmq
+from sqlalchemy.exc import SQLAlchemyError
 
+from common import curve
 from common import protocol as p
 from common.config import Settings, keys_dir_of
+from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
 from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
+from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
+from gameserver.placement import Placement
+from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
-from gameserver.store import InsufficientChips, Store, StoreFailed
-from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table, rebuild
+from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
+from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
 
 log = logging.getLogger("felt.gameserver")
 
@@ -41,14 +47,19 @@ CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 UNSAVED = "the table could not be saved; try again"
 
 
-class GameServer:
+class GameServer(Placement):
     def __init__(self, settings: Settings, name: str, endpoint: str, store: Store,
                  games: dict[str, Game[Any]], *, ctx: zmq.Context[Any] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, registry: Registry | None = None) -> None:
         self.settings = settings
         self.name = name
         self.endpoint = endpoint
         self.store = store
+        store.owner = name  # it writes as this server, fenced by each table's epoch
+        self.boot = secrets.token_hex(4)
+        registry = registry or Registry(store.engine, lease=settings.lease_seconds, clock=clock)
+        self.ownership = Ownership(store.engine, registry, name, self.boot, clock)
+        self.draining = False  # handing every table to other servers, then exiting
         self.games = games
         self.clock = clock
         self.ctx = ctx or zmq.Context.instance()
@@ -56,12 +67,14 @@ class GameServer:
         self.peers = Peers(None)  # the realtime processes heard from (bind() sets who may speak)
         self._auth: Any = None  # the CurveZMQ authenticator's thread, while bound
         self._names: dict[int, str] = {}  # user id -> display name, as stored (checked on every request)
+        self.revocations = Revocations(store.revocations_since, settings.token_ttl, clock())
         self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
         self.chat_limiter = ChatLimiter(settings.chat_rate)
         self._timers: list[tuple[float, str]] = []
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
+        self._internal_out: list[tuple[bytes, bytes]] = []  # (route, message) to a realtime process itself
         self.lobby = LobbyTracker()
         self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
         #: Tables changed since the last commit, with what to roll back to if it fails (None: new table).
@@ -70,7 +83,6 @@ class GameServer:
         self.healthy = True
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
-        self.boot = secrets.token_hex(4)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -80,34 +92,6 @@ class GameServer:
         if game.series == "cash":
             return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, **kw)
-
-    def recover(self) -> int:
-        """Rebuild this server's live tables from their latest snapshot and the entries after it."""
-        self.healthy = self.store.probe()
-        if not self.healthy:
-            log.error("the database does not take writes; serving nothing until it does")
-        self._next_number = self.store.last_table_number(self.name)
-        for stored in self.store.open_tables(self.name):
-            record = stored.record
-            game = self.games.get(record.game)
-            if game is None:
-                log.error("table %s: game %r is not available; left closed", record.id, record.game)
-                continue
-            table = self._new_table(record.id, game, seats=record.seats, options=record.options,
-                                    creator=record.creator, seed=int(record.seed), clock=record.clock,
-                                    public=record.public)
-            config = table.config
-            state = en.restore(config, stored.snapshot) if stored.snapshot else en.new_state(config)
-            rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
-            start = table.state.game_start
-            table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
-                                  if seq > start and isinstance(x, e.Acted)]
-            if table.over:
-                continue
-            table.recovered(self.clock(), hold=self.settings.resume_window)
-            self.tables[table.id] = table
-            self._arm(table)
-        return len(self.tables)
 
     def bind(self) -> str:
         """Open the ROUTER (a CurveZMQ server unless `curve` is off) and bind it; the endpoint bound.
@@ -123,6 +107,12 @@ class GameServer:
             self._stop_auth()
             raise
         self.sock = sock
+        keys = keys_dir_of(self.settings)
+        public = curve.own_key(keys, "gameserver", self.name).public.decode() if self.settings.curve else ""
+        try:
+            self.ownership.register(bound, public, self.settings.max_tables, len(self.tables))
+        except SQLAlchemyError as exc:
+            log.error("could not enter the registry (%s); retried every heartbeat", exc)
         return bound
 
     def _stop_auth(self) -> None:
@@ -147,6 +137,10 @@ class GameServer:
             self._flush()
             self.sock.close(linger=0)
             self._stop_auth()
+            try:
+                self.ownership.leave()
+            except SQLAlchemyError as exc:
+                log.warning("could not leave the registry (%s); the lease runs out by itself", exc)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -166,6 +160,9 @@ class GameServer:
         sock = self.sock
         assert sock is not None
         now = self.clock()
+        if not self._make_sure(now):  # not sure which tables are ours: read nothing yet
+            asyncio.get_running_loop().call_later(0.25, self._drain)
+            return
         handled = 0
         while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             try:
@@ -190,6 +187,9 @@ class GameServer:
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
             self._send(item, batches)
+        internal, self._internal_out = self._internal_out, []
+        for route, payload in internal:
+            batches.setdefault(route, []).append(payload)
         for route, payloads in batches.items():  # one ZeroMQ message per realtime process per pass
             assert self.sock is not None
             try:
@@ -211,8 +211,27 @@ class GameServer:
             self._set_healthy(False)
             self._roll_back_pass()
             return False
+        finally:
+            self._drop_fenced()
         self._touched.clear()
         return True
+
+    def _drop_fenced(self) -> None:
+        """Tables the store found served by another server now: this pass's news of them is not sent
+        (requests are refused: the realtime tier re-routes the retry)."""
+        fenced = self.store.take_fenced()
+        if not fenced:
+            return
+        for table_id in fenced:
+            self._touched.pop(table_id, None)
+            self._fenced(table_id)
+        kept: list[Outbound] = []
+        for item in self._pending_out:
+            if item.table not in fenced:
+                kept.append(item)
+            elif item.rid is not None:
+                kept.append(self._failure(item))
+        self._pending_out = kept
 
     def _touch(self, table: Table) -> None:
         """Before a table changes in this pass: remember what to roll back to."""
@@ -248,7 +267,10 @@ class GameServer:
         self.healthy = healthy
         if healthy:
             log.warning("the database takes writes again; serving")
-        for peer in self.peers:  # at once, not at the next heartbeat
+        self._heartbeat_all()  # at once, not at the next heartbeat
+
+    def _heartbeat_all(self) -> None:
+        for peer in self.peers:
             self._send_heartbeat(peer)
 
     def _announce_lobby(self) -> None:
@@ -308,7 +330,7 @@ class GameServer:
             log.info("realtime %s connected%s", declared, f" (key of {peer.name})" if peer.name else "")
         if isinstance(msg, p.Forward):
             if self._known_sender(msg):
-                self._on_forward(msg, now)
+                self._on_forward(msg, now, route)
         elif isinstance(msg, p.ConnClosed):
             self._on_conn_closed(msg.conn, now)
         elif fresh:
@@ -325,7 +347,12 @@ class GameServer:
             if known is not None:
                 self._names[msg.user] = known
         if known is not None and known == msg.name:
-            return True
+            if not self.revocations.revoked(msg.user, msg.issued):
+                return True
+            frame = p.encode_str(p.Error(code=p.E_TOKEN_REVOKED, req=msg.body.req, text="you logged out or "
+                                         "changed your password since this token was issued; log in again"))
+            self._pending_out.append(Outbound([msg.conn], frame, msg.rid, close=True))
+            return False
         log.warning("refused a request from %s for user %d named %r: %s", realtime_of(msg.conn), msg.user,
                     msg.name[:40], "no such user" if known is None else "not that user's name")
         self._reply(msg, p.Error(code=p.E_FORBIDDEN, text="this request names a player the game server "
@@ -335,9 +362,9 @@ class GameServer:
     def _send_heartbeat(self, peer: Peer) -> None:
         assert self.sock is not None
         try:
-            self.sock.send_multipart(
-                [peer.route, p.encode(p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
-                                                  healthy=self.healthy))], zmq.NOBLOCK)
+            beat = p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
+                               healthy=self.healthy, draining=self.draining)
+            self.sock.send_multipart([peer.route, p.encode(beat)], zmq.NOBLOCK)
         except zmq.Again:
             pass
         self._check_input()
@@ -351,8 +378,10 @@ class GameServer:
         """Each heartbeat interval: probe a database that refused writes, drop realtime peers that went
         silent, heartbeat the others, and close abandoned tables."""
         interval = self.settings.heartbeat_interval
+        self._announce_revocations(now)
         if not self.healthy and self.store.probe():
             self._set_healthy(True)
+        self.placement_round(now)
         # input still waiting means this server is behind, not that its peers went quiet
         behind = self.sock is not None and bool(cast(int, self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
         revoked = set(self.peers.revoked())
@@ -367,6 +396,17 @@ class GameServer:
                 self._send_heartbeat(peer)
         self._prune(now)
 
+    def _announce_revocations(self, now: float) -> None:
+        """Users who logged out or changed password since the last heartbeat: every realtime process
+        closes their connections that hold an older token."""
+        try:
+            fresh = self.revocations.poll(now)
+        except Exception:  # a failing database is noticed (and reported) by the probe
+            log.warning("could not read revocations", exc_info=True)
+            return
+        for user, before in fresh:
+            self._broadcast(p.Revoked(user=user, before=before))
+
     def _peer_lost(self, identity: str, now: float) -> None:
         """A realtime process went silent (or lost its key): its players are disconnected (bots cover
         their turns)."""
@@ -378,7 +418,7 @@ class GameServer:
 
     # ---- requests ------------------------------------------------------------------------------
 
-    def _on_forward(self, msg: p.Forward, now: float) -> None:
+    def _on_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
         body = msg.body
         who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
         table: Table | None = None
@@ -388,10 +428,8 @@ class GameServer:
             elif isinstance(body, p.CreateTable):
                 self._create(who, body, msg.rid, now)
             else:
-                table = self.tables.get(body.table)
+                table = self.tables.get(body.table) or self._locate(msg, route, now)
                 if table is None:
-                    self._reply(msg, p.Error(code=p.E_NO_TABLE, text=f"no table {body.table}", req=body.req,
-                                             table=body.table))
                     return
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
                 if isinstance(body, p.Chat):
@@ -429,6 +467,9 @@ class GameServer:
             refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
+        if self.draining:
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE,
+                                "this game server is draining; try again shortly")
         if len(self.tables) >= self.settings.max_tables:
             return self._refuse(who, rid, body.req, p.E_OVERLOADED,
                                 "this game server is full; try again shortly")
@@ -482,6 +523,10 @@ class GameServer:
                 return self._absorb(table, table.handle(who, watch, rid, now))
             return self._refuse(who, rid, body.req, p.E_INSUFFICIENT_CHIPS,
                                 f"you have {exc.balance} chips; this buy-in needs {exc.amount}", table.id)
+        except Fenced:
+            table.rollback(saved, now)
+            self._drop_fenced()
+            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table moved; try again", table.id)
         except StoreFailed as exc:
             log.error("table %s: a buy-in could not be written (%s)", table.id, exc)
             table.rollback(saved, now)
@@ -498,6 +543,8 @@ class GameServer:
             error = (p.E_BAD_FIELD, "empty chat message")
         elif len(text) > self.settings.chat_max_chars:
             error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
+        elif (problem := p.text_problem(text)) is not None:  # defence in depth: decoding refused it
+            error = (p.E_BAD_TEXT, f"chat text may not contain {problem}")
         elif not self.chat_limiter.allow((table.id, who.user), now):
             error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
         if error:
@@ -594,6 +641,7 @@ class GameServer:
         self.chat_limiter.forget(table_id)
         self._status_written.pop(table_id, None)
         self.lobby.dirty.add(table_id)
+        self.store.release(table_id)
 
     def _prune(self, now: float) -> None:
         """Forget finished tables nobody watches (their record stays in the database), and close

@@ -9,6 +9,11 @@ that refuses that one request when the balance cannot pay, and never fails a bat
 
 A failed flush raises `StoreFailed` and drops the whole batch (the caller rolls its tables back), and
 drops the pooled connections too, so a database that becomes writable again is reopened read-write.
+
+Fencing (`gameserver.ownership`): a store that serves as `owner` writes for a table only at the epoch it
+holds (`hold`), checked in the same transaction as the writes by one UPDATE over the batch's tables. A
+table whose row names another owner or epoch is fenced: its part of the batch is dropped, the rest is
+written, and `take_fenced()` tells the server which tables it must stop serving.
 """
 
 from __future__ import annotations
@@ -19,11 +24,20 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from common.models import ChatRecord, FinishedGame, House, TableAction, TableRecord, TableSnapshot, User
+from common.models import (
+    ChatRecord,
+    FinishedGame,
+    House,
+    Revocation,
+    TableAction,
+    TableRecord,
+    TableSnapshot,
+    User,
+)
 from gameserver import entries as e
 from gameserver.engine import TableState
 
@@ -34,6 +48,7 @@ _finished = cast(Table, FinishedGame.__table__)
 _chat = cast(Table, ChatRecord.__table__)
 _users = cast(Table, User.__table__)
 _house = cast(Table, House.__table__)
+_revocations = cast(Table, Revocation.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
 _house_move = update(_house).where(_house.c.id == 1).values(chips=_house.c.chips + bindparam("d"))
@@ -43,6 +58,14 @@ LIVE_STATUSES = ("waiting", "playing")
 
 class StoreFailed(Exception):
     """The database refused a write; nothing of the batch was stored."""
+
+
+class Fenced(Exception):
+    """These tables are no longer this server's at the epoch it holds; nothing was written."""
+
+    def __init__(self, tables: set[str]) -> None:
+        super().__init__(f"fenced: {', '.join(sorted(tables))}")
+        self.tables = tables
 
 
 class InsufficientChips(Exception):
@@ -64,37 +87,62 @@ class StoredTable:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, owner: str = "") -> None:
         self.engine = engine
+        self.owner = owner  # "" : no fencing (tools and tests that write tables of nobody's)
+        self.held: dict[str, int] = {}  # table -> the epoch this server holds it at
+        self._fenced: set[str] = set()
+        self._releasing: set[str] = set()  # released while writes for them were queued
         self._new_tables: list[dict[str, Any]] = []
         self._actions: list[dict[str, Any]] = []
         self._snapshots: list[dict[str, Any]] = []
         self._status: dict[str, str] = {}
         self._finished: list[dict[str, Any]] = []
         self._chat: list[dict[str, Any]] = []
-        self._credits: list[dict[str, int]] = []
-        self._house = 0
+        self._credits: list[dict[str, Any]] = []  # {"uid", "d", "table"}
+        self._house: dict[str, int] = {}  # table -> the house's chips moved by its entries
+
+    # ---- ownership -----------------------------------------------------------------------------
+
+    def hold(self, table_id: str, epoch: int) -> None:
+        self.held[table_id] = epoch
+
+    def release(self, table_id: str) -> None:
+        """This server stops writing for `table_id` (once what is queued for it is written)."""
+        if self.dirty:
+            self._releasing.add(table_id)
+        else:
+            self.held.pop(table_id, None)
+
+    def take_fenced(self) -> set[str]:
+        """The tables found fenced since the last call (dropped from `held` already)."""
+        fenced, self._fenced = self._fenced, set()
+        return fenced
 
     # ---- queued writes -------------------------------------------------------------------------
 
     def create_table(self, **record: Any) -> None:
+        """A new table, owned by this server at epoch 1."""
+        record.update(owner=self.owner, epoch=1)
+        self.held[record["id"]] = 1
         self._new_tables.append(record)
 
     def append(self, table_id: str, first_seq: int, entries: Sequence[e.Entry]) -> None:
         """Queue entries `first_seq`, `first_seq + 1`, … and the chips they move; a player's debit must
         go through `commit_debit` instead."""
         now = time.time()
+        epoch = self.held.get(table_id, 0)
         for i, entry in enumerate(entries):
-            self._actions.append({"table_id": table_id, "seq": first_seq + i, "entry": e.to_builtins(entry),
-                                  "ts": now})
+            self._actions.append({"table_id": table_id, "seq": first_seq + i, "epoch": epoch,
+                                  "entry": e.to_builtins(entry), "ts": now})
             move = e.chip_move(entry)
             if move is None:
                 continue
             user, delta = move
             if user == e.HOUSE:
-                self._house += delta
+                self._house[table_id] = self._house.get(table_id, 0) + delta
             elif delta > 0:
-                self._credits.append({"uid": user, "d": delta})
+                self._credits.append({"uid": user, "d": delta, "table": table_id})
             else:
                 raise ValueError(f"table {table_id}: a debit of user {user} must be committed on its own")
 
@@ -117,6 +165,13 @@ class Store:
             name = conn.execute(select(_users.c.display_name).where(_users.c.id == user)).scalar()
         return None if name is None else str(name)
 
+    def revocations_since(self, since: float) -> list[tuple[int, float]]:
+        """(user, not_before) of every revocation later than `since` (logouts, password changes)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_revocations.c.user_id, _revocations.c.not_before)
+                                .where(_revocations.c.not_before > since)).all()
+        return [(int(user), float(before)) for user, before in rows]
+
     def balance(self, user: int) -> int:
         """A user's chip balance as committed (a hint for a clear refusal; the debit itself decides)."""
         with self.engine.connect() as conn:
@@ -129,19 +184,64 @@ class Store:
                     or self._chat or self._credits or self._house)
 
     def flush(self) -> None:
-        """Write everything queued in one transaction; on failure drop it all and raise StoreFailed."""
+        """Write everything queued in one transaction; on failure drop it all and raise StoreFailed.
+        Fenced tables' writes are dropped and the rest written (`take_fenced` names them)."""
         if not self.dirty:
             return
         try:
-            with self.engine.begin() as conn:
-                self._write_batch(conn)
+            for _ in range(2):
+                try:
+                    with self.engine.begin() as conn:
+                        self._write_batch(conn)
+                    return
+                except Fenced as exc:
+                    self._drop(exc.tables)
+            raise StoreFailed("fencing did not settle")  # tables cannot be fenced twice in one flush
         except SQLAlchemyError as exc:
             self._failed()
             raise StoreFailed(str(exc)) from exc
         finally:
             self._clear()
+            for table_id in self._releasing:
+                self.held.pop(table_id, None)
+            self._releasing.clear()
+
+    def _written_tables(self) -> set[str]:
+        tables = {a["table_id"] for a in self._actions} | {x["table_id"] for x in self._snapshots}
+        tables |= set(self._status) | {x["table_id"] for x in self._finished}
+        tables |= {x["table_id"] for x in self._chat}
+        return tables - {t["id"] for t in self._new_tables}
+
+    def _fence(self, conn: Connection, tables: set[str]) -> None:
+        """Inside the batch's transaction, first: raise Fenced unless every table is still ours at the
+        epoch we hold (an UPDATE, so it takes the write lock / row locks a takeover would need)."""
+        pairs = [(t, self.held[t]) for t in tables if t in self.held]
+        ours = (_tables.c.owner == self.owner) & tuple_(_tables.c.id, _tables.c.epoch).in_(pairs)
+        if pairs:
+            touched = conn.execute(update(_tables).where(ours).values(epoch=_tables.c.epoch)).rowcount
+            if touched == len(tables):
+                return
+        found = set(conn.execute(select(_tables.c.id).where(ours)).scalars()) if pairs else set()
+        raise Fenced(tables - found)
+
+    def _drop(self, tables: set[str]) -> None:
+        """Forget the queued writes of fenced `tables`."""
+        for t in tables:
+            self.held.pop(t, None)
+            self._status.pop(t, None)
+            self._house.pop(t, None)
+        self._fenced |= tables
+        self._actions = [a for a in self._actions if a["table_id"] not in tables]
+        self._snapshots = [x for x in self._snapshots if x["table_id"] not in tables]
+        self._finished = [x for x in self._finished if x["table_id"] not in tables]
+        self._chat = [x for x in self._chat if x["table_id"] not in tables]
+        self._credits = [c for c in self._credits if c["table"] not in tables]
 
     def _write_batch(self, conn: Connection) -> None:
+        if self.owner:
+            tables = self._written_tables()
+            if tables:
+                self._fence(conn, tables)
         if self._new_tables:
             conn.execute(insert(_tables), self._new_tables)
         if self._actions:
@@ -155,13 +255,14 @@ class Store:
         if self._chat:
             conn.execute(insert(_chat), self._chat)
         if self._credits:
-            conn.execute(_credit, self._credits)
-        if self._house:
-            conn.execute(_house_move, {"d": self._house})
+            conn.execute(_credit, [{"uid": c["uid"], "d": c["d"]} for c in self._credits])
+        house = sum(self._house.values())
+        if house:
+            conn.execute(_house_move, {"d": house})
 
     def _clear(self) -> None:
         self._new_tables, self._actions, self._snapshots, self._finished, self._chat = [], [], [], [], []
-        self._status, self._credits, self._house = {}, [], 0
+        self._status, self._credits, self._house = {}, [], {}
 
     def _failed(self) -> None:
         """Drop pooled connections: SQLite keeps a connection opened read-only so for good."""
@@ -175,10 +276,13 @@ class Store:
         of their own. Raises InsufficientChips (nothing written) when a balance cannot pay, StoreFailed
         when the database refuses."""
         self.flush()
-        rows = [{"table_id": table_id, "seq": first_seq + i, "entry": e.to_builtins(x), "ts": time.time()}
-                for i, x in enumerate(entries)]
+        epoch = self.held.get(table_id, 0)
+        rows = [{"table_id": table_id, "seq": first_seq + i, "epoch": epoch, "entry": e.to_builtins(x),
+                 "ts": time.time()} for i, x in enumerate(entries)]
         try:
             with self.engine.begin() as conn:
+                if self.owner:
+                    self._fence(conn, {table_id})
                 conn.execute(insert(_actions), rows)
                 for entry in entries:
                     move = e.chip_move(entry)
@@ -193,6 +297,9 @@ class Store:
                     if done.rowcount != 1:
                         balance = conn.execute(select(_users.c.chips).where(_users.c.id == user)).scalar()
                         raise InsufficientChips(user, -delta, int(balance or 0))
+        except Fenced as exc:
+            self._drop(exc.tables)
+            raise
         except SQLAlchemyError as exc:
             self._failed()
             raise StoreFailed(str(exc)) from exc
@@ -219,12 +326,15 @@ class Store:
         numbers = [int(i.rsplit("-", 1)[1]) for i in ids if i.rsplit("-", 1)[1].isdigit()]
         return max(numbers, default=0)
 
-    def open_tables(self, server: str) -> list[StoredTable]:
-        """This server's live tables (waiting or playing), each with its latest snapshot and the entries
-        recovery needs: those after the snapshot, and the current game's moves for its record."""
+    def open_tables(self, owner: str, ids: Sequence[str] | None = None) -> list[StoredTable]:
+        """The live tables (waiting or playing) `owner` owns (of `ids`, if given), each with its latest
+        snapshot and the entries recovery needs: those after the snapshot, and the current game's moves
+        for its record."""
         result = []
         with self.engine.connect() as conn:
-            live = select(_tables).where(_tables.c.server == server, _tables.c.status.in_(LIVE_STATUSES))
+            live = select(_tables).where(_tables.c.owner == owner, _tables.c.status.in_(LIVE_STATUSES))
+            if ids is not None:
+                live = live.where(_tables.c.id.in_(list(ids)))
             records = conn.execute(live.order_by(_tables.c.created)).all()
             for record in records:
                 snap = conn.execute(select(_snapshots.c.seq, _snapshots.c.state).where(

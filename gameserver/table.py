@@ -373,6 +373,15 @@ class Table:
         self._armed_for = None
         self._schedule(now)
 
+    def clock_left(self, now: float) -> float | None:
+        """Seconds left on the turn clock (None: no clock running), for a hand-over."""
+        return None if self.deadline is None else max(0.0, self.deadline - now)
+
+    def restore_clock(self, now: float, left: float) -> None:
+        """After a hand-over: the turn clock carries on with the time it had left, not a fresh one."""
+        if self.deadline is not None:
+            self.deadline = now + min(left, self.clock or left)
+
     def _attach(self, seat: int, conn: str) -> list[Outbound]:
         """Bind a seat to a connection; a different connection still holding it is told and closed."""
         out: list[Outbound] = []

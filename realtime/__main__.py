@@ -14,6 +14,7 @@ import time
 from common import curve, tokens
 from common.config import load, token_keys
 from realtime.app import make_app
+from realtime.topology import drain_clients
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,18 +44,32 @@ def main(argv: list[str] | None = None) -> int:
         return tokens.verify(token, keys, now=time.time())
 
     async def serve() -> None:
-        app, services = make_app(settings, identity=identity, verify=verify)
+        template = settings.realtime_public_url or f"http://{host}:{{port}}/sockjs"
+        public_url = template.replace("{port}", str(port))
+        app, services = make_app(settings, identity=identity, verify=verify, public_url=public_url)
         # SockJS frames are small; the adapter and the protocol check sizes again, precisely
         server = app.listen(port, address=host, xheaders=True, max_body_size=256 * 1024)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        follower = services.follower
+        if follower is not None:
+
+            def drain() -> None:
+                log.warning("draining: clients go to other realtime servers, then this process exits")
+                task = asyncio.ensure_future(drain_clients(services, follower.registry, follower.name,
+                                                           settings.drain_spread, settings.drain_deadline))
+                task.add_done_callback(lambda _: stop.set())
+
+            follower.on_drain = drain
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         gc.freeze()
         await stop.wait()
         server.stop()
         services.router.close_all()
+        if services.follower is not None:
+            await services.follower.stop()
         services.gateway.stop()
 
     asyncio.run(serve())

@@ -7,6 +7,7 @@ verifier and this process's connection registry. Nothing here is module-level st
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 from collections.abc import Callable
@@ -16,10 +17,13 @@ import tornado.web
 
 from common import protocol as p
 from common.config import Settings
+from common.models import make_engine
+from common.registry import Registry
 from common.tokens import Claims
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
 from realtime.sockjs_adapter import Router, make_router
+from realtime.topology import Follower
 
 log = logging.getLogger("felt.realtime")
 
@@ -28,6 +32,7 @@ class Services:
     #: both set by `make_app`, which builds the services before the gateway and the router that use them
     gateway: Gateway
     router: Router
+    follower: Follower | None = None  # this process in the registry (when it registers)
 
     def __init__(self, settings: Settings, identity: str, verify: Callable[[str], Claims]) -> None:
         self.settings = settings
@@ -36,7 +41,11 @@ class Services:
         self.conns: dict[str, PlayerConnection] = {}
         self.by_user: dict[int, PlayerConnection] = {}
         self.lobby: set[str] = set()  # connections subscribed to lobby updates
+        #: what this process refused, by kind (README "Security"); /healthz shows them with the adapter's
+        self.counters: collections.Counter[str] = collections.Counter()
         self._ids = itertools.count(1)
+        #: user -> tokens issued before this are void (announced by game servers: logout, password change)
+        self.not_before: dict[int, float] = {}
 
     def new_conn_id(self) -> str:
         return f"{self.identity}:{next(self._ids)}"
@@ -52,6 +61,19 @@ class Services:
             if close:
                 conn.close()
 
+
+    def revoked(self, user: int, issued: float) -> bool:
+        return issued < self.not_before.get(user, 0.0)
+
+    def on_revoked(self, msg: p.Revoked) -> None:
+        """A user logged out or changed password: their connections with an older token are closed."""
+        if msg.before <= self.not_before.get(msg.user, 0.0):
+            return  # heard already (every game server announces it)
+        self.not_before[msg.user] = msg.before
+        conn = self.by_user.get(msg.user)
+        if conn is not None and not conn.closed and conn.issued < msg.before:
+            self.counters["token_revoked"] += 1
+            conn.reject(p.E_TOKEN_REVOKED, "you logged out or changed your password; log in again")
 
     def lobby_update(self, update: p.LobbyUpdate) -> None:
         if not self.lobby:
@@ -71,15 +93,27 @@ class HealthHandler(tornado.web.RequestHandler):
 
     def get(self) -> None:
         links = self.services.gateway.links.values()
+        counters = self.services.counters + self.services.router.counters
         self.write({"ok": True, "connections": len(self.services.conns),
-                    "gameservers": {link.name: link.alive for link in links}})
+                    "gameservers": {link.name: link.alive for link in links},
+                    "refused": dict(sorted(counters.items()))})
 
 
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
-             ctx: Any = None) -> tuple[tornado.web.Application, Services]:
+             ctx: Any = None, public_url: str = "") -> tuple[tornado.web.Application, Services]:
+    """The application; with `public_url` (and `registry` on) this process registers under that URL and
+    its links follow the registry."""
     services = Services(settings, identity, verify)
     services.gateway = Gateway(settings, identity, services.deliver, services.lobby_update, ctx=ctx)
+    services.gateway.revoked_push = services.on_revoked
     services.gateway.start()
+    if public_url and settings.registry:
+        name, _, boot = identity.partition(".")
+        key = services.gateway.key.public.decode() if services.gateway.key else ""
+        registry = Registry(make_engine(settings.db_url()), lease=settings.lease_seconds)
+        services.follower = Follower(registry, services.gateway, name, boot, public_url, key,
+                                     lambda: len(services.conns), settings.heartbeat_interval)
+        services.follower.start()
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
     services.router = router
     app = tornado.web.Application(

@@ -1,8 +1,11 @@
 """The realtime side of realtime <-> game server: one ZeroMQ DEALER per game server.
 
-Owns routing (a table id "g2-0007" names its game server "g2"), request ids and their deadlines (a client
+Owns routing by a cached owner map (a table's owner as last heard: a `moved` answer or a `tables_moved`
+notice updates it; an unknown table goes to the server its id names, "g2-0007" -> "g2", or, if that one is
+gone, to any live server, which knows or finds the owner), request ids and their deadlines (a client
 always gets an answer: the server's, `timeout`, or `unavailable`), heartbeats both ways with a liveness
-count, close-and-recreate of a dead server's socket, and merging the lobby list across servers. Sockets are
+count, close-and-recreate of a dead server's socket, merging the lobby list across servers, and the set of
+links itself, which follows the registry (`set_servers`). Sockets are
 read with `loop.add_reader` on their file descriptor, draining with NOBLOCK (the FD is edge-triggered, so
 every send is followed by a check for input).
 
@@ -36,6 +39,10 @@ DeliverFn = Callable[[list[str], str, bool], None]
 LobbyFn = Callable[[p.LobbyUpdate], None]
 
 
+#: `moved` answers one request may follow before it is refused (a loop would otherwise never end).
+MAX_HOPS = 3
+
+
 @dataclass
 class Pending:
     conn: str
@@ -43,6 +50,8 @@ class Pending:
     server: str
     deadline: float
     creates: bool = False  # a create_table: its ack names a table this connection now uses
+    forward: p.Forward | None = None  # to re-send when the table has moved
+    hops: int = 0
 
 
 @dataclass
@@ -59,9 +68,11 @@ class LobbyQuery:
 class Link:
     """The DEALER to one game server and what we know of its health."""
 
-    def __init__(self, name: str, endpoint: str) -> None:
+    def __init__(self, name: str, endpoint: str, registry_key: bytes | None = None) -> None:
         self.name = name
         self.endpoint = endpoint
+        self.registry_key = registry_key  # its public key as registered (the key directory's comes first)
+        self.draining = False  # it hands its tables to others: no new tables go to it
         self.sock: zmq.Socket[Any] | None = None
         self.last_heard = 0.0
         self.alive = True
@@ -84,6 +95,8 @@ class Gateway:
         self.settings = settings
         self.identity = identity
         self.deliver = deliver
+        #: called with each `Revoked` a game server announces (set by the app)
+        self.revoked_push: Callable[[p.Revoked], None] | None = None
         self.lobby_push = lobby
         self.ctx = ctx or zmq.Context.instance()
         self.clock = clock
@@ -91,6 +104,7 @@ class Gateway:
         self.keys = keys_dir_of(settings)
         self.key: curve.Key | None = None  # this process's own CurveZMQ key (None: CURVE is off)
         self.pending: dict[int, Pending] = {}
+        self.owners: dict[str, str] = {}  # table -> the game server serving it, as last heard
         self.tables_of: dict[str, set[str]] = {}  # connection -> tables it has used, to tell of outages
         self.lobby: dict[int, LobbyQuery] = {}
         self._rid = 0
@@ -119,7 +133,7 @@ class Gateway:
     def _open(self, link: Link, now: float) -> None:
         server_key = None
         if self.key is not None:
-            server_key = curve.server_key(self.keys, link.name)
+            server_key = curve.server_key(self.keys, link.name) or link.registry_key
             if server_key is None:
                 if link.alive:
                     log.warning("no public key for game server %s in %s yet; it stays unavailable until "
@@ -140,6 +154,31 @@ class Gateway:
         assert self._loop is not None
         self._loop.add_reader(cast(int, sock.getsockopt(zmq.FD)), self._drain, link)
         self._send(link, p.Heartbeat(sender=self.identity))
+
+    def set_servers(self, servers: dict[str, tuple[str, bytes | None]]) -> None:
+        """The game servers to link to now (name -> endpoint, registered public key), from the registry:
+        new ones are linked, moved ones re-linked, and the links of those no longer listed closed (their
+        pending requests answered `unavailable`)."""
+        now = self.clock()
+        for name in list(self.links):
+            if name not in servers:
+                log.info("game server %s left the registry; link closed", name)
+                self._fail_pending(name)
+                self._close(self.links.pop(name))
+        for name, (endpoint, key) in servers.items():
+            known = self.links.get(name)
+            if known is not None and known.endpoint == endpoint and known.registry_key in (None, key):
+                known.registry_key = key  # pinned at its next (re)connect, unless the key directory has one
+                continue
+            if known is not None:
+                log.info("game server %s is now at %s; re-linking", name, endpoint)
+                self._fail_pending(name)
+                self._close(known)
+            else:
+                log.info("game server %s joined the registry at %s; linking", name, endpoint)
+            self.links[name] = Link(name, endpoint, key)
+            if self._loop is not None:
+                self._open(self.links[name], now)
 
     def _close(self, link: Link) -> None:
         if link.sock is not None:
@@ -165,33 +204,31 @@ class Gateway:
     def _error(self, conn: str, code: str, text: str, req: int | None, table: str | None = None) -> None:
         self.deliver([conn], p.encode_str(p.Error(code=code, text=text, req=req, table=table)), False)
 
-    def request(self, conn: str, user: int, name: str, body: p.TableRequest) -> None:
-        """Send a client's request to the game server that owns it; the answer comes back by `deliver`."""
+    def request(self, conn: str, user: int, name: str, body: p.TableRequest, issued: float = 0.0) -> None:
+        """Send a client's request to the game server that owns it; the answer comes back by `deliver`.
+        `issued`: when the sender's token was issued (a game server refuses revoked ones)."""
         if isinstance(body, p.ListTables):
-            self._list_tables(conn, user, name, body)
+            self._list_tables(conn, user, name, body, issued)
             return
-        if isinstance(body, p.CreateTable):
-            link = self._least_loaded()
-            if link is None:
-                self._error(conn, p.E_UNAVAILABLE, "no game server is available; try again shortly", body.req)
-                return
-        else:
-            server = body.table.partition("-")[0]
-            link = self.links.get(server)
-            if link is None:
-                self._error(conn, p.E_NO_TABLE, f"no table {body.table}", body.req, body.table)
-                return
+        table = None if isinstance(body, p.CreateTable) else body.table
+        link = self._least_loaded() if table is None else self._route(table)
+        if link is None:
+            self._error(conn, p.E_UNAVAILABLE, "no game server is available; try again shortly", body.req,
+                        table)
+            return
+        if not isinstance(body, p.CreateTable):
             if not link.serving:
                 self._error(conn, p.E_UNAVAILABLE, f"table {body.table} is temporarily unavailable",
                             body.req, body.table)
                 return
         self._rid += 1
         rid = self._rid
+        forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
         self.pending[rid] = Pending(conn, body.req, link.name, self.clock() + self.settings.request_timeout,
-                                    creates=isinstance(body, p.CreateTable))
+                                    creates=isinstance(body, p.CreateTable), forward=forward)
         if not isinstance(body, p.CreateTable):
             self.tables_of.setdefault(conn, set()).add(body.table)
-        if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+        if not self._send(link, forward):
             del self.pending[rid]
             if link.connected:
                 self._error(conn, p.E_OVERLOADED, "the game server is not keeping up; try again", body.req)
@@ -200,10 +237,21 @@ class Gateway:
                             body.req)
 
     def _least_loaded(self) -> Link | None:
-        live = [link for link in self.links.values() if link.serving and link.sock is not None]
+        live = [link for link in self.links.values() if link.serving and not link.draining and link.sock]
         return min(live, key=lambda link: (not link.connected, link.tables)) if live else None
 
-    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables) -> None:
+    def _route(self, table: str) -> Link | None:
+        """The link to the game server serving `table`, as far as this process knows."""
+        owner = self.owners.get(table) or table.partition("-")[0]
+        link = self.links.get(owner)
+        if link is None:  # its server left: any live one knows the owner, or takes the table over
+            return self._least_loaded()
+        return link
+
+    def _owner_of(self, table: str) -> str:
+        return self.owners.get(table) or table.partition("-")[0]
+
+    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables, issued: float = 0.0) -> None:
         live = [link for link in self.links.values() if link.alive]
         self._rid += 1
         rid = self._rid
@@ -211,7 +259,8 @@ class Gateway:
                            self.clock() + self.settings.request_timeout)
         self.lobby[rid] = query
         for link in live:
-            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)):
+            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body,
+                                              issued=issued)):
                 query.waiting.discard(link.name)
         self._maybe_answer_lobby(rid)
 
@@ -263,8 +312,15 @@ class Gateway:
             return
         if isinstance(msg, p.Deliver):
             self._on_deliver(link, msg)
+        elif isinstance(msg, p.Moved):
+            self._on_moved(msg)
+        elif isinstance(msg, p.TablesMoved):
+            self._on_tables_moved(msg)
         elif isinstance(msg, p.Heartbeat):
             link.tables = msg.tables
+            if msg.draining != link.draining:
+                link.draining = msg.draining
+                log.info("game server %s is %s", link.name, "draining" if msg.draining else "live again")
             if link.boot and msg.boot != link.boot:  # restarted between two heartbeats
                 log.info("game server %s restarted", link.name)
                 self._announce(link, True, "the table is back: resume to carry on")
@@ -279,6 +335,8 @@ class Gateway:
                     self._announce(link, False, "the table cannot be saved right now; hold on")
         elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
             self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
+        elif isinstance(msg, p.Revoked) and self.revoked_push is not None:
+            self.revoked_push(msg)
 
     def _on_deliver(self, link: Link, msg: p.Deliver) -> None:
         if msg.rid is not None and msg.rid in self.lobby:
@@ -297,11 +355,46 @@ class Gateway:
                     self.tables_of.setdefault(pending.conn, set()).add(answer.table)
         self.deliver(msg.conns, msg.frame, msg.close)
 
+    def _on_moved(self, msg: p.Moved) -> None:
+        """The table of a request is served elsewhere: remember, and send the request there."""
+        self._remember_owner(msg.table, msg.owner)
+        pending = self.pending.get(msg.rid)
+        if pending is None or pending.forward is None:
+            return
+        link = self.links.get(msg.owner)
+        pending.hops += 1
+        if link is None or not link.serving or pending.hops > MAX_HOPS:
+            del self.pending[msg.rid]
+            self._error(pending.conn, p.E_UNAVAILABLE, f"table {msg.table} is moving; try again shortly",
+                        pending.req, msg.table)
+            return
+        pending.server = link.name
+        if not self._send(link, pending.forward):
+            del self.pending[msg.rid]
+            self._error(pending.conn, p.E_UNAVAILABLE, "the game server is not keeping up; try again",
+                        pending.req, msg.table)
+
+    def _on_tables_moved(self, msg: p.TablesMoved) -> None:
+        """Tables handed over or taken over: route to their new owner, and their players resume there."""
+        moved = set(msg.tables)
+        for table in moved:
+            self._remember_owner(table, msg.owner)
+        for conn, tables in list(self.tables_of.items()):
+            for table in sorted(tables & moved):
+                self.deliver([conn], p.encode_str(p.TableStatus(table=table, available=True)), False)
+
+    def _remember_owner(self, table: str, owner: str) -> None:
+        if len(self.owners) > 200_000:  # a cache: what is forgotten is found again by `moved`
+            self.owners.clear()
+        if table.partition("-")[0] == owner:
+            self.owners.pop(table, None)
+        else:
+            self.owners[table] = owner
+
     def _announce(self, link: Link, available: bool, text: str) -> None:
         """Tell each connection that used a table of this server whether it is reachable."""
-        prefix = link.name + "-"
         for conn, tables in list(self.tables_of.items()):
-            for table in sorted(t for t in tables if t.startswith(prefix)):
+            for table in sorted(t for t in tables if self._owner_of(t) == link.name):
                 frame = p.encode_str(p.TableStatus(table=table, available=available, text=text))
                 self.deliver([conn], frame, False)
 

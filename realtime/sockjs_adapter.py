@@ -29,11 +29,21 @@ What it fixes, and how:
 * close frames are JSON-encoded (sockjs formats `c[%d,"%s"]`, so a reason with a quote breaks the frame), and
   inbound frames are bounded by `settings.max_frame_bytes` (with room for JSON escaping; the app checks the
   exact size of each message).
+* hostile frames (B5). A transport frame nested deeper than a SockJS frame can be (an array of strings) is
+  refused before Python's recursive `json.loads` sees it (which raised `RecursionError`: a dropped socket
+  or a 500); an oversized frame is refused too. Either way the app hears of it first
+  (`Connection.on_refused_frame`, so it can tell the client why), then an oversized one is closed (1009).
+* slow readers (B6). Nothing bounded what waited for a client: sockjs's queue for the HTTP transports, and
+  Tornado's write buffer under a websocket whose reader stalled. Each session's backlog (queued plus
+  written but not yet flushed to the socket) is bounded by `settings.max_out_bytes` and `max_out_frames`;
+  a connection past either gets the app's `Connection.backlog_notice()` and is closed (4008).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
 import json
 import logging
 from collections.abc import Iterable
@@ -55,9 +65,10 @@ from tornado.http1connection import HTTP1Connection
 from tornado.httputil import HTTPServerRequest
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError
+from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocketProtocol13
 
 from common.config import Settings
+from common.protocol import too_deep
 
 if TYPE_CHECKING:
     # What `_HttpMixin` is mixed into: one of sockjs's HTTP handlers (so the mixin's calls are checked).
@@ -74,6 +85,9 @@ DISCONNECT_DELAY = 5.0
 CLOSE_INTERNAL = (1011, "Internal error")
 CLOSE_TOO_BIG = (1009, "Message too big")
 CLOSE_SHUTDOWN = (1001, "Server shutting down")
+CLOSE_TOO_SLOW = (4008, "Too slow: fell behind reading")
+#: Nesting of a valid transport frame: an array of strings (`["...", ...]`), or one string on a websocket.
+FRAME_DEPTH = 1
 
 
 def close_frame(code: int, reason: str) -> str:
@@ -112,6 +126,14 @@ class Connection:
 
     def on_close(self) -> None:
         """The session is closed (by the app, the client, a dead transport or shutdown)."""
+
+    def on_refused_frame(self, code: str, detail: str) -> None:
+        """The transport refused a frame before any message of it reached `on_message`: `code` is
+        "bad_json" (not JSON, or nested too deep) or "too_large" (the connection closes after this)."""
+
+    def backlog_notice(self) -> str | None:
+        """The last message for a client that fell too far behind (the connection closes after it)."""
+        return None
 
     def send(self, text: str) -> None:
         """Send one text message; does nothing (and never raises) on a closed or dying connection."""
@@ -180,6 +202,17 @@ class _Bridge(SockJSConnection):
             log.exception("%s.on_message failed; closing", type(app).__name__)
             app.close(*CLOSE_INTERNAL)
 
+    def refused(self, code: str, detail: str) -> None:
+        app = self.app
+        if app is None or app.closed:
+            return
+        self.session.server.adapter.counters[f"refused_{code}"] += 1
+        try:
+            app.on_refused_frame(code, detail)
+        except Exception:
+            log.exception("%s.on_refused_frame failed; closing", type(app).__name__)
+            app.close(*CLOSE_INTERNAL)
+
     def on_close(self) -> None:
         app, self.app = self.app, None
         if app is None:
@@ -207,11 +240,60 @@ def _can_close(handler: Any) -> bool:
     return bool(check and check())
 
 
+def _refuse(session: Any, code: str, detail: str) -> None:
+    """Tell the app of `session` that its transport refused a frame (see `Connection.on_refused_frame`)."""
+    bridge = getattr(session, "conn", None)
+    if isinstance(bridge, _Bridge):
+        bridge.refused(code, detail)
+
+
+def _pending(handler: Any) -> tuple[int, int]:
+    """(bytes, frames) `handler` has written that its socket has not taken yet."""
+    check = getattr(handler, "felt_pending", None)
+    return check() if check else (0, 0)
+
+
 class _Session(sjs_session.Session):
-    """sockjs's session with a robust close, JSON close frames, a loop-clock heartbeat, and message gating."""
+    """sockjs's session with a robust close, JSON close frames, a loop-clock heartbeat, message gating and
+    a bounded backlog."""
 
     server: _SockJSRouter
     _heartbeat_timer: PeriodicCallback | None
+    _felt_queued = 0  # messages in `send_queue`
+    _felt_behind = False  # the backlog overflowed: nothing more is queued
+
+    def send_jsonified(self, msg: str, stats: bool = True) -> None:
+        if self._felt_behind:
+            return
+        adapter = self.server.adapter
+        pending_bytes, pending_frames = _pending(self.handler)
+        if (len(self.send_queue) + pending_bytes + len(msg) > adapter.settings.max_out_bytes
+                or self._felt_queued + pending_frames + 1 > adapter.settings.max_out_frames):
+            self._fell_behind()
+            return
+        super().send_jsonified(msg, stats)
+        self._felt_queued = self._felt_queued + 1 if self.send_queue else 0
+
+    def _fell_behind(self) -> None:
+        """The client reads too slowly: drop what still waits here, send the app's notice, close."""
+        self._felt_behind = True
+        self.send_queue, self._felt_queued = "", 0
+        adapter = self.server.adapter
+        adapter.counters["too_slow"] += 1
+        app = self.conn.app if isinstance(self.conn, _Bridge) else None
+        log.info("session %s (%s) fell behind; closing it", self.session_id,
+                 app.remote_ip if app is not None else "?")
+        if app is None:
+            self.server.io_loop.add_callback(self.close, *CLOSE_TOO_SLOW)
+            return
+        try:
+            notice = app.backlog_notice()
+        except Exception:
+            log.exception("%s.backlog_notice failed", type(app).__name__)
+            notice = None
+        if notice is not None:
+            sjs_session.Session.send_jsonified(self, proto.json_encode(notice), False)
+        app.close(*CLOSE_TOO_SLOW)
 
     def set_handler(self, handler: Any, start_heartbeat: bool = True) -> bool:
         # sockjs's checks, in its order, with encoded close frames
@@ -234,6 +316,8 @@ class _Session(sjs_session.Session):
 
     def flush(self) -> None:
         super().flush()
+        if not self.send_queue:
+            self._felt_queued = 0
         # a closed session's queued messages went out: finish with the close frame (or leave it to the next
         # poll) instead of keeping the response open with nothing more to come
         handler = self.handler
@@ -430,9 +514,17 @@ class _XhrSend(_HttpMixin, XhrSendHandler):
             return
         body = self.request.body
         if len(body) > self.server.adapter.frame_limit:
+            _refuse(session, "too_large", f"a frame is over the {self.server.adapter.frame_limit}-byte "
+                                 "limit")
             session.close(*CLOSE_TOO_BIG)
             self.set_status(413)
             self.write("Payload too large.")
+            return
+        if too_deep(body, FRAME_DEPTH):
+            _refuse(session, "bad_json", f"a SockJS frame is an array of strings, not nested deeper "
+                                 f"than {FRAME_DEPTH}")
+            self.set_status(204)
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
             return
         try:
             messages = json.loads(body) if body else None
@@ -451,10 +543,24 @@ class _Info(_HttpMixin, static.InfoHandler):
     pass
 
 
+class _WebSocket13(WebSocketProtocol13):
+    """Tornado's websocket protocol, telling the app why before it closes a frame over its size (1009)."""
+
+    handler: _WebSocket
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code == CLOSE_TOO_BIG[0] and not self.server_terminated and not self.stream.closed():
+            self.handler.felt_too_large(f"a frame is over the {self.params.max_message_size}-byte limit")
+        super().close(code, reason)
+
+
 class _WebSocket(WebSocketTransport):
-    """sockjs's websocket transport: allow-list origins, bounded frames, sends that never raise."""
+    """sockjs's websocket transport: allow-list origins, bounded frames, sends that never raise, and a
+    count of what it wrote that the socket has not taken yet."""
 
     server: _SockJSRouter
+    _felt_out_bytes = 0
+    _felt_out_frames = 0
 
     def prepare(self) -> None:
         if self.server.adapter.shut_down:
@@ -469,7 +575,26 @@ class _WebSocket(WebSocketTransport):
 
     @property
     def max_message_size(self) -> int:
-        return self.server.adapter.frame_limit
+        # frames up to twice the limit are read whole, refused with a word and closed cleanly; above
+        # that, Tornado stops reading and `_WebSocket13` has the word said
+        return 2 * self.server.adapter.frame_limit
+
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, WebSocketProtocol13):
+            return _WebSocket13(self, False, protocol.params)
+        return protocol
+
+    def felt_pending(self) -> tuple[int, int]:
+        return self._felt_out_bytes, self._felt_out_frames
+
+    def felt_too_large(self, detail: str) -> None:
+        """Tell the app about an oversized frame, then close the session (1009) after its answer."""
+        session = self.session
+        if session is None or session.is_closed:
+            return
+        _refuse(session, "too_large", detail)
+        session.close(*CLOSE_TOO_BIG)
 
     def felt_can_send(self) -> bool:
         ws = self.ws_connection
@@ -486,9 +611,13 @@ class _WebSocket(WebSocketTransport):
         except (WebSocketClosedError, StreamClosedError, OSError):
             self._felt_lost()
             return
-        future.add_done_callback(self._felt_written)
+        self._felt_out_bytes += len(message)
+        self._felt_out_frames += 1
+        future.add_done_callback(functools.partial(self._felt_written, len(message)))
 
-    def _felt_written(self, future: asyncio.Future[None]) -> None:
+    def _felt_written(self, size: int, future: asyncio.Future[None]) -> None:
+        self._felt_out_bytes -= size
+        self._felt_out_frames -= 1
         if not future.cancelled() and future.exception() is not None:
             self._felt_lost()
 
@@ -506,6 +635,13 @@ class _WebSocket(WebSocketTransport):
 
     def on_message(self, message: str | bytes) -> None:
         if not message or self.session is None:
+            return
+        if len(message) > self.server.adapter.frame_limit:
+            self.felt_too_large(f"a frame is over the {self.server.adapter.frame_limit}-byte limit")
+            return
+        if too_deep(message, FRAME_DEPTH):
+            _refuse(self.session, "bad_json", f"a SockJS frame is an array of strings, not nested "
+                                      f"deeper than {FRAME_DEPTH}")
             return
         try:
             messages = json.loads(message)
@@ -564,6 +700,8 @@ class Router:
         #: bound on one inbound transport frame: any JSON encoding of one message the app accepts fits
         self.frame_limit = 6 * settings.max_frame_bytes + 1024
         self.shut_down = False
+        #: what the adapter refused or cut off, by kind (too_slow, refused_bad_json, refused_too_large)
+        self.counters: collections.Counter[str] = collections.Counter()
         self._live: set[_Session] = set()
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self._sockjs = _SockJSRouter(self, prefix, {

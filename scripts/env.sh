@@ -12,6 +12,8 @@ if [ -z "${FELT_REALTIME_URLS:-}" ]; then
         $((FELT_REALTIME_PORT + FELT_REALTIME_PROCS - 1)))
     export FELT_REALTIME_URLS
 fi
+# what each realtime process registers as its public URL ({port}: its own)
+export FELT_REALTIME_PUBLIC_URL=${FELT_REALTIME_PUBLIC_URL:-http://$rt_host:\{port\}/sockjs}
 if [ -z "${FELT_GAMESERVERS:-}" ]; then
     FELT_GAMESERVERS=$(python3 -c "import json,sys; n=int(sys.argv[1]); print(json.dumps({f'g{i}': f'tcp://127.0.0.1:{5600+i}' for i in range(1, n+1)}))" "$FELT_GAMESERVER_PROCS")
     export FELT_GAMESERVERS

@@ -143,8 +143,15 @@ class CashGame(Game[S], Protocol[S]):
         ...
 
 
-def merge_options(defaults: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults overlaid with `options`, refusing unknown names and values of the wrong type."""
+def merge_options(defaults: Mapping[str, Any], options: Mapping[str, Any],
+                  ranges: Mapping[str, tuple[float, float]] | None = None) -> dict[str, Any]:
+    """Defaults overlaid with `options`, refusing unknown names, values of the wrong type, and numbers
+    outside their `ranges` (inclusive; every numeric option should have one).
+
+    >>> merge_options({"target": 100}, {"target": 10**18}, {"target": (1, 1000)})
+    Traceback (most recent call last):
+    ValueError: option 'target' must be from 1 to 1000, got 1000000000000000000
+    """
     merged = dict(defaults)
     for key, value in options.items():
         if key not in defaults:
@@ -155,5 +162,8 @@ def merge_options(defaults: Mapping[str, Any], options: Mapping[str, Any]) -> di
             ok, value = True, float(value)
         if not ok:
             raise ValueError(f"option {key!r} must be {want.__name__}")
+        low, high = (ranges or {}).get(key, (value, value)) if want in (int, float) else (value, value)
+        if not low <= value <= high:  # also refuses nan
+            raise ValueError(f"option {key!r} must be from {low:g} to {high:g}, got {value}")
         merged[key] = value
     return merged

@@ -77,6 +77,8 @@ class Options:
 
 
 DEFAULT_OPTIONS: Mapping[str, Any] = MappingProxyType(dataclasses.asdict(Options()))
+#: The range of each numeric option: a match to 10**18 points would never end.
+OPTION_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType({"target": (1, 1000)})
 
 Hands = tuple[tuple[str, ...], ...]
 Trick = tuple[tuple[int, str], ...]
@@ -415,10 +417,7 @@ class Hearts:
         """Defaults merged with `options`; ValueError unless 4 seats and a positive target."""
         if seats != SEATS:
             raise ValueError("hearts is played by exactly 4 players")
-        merged = merge_options(DEFAULT_OPTIONS, options)
-        if merged["target"] <= 0:
-            raise ValueError("option 'target' must be a positive number of points")
-        return merged
+        return merge_options(DEFAULT_OPTIONS, options, OPTION_RANGES)
 
     def setup(self, seats: int, rng: random.Random, options: Mapping[str, Any]) -> State:
         """A new match; draws only `match_seed` from `rng` and deals deal 0 from it."""

@@ -50,6 +50,9 @@ from gameserver.rules.holdem_state import (
 )
 
 STREETS: tuple[Street, ...] = ("preflop", "flop", "turn", "river")
+#: The most chips any table option, blind or stack may name (a billion: far past any real balance).
+MAX_CHIPS = 10**9
+
 _BOARD_SIZE = {"flop": 3, "turn": 1, "river": 1}
 
 
@@ -370,7 +373,9 @@ class Holdem:
         table = dict(options)
         stacks = table.pop("stacks", None)
         button = table.pop("button", None)
-        merged = merge_options(self.default_options, table)
+        merged = merge_options(self.default_options, table, {
+            "small_blind": (1, MAX_CHIPS), "big_blind": (1, MAX_CHIPS), "min_buy_in": (1, MAX_CHIPS),
+            "max_buy_in": (1, MAX_CHIPS)})
         if not self.min_seats <= seats <= self.max_seats:
             raise ValueError(f"Hold'em seats {self.min_seats} to {self.max_seats} players")
         sb, bb, low, high = (merged[k] for k in ("small_blind", "big_blind", "min_buy_in", "max_buy_in"))
@@ -382,7 +387,7 @@ class Holdem:
                 raise ValueError(why)
         if stacks is not None:
             if not isinstance(stacks, (list, tuple)) or len(stacks) != seats or not all(
-                    _is_int(s) and s >= 0 for s in stacks):
+                    _is_int(s) and 0 <= s <= MAX_CHIPS for s in stacks):
                 raise ValueError(f"option 'stacks' must be a list of {seats} whole chip counts, zero or more")
             if sum(1 for s in stacks if s > 0) < 2:
                 raise ValueError("a hand needs at least two seats with chips")

@@ -220,6 +220,12 @@ def ensure_node_sockjs() -> bool:
     return done.returncode == 0 and node_sockjs().exists()
 
 
+def _move_cost(step: dict[str, Any]) -> float | None:
+    """CPU µs per acknowledged move over the realtime and game-server processes."""
+    felt_cpu = sum(c for c in step["cpu"].values() if c is not None)
+    return round(felt_cpu / step["achieved"] * 1e6, 1) if step["achieved"] else None
+
+
 def _frame_cost(step: dict[str, Any], cpu_key: str) -> float | None:
     frames = step["frames_per_s"]
     cpu = step["cpu"].get(cpu_key)
@@ -227,7 +233,8 @@ def _frame_cost(step: dict[str, Any], cpu_key: str) -> float | None:
 
 
 async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, Any], use_node: bool,
-                workers: int) -> list[dict[str, Any]]:
+                workers: int, plain: BenchStack | None = None) -> list[dict[str, Any]]:
+    """The sweep; `plain`: a second stack with CurveZMQ off, measured right after Felt at each step."""
     plan = []
     for rate in v["rates"]:
         if v["cadence"]:
@@ -244,9 +251,18 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                                       seats=4, concurrency=100, max_seconds=7200))
     servers: list[EchoServer] = []
     echoes: dict[str, R.Load] = {}
+    felt_plain = R.Load(workers, LOAD_CPU, "felt-plain") if plain else None
     try:
         log(f"  connecting {len(players)} Felt players …")
         await felt.connect()
+        if plain and felt_plain:
+            # the same accounts and secret, so the same tokens, pointed at the plain stack's realtime
+            repointed = [{**t, "url": plain.realtime_url()} for t in players]
+            await felt_plain.start(R.worker_configs(repointed, ["websocket"] * len(players), workers,
+                                                    origin=plain.origin, seats=4, concurrency=100,
+                                                    max_seconds=7200))
+            log(f"  connecting {len(players)} players to the stack with CurveZMQ off …")
+            await felt_plain.connect()
         for kind in ("tornado", "node") if use_node else ("tornado",):
             server = EchoServer(stack.procs, kind)
             servers.append(server)
@@ -256,9 +272,12 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             log(f"  connecting {4 * max_groups} echo seats to sockjs-{kind} …")
             await load.connect()
             echoes[kind] = load
-        for load in (felt, *echoes.values()):
+        loads = [felt, *([felt_plain] if felt_plain else []), *echoes.values()]
+        for load in loads:
             load.start_progress()
         felt_pids = {"realtime": stack.procs.pid("rt-0"), "gameserver": stack.procs.pid("gs-g1")}
+        plain_pids = {"realtime": plain.procs.pid("rt-0"), "gameserver": plain.procs.pid("gs-g1")} if plain \
+            else {}
         runs: dict[float, list[dict[str, Any]]] = {}
         # repeats of a step run back to back, and the sweep stops after a step Felt could not carry
         # (less than COLLAPSED of its target): past that point it is overloaded and does not recover
@@ -268,6 +287,9 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             for rep in range(v["repeats"]):
                 log(f"  step {rate} moves/s ({groups} tables, think {think * 1e3:.0f} ms), run {rep + 1}")
                 step = await measure(felt, groups, think, v["warmup"], v["duration"], felt_pids)
+                if felt_plain:
+                    step["plain"] = await measure(felt_plain, groups, think, v["warmup"], v["duration"],
+                                                  plain_pids)
                 pad = max(0, int(step["bytes_per_frame"]) - 12)
                 for kind, load in echoes.items():
                     server = next(s for s in servers if s.kind == kind)
@@ -279,7 +301,7 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                 log(f"  Felt carried less than {COLLAPSED:.0%} of {rate} moves/s: the sweep stops here")
                 break
     finally:
-        for load in (felt, *echoes.values()):
+        for load in (felt, *([felt_plain] if felt_plain else []), *echoes.values()):
             await load.stop()
         for server in servers:
             stack.procs.stop(server.key)
@@ -291,8 +313,12 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             if kind in runs[rate][0]:
                 step[kind] = median_step([r[kind] for r in runs[rate]])
                 step[kind]["us_per_frame"] = _frame_cost(step[kind], "server")
-        felt_cpu = sum(c for c in step["cpu"].values() if c is not None)
-        step["felt_us_per_move"] = round(felt_cpu / step["achieved"] * 1e6, 1) if step["achieved"] else None
+        step["felt_us_per_move"] = _move_cost(step)
+        if "plain" in runs[rate][0]:
+            step["plain"] = median_step([r["plain"] for r in runs[rate]])
+            step["plain"]["felt_us_per_move"] = _move_cost(step["plain"])
+            on, off = step["felt_us_per_move"], step["plain"]["felt_us_per_move"]
+            step["curve_cpu_ratio"] = round(on / off, 3) if on and off else None
         step["relay_us_per_frame"] = _frame_cost(step, "realtime")
         echo_cost = (step.get("echo") or {}).get("us_per_frame")
         step["ratio_echo"] = round(step["relay_us_per_frame"] / echo_cost, 2) if echo_cost and step[
@@ -305,13 +331,13 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
 
 
 async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
-                out_dir: Path) -> dict[str, Any]:
+                out_dir: Path, curve: str = "on") -> dict[str, Any]:
     home = ROOT / "var" / "bench"
     started = time.strftime("%Y-%m-%d %H:%M")
     placement = {"realtime": SERVER_CPU, "echo servers": SERVER_CPU, "gameserver": LOAD_CPU,
                  "load workers": LOAD_CPU, "rules bench": LOAD_CPU, "frontend": "any"}
     result: dict[str, Any] = {"meta": {
-        "variant": variant, "started": started, "machine": machine(), "repeats": v["repeats"],
+        "variant": variant, "started": started, "machine": machine(), "repeats": v["repeats"], "curve": curve,
         "placement": placement, "config": v,
         "placement_text": (f"realtime and the echo servers alone on core {SERVER_CPU}; game server, "
                            f"{v['workers']} load workers and the rules bench on core {LOAD_CPU}; "
@@ -326,12 +352,21 @@ async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
     if "moves" in only:
         move_players = v["move_players"] or 4 * max(1, round(max(v["rates"]) * v["cadence"] / 4))
         needed = max(needed, move_players)
-    stack = BenchStack(home, home / "runs" / time.strftime("bench-%Y%m%d-%H%M%S"),
-                       realtime_cpus=SERVER_CPU if ncpus() > 1 else None,
-                       gameserver_cpus=LOAD_CPU if ncpus() > 1 else None)
+    rt_cpus, gs_cpus = (SERVER_CPU, LOAD_CPU) if ncpus() > 1 else (None, None)
+    run_dir = home / "runs" / time.strftime("bench-%Y%m%d-%H%M%S")
+    stack = BenchStack(home, run_dir, env={"FELT_CURVE": "false"} if curve == "off" else None,
+                       realtime_cpus=rt_cpus, gameserver_cpus=gs_cpus)
+    # --curve both: a second stack with CurveZMQ off, idle while the first is measured and vice versa
+    plain = None
+    if curve == "both" and "moves" in only:
+        plain = BenchStack(home, run_dir.with_name(run_dir.name + "-plain"), env={"FELT_CURVE": "false"},
+                           realtime_cpus=rt_cpus, gameserver_cpus=gs_cpus)
     try:
         log("starting the stack …")
         stack.start(users=("bot", needed))
+        if plain:
+            log("starting a second stack with CurveZMQ off …")
+            plain.start(users=("bot", needed))
         log(f"tokens for {needed} players (login once, then the cached browser session) …")
         t0 = time.monotonic()
         tokens = R.get_tokens(stack.frontend_url, [f"bot{i}" for i in range(1, needed + 1)], stack.PASSWORD,
@@ -343,9 +378,12 @@ async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
             await asyncio.sleep(2.0)
         if "moves" in only:
             log("moves: rising rate, with the echo baselines …")
-            result["moves"] = await moves(stack, tokens, v, use_node and ensure_node_sockjs(), v["workers"])
+            result["moves"] = await moves(stack, tokens, v, use_node and ensure_node_sockjs(), v["workers"],
+                                          plain)
     finally:
         stack.stop()
+        if plain:
+            plain.stop()
     return result
 
 
@@ -360,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--players", type=int, help="players for the connections step (and, quick, the moves)")
     ap.add_argument("--no-node", action="store_true", help="skip the sockjs-node baseline")
     ap.add_argument("--out", help="results directory (default var/bench/results/<time>)")
+    ap.add_argument("--curve", choices=("on", "off", "both"), default="on",
+                    help="CurveZMQ on the links (the default), off, or both: each step measured on a second "
+                         "stack with it off too, and the cost reported")
     args = ap.parse_args(argv)
     variant = "full" if args.full else "quick"
     v = dict(VARIANTS[variant])
@@ -376,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     results = ROOT / "var" / "bench" / "results"
     out_dir = Path(args.out) if args.out else results / time.strftime("%Y%m%d-%H%M%S")
     t0 = time.monotonic()
-    result = asyncio.run(bench(v, variant, set(args.only.split(",")), not args.no_node, out_dir))
+    result = asyncio.run(bench(v, variant, set(args.only.split(",")), not args.no_node, out_dir, args.curve))
     result["meta"]["seconds"] = round(time.monotonic() - t0, 1)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(result, indent=2))

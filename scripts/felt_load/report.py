@@ -26,7 +26,8 @@ def _pct(v: float | None) -> str:
 def markdown(r: dict[str, Any]) -> str:
     out: list[str] = []
     meta = r["meta"]
-    out.append(f"Run {meta['started']} ({meta['variant']}, {meta['repeats']} repeat(s), medians), "
+    out.append(f"Run {meta['started']} ({meta['variant']}, {meta['repeats']} repeat(s), medians, "
+               f"CurveZMQ {meta.get('curve', 'on')}), "
                f"{meta['machine']}; placement: {meta['placement_text']}.")
     out.append("")
     c = r.get("connections")
@@ -86,6 +87,25 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{_pct((e.get('cpu') or {}).get('server'))} | {_f(n.get('achieved'), 0)} | "
                 f"{_f((n.get('rtt') or {}).get('p50'))} / "
                 f"{_f((n.get('rtt') or {}).get('p99'))} | {_pct((n.get('cpu') or {}).get('server'))} |")
+        out.append("")
+    if steps and any("plain" in s for s in steps):
+        out.append("**What CurveZMQ costs** (the same steps on a second stack with `curve = false`, "
+                   "measured right after)")
+        out.append("")
+        out.append("| target/s | achieved/s on / off | rtt p50 on / off | rtt p99 on / off "
+                   "| gameserver CPU on / off | Felt µs/move on / off | CPU ratio |")
+        out.append("|---|---|---|---|---|---|---|")
+        for s in steps:
+            p = s.get("plain")
+            if not p:
+                continue
+            out.append(
+                f"| {s['target']:.0f} | {s['achieved']:.0f} / {p['achieved']:.0f} | "
+                f"{_f(s['rtt']['p50'])} / {_f(p['rtt']['p50'])} | "
+                f"{_f(s['rtt']['p99'])} / {_f(p['rtt']['p99'])} | "
+                f"{_pct(s['cpu'].get('gameserver'))} / {_pct(p['cpu'].get('gameserver'))} | "
+                f"{_f(s['felt_us_per_move'], 0)} / {_f(p['felt_us_per_move'], 0)} | "
+                f"{_f(s.get('curve_cpu_ratio'), 3)} |")
         out.append("")
     rules = r.get("rules")
     if rules:

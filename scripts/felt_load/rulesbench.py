@@ -80,8 +80,11 @@ def table_rate(game: Game[Any], seconds: float) -> dict[str, Any]:
             table.handle(w, p.Join(table=table.id, seat=i), 0, 0.0)
         table.handle(who[0], p.Start(table=table.id), 0, 0.0)
         while table.status == "playing" and n < 10_000_000:
-            seat = game.to_act(table.state)[0]
-            act = p.Act(table=table.id, action=game.bot_move(table.state, seat, rng), seq=table.seq, req=n)
+            state = table.state.game
+            if state is None or not table.state.to_act:
+                break  # between hands (a cash table): this table is done
+            seat = table.state.to_act[0]
+            act = p.Act(table=table.id, action=game.bot_move(state, seat, rng), seq=table.seq, req=n)
             t0 = time.thread_time()
             table.handle(who[seat], act, n, 0.0)
             busy += time.thread_time() - t0

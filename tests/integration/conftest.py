@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from common import protocol as p
+from tests.integration.players import UserFactory
 from tests.integration.stack import Stack, WebUser
 
 _names = itertools.count(1)
 T = TypeVar("T")
 
-#: `make(prefix="player")`: a new registered, logged-in user
-UserFactory = Callable[..., WebUser]
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from common import protocol as p
+from common.models import FinishedGame, House, TableAction, User, make_engine
 from common.views import LegalAction, example_action
 from realtime.client import Closed, FeltClient
+from tests.integration.stack import Stack, WebUser
+
+#: `make(prefix="player")`: a new registered, logged-in user
+UserFactory = Callable[..., WebUser]
 
 
 async def connect_player(url: str, token: str, origin: str, transport: str = "websocket") -> FeltClient:
@@ -157,3 +167,127 @@ class ResilientPlayer:
                 action = choose(legal_of(msg))
                 self.sent[self._req] = p.to_builtins(action)
                 await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))
+
+
+# ---- seating and waiting (the fault and topology tests) ----------------------------------------
+
+GAMES = {  # game -> (seats, options): people only, so a frozen table stays frozen
+    "crazy_eights": (4, {}),
+    "hearts": (4, {"target": 10}),
+    "holdem": (3, {"small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 500}),
+}
+
+
+
+async def seat_players(stack: Stack, new_user: UserFactory, game: str,
+                       transport: str = "websocket", bots: int = 0) -> list[ResilientPlayer]:
+    """People at a new table of `game`, started; `bots`: the last seats are bots instead."""
+    seats, options = GAMES[game]
+    urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
+    players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats - bots)]
+    for player in players:
+        await player.connect()
+    host = players[0].client
+    assert host is not None
+    created = await host.request(p.CreateTable(game=game, seats=seats, options=options))
+    assert isinstance(created, p.Ack), created
+    for player in players:
+        player.table = str(created.table)
+    for player in players[1:]:
+        assert player.client is not None
+        joined = await player.client.request(p.Join(table=player.table, buy_in=200))
+        assert isinstance(joined, p.Ack), joined
+    for _ in range(bots):
+        assert isinstance(await host.request(p.AddBot(table=players[0].table)), p.Ack)
+    assert isinstance(await host.request(p.Start(table=players[0].table)), p.Ack)
+    return players
+
+
+async def hang_up(player: ResilientPlayer) -> None:
+    """Close the player's current connection (a seated player has one)."""
+    assert player.client is not None
+    await player.client.close()
+
+
+async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting {state()}")
+        await asyncio.sleep(0.05)
+
+
+def finished(stack: Stack | Path, table: str) -> list[Any]:
+    """The finished-game records of `table`."""
+    engine = database(stack)
+    with engine.connect() as conn:
+        rows = conn.execute(select(FinishedGame.__table__).where(
+            FinishedGame.__table__.c.table_id == table)).all()
+    engine.dispose()
+    return list(rows)
+
+
+# ---- what the topology tests check (a Stack's database, or a data directory's) ------------------------
+
+
+def database(where: Stack | Path) -> Any:
+    """An engine on the database of a Stack or of a data directory (dispose it after use)."""
+    return where.db() if isinstance(where, Stack) else make_engine(f"sqlite:///{where / 'felt.db'}")
+
+
+def chips_total(stack: Stack | Path) -> int:
+    """Every chip there is: on balances, in the house, and at the tables (bought in, not yet cashed out)."""
+    engine = database(stack)
+    with engine.connect() as conn:
+        users = int(conn.execute(select(func.sum(User.__table__.c.chips))).scalar() or 0)
+        house = int(conn.execute(select(House.__table__.c.chips)).scalar() or 0)
+        entries = conn.execute(select(TableAction.__table__.c.entry)).scalars().all()
+    engine.dispose()
+    at_tables = 0
+    for entry in entries:  # stacks bought in when seated, cashed out when unseated
+        if entry.get("t") == "seat":
+            at_tables += int(entry.get("stack", 0))
+        elif entry.get("t") == "unseat":
+            at_tables -= int(entry.get("cashout", 0))
+    return users + house + at_tables
+
+
+def log_is_exact(stack: Stack | Path, players: list[ResilientPlayer]) -> None:
+    """Every acknowledged move is in the table's log exactly once, with no gap or repeat in its seqs."""
+    table = players[0].table
+    engine = database(stack)
+    with engine.connect() as conn:
+        rows = conn.execute(select(TableAction.__table__.c.seq, TableAction.__table__.c.entry).where(
+            TableAction.__table__.c.table_id == table).order_by(TableAction.__table__.c.seq)).all()
+        ids = dict(conn.execute(select(User.__table__.c.username, User.__table__.c.id)).all())
+    engine.dispose()
+    seqs = [r.seq for r in rows]
+    assert seqs == list(range(1, len(seqs) + 1)), "one log, no gap, no repeat"
+    moves = Counter((r.entry.get("user"), r.entry.get("req")) for r in rows
+                    if r.entry.get("t") == "act" and r.entry.get("req") is not None)
+    for pl in players:
+        for req, _action in pl.acked:
+            assert moves[(ids[pl.user.username], req)] == 1, (pl.user.username, req)
+
+
+async def play_on(players: list[ResilientPlayer], cash: bool) -> list[asyncio.Future[Any]]:
+    return [asyncio.ensure_future(pl.play(until_over=not cash)) for pl in players]
+
+
+async def finish(players: list[ResilientPlayer], tasks: list[asyncio.Future[Any]], cash: bool) -> None:
+    """Matches to their end; a cash table a few more hands, then everybody leaves (chips back)."""
+    if cash:
+        start = max(pl.last_view.cash.hand_no for pl in players if pl.last_view and pl.last_view.cash)
+        await wait_for(lambda: any(pl.last_view and pl.last_view.cash
+                                   and pl.last_view.cash.hand_no >= start + 2 for pl in players), timeout=60)
+        for t in tasks:
+            t.cancel()
+        for pl in players:
+            assert pl.client is not None
+            await pl.client.send(p.Leave(table=pl.table, req=99_999))
+        await asyncio.sleep(0.5)
+    else:
+        await asyncio.wait_for(asyncio.gather(*tasks), 90)
+        assert len({tuple(pl.over.scores) for pl in players if pl.over}) == 1, "one result for everyone"
+    for pl in players:
+        await hang_up(pl)

@@ -8,6 +8,8 @@ for tokens. Shared by the integration tests and the load generator.
 
 from __future__ import annotations
 
+import functools
+import http.client
 import http.cookiejar
 import json
 import os
@@ -63,6 +65,10 @@ class Stack:
             "FELT_BOT_DELAY": "0.02",
             "FELT_HEARTBEAT_INTERVAL": "0.3",
             "FELT_AUTH_TIMEOUT": "1.5",
+            # tests register and log in many people from one address (tests/integration/test_attacks.py
+            # runs its own stack with the real limits)
+            "FELT_LOGIN_ADDRESS_LIMIT": "100000 per minute",
+            "FELT_REGISTER_ADDRESS_LIMIT": "100000 per minute",
             **(env or {}),
         }
 
@@ -104,9 +110,18 @@ class Stack:
         raise RuntimeError(f"{key} not ready in {timeout}s:\n{path.read_text(errors='replace')[-3000:]}")
 
     def start_gameserver(self, name: str) -> None:
+        """Start game server `name` (one more, live, if it is new: it registers and gets tables)."""
+        if name not in self.gameserver_endpoints:
+            self.gameserver_endpoints[name] = f"tcp://127.0.0.1:{free_port()}"
         self._truncate(f"gs-{name}")
-        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name],
-                    f"READY gameserver {name}")
+        self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name, "--endpoint",
+                                   self.gameserver_endpoints[name]], f"READY gameserver {name}")
+
+    def db(self) -> Any:
+        """An engine on the stack's database (dispose it after use)."""
+        from common.models import make_engine
+
+        return make_engine(f"sqlite:///{self.data_dir / 'felt.db'}")
 
     def start_realtime(self, i: int) -> None:
         self._truncate(f"rt-{i}")
@@ -151,15 +166,32 @@ class Stack:
         self.procs.clear()
 
 
-class WebUser:
-    """A person at the frontend: a cookie jar, the real forms, and the token API."""
+class _FromAddress(urllib.request.HTTPHandler):
+    """Plain HTTP from a chosen local address (any of 127.0.0.0/8 on loopback): another "person's" address."""
 
-    def __init__(self, base: str, username: str, password: str = "correct horse battery") -> None:
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self.source, 0)),
+                            req)
+
+
+class WebUser:
+    """A person at the frontend: a cookie jar, the real forms, and the token API. `source`: the loopback
+    address they come from (127.0.0.1 unless given)."""
+
+    def __init__(self, base: str, username: str, password: str = "correct horse battery",
+                 source: str | None = None) -> None:
         self.base = base
         self.username = username
         self.password = password
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPCookieProcessor(self.jar)]
+        if source is not None:
+            handlers.append(_FromAddress(source))
+        self.opener = urllib.request.build_opener(*handlers)
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -169,8 +201,9 @@ class WebUser:
             with exc:
                 return exc.code, exc.read().decode()
 
-    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
-        _, page = self.get(path)
+    def post_form(self, path: str, fields: dict[str, str], form_page: str | None = None) -> tuple[int, str]:
+        """POST the form at `path` (found on `form_page`, default `path` itself) with its CSRF token."""
+        _, page = self.get(form_page or path)
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         data = dict(fields, csrf_token=match.group(1) if match else "")
         body = urllib.parse.urlencode(data).encode()

@@ -7,23 +7,23 @@ client that never disconnected would see.
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from common import protocol as p
-from common.models import FinishedGame, User, make_engine
-from tests.integration.conftest import UserFactory, run, user_factory
-from tests.integration.players import ResilientPlayer, legal_of
+from common.models import User, make_engine
+from tests.integration.conftest import run, user_factory
+from tests.integration.players import (
+    GAMES,
+    ResilientPlayer,
+    finished,
+    hang_up,
+    legal_of,
+    seat_players,
+    wait_for,
+)
 from tests.integration.stack import Stack
-
-GAMES = {  # game -> (seats, options): people only, so a frozen table stays frozen
-    "crazy_eights": (4, {}),
-    "hearts": (4, {"target": 10}),
-    "holdem": (3, {"small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 500}),
-}
 
 
 @pytest.fixture(scope="module")
@@ -41,50 +41,6 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory):
 def new_user(fault_stack: Stack):
     """Users of this module's own stack (the shared `new_user` registers at the shared one)."""
     return user_factory(fault_stack)
-
-
-async def seat_players(stack: Stack, new_user: UserFactory, game: str,
-                       transport: str = "websocket") -> list[ResilientPlayer]:
-    seats, options = GAMES[game]
-    urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
-    players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats)]
-    for player in players:
-        await player.connect()
-    host = players[0].client
-    assert host is not None
-    created = await host.request(p.CreateTable(game=game, seats=seats, options=options))
-    assert isinstance(created, p.Ack), created
-    for player in players:
-        player.table = str(created.table)
-    for player in players[1:]:
-        assert player.client is not None
-        joined = await player.client.request(p.Join(table=player.table, buy_in=200))
-        assert isinstance(joined, p.Ack), joined
-    assert isinstance(await host.request(p.Start(table=players[0].table)), p.Ack)
-    return players
-
-
-async def hang_up(player: ResilientPlayer) -> None:
-    """Close the player's current connection (a seated player has one)."""
-    assert player.client is not None
-    await player.client.close()
-
-
-async def wait_for(predicate, timeout: float = 30.0, state=lambda: "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting {state()}")
-        await asyncio.sleep(0.05)
-
-
-def finished(stack: Stack, table: str):
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'felt.db'}")
-    with engine.connect() as conn:
-        rows = conn.execute(select(FinishedGame.__table__).where(
-            FinishedGame.__table__.c.table_id == table)).all()
-    engine.dispose()
-    return rows
 
 
 def test_realtime_killed_mid_game_players_finish_through_another(fault_stack, new_user) -> None:

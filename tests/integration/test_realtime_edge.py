@@ -106,7 +106,8 @@ BAD_FRAMES = [
     ('{"msg": "join", "table": 5, "req": 44}', p.E_BAD_FIELD, 44),
     ('{"msg": "act", "table": "TABLE", "action": {"type": "play", "card": 7}, "req": 45}', p.E_BAD_FIELD, 45),
     ('{"msg": "chat", "table": "TABLE", "text": "' + "x" * 9000 + '", "req": 46}', p.E_TOO_LARGE, None),
-    ('{"msg": "auth", "token": "again", "req": 47}', p.E_ALREADY_AUTHED, None),
+    # auth again renews a live connection's token: a bad one is refused, the connection stays
+    ('{"msg": "auth", "token": "again", "req": 47}', p.E_TOKEN_INVALID, None),
     ('{"msg": "act", "table": "g1-9999", "action": {"type": "draw"}, "req": 48}', p.E_NO_TABLE, 48),
     ('{"msg": "act", "table": "zz-0001", "action": {"type": "draw"}, "req": 49}', p.E_NO_TABLE, 49),
     ('{"msg": "act", "table": "TABLE", "action": {"type": "pass"}, "req": 50}', p.E_NOT_YOUR_TURN, 50),
@@ -116,6 +117,10 @@ BAD_FRAMES = [
     ('{"msg": "create_table", "game": "crazy_eights", "seats": 9, "req": 54}', p.E_BAD_TABLE, 54),
     ('{"msg": "create_table", "game": "crazy_eights", "seats": 2, "options": {"x": 1}, "req": 55}',
      p.E_BAD_TABLE, 55),
+    # nested past max_json_depth: refused before any recursive decoder runs (it raised RecursionError)
+    ('{"msg": "create_table", "game": "hearts", "seats": 4, "options": {"a": ' + "[" * 3000 + "]" * 3000
+     + '}, "req": 56}', p.E_BAD_JSON, None),
+    ('{"msg": "join", "table": "TABLE", "seat": [[[[[[[[[[1]]]]]]]]]], "req": 57}', p.E_BAD_JSON, None),
 ]
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from common import protocol as p
 from tests.integration.conftest import created_table, run
-from tests.integration.players import ResilientPlayer
+from tests.integration.players import ResilientPlayer, finish, finished, log_is_exact, play_on, wait_for
 from tests.integration.stack import ROOT, WebUser, free_port
 
 
@@ -104,3 +104,105 @@ def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Pa
     for pid in pids:  # every process is gone
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_ctl_adds_processes_live_and_a_drained_one_stays_stopped(tmp_path: Path) -> None:
+    frontend, realtime = free_port(), consecutive_ports()
+    env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
+           "FELT_REALTIME_PORT": str(realtime), "FELT_REALTIME_PROCS": "1", "FELT_GAMESERVER_PROCS": "1",
+           "FELT_CONFIG": "", "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{free_port()}"})}
+    out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while ctl(env, "status").count("RUNNING") < 3:
+            assert proc.poll() is None, (tmp_path / "run.out").read_text()
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
+        pids = {line.split()[0]: line.split()[3].rstrip(",") for line in ctl(env, "status").splitlines()
+                if "RUNNING" in line}
+        added = subprocess.run([str(ROOT / "scripts" / "ctl"), "add", "gameserver"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert added.returncode == 0 and "g2 is live" in added.stdout, added.stdout + added.stderr
+        added = subprocess.run([str(ROOT / "scripts" / "ctl"), "add", "realtime"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert added.returncode == 0 and f"rt{realtime + 1} is live" in added.stdout, \
+            added.stdout + added.stderr
+        status = ctl(env, "status")
+        for name, pid in pids.items():  # nothing that ran before was restarted
+            assert any(line.startswith(name) and f"pid {pid}," in line
+                       for line in status.splitlines()), status
+        user = WebUser(f"http://127.0.0.1:{frontend}", "adder").register()
+        assert f"http://127.0.0.1:{realtime + 1}/sockjs" in user.token()["urls"], "new clients can get it"
+        assert "draining" in ctl(env, "drain", "g2")
+        while "EXITED" not in ctl(env, "status", "gameserver-g2:"):
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
+        time.sleep(1.5)  # supervisord would have restarted it by now (startsecs=1)
+        assert "EXITED" in ctl(env, "status", "gameserver-g2:"), "a drained game server is not restarted"
+        assert "gone" in next(line for line in ctl(env, "status").splitlines() if line.startswith("g2 "))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        out.close()
+
+
+def test_a_rolling_deploy_restarts_every_process_and_ends_no_game(tmp_path: Path) -> None:
+    frontend, realtime = free_port(), consecutive_ports()
+    env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
+           "FELT_REALTIME_PORT": str(realtime), "FELT_CONFIG": "", "FELT_BOT_DELAY": "0.05",
+           "FELT_REGISTER_ADDRESS_LIMIT": "100 per minute",  # four players sign up from one address
+           "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{free_port()}",
+                                           "g2": f"tcp://127.0.0.1:{free_port()}"})}
+    out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
+    origin = f"http://127.0.0.1:{frontend}"
+    try:
+        deadline = time.monotonic() + 120
+        while ctl(env, "status").count("RUNNING") < 5:
+            assert proc.poll() is None, (tmp_path / "run.out").read_text()
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
+        before = {line.split()[0]: line.split()[3] for line in ctl(env, "status").splitlines()
+                  if "RUNNING" in line and line.startswith(("gameserver", "realtime"))}
+        assert len(before) == 4
+
+        async def scenario() -> tuple[list[ResilientPlayer], subprocess.CompletedProcess[str]]:
+            urls = [f"http://127.0.0.1:{realtime + i}/sockjs" for i in range(2)]
+            players = [ResilientPlayer(WebUser(origin, f"deployer{i}").register(), urls, origin)
+                       for i in range(4)]
+            for pl in players:
+                await pl.connect()
+            host = players[0].client
+            assert host is not None
+            table = created_table(await host.request(p.CreateTable(game="hearts", seats=4,
+                                                                   options={"target": 20})))
+            for pl in players:
+                pl.table = table
+            for pl in players[1:]:
+                assert pl.client is not None
+                assert isinstance(await pl.client.request(p.Join(table=table)), p.Ack)
+            assert isinstance(await host.request(p.Start(table=table)), p.Ack)
+            tasks = await play_on(players, cash=False)
+            await wait_for(lambda: sum(len(pl.acked) for pl in players) >= 4)
+            loop = asyncio.get_running_loop()
+            deployed = await loop.run_in_executor(None, lambda: subprocess.run(
+                [str(ROOT / "scripts" / "ctl"), "deploy"], cwd=ROOT, env=env, capture_output=True, text=True,
+                timeout=300))
+            await finish(players, tasks, cash=False)
+            return players, deployed
+
+        players, deployed = run(scenario())
+        assert deployed.returncode == 0 and "deployed" in deployed.stdout, deployed.stdout + deployed.stderr
+        after = {line.split()[0]: line.split()[3] for line in ctl(env, "status").splitlines()
+                 if "RUNNING" in line and line.startswith(("gameserver", "realtime"))}
+        assert after.keys() == before.keys() and not set(after.values()) & set(before.values()), \
+            "every game server and realtime process was restarted"
+        log_is_exact(tmp_path, players)
+        assert finished(tmp_path, players[0].table), "the game played on to its end through the deploy"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        out.close()

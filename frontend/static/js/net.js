@@ -6,7 +6,9 @@
 // goes to `onMessage`. When the connection drops it reconnects by itself with backoff, each time with a
 // fresh token (which may name another realtime server), and calls `onReady(again=true)` so the app can
 // resume its tables. A connection replaced by a newer login of the same user does not come back by
-// itself (two tabs would steal it from each other forever); the user can take it back.
+// itself (two tabs would steal it from each other forever); the user can take it back. A server that is
+// draining says `move` (naming another server) and closes: the client goes there at once, with a fresh
+// token, and resumes. Before its token expires it sends `auth` with a fresh one, so the server keeps it.
 
 import { complete } from "./protocol.js";
 
@@ -17,6 +19,8 @@ const PING_EVERY_MS = 20000;
 const PING_TIMEOUT_MS = 10000;
 const CLOSE_AUTH = 4001;
 const CLOSE_REPLACED = 4002;
+const CLOSE_MOVED = 4009;
+const RENEW_AT = 0.8; // of the token's lifetime: fetch a fresh one and send it as `auth`
 
 export class ServerError extends Error {
   constructor(code, text, frame = null) {
@@ -138,9 +142,12 @@ export class Connection {
       this._scheduleRetry(`Could not get a token (${error.message})`);
       return;
     }
-    // the token names this user's realtime server first; after failures, try the others in turn
+    // the token names this user's realtime server first; after failures, try the others in turn; a
+    // server that moved us named where to go
     const urls = grant.urls?.length ? grant.urls : [grant.url];
-    this.url = urls[this.failures % urls.length];
+    this.url = this.moveTo ?? urls[this.failures % urls.length];
+    this.moveTo = null;
+    this.grant = grant;
     const options = this.transport ? { transports: [this.transport] } : {};
     const sock = new window.SockJS(this.url, null, options);
     this.sock = sock;
@@ -180,6 +187,12 @@ export class Connection {
         this._setStatus("replaced", "You are signed in elsewhere (another tab or device).");
         return;
       }
+      if (event.code === CLOSE_MOVED) { // the server is going away and said where to go: no backoff
+        this._setStatus("reconnecting", "Moving to another server…");
+        this.failures = 0;
+        this._connect();
+        return;
+      }
       const why = authError?.text ?? (event.code === CLOSE_AUTH ? "sign-in refused" : "connection lost");
       this._scheduleRetry(wasReady ? "Connection lost" : `Could not connect (${why})`);
     };
@@ -194,7 +207,25 @@ export class Connection {
     this._setStatus("connected", "Connected");
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this._ping(), PING_EVERY_MS);
+    this._scheduleRenewal();
     this.onReady?.(msg, again);
+  }
+
+  /** Before the token expires, send a fresh one as `auth`: the server keeps the connection. */
+  _scheduleRenewal() {
+    clearTimeout(this.renewTimer);
+    const expires = this.grant?.expires;
+    if (!expires) return;
+    const inMs = Math.max(5000, (expires * 1000 - Date.now()) * RENEW_AT);
+    this.renewTimer = setTimeout(async () => {
+      try {
+        const grant = await fetchJSON("/api/token");
+        this.grant = grant;
+        if (this.ready && this._send({ msg: "auth", token: grant.token })) this._scheduleRenewal();
+      } catch {
+        // logged out or unreachable: the server closes at expiry and the reconnect path takes over
+      }
+    }, inMs);
   }
 
   _ping() {
@@ -205,6 +236,11 @@ export class Connection {
   }
 
   _frame(msg) {
+    if (msg?.msg === "move") {
+      this.moveTo = msg.url;
+      return;
+    }
+    if (msg?.msg === "welcome") return; // the answer to a renewal
     if (msg && REPLY_KINDS.has(msg.msg) && msg.req != null && this.pending.has(msg.req)) {
       const { resolve, reject, timer } = this.pending.get(msg.req);
       this.pending.delete(msg.req);

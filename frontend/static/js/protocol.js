@@ -17,6 +17,7 @@ const DEFAULTS = {
   tables: { req: null },
   lobby_update: { tables: [], removed: [] },
   table_status: { text: "" },
+  move: { text: "" },
   view: { view: null, cash: null, game: "", status: "waiting", players: [], bots: [], seat: null, events: [],
     deadline: null },
   game_over: {},

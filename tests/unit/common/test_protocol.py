@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import typing
 
@@ -44,6 +45,7 @@ SERVER = [
                            max_buy_in=20000)),
     p.GameOver(table="g1-0001", seq=9, scores=[0, 12], players=["a", "b"], winners=[0]),
     p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0),
+    p.Move(url="http://127.0.0.1:8102/sockjs", text="this server is going away"),
     p.LobbyUpdate(tables=[p.TableInfo(id="g2-0001", game="holdem", seats=9, players=[None] * 9,
                                       status="playing", spectators=2)], removed=["g1-0003"]),
     p.TableStatus(table="g1-0001", available=False, text="restarting"),
@@ -54,6 +56,9 @@ INTERNAL = [
     p.ConnClosed(conn="rt1:1"),
     p.Deliver(conns=["rt1:1", "rt1:2"], frame='{"msg":"pong"}', rid=3, close=True),
     p.TablesChanged(tables=[], removed=["g1-0002"]),
+    p.Moved(rid=9, table="g1-0003", owner="g2"),
+    p.TablesMoved(tables=["g1-0003", "g1-0004"], owner="g2"),
+    p.Revoked(user=7, before=1700000000.5),
 ]
 
 
@@ -129,7 +134,7 @@ def test_error_names_the_field() -> None:
 
 
 def test_oversized_frame_is_refused_before_parsing() -> None:
-    big = '{"msg": "chat", "table": "t", "text": "' + "x" * p.MAX_FRAME_BYTES + '"}'
+    big = '{"msg": "ping", "padding": "' + "x" * p.MAX_FRAME_BYTES + '"}'
     with pytest.raises(p.ProtocolError) as info:
         p.decode_client(big)
     assert info.value.code == p.E_TOO_LARGE
@@ -140,3 +145,55 @@ def test_internal_decode_errors_are_protocol_errors() -> None:
     for raw in (b"\xff", b"{}", b'{"msg": "fwd"}'):
         with pytest.raises(p.ProtocolError):
             p.decode_internal(raw)
+
+
+SPOOFS = ["nul\x00", "bell\x07", "\x1b[31mred", "del\x7f", "c1\x9b", "evil\u202egnp.exe", "iso\u2066late",
+          "zero\u200bwidth", "bom\ufeff", "line\u2028sep", "private\ue000", "lrm\u200e"]
+
+
+@pytest.mark.parametrize("text", SPOOFS)
+def test_chat_with_control_bidi_or_invisible_characters_is_refused(text: str) -> None:
+    assert p.text_problem(text) is not None
+    raw = p.encode_str(p.Ping(req=1)).replace('"ping"', '"chat"')[:-1] + ',"table":"g1-0001","text":' \
+        + json.dumps(text) + "}"
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_client(raw)
+    assert info.value.code == p.E_BAD_TEXT and info.value.req == 1, info.value
+    assert "U+" in info.value.text
+
+
+@pytest.mark.parametrize("text", ["gg", "héllo wörld", "日本語のチャット", "emoji 🙂 ok",
+                                  "quotes \" ' <b>"])
+def test_ordinary_chat_passes(text: str) -> None:
+    assert p.text_problem(text) is None
+    msg = p.decode_client(json.dumps({"msg": "chat", "table": "g1-0001", "text": text}))
+    assert isinstance(msg, p.Chat) and msg.text == text
+
+
+@pytest.mark.parametrize("raw", [
+    '{"msg": "join", "table": "g1-0001", "seat": 99}',
+    '{"msg": "join", "table": "g1-0001", "buy_in": 1000000000000000000}',
+    '{"msg": "join", "table": "' + "g" * 41 + '"}',
+    '{"msg": "act", "table": "g1-0001", "action": {"type": "bet", "amount": -5}}',
+    '{"msg": "act", "table": "g1-0001", "action": {"type": "raise", "to": 1e300}}',
+    '{"msg": "act", "table": "g1-0001", "action": {"type": "pass_cards", "cards": '
+    + json.dumps(["2C"] * 14) + "}}",
+    '{"msg": "create_table", "game": "hearts", "seats": 100000}',
+    '{"msg": "create_table", "game": "hearts", "seats": 4, "clock": 1e12}',
+    '{"msg": "resume", "table": "g1-0001", "last_seq": -1}',
+    '{"msg": "chat", "table": "g1-0001", "text": "' + "x" * (p.MAX_CHAT_CHARS + 1) + '"}',
+])
+def test_every_number_has_a_range_and_every_string_a_length(raw: str) -> None:
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_client(raw, max_bytes=100_000)
+    assert info.value.code == p.E_BAD_FIELD, info.value
+
+
+def test_deep_json_is_bad_json_not_a_recursion_error() -> None:
+    for depth in (9, 1000, 100_000):
+        raw = '{"msg": "create_table", "game": "hearts", "seats": 4, "options": {"a": ' + "[" * depth \
+            + "]" * depth + "}}"
+        with pytest.raises(p.ProtocolError) as info:
+            p.decode_client(raw, max_bytes=10**7)
+        assert info.value.code == p.E_BAD_JSON, depth
+    assert p.decode_client('{"msg": "create_table", "game": "hearts", "seats": 4, "options": {"a": [[1]]}}')

@@ -28,7 +28,9 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load(env={}, data_dir=str(tmp_path), secret="test")
+    # tests register many people from one address; tests/unit/frontend/test_throttle.py sets real limits
+    return load(env={}, data_dir=str(tmp_path), secret="test", register_address_limit="1000 per minute",
+                login_address_limit="1000 per minute")
 
 
 @pytest.fixture

@@ -146,3 +146,20 @@ def test_static_assets_exist(client: FlaskClient) -> None:
     script = response.get_data(as_text=True)
     response.close()
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+
+
+def test_pages_send_a_csp_without_inline_scripts_and_no_framing(make_app) -> None:
+    response = make_app().test_client().get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp and "ws://127.0.0.1:8101" in csp
+    assert "Strict-Transport-Security" not in response.headers
+    assert "<script>" not in response.get_data(as_text=True)  # no inline script to need an exception
+
+
+def test_tls_adds_hsts_and_secure_cookies(make_app) -> None:
+    client = make_app(tls=True).test_client()
+    response = client.get("/login")  # its form's CSRF token starts the session
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookies = [h for h in response.headers.getlist("Set-Cookie") if "session=" in h]
+    assert all("Secure" in c for c in cookies) and cookies

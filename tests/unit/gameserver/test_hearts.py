@@ -803,3 +803,9 @@ def test_hidden_information() -> None:
                     assert_hidden(mine if viewer == event.seat else others, secret[viewer], seed_text)
         games += 1
     assert games >= 1000
+
+
+@pytest.mark.parametrize("target", [0, -1, 1001, 10**18])
+def test_target_outside_its_range_is_refused(target: int) -> None:
+    with pytest.raises(ValueError, match="target"):
+        GAME.check_options(4, {"target": target})

@@ -16,7 +16,7 @@ import zmq
 from common import curve
 from common import protocol as p
 from common.config import load
-from realtime.gateway import Gateway
+from realtime.gateway import MAX_HOPS, Gateway
 
 
 def curve_router(ctx: zmq.Context[Any], key: curve.Key) -> tuple[zmq.Socket[Any], str]:
@@ -111,7 +111,12 @@ def test_a_table_id_routes_to_its_game_server_and_the_answer_comes_back() -> Non
 
 def test_unknown_servers_and_silent_servers_get_clear_errors() -> None:
     async def test(h: Harness) -> None:
+        # g9 is not linked: a live server is asked instead (it knows the owner, or that there is none)
         h.gateway.request("rtX:1", 7, "ann", p.Join(table="g9-0001", req=1))
+        peer, fwd = await h.server_recv("g1", p.Forward)
+        assert fwd.body.table == "g9-0001"
+        h.server_send("g1", peer, p.Deliver(conns=["rtX:1"], rid=fwd.rid, frame=p.encode_str(
+            p.Error(code=p.E_NO_TABLE, text="no table g9-0001", req=1))))
         assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_NO_TABLE
         h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=2))
         await h.server_recv("g1", p.Forward)  # received, never answered
@@ -244,3 +249,70 @@ def test_a_link_waits_for_its_game_servers_key_and_connects_once_there_is_one() 
         shutil.rmtree(h.keys / "gameserver" / "g2")  # no key of its own yet
 
     scenario(test, before_start=g2_not_started)
+
+
+def test_a_moved_table_is_followed_to_its_new_owner_and_remembered() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Act(table="g1-0005", action=p.Draw(), seq=4, req=1))
+        peer1, fwd = await h.server_recv("g1", p.Forward)
+        h.server_send("g1", peer1, p.Moved(rid=fwd.rid, table="g1-0005", owner="g2"))
+        peer2, again = await h.server_recv("g2", p.Forward)
+        assert again == fwd, "the same request, re-sent as it was"
+        h.server_send("g2", peer2, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=1)), rid=fwd.rid))
+        assert (await h.delivered_to("rtX:1", p.Ack)).req == 1
+        h.gateway.request("rtX:1", 7, "ann", p.Chat(table="g1-0005", text="hi", req=2))
+        _, chat = await h.server_recv("g2", p.Forward)
+        assert chat.body.req == 2, "the next request goes straight to the new owner"
+        # a table that keeps moving is refused after a few hops, not chased for ever
+        h.gateway.request("rtX:1", 7, "ann", p.Leave(table="g2-0009", req=3))
+        at, peers = "g2", {"g1": peer1, "g2": peer2}
+        for _ in range(MAX_HOPS + 1):
+            _, fwd = await h.server_recv(at, p.Forward)
+            other = "g1" if at == "g2" else "g2"
+            h.server_send(at, peers[at], p.Moved(rid=fwd.rid, table="g2-0009", owner=other))
+            at = other
+        assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_UNAVAILABLE
+
+    scenario(test)
+
+
+def test_tables_moved_are_routed_to_their_new_owner_and_their_players_resume() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Watch(table="g1-0002", req=1))
+        peer1, fwd = await h.server_recv("g1", p.Forward)
+        h.server_send("g1", peer1, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=1)), rid=fwd.rid))
+        await h.delivered_to("rtX:1", p.Ack)
+        h.server_send("g1", peer1, p.TablesMoved(tables=["g1-0002", "g1-0003"], owner="g2"))
+        status = await h.delivered_to("rtX:1", p.TableStatus)
+        assert status.table == "g1-0002" and status.available, "told to resume: only for the table it used"
+        h.gateway.request("rtX:1", 7, "ann", p.Resume(table="g1-0002", req=2))
+        _, resumed = await h.server_recv("g2", p.Forward)
+        assert resumed.body.req == 2
+        assert not [m for c, m in h.delivered if isinstance(m, p.TableStatus)], "nothing about g1-0003"
+
+    scenario(test)
+
+
+def test_the_links_follow_the_registry() -> None:
+    async def test(h: Harness) -> None:
+        key = curve.own_key(h.keys, "gameserver", "g3")
+        h.routers["g3"], endpoint = curve_router(h.ctx, key)
+        servers = {name: (link.endpoint, None) for name, link in h.gateway.links.items()}
+        h.gateway.set_servers({**servers, "g3": (endpoint, None)})
+        peer, beat = await h.server_recv("g3", p.Heartbeat)
+        assert beat.sender == "rtX", "a server that joined the registry is linked"
+        h.server_send("g3", peer, p.Heartbeat(sender="g3", tables=0))
+        h.server_send("g1", (await h.server_recv("g1", p.Heartbeat))[0], p.Heartbeat(sender="g1", tables=50))
+        h.server_send("g2", (await h.server_recv("g2", p.Heartbeat))[0],
+                      p.Heartbeat(sender="g2", tables=0, draining=True))
+        await asyncio.sleep(0.1)
+        h.gateway.request("rtX:1", 7, "ann", p.CreateTable(game="hearts", seats=4, req=1))
+        _, create = await h.server_recv("g3", p.Forward)
+        assert create.body.req == 1, "new tables go to the least-loaded server that is not draining"
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=2))
+        await h.server_recv("g1", p.Forward)
+        h.gateway.set_servers({"g2": servers["g2"], "g3": (endpoint, None)})
+        assert "g1" not in h.gateway.links
+        assert (await h.delivered_to("rtX:1", p.Error)).code == p.E_UNAVAILABLE, "its pending request"
+
+    scenario(test)
