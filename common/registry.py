@@ -69,13 +69,17 @@ def version() -> str:
     """This checkout's version: the git commit it runs (short), or "unknown" outside a git checkout."""
     git = Path(__file__).resolve().parent.parent / ".git"
     try:
+        common = git
+        if git.is_file():  # a linked worktree: ".git" names its own git dir, which names the shared one
+            git = (git.parent / git.read_text().strip().removeprefix("gitdir: ")).resolve()
+            common = (git / (git / "commondir").read_text().strip()).resolve()
         head = (git / "HEAD").read_text().strip()
         if head.startswith("ref: "):
             ref = head.removeprefix("ref: ")
-            loose = git / ref
+            loose = common / ref
             if loose.exists():
                 return loose.read_text().strip()[:10]
-            for line in (git / "packed-refs").read_text().splitlines():
+            for line in (common / "packed-refs").read_text().splitlines():
                 if line.endswith(" " + ref):
                     return line[:10]
             return "unknown"

@@ -44,6 +44,12 @@ def create_app(settings: Settings | None = None) -> Flask:
                                text="This form was missing its security token or it had expired. "
                                     "Go back, reload the page, and try again."), 400
 
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Page not found", suit="♣",
+                               text="There is no page at this address. The table may have closed, or the "
+                                    "link was mistyped."), 404
+
     policy = content_security_policy(settings)
 
     @app.after_request

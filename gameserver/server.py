@@ -165,7 +165,8 @@ class GameServer(Placement):
     def _drain(self) -> None:
         """Read everything waiting (the FD is edge-triggered), then commit once and reply."""
         sock = self.sock
-        assert sock is not None
+        if sock is None or sock.closed:  # stopped: a call still scheduled finds nothing to read
+            return
         now = self.clock()
         if not self._make_sure(now):  # not sure which tables are ours: read nothing yet
             asyncio.get_running_loop().call_later(0.25, self._drain)

@@ -445,6 +445,9 @@ class Table:
         if self._bot_due is not None and now >= self._bot_due:
             for seat in to_act:
                 if self._needs_bot(seat):
+                    occupant = self.state.seats[seat]
+                    if occupant is not None and occupant.leaving:  # standing up: never puts more in for them
+                        return e.Acted(seat=seat, action=self.game.timeout_move(game, seat), by="bot")
                     return e.Acted(seat=seat, action=self.game.bot_move(game, seat, self._bot_rng), by="bot")
         if self.deadline is not None and now >= self.deadline:
             for seat in to_act:
@@ -490,6 +493,8 @@ class Table:
             "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
             "players": self.players(), "deadline": self.deadline, "creator": self.creator,
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
+            "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
+            "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
             **self._shared_view_fields()}
         for conn in conns:
             if conn in by_conn:

@@ -79,6 +79,7 @@ class Link:
         self.last_heard = 0.0
         self.alive = True
         self.tables = 0  # load, from its heartbeats
+        self.created = 0  # tables asked of it since its last heartbeat (a burst spreads, not piles up)
         self.boot = ""  # its start id, from its heartbeats
         self.healthy = True  # false while it says its database refuses writes
         self.server_key: bytes | None = None  # its public key, as pinned when the socket was opened
@@ -223,11 +224,12 @@ class Gateway:
             self._error(conn, p.E_UNAVAILABLE, "no game server is available; try again shortly", body.req,
                         table)
             return
-        if not isinstance(body, p.CreateTable):
-            if not link.serving:
-                self._error(conn, p.E_UNAVAILABLE, f"table {body.table} is temporarily unavailable",
-                            body.req, body.table)
-                return
+        if isinstance(body, p.CreateTable):
+            link.created += 1
+        elif not link.serving:
+            self._error(conn, p.E_UNAVAILABLE, f"table {body.table} is temporarily unavailable", body.req,
+                        body.table)
+            return
         self._rid += 1
         rid = self._rid
         forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
@@ -247,7 +249,7 @@ class Gateway:
 
     def _least_loaded(self) -> Link | None:
         live = [link for link in self.links.values() if link.serving and not link.draining and link.sock]
-        return min(live, key=lambda link: (not link.connected, link.tables)) if live else None
+        return min(live, key=lambda link: (not link.connected, link.tables + link.created)) if live else None
 
     def _route(self, table: str) -> Link | None:
         """The link to the game server serving `table`, as far as this process knows."""
@@ -328,7 +330,7 @@ class Gateway:
         elif isinstance(msg, p.TablesMoved):
             self._on_tables_moved(msg)
         elif isinstance(msg, p.Heartbeat):
-            link.tables = msg.tables
+            link.tables, link.created = msg.tables, 0
             if msg.draining != link.draining:
                 link.draining = msg.draining
                 log.info("game server %s is %s", link.name, "draining" if msg.draining else "live again")

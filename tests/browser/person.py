@@ -111,8 +111,10 @@ class Person:
     # ---- lobby ---------------------------------------------------------------------------------
 
     def create_table(self, game: str, seats: int | None = None, options: dict[str, Any] | None = None,
-                     clock: int | None = None, public: bool = True, bots: bool = False) -> str:
-        """Fill in the lobby's form and create; returns the new table's id (we are at its table view)."""
+                     clock: int | None = None, public: bool = True, bots: bool = False,
+                     buy_in: int | None = None) -> str:
+        """Fill in the lobby's form and create; returns the new table's id (we are at its table view).
+        Hold'em asks for the buy-in (default: the minimum the dialog offers)."""
         page = self.page
         page.select_option("#create-game", game)
         if seats is not None and page.is_enabled("#create-seats"):
@@ -126,6 +128,11 @@ class Person:
         page.set_checked("#create-public", public)
         page.set_checked("#create-bots", bots)
         page.click("#create-submit")
+        if game == "holdem":
+            page.wait_for_selector("#buy-in-dialog[open]")
+            if buy_in is not None:
+                page.fill("#buy-in", str(buy_in))
+            page.click("#buy-in-ok")
         page.wait_for_selector("#table-view:not([hidden])[data-status=waiting]")
         return self.table_id
 
@@ -146,6 +153,18 @@ class Person:
 
     def back_to_lobby(self) -> None:
         self.page.click("#table-view .back")
+        self.confirm_leave()
+
+    def leave(self) -> None:
+        """Leave, stand up or stop watching with the table's button (saying yes if it asks first)."""
+        self.page.click("#leave")
+        self.confirm_leave()
+
+    def confirm_leave(self) -> None:
+        """Mid-hand the table asks before letting go of the seat: say yes; then we are in the lobby."""
+        self.page.wait_for_selector("#lobby-view:not([hidden]), #leave-confirm-dialog[open]")
+        if self.page.locator("#leave-confirm-dialog[open]").count():
+            self.page.click("#leave-confirm-ok")
         self.page.wait_for_selector("#lobby-view:not([hidden])")
 
     # ---- table ---------------------------------------------------------------------------------

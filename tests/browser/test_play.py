@@ -47,8 +47,7 @@ def test_quick_play_crazy_eights(person) -> None:
     cy.page.wait_for_function("(t) => { const v = document.getElementById('table-view');"
                               " return v.dataset.table !== t && v.dataset.status === 'playing'; }", arg=first)
     assert cy.page.locator("#felt .seat").count() == 3
-    cy.page.click("#leave")
-    cy.page.wait_for_selector("#lobby-view:not([hidden])")
+    cy.leave()
 
 
 def test_crazy_eights_with_a_spectator_and_chat(person) -> None:
@@ -78,8 +77,6 @@ def test_crazy_eights_with_a_spectator_and_chat(person) -> None:
     expect(ann.page.locator("#chat-lines .who").last).to_have_text(bea.name)
 
     def spectator_sees_no_hidden_card(p: Person) -> None:
-        if p.moves == 2:
-            p.screenshot("crazy_eights")
         assert bea.face_up_cards_in_seats() == []
         assert bea.hand_cards() == []
         assert ann.face_up_cards_in_seats() == []  # the player sees backs for the others too
@@ -110,12 +107,7 @@ def test_hearts_match_with_passing(person) -> None:
     expect(dee.page.locator("#hand button.playcard.selected")).to_have_count(3)
     dee.screenshot("hearts-passing")
     dee.page.click("#pass-cards")
-    shots = {"n": 0}
-
     def snap(p: Person) -> None:
-        shots["n"] += 1
-        if shots["n"] == 4:
-            p.screenshot("hearts")
         assert p.face_up_cards_in_seats() == []
 
     dee.play_until_over(150, keyboard_every=4, each_move=snap)
@@ -141,8 +133,7 @@ def test_holdem_cash_table(person) -> None:
     expect(gus.page.locator("#chips")).to_have_attribute("data-chips", str(10_000 - 1500))
     expect(eve.page.locator("#felt .seat[data-seat='1']")).to_contain_text(gus.name)
     expect(eve.page.locator("#felt .seat[data-seat='1']")).to_contain_text("1,500 chips")
-    gus.page.click("#leave")
-    gus.page.wait_for_selector("#lobby-view:not([hidden])")
+    gus.leave()  # between hands: at once, no question
     expect(gus.page.locator("#chips")).to_have_attribute("data-chips", "10000")
     expect(eve.page.locator("#felt .seat[data-seat='1']")).to_contain_text("Empty seat")
 
@@ -151,12 +142,7 @@ def test_holdem_cash_table(person) -> None:
     eve.page.wait_for_selector("#board")
     expect(eve.page.locator("#hand .playcard.face")).to_have_count(2)  # our hole cards, face up
     expect(eve.page.locator("#board .playcard")).to_have_count(5)  # five places on the board
-    shot = {"done": False}
-
     def look(p: Person) -> None:
-        if not shot["done"] and p.page.is_visible("#call, #check"):
-            shot["done"] = True
-            p.screenshot("holdem")
         for seat in (1, 2):  # the bots' cards: backs, or both shown at a showdown
             assert p.page.locator(f"#felt .seat[data-seat='{seat}'] .playcard.face").count() in (0, 2)
 
@@ -164,8 +150,7 @@ def test_holdem_cash_table(person) -> None:
     result = eve.page.inner_text("#hand-result")
     assert result.startswith("Last hand:") and re.search(r"[+−]\d", result), result
     stack = chips_of(eve.page.locator("#scores tr.me td").nth(1).inner_text())
-    eve.page.click("#leave")  # stand up: the stack goes back to the balance (after the hand, if one is on)
-    eve.page.wait_for_selector("#lobby-view:not([hidden])")
+    eve.leave()  # stand up: the stack goes back to the balance (after the hand, if one is on)
     eve.page.wait_for_function("""async (want) => {
         const r = await fetch('/api/me'); const me = (await r.json()).user;
         return me.chips !== want; }""", arg=10_000 - 1000, timeout=20_000)
@@ -189,7 +174,6 @@ def test_phone_sized_screen(person) -> None:
         expect(fay.page.locator("#prompt .countdown")).to_have_text(re.compile(r"^[1-3]?\d+s$"))
     expect(fay.page.locator("#felt .seat.turn .countdown")).to_have_count(1)
     assert fay.page.evaluate(overflow) <= 0
-    fay.screenshot("crazy_eights-phone", full_page=True)
     fay.play_until_over(90)
     assert re.search(r"won|tied", fay.result_text())
 

@@ -154,6 +154,8 @@ class ResilientPlayer:
         elif isinstance(msg, p.Error):
             if msg.req == self._waiting_for:
                 self._waiting_for = None
+                if msg.code == p.E_STALE:  # acted on an old view (twice on one, say): fetch the current one
+                    await self.resume()
             if msg.code not in (p.E_STALE, p.E_NOT_YOUR_TURN, p.E_UNAVAILABLE, p.E_TIMEOUT):
                 raise AssertionError(f"{self.user.username}: {msg}")
         elif isinstance(msg, p.View) and msg.table == self.table:
@@ -180,10 +182,12 @@ GAMES = {  # game -> (seats, options): people only, so a frozen table stays froz
 
 
 
-async def seat_players(stack: Stack, new_user: UserFactory, game: str,
-                       transport: str = "websocket", bots: int = 0) -> list[ResilientPlayer]:
-    """People at a new table of `game`, started; `bots`: the last seats are bots instead."""
-    seats, options = GAMES[game]
+async def seat_players(stack: Stack, new_user: UserFactory, game: str, transport: str = "websocket",
+                       bots: int = 0, options: dict[str, Any] | None = None) -> list[ResilientPlayer]:
+    """People at a new table of `game`, started; `bots`: the last seats are bots instead; `options`:
+    the table's, over the usual ones."""
+    seats, usual = GAMES[game]
+    options = {**usual, **(options or {})}
     urls = [stack.realtime_url(i) for i in range(len(stack.realtime_ports))]
     players = [ResilientPlayer(new_user(), urls, stack.origin, transport) for _ in range(seats - bots)]
     for player in players:

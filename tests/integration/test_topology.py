@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -94,13 +95,16 @@ def test_a_game_server_added_live_gets_new_tables(topo: Stack, new_user: UserFac
     async def scenario() -> set[str]:
         client = await connect_player(topo.realtime_url(0), new_user().token()["token"], topo.origin)
         servers: set[str] = set()
+        tables: list[str] = []
         try:
             deadline = time.monotonic() + 10
-            while "g3" not in servers and time.monotonic() < deadline:
-                table = created_table(await client.request(p.CreateTable(game="crazy_eights", seats=2)))
-                servers.add(table.partition("-")[0])
-                await client.request(p.Leave(table=table))
+            while "g3" not in servers and time.monotonic() < deadline:  # the others fill up meanwhile
+                answer = await client.request(p.CreateTable(game="crazy_eights", seats=2))
+                tables.append(created_table(answer))
+                servers.add(tables[-1].partition("-")[0])
                 await asyncio.sleep(0.2)
+            for table in tables:
+                await client.request(p.Leave(table=table))
         finally:
             await client.close()
         return servers
@@ -201,7 +205,7 @@ def test_a_game_server_paused_past_its_lease_is_fenced_when_it_wakes(topo: Stack
 def test_draining_a_realtime_server_moves_its_clients_and_they_play_on(topo: Stack,
                                                                       new_user: UserFactory) -> None:
     async def scenario() -> list[ResilientPlayer]:
-        players = await seat_players(topo, new_user, "crazy_eights")
+        players = await seat_players(topo, new_user, "hearts", options={"target": 60})  # long enough
         for pl in players:  # everyone on realtime 0, the one to drain
             await hang_up(pl)
             pl.client = await connect_player(topo.realtime_url(0), pl.user.token()["token"], topo.origin)
@@ -212,8 +216,14 @@ def test_draining_a_realtime_server_moves_its_clients_and_they_play_on(topo: Sta
         assert ctl(topo, "drain", name).returncode == 0
         proc = topo.procs.pop("rt-0")
         assert await asyncio.get_running_loop().run_in_executor(None, proc.wait, 30) == 0, "it exits, cleanly"
+        def where() -> list[Any]:
+            return [(pl.client and pl.client.base, pl.reconnects, pl.over is not None, pl.seen[-6:])
+                    for pl in players]
+
         await wait_for(lambda: all(pl.client and pl.client.base == topo.realtime_url(1) for pl in players),
-                       timeout=10)  # each went to the other realtime server
+                       timeout=10, state=where)
+        acked = sum(len(pl.acked) for pl in players)
+        await wait_for(lambda: sum(len(pl.acked) for pl in players) > acked + 2, state=where)  # plays on
         await finish(players, tasks, cash=False)
         assert all(pl.reconnects >= 1 for pl in players), "each went elsewhere (a scripted player reconnects)"
         assert "draining: moving 4 client(s)" in topo.log("rt-0"), "each was told where to go"

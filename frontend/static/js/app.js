@@ -4,17 +4,25 @@
 // reloading, dispatches pushed frames to the right table, shows the connection state and every server
 // error as a readable message, and composes the multi-step commands (quick play, rematch). After a
 // reconnect it subscribes to the lobby again and resumes every table it was at, from the last seq seen.
+// It also holds what every table shares: the announcer (live region), motion, sound, and the balance.
 
+import { Announcer } from "./announce.js";
 import { suitIcon } from "./cards.js";
+import { buyInDialog } from "./dialogs.js";
 import { $, formatChips, h } from "./dom.js";
 import { GAMES } from "./games/index.js";
 import { LobbyView } from "./lobbyview.js";
+import { Motion } from "./motion.js";
 import { Connection, fetchJSON, LoggedOut } from "./net.js";
+import { Sound } from "./sound.js";
 import { TableController } from "./table.js";
 
 const TOASTS_SHOWN = 4;
 const TOAST_MS = 7000;
 const TABLE_PATH = /^\/table\/([A-Za-z0-9_-]+)\/?$/;
+const CLOCK_LOW_S = 5;
+const BALANCE_POLL_MS = 1500;
+const BALANCE_POLL_FOR_MS = 120000;
 
 export class App {
   constructor() {
@@ -33,18 +41,24 @@ export class App {
       onReady: (welcome, again) => this.onReady(welcome, again),
     });
     this.lobby = new LobbyView(this);
+    this.announcer = new Announcer();
+    this.motion = new Motion();
+    this.sound = new Sound();
     document.addEventListener("keydown", (event) => this.onKey(event));
     window.addEventListener("popstate", () => this.route(false));
     let resizing = null;
     window.addEventListener("resize", () => {
       clearTimeout(resizing);
-      resizing = setTimeout(() => this.current?.render(), 120);
+      resizing = setTimeout(() => this.current?.render(), 60);
     });
     setInterval(() => this.tick(), 250);
   }
 
   start() {
     this.lobby.mount();
+    this.sound.mount();
+    this.toastHome = $("toasts")?.parentElement ?? null;
+    this.toastNext = $("toasts")?.nextSibling ?? null;
     $("conn-retry")?.addEventListener("click", () => this.net.retryNow());
     this.route(false);
     this.net.start();
@@ -97,13 +111,13 @@ export class App {
     const text = $("conn-text");
     if (!status || !text) return;
     let words = status.text;
-    if (status.state === "connected") words = `Connected · ${status.transport ?? "sockjs"}`;
+    if (status.state === "connected") words = "Connected";
     else if (status.state === "reconnecting" && status.retryAt) {
       const secs = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
       words = `${status.text} ${secs ? `in ${secs}s` : "now"}`;
     }
     if (text.textContent !== words) text.textContent = words;
-    $("conn").title = status.url ? `Realtime server: ${status.url}` : "";
+    $("conn").title = status.url ? `Realtime server: ${status.url} (${status.transport ?? "sockjs"})` : "";
   }
 
   request(body, { quiet = false } = {}) {
@@ -162,14 +176,63 @@ export class App {
     try {
       const { user } = await fetchJSON("/api/me");
       if (ask !== this.meAsked) return; // a later ask is on its way: its answer is the newer one
-      const chips = $("chips");
-      if (chips) {
-        chips.textContent = `${formatChips(user.chips)} chips`;
-        chips.dataset.chips = String(user.chips);
-      }
+      this.balance = user.chips;
+      this.renderBalance();
+      return user.chips;
     } catch (error) {
       if (error instanceof LoggedOut) window.location.assign("/login");
+      return null;
     }
+  }
+
+  /** The balance as last heard (the page's own figure until /api/me answers), or null. */
+  knownBalance() {
+    if (typeof this.balance === "number") return this.balance;
+    const shown = Number($("chips")?.dataset.chips);
+    return Number.isFinite(shown) ? shown : null;
+  }
+
+  /** The header: the account balance, and the chips in front of this player at the table on screen. */
+  renderBalance() {
+    const chips = $("chips");
+    if (!chips) return;
+    if (this.balance !== undefined) {
+      chips.dataset.chips = String(this.balance);
+      const text = `${formatChips(this.balance)} chips`;
+      const main = chips.querySelector(".bal") ?? chips;
+      if (main.textContent !== text) main.textContent = text;
+    }
+    const table = this.current;
+    const frame = table?.frame;
+    const stack = frame?.cash && frame.seat !== null && frame.seat !== undefined
+      ? (typeof frame.view?.street === "string" ? frame.view.stacks?.[frame.seat] : frame.cash.table_stacks?.[frame.seat])
+      : null;
+    let at = $("chips-at-table");
+    if (stack === null || stack === undefined) {
+      at?.remove();
+      return;
+    }
+    if (!at) {
+      at = h("span", { class: "at-table", id: "chips-at-table" });
+      chips.after(at);
+    }
+    at.dataset.chips = String(stack);
+    at.textContent = `+ ${formatChips(stack)} at the table`;
+  }
+
+  /** After standing up mid-hand the stack comes back when the hand ends: ask until the balance moves. */
+  async watchBalance(from) {
+    const until = Date.now() + BALANCE_POLL_FOR_MS;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, BALANCE_POLL_MS));
+      const now = await this.refreshMe();
+      if (now !== null && now !== from) return;
+    }
+  }
+
+  /** The toasts' box: in the play area at a table (it takes room there, never covering the controls). */
+  toastBox() {
+    return $("toasts") ?? h("div", { id: "toasts", class: "toasts" });
   }
 
   suitIcon(suit) {
@@ -212,6 +275,7 @@ export class App {
     document.body.dataset.view = "table";
     if (push && location.pathname !== `/table/${id}`) history.pushState({}, "", this.url(`/table/${id}`));
     document.title = `${table.game?.title ?? "Table"} ${id} · Felt`;
+    window.scrollTo(0, 0); // a table opens at its top, whatever the lobby's scroll was
     table.mount();
     if (fresh && this.net.ready && !table.frame) this.resumeTable(table);
     return table;
@@ -222,23 +286,32 @@ export class App {
     $("table-view").hidden = true;
     $("lobby-view").hidden = false;
     document.body.dataset.view = "lobby";
+    const toasts = $("toasts");
+    if (toasts && this.toastHome && toasts.parentElement !== this.toastHome) this.toastHome.insertBefore(toasts, this.toastNext);
+    $("chips-at-table")?.remove();
     if (push && location.pathname !== "/") history.pushState({}, "", this.url("/"));
     document.title = "Lobby · Felt";
     this.lobby.render();
   }
 
   /** Leave the table on screen (a seat mid-game is played by a bot until its player resumes). */
-  async backToLobby() {
+  async backToLobby({ midHand = false } = {}) {
     const table = this.current;
     this.showLobby();
     if (!table) return;
     this.forget(table.id);
+    const cash = !!table.game?.cash && table.mySeat !== null;
+    const before = this.balance;
     try {
       await this.request({ msg: "leave", table: table.id }, { quiet: true });
     } catch {
       /* not seated any more, or the table is gone: nothing to leave */
     }
-    this.refreshMe();
+    const now = await this.refreshMe();
+    if (cash && midHand && now === before) {
+      this.toast("You stand up when this hand ends; your chips come back to your balance then.", "info");
+      this.watchBalance(now);
+    }
   }
 
   // ---- commands --------------------------------------------------------------------------------------
@@ -256,12 +329,34 @@ export class App {
     sessionStorage.setItem("felt.created", JSON.stringify([...this.created].slice(-50)));
   }
 
+  /** Create a table; at a cash table the creator first chooses a buy-in (null if they cancel). */
   async create(settings) {
-    const reply = await this.request({ msg: "create_table", ...settings });
-    this.rememberCreated(reply.table, settings);
-    this.openTable(reply.table);
+    const send = async (extra = {}) => {
+      const balance = this.knownBalance();
+      if (extra.buy_in !== undefined && balance !== null && extra.buy_in > balance) {
+        // the server would make the table and seat nobody: say so here, before anything is made
+        throw new Error(`You have ${formatChips(balance)} chips; this buy-in needs ${formatChips(extra.buy_in)}.`);
+      }
+      const reply = await this.request({ msg: "create_table", ...settings, ...extra }, { quiet: true });
+      return reply.table;
+    };
+    let id;
+    if (GAMES[settings.game]?.cash) {
+      const game = GAMES[settings.game];
+      const option = (key) => settings.options?.[key] ?? game.options.find((o) => o.key === key)?.default;
+      id = await buyInDialog({ low: option("min_buy_in"), high: option("max_buy_in"), balance: this.knownBalance(),
+        title: "Buy in to your new table", submit: (amount) => send({ buy_in: amount }) });
+      if (id === null) return null;
+    } else {
+      id = await send().catch((error) => {
+        this.toast(error.text ?? error.message);
+        throw error;
+      });
+    }
+    this.rememberCreated(id, settings);
+    this.openTable(id);
     this.refreshMe(); // a cash table takes the buy-in from the balance
-    return reply.table;
+    return id;
   }
 
   async join(id, seat = null) {
@@ -271,12 +366,13 @@ export class App {
     const frame = this.tables.get(id)?.frame;
     if (GAMES[info?.game ?? frame?.game]?.cash) {
       const cash = frame?.cash ?? {};
-      const buyIn = await this.askBuyIn(info?.options?.min_buy_in ?? cash.min_buy_in,
-        info?.options?.max_buy_in ?? cash.max_buy_in);
-      if (buyIn === null) return false;
-      body.buy_in = buyIn;
+      const done = await buyInDialog({ low: info?.options?.min_buy_in ?? cash.min_buy_in,
+        high: info?.options?.max_buy_in ?? cash.max_buy_in, balance: this.knownBalance(),
+        submit: (amount) => this.request({ ...body, buy_in: amount }, { quiet: true }).then(() => true) });
+      if (done === null) return false;
+    } else {
+      await this.request(body);
     }
-    await this.request(body);
     this.openTable(id);
     this.refreshMe();
     return true;
@@ -321,6 +417,7 @@ export class App {
     }
     const settings = { game, seats: meta.quickSeats ?? meta.defaultSeats, options: {}, clock: null, public: true };
     const id = await this.create(settings);
+    if (id === null) return;
     await this.addBots(id, settings.seats - 1);
     await this.request({ msg: "start", table: id });
   }
@@ -345,36 +442,22 @@ export class App {
     this.forget(table.id);
     this.request({ msg: "leave", table: table.id }, { quiet: true }).catch(() => {});
     const id = await this.create(settings);
+    if (id === null) return;
     await this.addBots(id, bots);
     if (humans === 0) await this.request({ msg: "start", table: id });
     else this.toast(`Rematch table ${id} is open: the other players can join it from the lobby.`, "info");
-  }
-
-  askBuyIn(low = 2000, high = 20000) {
-    return new Promise((resolve) => {
-      const input = h("input", { type: "number", id: "buy-in", min: low, max: high, step: 1, value: low, required: true });
-      const dialog = h("dialog", { class: "buyin" },
-        h("form", { method: "dialog" },
-          h("h2", {}, "Buy in"),
-          h("p", { class: "muted" }, `Bring ${formatChips(low)} to ${formatChips(high)} chips to the table.`),
-          h("label", {}, "Chips ", input),
-          h("div", { class: "actions" },
-            h("button", { value: "ok", class: "primary", id: "buy-in-ok" }, "Sit down"),
-            h("button", { value: "cancel", formnovalidate: true }, "Cancel"))));
-      dialog.addEventListener("close", () => {
-        const amount = Math.round(Number(input.value));
-        dialog.remove();
-        resolve(dialog.returnValue === "ok" && amount >= low && amount <= high ? amount : null);
-      });
-      document.body.append(dialog);
-      dialog.showModal();
-    });
   }
 
   // ---- time and keys ---------------------------------------------------------------------------------
 
   tick() {
     const now = Date.now() / 1000;
+    const table = this.current;
+    const deadline = table?.frame?.deadline;
+    if (deadline && table.myTurn() && deadline - now < CLOCK_LOW_S && deadline > now && table.lowWarned !== deadline) {
+      table.lowWarned = deadline;
+      this.sound.play("clock");
+    }
     for (const el of document.querySelectorAll(".countdown[data-deadline]")) {
       const left = Math.max(0, Number(el.dataset.deadline) - now);
       const text = `${Math.ceil(left)}s`;

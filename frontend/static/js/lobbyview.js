@@ -5,6 +5,7 @@
 
 import { $, fill, h, plural } from "./dom.js";
 import { GAMES } from "./games/index.js";
+import { tableName } from "./names.js";
 
 const CLOCKS = [["", "Off"], ["10", "10 s"], ["20", "20 s"], ["30", "30 s"], ["60", "1 min"], ["120", "2 min"]];
 const STATUS_WORD = { waiting: "Waiting", playing: "Playing", over: "Finished" };
@@ -186,8 +187,8 @@ export class LobbyView {
       for (const opt of game?.options ?? []) if (opts[opt.key]) details.push(opt.label.toLowerCase());
     }
     return h("tr", { "data-table": info.id, "data-game": info.game, "data-status": info.status, class: mine ? "mine" : "" },
-      h("td", { "data-label": "Game" }, h("strong", {}, game?.title ?? info.game),
-        " ", h("small", { class: "muted id" }, info.id), details.length ? h("div", { class: "muted small" }, details.join(" · ")) : null),
+      h("td", { "data-label": "Game" }, h("strong", {}, tableName(info.id)), " ",
+        h("span", {}, game?.title ?? info.game), " ", h("small", { class: "muted id" }, info.id), details.length ? h("div", { class: "muted small" }, details.join(" · ")) : null),
       h("td", { "data-label": "Players" }, h("div", { class: "players" }, players)),
       h("td", { "data-label": "Seats", class: "num" }, `${taken}/${info.seats}`,
         free && info.status === "waiting" ? h("div", { class: "muted small" }, `${plural(free, "seat")} free`) : null),

@@ -3,14 +3,24 @@
 // A `TableController` holds what the server said about one table (the latest `view` frame, the events
 // in words, chat, the `game_over` result, whether its game server is reachable) and renders it into the
 // table view when it is the table on screen. Game-specific parts (the middle, controls, words for
-// events, scores) come from the game's module in games/. Text from other players is inserted as text.
+// events, scores) come from the game's module in games/; the seats (seats.js), the hand (handview.js),
+// fitting it all in the window (fit.js), the picker and result (overlays.js), the waiting room
+// (waiting.js), motion (motion.js) and what the table says about itself (tablewords.js) have their own modules.
+// Text from other players is inserted as text.
 
-import { cardFace } from "./cards.js";
+import { cardName } from "./cards.js";
+import { confirmDialog } from "./dialogs.js";
 import { $, fill, h } from "./dom.js";
 import { GAMES, gameOf } from "./games/index.js";
+import { renderHand } from "./handview.js";
 import { actionOf, mayAct } from "./legal.js";
+import { fitTable } from "./fit.js";
+import { renderPicker, renderResult } from "./overlays.js";
+import { seatBox, seatPositions, seatState } from "./seats.js";
+import { awayBanner, badges, leaveQuestion, MOVE_KINDS, seatChanges, titleOf } from "./tablewords.js";
+import { waitingCenter, waitingControls, waitingSeatButtons } from "./waiting.js";
 
-const EVENTS_KEPT = 60;
+const EVENTS_KEPT = 300;
 const CHAT_KEPT = 200;
 
 export class TableController {
@@ -26,10 +36,16 @@ export class TableController {
     this.available = true;
     this.statusText = "";
     this.busy = false; // an action was sent and its answer is not in yet
+    this.acting = false; // this player sent a move that no view has reflected yet
     this.passSel = new Set();
     this.passKey = "";
+    this.received = null; // {deal, cards}: Hearts cards this player was just passed
     this.picker = null; // {card, entry, suits}: a card whose legal entry asks for a suit (a Crazy Eights 8)
     this.info = null; // TableInfo from the lobby, when known
+    this.lastPlayedBy = null; // who played the card on top of the pile (for its flight)
+    this.flights = []; // chips to fly on the next draw: [{from, to}] selectors
+    this.wasMyTurn = false;
+    this.lowWarned = null; // the deadline the clock-low sound was played for
   }
 
   // ---- what the server says ----------------------------------------------------------------------
@@ -44,13 +60,17 @@ export class TableController {
 
   onView(frame) {
     if (this.frame && frame.seq < this.seq) return; // older than what is on screen
-    const first = !this.frame;
+    const before = this.frame;
     this.frame = frame;
     this.seq = frame.seq;
     this.busy = false;
     this.available = true;
     this.statusText = "";
     const ctx = this.context();
+    const lines = [];
+    if (!before && frame.status === "waiting") lines.push({ text: "You are at the table.", kind: "seat" });
+    if (before) lines.push(...seatChanges(before, frame, ctx).map((text) => ({ text, kind: "seat" })));
+    const wasAway = before ? seatState(before, frame.seat ?? -1).away : false;
     for (const event of frame.events ?? []) {
       let text = null;
       try {
@@ -58,21 +78,54 @@ export class TableController {
       } catch {
         text = null;
       }
-      if (text) this.events.push({ text, kind: event.kind, seq: frame.seq });
+      this.noteEvent(event, ctx);
+      if (text && ctx.me !== null && event.seat === ctx.me && MOVE_KINDS.has(event.kind) && !this.acting) {
+        text = `${wasAway ? "A bot, for you" : "Time ran out"}: ${text}`; // the clock's moves make one away
+      }
+      if (text) lines.push({ text, kind: event.kind });
     }
-    if (first && frame.status === "waiting") this.events.push({ text: "You are at the table.", seq: frame.seq });
+    this.acting = false;
+    for (const line of lines) this.events.push({ ...line, seq: frame.seq });
     this.events.splice(0, Math.max(0, this.events.length - EVENTS_KEPT));
+    if (this.isOnScreen()) this.app.announcer.say(lines.map((l) => l.text));
     if (frame.status !== "over") {
       this.over = null;
       this.resultDismissed = false;
     }
     this.render();
+    this.afterView(ctx);
+  }
+
+  /** What an event means beyond its words: who played the top card, cards received, chips to a winner. */
+  noteEvent(event, ctx) {
+    if (event.kind === "played") this.lastPlayedBy = event.seat;
+    if (event.kind === "cards_received" && event.seat === ctx.me && event.cards) {
+      this.received = { deal: ctx.view.deal_number, cards: new Set(event.cards) };
+    }
+    if (event.kind === "pot_awarded" && this.isOnScreen()) {
+      this.flights.push({ from: "#pot", to: `#felt .seat[data-seat='${event.seat}']` });
+      if (event.seat === ctx.me) this.app.sound.play("win");
+    }
+  }
+
+  /** Sounds for this player's turn, and pre-chosen actions (Hold'em) that this view lets run. */
+  afterView(ctx) {
+    const myTurn = this.myTurn(ctx);
+    if (myTurn && !this.wasMyTurn && this.isOnScreen()) this.app.sound.play("turn");
+    this.wasMyTurn = myTurn;
+    if (myTurn && !this.busy) this.game?.autoAct?.(ctx);
+  }
+
+  myTurn(ctx = this.context()) {
+    return !!(this.frame && this.frame.status === "playing" && ctx.me !== null && mayAct(ctx.view));
   }
 
   onGameOver(msg) {
     this.over = msg;
     this.lastResult = { ...msg, hand_no: this.frame?.cash?.hand_no ?? null };
     this.resultDismissed = false;
+    const me = this.frame?.seat;
+    if (!this.game?.cash && me !== null && me !== undefined && msg.winners?.includes(me)) this.app.sound.play("win");
     this.render();
     this.app.refreshMe();
   }
@@ -80,7 +133,10 @@ export class TableController {
   onChat(msg) {
     this.chat.push(msg);
     this.chat.splice(0, Math.max(0, this.chat.length - CHAT_KEPT));
-    if (this.isOnScreen()) this.renderChat(true);
+    if (this.isOnScreen()) {
+      this.renderChat(true);
+      this.app.announcer.say([`${msg.name} says: ${msg.text}`]);
+    }
   }
 
   onTableStatus(msg) {
@@ -92,11 +148,13 @@ export class TableController {
 
   onError(msg) {
     this.busy = false;
+    this.acting = false;
     if (msg.code === "stale") this.resume().catch(() => {});
     if (this.isOnScreen()) this.render();
   }
 
-  /** Re-attach after a reconnect (or on opening the page at this table): missed events + the view. */
+  /** Re-attach after a reconnect (or on opening the page at this table): missed events + the view.
+   *  It is also "I'm back": the server stops the bot that stands in for this player. */
   resume() {
     return this.app.request({ msg: "resume", table: this.id, last_seq: this.seq }, { quiet: true });
   }
@@ -107,6 +165,7 @@ export class TableController {
   async act(action, { withSeq = true } = {}) {
     if (this.busy) return;
     this.busy = true;
+    this.acting = true;
     this.picker = null;
     this.render();
     const body = { msg: "act", table: this.id, action };
@@ -115,6 +174,7 @@ export class TableController {
       await this.app.request(body);
     } catch (error) {
       this.busy = false;
+      this.acting = false;
       if (error.code === "stale") this.resume().catch(() => {});
       this.render();
     }
@@ -151,18 +211,21 @@ export class TableController {
     const ui = {};
     ui.title = h("h1", { class: "table-title" });
     ui.badges = h("div", { class: "badges" });
-    ui.back = h("button", { type: "button", class: "ghost back", onclick: () => this.app.backToLobby() }, "← Lobby");
+    ui.back = h("button", { type: "button", class: "ghost back", onclick: () => this.leave() }, "← Lobby");
+    ui.leave = h("div", { class: "head-actions" });
     ui.banner = h("p", { class: "banner warn", role: "alert", hidden: true });
+    ui.away = h("div", { class: "banner away-banner", id: "away-banner", hidden: true });
     ui.invite = h("p", { class: "invite muted", hidden: true });
     ui.seats = h("div", { class: "seats" });
     ui.center = h("div", { class: "center" });
-    ui.felt = h("div", { class: "felt", id: "felt" }, ui.seats, ui.center);
-    ui.prompt = h("div", { class: "prompt", id: "prompt", role: "status", "aria-live": "polite" });
+    ui.probe = h("span", { class: "ccw-probe", "aria-hidden": "true" });
+    ui.felt = h("div", { class: "felt", id: "felt" }, ui.seats, ui.center, ui.probe);
+    ui.prompt = h("div", { class: "prompt", id: "prompt" });
     ui.controls = h("div", { class: "controls", id: "controls" });
     ui.hand = h("div", { class: "hand", id: "hand", role: "toolbar", "aria-label": "Your hand" });
     ui.scores = h("div", { class: "scores", id: "scores" });
-    ui.events = h("ol", { class: "events", id: "events", "aria-live": "polite" });
-    ui.chatLines = h("ol", { class: "chat-lines", id: "chat-lines", "aria-live": "polite" });
+    ui.events = h("ol", { class: "events", id: "events" });
+    ui.chatLines = h("ol", { class: "chat-lines", id: "chat-lines" });
     ui.chatInput = h("input", { id: "chat-input", type: "text", maxlength: 300, autocomplete: "off",
       placeholder: "Say something…", "aria-label": "Chat message" });
     ui.chatForm = h("form", { class: "chat-form", id: "chat-form" }, ui.chatInput,
@@ -175,12 +238,14 @@ export class TableController {
       "aria-labelledby": "result-title" });
     ui.picker = h("div", { class: "picker", id: "suit-picker", hidden: true, role: "dialog",
       "aria-label": "Choose the new suit" });
+    ui.play = h("div", { class: "play-area", id: "play-area" }, ui.felt, this.app.toastBox(), ui.prompt, ui.controls,
+      ui.hand);
     fill(root,
-      h("div", { class: "table-head" }, ui.back, ui.title, ui.badges),
-      ui.banner, ui.invite,
+      h("div", { class: "table-head" }, ui.back, ui.title, ui.badges, ui.leave),
+      ui.banner, ui.away, ui.invite,
       h("div", { class: "table-layout" },
-        h("div", { class: "play-area" }, ui.felt, ui.prompt, ui.controls, ui.hand),
-        h("aside", { class: "side" },
+        ui.play,
+        h("aside", { class: "side", id: "side" },
           h("section", { class: "panel" }, h("h2", {}, "Scores"), ui.scores),
           h("section", { class: "panel" }, h("h2", {}, "What happened"), ui.events),
           h("section", { class: "panel chat" }, h("h2", {}, "Chat"), ui.chatLines, ui.chatForm))),
@@ -197,21 +262,26 @@ export class TableController {
     const game = this.game;
     const ctx = this.context();
     const root = $("table-view");
+    const before = this.app.motion.snapshot(ui.felt.parentElement);
+    const trickWinner = this.collectTo;
     root.dataset.table = this.id;
     root.dataset.game = frame?.game ?? "";
     root.dataset.status = frame?.status ?? "loading";
     root.dataset.seq = String(this.seq);
     root.dataset.seat = ctx.me === null ? "" : String(ctx.me);
     root.dataset.role = ctx.me === null ? "spectator" : "player";
-    const myTurn = !!(frame && frame.status === "playing" && ctx.me !== null && mayAct(ctx.view));
+    const myTurn = this.myTurn(ctx);
     root.dataset.myTurn = String(myTurn && !this.busy);
     root.dataset.busy = String(this.busy);
+    root.dataset.away = String(ctx.me !== null && seatState(frame ?? {}, ctx.me).away);
 
-    ui.title.textContent = `${game?.title ?? "Table"} · ${this.id}`;
-    fill(ui.badges, ...this.badges(ctx));
+    fill(ui.title, titleOf(this), h("span", { class: "table-id" }, this.id));
+    fill(ui.badges, ...badges(this, ctx));
+    fill(ui.leave, ...(frame ? this.tableButtons(ctx) : []));
     this.renderBanner();
     if (!frame) {
       fill(ui.center, h("p", { class: "muted" }, "Loading the table…"));
+      this.layout();
       return;
     }
     this.renderSeats(ctx);
@@ -220,32 +290,43 @@ export class TableController {
       fill(ui.prompt, this.waitingPrompt(ctx));
       fill(ui.controls, ...this.waitingControls(ctx));
       fill(ui.hand);
+      ui.hand.hidden = true;
     } else {
       fill(ui.center, game.center(ctx));
       fill(ui.prompt, this.prompt(ctx, myTurn));
       const controls = game.controls(ctx, myTurn);
-      fill(ui.controls, ...(controls ? [controls] : []), ...this.tableButtons(ctx));
+      const same = controls && ui.controls.childElementCount === 1 && ui.controls.firstElementChild === controls;
+      if (!same) fill(ui.controls, ...(controls ? [controls] : [])); // a kept element is left in place
       this.renderHand(ctx, myTurn);
     }
     fill(ui.scores, game?.scores(ctx) ?? "");
     this.renderEvents();
     this.renderPicker(ctx);
     this.renderResult(ctx);
+    this.layout();
+    this.collectTo = game?.collectTarget?.(ctx) ?? null; // where this trick goes once it is taken
+    const flights = this.flights.splice(0).map(({ from, to }) => ({ from: document.querySelector(from),
+      to: document.querySelector(to), make: () => h("span", { class: "chip-disc" }) }));
+    const size = `${window.innerWidth}x${window.innerHeight}`;
+    const resized = this.drawnFor !== size; // a new window size moves everything: that is not motion
+    this.drawnFor = size;
+    if (!resized) this.app.motion.play(ui.felt.parentElement, before, {
+      flights,
+      sendTo: (key, el) => {
+        if (key.startsWith("bet:")) return $("pot");
+        if (el?.closest?.("#trick") && trickWinner !== null && trickWinner !== undefined) {
+          return ui.seats.querySelector(`.seat[data-seat='${trickWinner}']`);
+        }
+        return game?.sendTo?.(ctx, key) ?? null;
+      },
+    });
+    this.app.renderBalance();
     this.app.tick();
   }
 
-  badges(ctx) {
-    const frame = this.frame;
-    const out = [];
-    if (frame) {
-      const label = { waiting: "Waiting", playing: "Playing", over: "Finished" }[frame.status] ?? frame.status;
-      out.push(h("span", { class: `badge status-${frame.status}` }, label));
-    }
-    if (frame && ctx.me === null) out.push(h("span", { class: "badge watching" }, "Watching"));
-    if (this.info && this.info.public === false) out.push(h("span", { class: "badge" }, "Private"));
-    const clock = this.info?.clock;
-    if (clock) out.push(h("span", { class: "badge" }, `${clock}s clock`));
-    return out;
+  /** The play area is as tall as what is left of the window; seats and the middle are fitted into it. */
+  layout() {
+    fitTable(this.ui);
   }
 
   renderBanner() {
@@ -258,52 +339,36 @@ export class TableController {
     if (priv) {
       ui.invite.textContent = `Private table: invite friends with ${location.origin}/table/${this.id}`;
     }
-  }
-
-  seatPositions(n, me) {
-    const base = me ?? 0;
-    return Array.from({ length: n }, (_, seat) => {
-      const rel = (seat - base + n) % n;
-      const angle = Math.PI / 2 + (2 * Math.PI * rel) / n;
-      return { rel, x: 50 + 42 * Math.cos(angle), y: 50 + 40 * Math.sin(angle), angle };
-    });
+    const state = this.frame && this.mySeat !== null ? seatState(this.frame, this.mySeat) : null;
+    const key = `${state?.away}:${state?.leaving}:${this.frame?.status}`;
+    if (ui.awayKey !== key) { // drawn again only when it changes, so its button stays put between views
+      ui.awayKey = key;
+      const away = this.frame ? awayBanner(this, this.context()) : null;
+      ui.away.hidden = !away;
+      fill(ui.away, ...(away ?? []));
+    }
   }
 
   renderSeats(ctx) {
     const frame = this.frame;
     const n = frame.players.length;
-    const positions = this.seatPositions(n, ctx.me);
+    const positions = seatPositions(n, ctx.me);
     this.positions = positions;
     const toAct = frame.status === "playing" ? this.game?.toAct(ctx.view) ?? [] : [];
-    const bots = new Set(frame.bots ?? []);
+    const winners = new Set(this.game?.winners?.(ctx) ?? []);
     const seats = frame.players.map((player, seat) => {
-      const pos = positions[seat];
-      const mine = ctx.me === seat;
       const turn = toAct.includes(seat);
-      const box = h("div", {
-        class: ["seat", mine && "me", turn && "turn", player === null && "empty"],
-        "data-seat": seat, "data-rel": pos.rel,
-        style: { "--x": `${pos.x}%`, "--y": `${pos.y}%` },
-      });
-      const nameLine = h("div", { class: "seat-name" },
-        h("span", { class: "name" }, player ?? "Empty seat"));
-      if (mine) nameLine.append(h("span", { class: "tag you" }, "you"));
-      if (player !== null && bots.has(seat)) nameLine.append(h("span", { class: "tag bot" }, "bot"));
-      for (const tag of this.game?.seatTags?.(ctx, seat) ?? []) nameLine.append(h("span", { class: "tag" }, tag));
-      box.append(nameLine);
+      const parts = { tags: this.game?.seatTags?.(ctx, seat) ?? [], turn, winner: winners.has(seat) };
       if (frame.status === "waiting" || (this.game?.cash && player === null)) {
-        box.append(...this.waitingSeatButtons(ctx, seat, player));
+        parts.buttons = this.waitingSeatButtons(ctx, seat, player);
+        parts.turn = false;
       } else {
-        const cards = this.game.seatCards(ctx, seat);
-        if (cards) box.append(h("div", { class: "seat-cards" }, cards));
-        const stats = this.game.seatStats(ctx, seat);
-        if (stats?.length) box.append(h("div", { class: "seat-stats" }, stats.map((t) => h("span", {}, t))));
-        if (turn) {
-          box.append(h("div", { class: "seat-turn" }, h("span", {}, mine ? "your turn" : "to play"),
-            this.countdown()));
-        }
+        parts.cards = this.game.seatCards(ctx, seat);
+        parts.stats = this.game.seatStats(ctx, seat) ?? [];
+        parts.bet = this.game.seatBet?.(ctx, seat) ?? null;
+        parts.countdown = this.countdown();
       }
-      return box;
+      return seatBox(ctx, seat, positions[seat], parts);
     });
     fill(this.ui.seats, ...seats);
     this.ui.felt.dataset.seats = String(n);
@@ -311,30 +376,16 @@ export class TableController {
 
   countdown(deadline = this.frame?.deadline, clock = this.info?.clock) {
     if (!deadline) return null;
-    return h("span", { class: "countdown", "data-deadline": deadline, "data-clock": clock ?? "" });
+    return h("span", { class: "countdown", "data-deadline": deadline, "data-clock": clock ?? "", role: "timer",
+      "aria-label": "time left" });
   }
 
   waitingSeatButtons(ctx, seat, player) {
-    if (player !== null) return [];
-    const out = [];
-    if (ctx.me === null) {
-      out.push(h("button", { type: "button", class: "small primary sit", "data-seat": seat,
-        onclick: () => this.app.join(this.id, seat) }, "Sit here"));
-    } else if (this.app.mayAddBots(this)) {
-      out.push(h("button", { type: "button", class: "small add-bot", "data-seat": seat,
-        onclick: () => this.addBot(seat) }, "Add bot"));
-    }
-    return out;
+    return waitingSeatButtons(this, ctx, seat, player);
   }
 
-  waitingCenter(ctx) {
-    const players = this.frame.players;
-    const taken = players.filter((p) => p !== null).length;
-    return h("div", { class: "waiting" },
-      h("p", { class: "big" }, `${taken} of ${players.length} seats taken`),
-      h("p", { class: "muted" }, taken < players.length
-        ? "Waiting for players. The table's creator can add bots to the empty seats."
-        : "Every seat is taken: a seated player can start the game."));
+  waitingCenter() {
+    return waitingCenter(this);
   }
 
   waitingPrompt(ctx) {
@@ -342,33 +393,26 @@ export class TableController {
   }
 
   waitingControls(ctx) {
-    const players = this.frame.players;
-    const free = players.filter((p) => p === null).length;
-    const out = [];
-    if (ctx.me !== null) {
-      out.push(h("button", { type: "button", class: "primary", id: "start", disabled: free > 0 || this.busy,
-        title: free ? "Fill every seat first" : "Deal the cards", onclick: () => this.start() }, "Start game"));
-      if (free && this.app.mayAddBots(this)) {
-        out.push(h("button", { type: "button", id: "fill-bots", onclick: () => this.fillBots() },
-          `Fill ${free} seat${free === 1 ? "" : "s"} with bots`));
-      }
-    }
-    out.push(...this.tableButtons(ctx));
-    return out;
+    return waitingControls(this, ctx);
   }
 
   tableButtons(ctx) {
     const label = ctx.me === null ? "Stop watching" : this.game?.cash ? "Stand up" :
       this.frame?.status === "playing" ? "Leave table" : "Leave";
-    return [h("button", { type: "button", class: "ghost leave", id: "leave", onclick: () => this.app.backToLobby() },
-      label)];
+    return [h("button", { type: "button", class: "ghost leave", id: "leave", onclick: () => this.leave() }, label)];
+  }
+
+  /** Leave or stand up; mid-hand it first says what happens to the hand and asks. */
+  async leave() {
+    const question = leaveQuestion(this, this.context());
+    if (question && !(await confirmDialog({ ...question, id: "leave-confirm" }))) return;
+    this.app.backToLobby({ midHand: !!question });
   }
 
   prompt(ctx, myTurn) {
     const frame = this.frame;
     if (frame.status === "over") return "The game is over.";
-    const game = this.game;
-    const text = game.prompt(ctx, myTurn);
+    const text = this.game.prompt(ctx, myTurn);
     const parts = [h("span", {}, text)];
     if (myTurn && frame.deadline) parts.push(" ", this.countdown());
     return parts;
@@ -377,52 +421,17 @@ export class TableController {
   renderHand(ctx, myTurn) {
     const hand = this.game.hand(ctx, myTurn);
     const ui = this.ui;
-    const focused = document.activeElement?.closest?.("#hand") ? document.activeElement.dataset.card : null;
     if (!hand) {
       fill(ui.hand);
-      ui.hand.hidden = true;
+      ui.hand.hidden = ctx.me === null;
       return;
     }
     ui.hand.hidden = false;
-    ui.hand.classList.toggle("static", !!hand.static);
-    if (hand.static) {
-      fill(ui.hand, ...hand.cards.map((card) => cardFace(card, { cls: "mine" })));
-      return;
+    renderHand(ui.hand, hand, { busy: this.busy, active: myTurn, game: this.game, cardLabelOf: cardName });
+    for (const card of ui.hand.querySelectorAll(".playcard[data-card]")) {
+      card.dataset.fly = `card:${card.dataset.card}`;
+      card.dataset.from = this.game.dealFrom ?? "#felt .center";
     }
-    let number = 0;
-    const buttons = hand.cards.map((card) => {
-      const enabled = hand.enabled.has(card) && !this.busy;
-      const selected = hand.selected?.has(card);
-      const props = { disabled: !enabled, "aria-pressed": hand.selected ? String(!!selected) : undefined };
-      const el = cardFace(card, { tag: "button", cls: [enabled ? "legal" : "illegal", selected && "selected"]
-        .filter(Boolean).join(" "), props });
-      if (enabled && number < 9) {
-        number += 1;
-        el.dataset.key = String(number);
-        el.append(h("span", { class: "key", "aria-hidden": "true" }, String(number)));
-      }
-      el.tabIndex = -1;
-      el.addEventListener("click", () => hand.onPick(card));
-      return el;
-    });
-    fill(ui.hand, ...buttons);
-    ui.hand.classList.toggle("active", !!myTurn);
-    this.spreadHand(buttons.length);
-    const enabled = buttons.filter((b) => !b.disabled);
-    const target = enabled.find((b) => b.dataset.card === focused) ?? enabled[0] ?? null;
-    if (target) target.tabIndex = 0;
-    if (focused && target) target.focus({ preventScroll: true });
-  }
-
-  /** Spread the hand over the width it has: apart when there is room, overlapping when not. */
-  spreadHand(n) {
-    const hand = this.ui.hand;
-    const first = hand.querySelector(".playcard");
-    if (!first || n < 2) return;
-    const cw = first.getBoundingClientRect().width;
-    const room = hand.clientWidth - 32;
-    const step = Math.max(cw * 0.28, Math.min(cw * 1.08, (room - cw) / (n - 1)));
-    hand.style.setProperty("--gap", `${(step - cw).toFixed(1)}px`);
   }
 
   renderEvents() {
@@ -440,57 +449,12 @@ export class TableController {
     if (scroll) this.ui.chatLines.scrollTop = this.ui.chatLines.scrollHeight;
   }
 
-  renderPicker(ctx) {
-    const ui = this.ui;
-    if (!this.picker) {
-      ui.picker.hidden = true;
-      fill(ui.picker);
-      return;
-    }
-    const { card, entry, suits } = this.picker;
-    const names = { C: "Clubs", D: "Diamonds", H: "Hearts", S: "Spades" };
-    const buttons = suits.map((suit, i) => {
-      const b = h("button", { type: "button", class: `suit-choice suit-${suit}`, "data-suit": suit,
-        onclick: () => this.act(actionOf(entry, { card, suit })) });
-      b.append(this.app.suitIcon(suit), h("span", {}, `${names[suit]}`), h("kbd", {}, suit));
-      return b;
-    });
-    fill(ui.picker,
-      h("div", { class: "picker-box" },
-        h("h2", {}, "Name the new suit"),
-        h("p", { class: "muted" }, "Press C, D, H or S, or click one."),
-        h("div", { class: "suit-choices" }, buttons),
-        h("button", { type: "button", class: "ghost", onclick: () => { this.picker = null; this.render(); } },
-          "Cancel")));
-    ui.picker.hidden = false;
-    if (!ui.picker.contains(document.activeElement)) buttons[0]?.focus();
+  renderPicker() {
+    renderPicker(this);
   }
 
   renderResult(ctx) {
-    const ui = this.ui;
-    const frame = this.frame;
-    if (!frame || frame.status !== "over" || this.resultDismissed) {
-      ui.result.hidden = true;
-      return;
-    }
-    const summary = this.game.result(ctx, this.over);
-    const me = ctx.me;
-    const rows = summary.rows.map((row) => h("tr", { class: [row.winner && "winner", row.seat === me && "me"] },
-      h("td", {}, row.winner ? "🏆 " : "", row.name), h("td", { class: "num" }, row.score)));
-    fill(ui.result,
-      h("div", { class: "result-box" },
-        h("h2", { id: "result-title" }, summary.title),
-        summary.subtitle ? h("p", { class: "muted" }, summary.subtitle) : null,
-        h("table", { class: "result-table" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Player"), h("th", { class: "num" }, summary.scoreLabel))),
-          h("tbody", {}, rows)),
-        h("div", { class: "actions" },
-          h("button", { type: "button", class: "primary", id: "rematch", onclick: () => this.app.rematch(this) },
-            "Rematch"),
-          h("button", { type: "button", id: "to-lobby", onclick: () => this.app.backToLobby() }, "Back to lobby"),
-          h("button", { type: "button", class: "ghost", id: "review",
-            onclick: () => { this.resultDismissed = true; this.render(); } }, "Look at the table"))));
-    ui.result.hidden = false;
+    renderResult(this, ctx);
   }
 
   // ---- commands ------------------------------------------------------------------------------------
@@ -563,14 +527,14 @@ export class TableController {
       return true;
     }
     if (key === "ArrowLeft" || key === "ArrowRight") return this.moveFocus(this.ui.hand, key, "button.playcard");
-    if (/^[1-9]$/.test(key)) {
-      const card = this.ui.hand.querySelector(`button.playcard[data-key="${key}"]`);
+    if (key.length === 1) {
+      const card = [...this.ui.hand.querySelectorAll("button.playcard[data-key]")]
+        .find((b) => b.dataset.key === key.toLowerCase());
       if (card && !card.disabled) {
         card.focus();
         card.click();
         return true;
       }
-      return false;
     }
     return this.game?.onKey?.(this.context(), key) ?? false;
   }

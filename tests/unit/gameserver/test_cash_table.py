@@ -136,3 +136,24 @@ def test_after_the_grace_period_an_absent_player_is_stood_up_with_the_stack_retu
     result = table.tick(35.0)
     assert table.seats[1] is None and result.chips == [(BOB.user, 900)]
     assert e.Unseated(seat=1, user=BOB.user, cashout=900) in result.log
+
+
+def test_a_bot_standing_in_for_a_leaving_player_only_checks_or_folds() -> None:
+    """Stand up mid-hand: the seat is marked leaving in everyone's view, and until the hand ends the bot
+    that covers it never puts chips in for the player (check when free, else fold)."""
+    table = make_table(seed=11)
+    table.handle(ANN, p.Join(table=table.id, buy_in=1000), 1, 0.0)
+    table.handle(BOB, p.Join(table=table.id, buy_in=1000), 1, 0.0)
+    table.handle(CID, p.Join(table=table.id, buy_in=1000), 1, 0.0)
+    table.handle(ANN, p.Start(table=table.id), 1, 0.0)
+    left = table.handle(BOB, p.Leave(table=table.id), 1, 0.0)
+    views = [m for m in (p.decode_server(o.frame) for o in left.out) if isinstance(m, p.View)]
+    assert views and all(v.leaving == [1] and v.away == [1] for v in views)
+    for who in (ANN, CID):
+        table.connection_lost(who.conn, 0.0)
+    start = len(table.journal)
+    run_until(table, lambda: table.seats[1] is None)
+    bob_moves = [x.action for x in table.journal[start:] if isinstance(x, e.Acted) and x.seat == 1]
+    others = [x.action for x in table.journal[start:] if isinstance(x, e.Acted) and x.seat != 1]
+    assert others, "the others played the hand out"
+    assert all(isinstance(a, (p.Check, p.Fold)) for a in bob_moves), bob_moves

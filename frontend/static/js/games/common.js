@@ -34,9 +34,3 @@ export function summarize(ctx, over, fallbackScores, { lowerIsBetter, scoreLabel
     })),
   };
 }
-
-export function seatOffset(ctx, seat, radius = 24) {
-  const pos = ctx.table.positions?.[seat];
-  const angle = pos?.angle ?? Math.PI / 2;
-  return { "--x": `${50 + radius * Math.cos(angle)}%`, "--y": `${50 + radius * 1.05 * Math.sin(angle)}%` };
-}

@@ -1,12 +1,26 @@
 // Crazy Eights at the table: stock and discard pile, the current suit, drawing, passing, naming a suit.
 
 import { backFan, cardBack, cardFace, cardLabel, cardSlot, SUITS, sortHand, suitIcon } from "../cards.js";
-import { h, plural } from "../dom.js";
+import { h, listWords, plural } from "../dom.js";
 import { actionOf, cardEntries, entryOf } from "../legal.js";
 import { scoreTable, summarize } from "./common.js";
 
 const MAX_DRAWS = 5;
 const RANK_WORD = { T: "10", J: "jack", Q: "queen", K: "king", A: "ace" };
+
+/** "a 7", "an 8", "an ace" */
+function withArticle(word) {
+  return `${/^(8|ace|11|18)/.test(word) ? "an" : "a"} ${word}`;
+}
+
+/** What may be played on this top card, in words: "a spade or an 8", "a heart, a king or an 8". */
+function playableWords(view) {
+  const rank = view.top[0];
+  const parts = [withArticle(SUITS[view.suit].one)];
+  if (rank !== "8" && view.suit === view.top[1]) parts.push(withArticle(RANK_WORD[rank] ?? rank));
+  parts.push("an 8");
+  return listWords(parts).replace(/ and ([^,]+)$/, " or $1");
+}
 
 /** What the view offers: card -> its play entry (with `suits` when an 8 names one), the draw and pass entries. */
 function legalOf(view) {
@@ -33,6 +47,8 @@ export default {
   minSeats: 2,
   maxSeats: 5,
   defaultSeats: 3,
+  keys: ["d", "p"], // draw, pass: not used as card keys
+  dealFrom: "#stock",
   blurb: "Match the suit or rank; eights are wild. Lowest penalty wins.",
   options: [
     { key: "queen_skips", label: "Queens skip the next player", type: "bool", default: false },
@@ -75,7 +91,10 @@ export default {
     const pile = h("div", { class: "pile discard", id: "discard", "aria-label": `Discard pile, top card ${cardLabel(view.top)}` },
       h("div", { class: "stack" },
         under.map((card, i) => cardFace(card, { cls: `under u${under.length - i}` })),
-        cardFace(view.top, { cls: "top" })),
+        cardFace(view.top, { cls: "top", props: {
+          "data-fly": `card:${view.top}`,
+          "data-from": ctx.table.lastPlayedBy !== null ? `.seat[data-seat='${ctx.table.lastPlayedBy}']` : "#stock",
+        } })),
       h("span", { class: "pile-label" }, `${plural(discards.length, "card")} played`));
     const named = view.top && view.suit !== view.top[1];
     const suitBox = h("div", { class: ["current-suit", named && "named"], id: "current-suit" },
@@ -134,8 +153,7 @@ export default {
     if (view.pending_draw) {
       return legal.plays.size ? `Answer with a 2, or draw ${view.pending_draw}.` : `Draw ${view.pending_draw} cards.`;
     }
-    const rank = view.top[0];
-    const options = `a ${SUITS[view.suit].one}, a ${RANK_WORD[rank] ?? rank} or an 8`;
+    const options = playableWords(view);
     if (!legal.plays.size) return legal.draw ? `Your turn: nothing to play — draw.` : "Your turn: nothing to play — pass.";
     return `Your turn: play ${options}${legal.draw ? ", or draw" : ""}${legal.pass ? ", or pass" : ""}.`;
   },

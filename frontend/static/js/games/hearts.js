@@ -1,9 +1,9 @@
 // Hearts at the table: the pass (choose three cards), the trick in the middle, deal and match scores.
 
-import { backFan, cardFace, cardLabel, SUITS, sortHand, suitIcon } from "../cards.js";
+import { backFan, cardFace, cardLabel, cardName, SUITS, sortHand, suitIcon } from "../cards.js";
 import { h, listWords, plural } from "../dom.js";
 import { actionOf, cardEntries, entryOf } from "../legal.js";
-import { scoreTable, seatOffset, summarize } from "./common.js";
+import { scoreTable, summarize } from "./common.js";
 
 const PASS_OFFSET = { left: 1, right: 3, across: 2 };
 
@@ -32,6 +32,15 @@ function syncSelection(ctx) {
   return table.passSel;
 }
 
+/** The cards this player was just passed, marked until the first trick of the deal is taken. */
+function received(ctx) {
+  const got = ctx.table.received;
+  const view = ctx.view;
+  if (!got || got.deal !== view.deal_number || view.phase !== "playing") return null;
+  const tricks = (view.tricks_won ?? []).reduce((a, b) => a + b, 0);
+  return tricks === 0 ? got.cards : null;
+}
+
 function submitPass(ctx) {
   const sel = syncSelection(ctx);
   const entry = passEntry(ctx);
@@ -47,6 +56,7 @@ export default {
   minSeats: 4,
   maxSeats: 4,
   defaultSeats: 4,
+  keys: ["p"], // pass: not used as a card key
   blurb: "Four players; avoid hearts and the queen of spades. Lowest total wins.",
   options: [
     { key: "target", label: "Match ends when someone reaches", type: "int", default: 100, min: 1, max: 1000, suffix: "points" },
@@ -60,6 +70,15 @@ export default {
     { key: "lead_hearts_when_only_queen", label: "May lead hearts when the Q♠ is the only other card", type: "bool",
       default: false },
   ],
+
+  /** Where a card that left the hand went: a passed card to the seat it was passed to. */
+  sendTo(ctx, key) {
+    const view = ctx.view;
+    const card = key.slice(5);
+    if (ctx.me === null || !view.my_pass?.includes(card)) return null;
+    const to = passTarget(view, ctx.me);
+    return to === null ? null : document.querySelector(`#felt .seat[data-seat='${to}']`);
+  },
 
   toAct(view) {
     if (view.phase === "passing") return [0, 1, 2, 3].filter((s) => !view.passed?.[s]);
@@ -80,29 +99,39 @@ export default {
 
   seatStats(ctx, seat) {
     const view = ctx.view;
-    return [plural(view.tricks_won?.[seat] ?? 0, "trick"), `${view.deal_points?.[seat] ?? 0} this deal`,
-      `${view.scores?.[seat] ?? 0} total`];
+    return [`${view.deal_points?.[seat] ?? 0} this deal`, `${view.scores?.[seat] ?? 0} total`,
+      plural(view.tricks_won?.[seat] ?? 0, "trick")];
+  },
+
+  /** The seat a finished trick on the table goes to when it is cleared (its winner), else null. */
+  collectTarget(ctx) {
+    const view = ctx.view;
+    return !view.trick?.length && view.last_trick ? view.last_trick.winner : null;
   },
 
   center(ctx) {
     const view = ctx.view;
     const trick = view.trick ?? [];
+    const n = ctx.players.length || 4;
+    const rel = (seat) => (seat - (ctx.me ?? 0) + n) % n;
+    const place = ({ seat, card }, cls, winner = null) => h("div", { class: ["trick-card", cls, seat === winner && "won"],
+      "data-rel": rel(seat), "data-seat": seat },
+    cardFace(card, { props: { "aria-label": `${cardName(card)}, played by ${ctx.name(seat)}`,
+      "data-fly": `card:${card}`, "data-from": `.seat[data-seat='${seat}']` } }));
     let cards;
     let caption = null;
     if (trick.length) {
-      cards = trick.map(({ seat, card }) => h("div", { class: "trick-card", style: seatOffset(ctx, seat) },
-        cardFace(card)));
+      cards = trick.map((t) => place(t, null));
     } else if (view.last_trick) {
       const { winner, cards: last } = view.last_trick;
-      cards = last.map(({ seat, card }) => h("div", { class: "trick-card last", style: seatOffset(ctx, seat) },
-        cardFace(card)));
-      caption = `${ctx.name(winner)} took the last trick`;
+      cards = last.map((t) => place(t, "last", winner));
+      caption = `${ctx.name(winner)} ${ctx.isMe(winner) ? "take" : "takes"} the trick`;
     } else cards = [];
     const info = [h("span", {}, `Deal ${view.deal_number + 1}`)];
     if (view.phase === "passing") info.push(h("span", {}, `pass ${view.pass_direction}`));
     if (view.hearts_broken) info.push(h("span", { class: "broken" }, suitIcon("H"), " broken"));
     return h("div", { class: "hearts-center" },
-      h("div", { class: "trick", id: "trick" }, cards),
+      h("div", { class: "trick", id: "trick", role: "group", "aria-label": "The trick" }, cards),
       h("div", { class: "center-info" }, info, caption ? h("span", { class: "caption" }, caption) : null));
   },
 
@@ -117,6 +146,7 @@ export default {
         cards,
         enabled: new Set(entry?.cards ?? []),
         selected: sel,
+        received: received(ctx),
         onPick(card) {
           if (!entry?.cards.includes(card)) return;
           if (sel.has(card)) sel.delete(card);
@@ -129,6 +159,7 @@ export default {
     return {
       cards,
       enabled: new Set(plays.keys()),
+      received: received(ctx),
       onPick: (card) => plays.has(card) && ctx.act(actionOf(plays.get(card), { card })),
     };
   },

@@ -2,10 +2,12 @@
 // with the legal range the view's `legal` entries carry (bet/raise min and max). The table's own facts
 // (stacks between hands, the hand number, the next deal, buy-ins) come in the frame's `cash`.
 
-import { backFan, cardFace, cardLabel, cardSlot } from "../cards.js";
+import { bestFive } from "../besthand.js";
+import { backFan, cardFace, cardLabel, cardName, cardSlot } from "../cards.js";
 import { formatChips, h, listWords } from "../dom.js";
 import { actionOf, amountEntry, clampAmount as clampTo, entryOf } from "../legal.js";
-import { scoreTable, seatOffset, summarize } from "./common.js";
+import { scoreTable, summarize } from "./common.js";
+import { preActionButtons, runPreAction } from "./holdem_pre.js";
 
 const STREET_NAME = { preflop: "Pre-flop", flop: "Flop", turn: "Turn", river: "River", showdown: "Showdown",
   over: "Hand over" };
@@ -77,6 +79,23 @@ function handResult(ctx) {
   return h("div", { class: "hand-result", id: "hand-result" }, `Last hand: ${parts.join(" · ") || "no chips changed hands"}`);
 }
 
+/** Seats that won chips in a finished hand. */
+function winnersOf(view) {
+  return view.over && view.payouts ? view.payouts.map((p, seat) => (p > 0 ? seat : -1)).filter((s) => s >= 0) : [];
+}
+
+/** The winning five cards (board and shown hole cards), once a hand is over with cards shown. */
+function winningCards(ctx) {
+  const view = ctx.view;
+  const out = new Set();
+  for (const seat of winnersOf(view)) {
+    const hole = shownOf(view, seat) ?? (ctx.isMe(seat) ? view.hole : null);
+    if (!hole || (view.board ?? []).length < 3) continue;
+    for (const card of bestFive([...hole, ...view.board])) out.add(card);
+  }
+  return out;
+}
+
 function startable(ctx) {
   const cash = cashOf(ctx);
   return ctx.me !== null && !inHand(ctx.view) && !cash.next_hand_at && !(cash.hand_no > 0);
@@ -89,6 +108,8 @@ export default {
   minSeats: 2,
   maxSeats: 9,
   defaultSeats: 6,
+  keys: ["f", "c", "r", "b"], // fold, check/call, raise, bet
+  dealFrom: "#pot",
   blurb: "Two hole cards, five on the board, no-limit betting.",
   options: [
     { key: "small_blind", label: "Small blind", type: "int", default: 50, min: 1, max: 1000000 },
@@ -115,7 +136,11 @@ export default {
     if (!inHand(view) || ctx.frame.players[seat] === null) return null;
     if (!view.dealt_in?.[seat]) return h("span", { class: "muted small" }, "sitting out");
     const shown = shownOf(view, seat);
-    if (shown) return h("div", { class: "hole shown" }, shown.map((c) => cardFace(c, { cls: "small" })));
+    if (shown) {
+      const best = winningCards(ctx);
+      return h("div", { class: "hole shown" }, shown.map((c) => cardFace(c, { cls: ["small", best.has(c) && "best"]
+        .filter(Boolean).join(" ") })));
+    }
     if (ctx.isMe(seat)) return null;
     if (view.folded?.[seat]) return h("span", { class: "muted small" }, "folded");
     return backFan(2);
@@ -125,10 +150,25 @@ export default {
     const view = ctx.view;
     if (ctx.frame.players[seat] === null) return [];
     const out = [`${formatChips(stacksOf(ctx)[seat] ?? 0)} chips`];
-    if (view.bets?.[seat]) out.push(`bet ${formatChips(view.bets[seat])}`);
     if (view.all_in?.[seat]) out.push("all in");
     if (view.payouts?.[seat]) out.push(`won ${formatChips(view.payouts[seat])}`);
     return out;
+  },
+
+  /** This seat's bet in the current round, as a chip by its box (it flies to the pot when the round ends). */
+  seatBet(ctx, seat) {
+    const bet = ctx.view.bets?.[seat];
+    if (!bet || !inHand(ctx.view)) return null;
+    return h("div", { class: "seat-bet", "data-fly": `bet:${seat}`, "aria-label": `bet ${formatChips(bet)}` },
+      h("span", { class: "chip-disc", "aria-hidden": "true" }), `bet ${formatChips(bet)}`);
+  },
+
+  winners(ctx) {
+    return winnersOf(ctx.view);
+  },
+
+  autoAct(ctx) {
+    return runPreAction(ctx);
   },
 
   center(ctx) {
@@ -145,16 +185,18 @@ export default {
           `Buy-in ${formatChips(cash.min_buy_in)}–${formatChips(cash.max_buy_in)} chips`) : null);
     }
     const board = view.board ?? [];
-    const slots = Array.from({ length: 5 }, (_, i) => (board[i] ? cardFace(board[i]) : cardSlot()));
-    const bets = (view.bets ?? []).map((bet, seat) => (bet ? h("div", { class: "bet-chip", style: seatOffset(ctx, seat, 26) },
-      h("span", { class: "chip-disc", "aria-hidden": "true" }), formatChips(bet)) : null));
+    const best = winningCards(ctx);
+    const slots = Array.from({ length: 5 }, (_, i) => (board[i] ? cardFace(board[i], {
+      cls: best.has(board[i]) ? "best" : "", props: { "data-fly": `card:${board[i]}`, "data-from": "#pot",
+        "aria-label": `${cardName(board[i])}${best.has(board[i]) ? ", in the winning hand" : ""}` },
+    }) : cardSlot()));
     const pots = view.pots?.length > 1
       ? h("div", { class: "side-pots" }, view.pots.map((p, i) => h("span", {}, `${i ? `side pot ${i}` : "main"} ${formatChips(p.amount)}`)))
       : null;
     return h("div", { class: "holdem-center" },
-      h("div", { class: "bets" }, bets),
-      h("div", { class: "board", id: "board" }, slots),
-      h("div", { class: "pot", id: "pot" }, `Pot ${formatChips(view.pot)}`),
+      h("div", { class: "board", id: "board", role: "group", "aria-label": "The board" }, slots),
+      h("div", { class: "pot", id: "pot" }, h("span", { class: "chip-disc", "aria-hidden": "true" }),
+        `Pot ${formatChips(view.pot)}`),
       pots,
       h("div", { class: "center-info" }, h("span", {}, STREET_NAME[view.street] ?? view.street),
         cash.hand_no ? h("span", {}, `hand ${cash.hand_no}`) : null,
@@ -165,7 +207,7 @@ export default {
   hand(ctx) {
     const view = ctx.view;
     if (ctx.me === null || !view.hole) return null;
-    return { cards: view.hole, enabled: new Set(), static: true, onPick() {} };
+    return { cards: view.hole, enabled: new Set(), static: true, best: winningCards(ctx), onPick() {} };
   },
 
   controls(ctx, myTurn) {
@@ -181,7 +223,7 @@ export default {
           ? h("button", { type: "button", id: "fill-bots", onclick: () => ctx.table.fillBots() },
             `Fill ${free} seat${free === 1 ? "" : "s"} with bots`) : null);
     }
-    if (!myTurn) return null;
+    if (!myTurn) return preActionButtons(ctx);
     const legal = legalOf(view);
     const move = raiseMove(view);
     const busy = ctx.busy;
@@ -213,13 +255,12 @@ export default {
       const top = Math.max(...(view.bets ?? [0]));
       const potAfterCall = (view.pot ?? 0) + Math.max(0, top - (view.bets?.[ctx.me] ?? 0));
       const preset = (label, value) => h("button", { type: "button", class: "small", onclick: () => set(value) }, label);
-      parts.push(h("div", { class: "raise-box" },
+      parts.push(confirm, h("div", { class: "raise-box" },
         h("div", { class: "presets" },
           preset("Min", move.min), preset("½ pot", top + Math.round(potAfterCall / 2)), preset("Pot", top + potAfterCall),
           preset("All in", move.max)),
         h("div", { class: "amount" }, range, number),
-        h("small", { class: "muted range-note" }, `${formatChips(move.min)} – ${formatChips(move.max)}`),
-        confirm));
+        h("small", { class: "muted range-note" }, `${formatChips(move.min)} – ${formatChips(move.max)}`)));
       set(amount);
     }
     return h("div", { class: "game-controls holdem-controls" }, parts);
