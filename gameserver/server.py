@@ -81,7 +81,8 @@ class GameServer(Placement):
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
-        self._internal_out: list[tuple[bytes, bytes]] = []  # (route, message) to a realtime process itself
+        self._internal_out: list[tuple[bytes, bytes]] = []
+        self._retrying = False  # a read is scheduled while this server is not sure of its lease  # (route, message) to a realtime process itself
         self.lobby = LobbyTracker()
         self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
         #: Tables changed since the last commit, with what to roll back to if it fails (None: new table).
@@ -169,7 +170,9 @@ class GameServer(Placement):
             return
         now = self.clock()
         if not self._make_sure(now):  # not sure which tables are ours: read nothing yet
-            asyncio.get_running_loop().call_later(0.25, self._drain)
+            if not self._retrying:  # one retry pending at a time, however many arrivals wake us
+                self._retrying = True
+                asyncio.get_running_loop().call_later(0.25, self._retry_drain)
             return
         handled = 0
         while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
@@ -189,6 +192,10 @@ class GameServer(Placement):
             except Exception:  # one message must not stop the loop for everybody else
                 log.exception("error handling a message from peer %s", frames[0].bytes.hex())
         self._commit_and_send()
+
+    def _retry_drain(self) -> None:
+        self._retrying = False
+        self._drain()
 
     def _commit_and_send(self) -> None:
         self._flush()
