@@ -81,8 +81,8 @@ class GameServer(Placement):
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
-        self._internal_out: list[tuple[bytes, bytes]] = []
-        self._retrying = False  # a read is scheduled while this server is not sure of its lease  # (route, message) to a realtime process itself
+        self._internal_out: list[tuple[bytes, bytes]] = []  # (route, message) to a realtime process itself
+        self._retrying = False  # a read is scheduled while this server is not sure of its lease
         self.lobby = LobbyTracker()
         self._status_written: dict[str, str] = {}  # table -> the status last queued for the store
         #: Tables changed since the last commit, with what to roll back to if it fails (None: new table).
