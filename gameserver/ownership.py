@@ -61,6 +61,7 @@ class Ownership:
         self.sure_until = 0.0  # by our own clock: until then nobody else can have taken our tables
         self.state = "live"  # as the registry last said: live, or draining
         self.registered = False
+        self.registered_at = 0.0
         self._entry: tuple[str, str, int] | None = None  # what to register with
 
     # ---- this process's lease ------------------------------------------------------------------
@@ -71,6 +72,8 @@ class Ownership:
         now = self.clock()
         self.registry.register("gameserver", self.name, endpoint, boot=self.boot, public_key=public_key,
                                capacity=capacity, load=load)
+        if not self.registered:
+            self.registered_at = now
         self.registered = True
         self.sure_until = now + self.registry.lease - MARGIN
 
@@ -144,8 +147,8 @@ class Ownership:
         should take over now: its share (by a hash of the table id over the live game servers), and any
         table left over for more than another lease."""
         live = sorted(s.name for s in servers if s.kind == "gameserver" and s.state(now) != GONE)
-        if self.name not in live:
-            return []
+        if self.name not in live or now - self.registered_at < self.registry.lease:
+            return []  # just started: the others (a whole stack starting) get a lease's time to register
         expired_at = {s.name: s.lease_until for s in servers if s.kind == "gameserver"}
         with self.engine.connect() as conn:
             rows = conn.execute(select(_tables.c.id, _tables.c.owner, _tables.c.epoch, _tables.c.status)
