@@ -14,6 +14,7 @@ gauges that mirror a size are read at scrape time (`set_function`), never update
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
@@ -186,6 +187,21 @@ async def serve(registry: CollectorRegistry, host: str, port: int) -> MetricsSer
     """A MetricsServer listening on `host:port` (close() it at the end)."""
     server = MetricsServer(registry)
     await server.start(host, port)
+    return server
+
+
+async def serve_if_free(registry: CollectorRegistry, host: str, port: int | None,
+                        log: logging.Logger) -> MetricsServer | None:
+    """A process's metrics endpoint: None when off (`port` None) or when the port is taken, which is
+    logged: the process serves on without metrics."""
+    if port is None:
+        return None
+    try:
+        server = await serve(registry, host, port)
+    except OSError as exc:
+        log.error("metrics: cannot listen on %s:%d (%s); serving without them", host, port, exc)
+        return None
+    log.info("metrics on http://%s:%d/metrics", host, port)
     return server
 
 

@@ -11,8 +11,7 @@ import sys
 
 from common import logs
 from common.config import load
-from common.metrics import GameServerMetrics, port_for
-from common.metrics import serve as serve_metrics
+from common.metrics import GameServerMetrics, port_for, serve_if_free
 from common.schema import SchemaMismatch, open_db
 from gameserver.peers import PortTaken
 from gameserver.rules import games
@@ -66,14 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.stop)
-        exporter = None
-        if metrics_port is not None:
-            try:
-                exporter = await serve_metrics(metrics.registry, settings.metrics_host, metrics_port)
-                log.info("metrics on http://%s:%d/metrics", settings.metrics_host, metrics_port)
-            except OSError as exc:
-                log.error("metrics: cannot listen on %s:%d (%s); serving without them",
-                          settings.metrics_host, metrics_port, exc)
+        exporter = await serve_if_free(metrics.registry, settings.metrics_host, metrics_port, log)
         gc.freeze()  # start-up objects live forever: keep them out of every later collection
         try:
             await server.run()

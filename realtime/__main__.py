@@ -13,8 +13,7 @@ import time
 
 from common import curve, logs, tokens
 from common.config import load, token_keys
-from common.metrics import RealtimeMetrics, port_for
-from common.metrics import serve as serve_metrics
+from common.metrics import RealtimeMetrics, port_for, serve_if_free
 from realtime.app import make_app
 from realtime.topology import drain_clients
 
@@ -54,14 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = RealtimeMetrics()
         app, services = make_app(settings, identity=identity, verify=verify, metrics=metrics,
                                  public_url=public_url)
-        exporter = None
-        if metrics_port is not None:
-            try:
-                exporter = await serve_metrics(metrics.registry, settings.metrics_host, metrics_port)
-                log.info("metrics on http://%s:%d/metrics", settings.metrics_host, metrics_port)
-            except OSError as exc:
-                log.error("metrics: cannot listen on %s:%d (%s); serving without them",
-                          settings.metrics_host, metrics_port, exc)
+        exporter = await serve_if_free(metrics.registry, settings.metrics_host, metrics_port, log)
         # SockJS frames are small; the adapter and the protocol check sizes again, precisely
         server = app.listen(port, address=host, xheaders=True, max_body_size=256 * 1024)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
