@@ -4,11 +4,13 @@ supervisord restarts a game server killed mid-game and the game goes on; Ctrl-C 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,39 @@ def consecutive_ports() -> int:
 def ctl(env: dict[str, str], *args: str) -> str:
     return subprocess.run([str(ROOT / "scripts" / "ctl"), *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=30).stdout
+
+
+@contextlib.contextmanager
+def launched(tmp_path: Path, gameservers: int, realtime_procs: int,
+             **settings: str) -> Iterator[tuple[dict[str, str], int, int]]:
+    """`scripts/run` in `tmp_path` with that many game servers and realtime processes, until every one
+    is RUNNING: (env, frontend port, first realtime port); Ctrl-C at the end."""
+    frontend, realtime = free_port(), consecutive_ports()
+    env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
+           "FELT_REALTIME_PORT": str(realtime), "FELT_REALTIME_PROCS": str(realtime_procs),
+           "FELT_GAMESERVER_PROCS": str(gameservers), "FELT_CONFIG": "",
+           "FELT_GAMESERVERS": json.dumps({f"g{i}": f"tcp://127.0.0.1:{free_port()}"
+                                           for i in range(1, gameservers + 1)}), **settings}
+    out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while ctl(env, "status").count("RUNNING") < 1 + gameservers + realtime_procs:
+            assert proc.poll() is None, (tmp_path / "run.out").read_text()
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
+        yield env, frontend, realtime
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        proc.wait(timeout=60)
+        out.close()
+
+
+def tier_pids(env: dict[str, str]) -> dict[str, str]:
+    """supervisord's running game-server and realtime programs and their pids."""
+    return {line.split()[0]: line.split()[3].rstrip(",") for line in ctl(env, "status").splitlines()
+            if "RUNNING" in line and line.startswith(("gameserver", "realtime"))}
 
 
 def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Path) -> None:
@@ -107,21 +142,8 @@ def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Pa
 
 
 def test_ctl_adds_processes_live_and_a_drained_one_stays_stopped(tmp_path: Path) -> None:
-    frontend, realtime = free_port(), consecutive_ports()
-    env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
-           "FELT_REALTIME_PORT": str(realtime), "FELT_REALTIME_PROCS": "1", "FELT_GAMESERVER_PROCS": "1",
-           "FELT_CONFIG": "", "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{free_port()}"})}
-    out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while ctl(env, "status").count("RUNNING") < 3:
-            assert proc.poll() is None, (tmp_path / "run.out").read_text()
-            assert time.monotonic() < deadline, ctl(env, "status")
-            time.sleep(0.3)
-        pids = {line.split()[0]: line.split()[3].rstrip(",") for line in ctl(env, "status").splitlines()
-                if "RUNNING" in line}
+    with launched(tmp_path, gameservers=1, realtime_procs=1) as (env, frontend, realtime):
+        pids = tier_pids(env)
         added = subprocess.run([str(ROOT / "scripts" / "ctl"), "add", "gameserver"], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=60)
         assert added.returncode == 0 and "g2 is live" in added.stdout, added.stdout + added.stderr
@@ -136,37 +158,21 @@ def test_ctl_adds_processes_live_and_a_drained_one_stays_stopped(tmp_path: Path)
         user = WebUser(f"http://127.0.0.1:{frontend}", "adder").register()
         assert f"http://127.0.0.1:{realtime + 1}/sockjs" in user.token()["urls"], "new clients can get it"
         assert "draining" in ctl(env, "drain", "g2")
+        deadline = time.monotonic() + 60
         while "EXITED" not in ctl(env, "status", "gameserver-g2:"):
             assert time.monotonic() < deadline, ctl(env, "status")
             time.sleep(0.3)
         time.sleep(1.5)  # supervisord would have restarted it by now (startsecs=1)
         assert "EXITED" in ctl(env, "status", "gameserver-g2:"), "a drained game server is not restarted"
         assert "gone" in next(line for line in ctl(env, "status").splitlines() if line.startswith("g2 "))
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        out.close()
 
 
 def test_a_rolling_deploy_restarts_every_process_and_ends_no_game(tmp_path: Path) -> None:
-    frontend, realtime = free_port(), consecutive_ports()
-    env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
-           "FELT_REALTIME_PORT": str(realtime), "FELT_CONFIG": "", "FELT_BOT_DELAY": "0.05",
-           "FELT_REGISTER_ADDRESS_LIMIT": "100 per minute",  # four players sign up from one address
-           "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{free_port()}",
-                                           "g2": f"tcp://127.0.0.1:{free_port()}"})}
-    out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
-                            stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{frontend}"
-    try:
-        deadline = time.monotonic() + 120
-        while ctl(env, "status").count("RUNNING") < 5:
-            assert proc.poll() is None, (tmp_path / "run.out").read_text()
-            assert time.monotonic() < deadline, ctl(env, "status")
-            time.sleep(0.3)
-        before = {line.split()[0]: line.split()[3] for line in ctl(env, "status").splitlines()
-                  if "RUNNING" in line and line.startswith(("gameserver", "realtime"))}
+    with launched(tmp_path, gameservers=2, realtime_procs=2, FELT_BOT_DELAY="0.05",
+                  FELT_REGISTER_ADDRESS_LIMIT="100 per minute",  # four players sign up from one address
+                  ) as (env, frontend, realtime):
+        origin = f"http://127.0.0.1:{frontend}"
+        before = tier_pids(env)
         assert len(before) == 4
 
         async def scenario() -> tuple[list[ResilientPlayer], subprocess.CompletedProcess[str]]:
@@ -196,13 +202,8 @@ def test_a_rolling_deploy_restarts_every_process_and_ends_no_game(tmp_path: Path
 
         players, deployed = run(scenario())
         assert deployed.returncode == 0 and "deployed" in deployed.stdout, deployed.stdout + deployed.stderr
-        after = {line.split()[0]: line.split()[3] for line in ctl(env, "status").splitlines()
-                 if "RUNNING" in line and line.startswith(("gameserver", "realtime"))}
+        after = tier_pids(env)
         assert after.keys() == before.keys() and not set(after.values()) & set(before.values()), \
             "every game server and realtime process was restarted"
         log_is_exact(tmp_path, players)
         assert finished(tmp_path, players[0].table), "the game played on to its end through the deploy"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        out.close()
