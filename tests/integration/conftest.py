@@ -19,14 +19,19 @@ T = TypeVar("T")
 
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(Path(tmp_path_factory.mktemp("stack")))
+def started_stack(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> Iterator[Stack]:
+    """A module fixture's body: a `Stack(**options)` in a fresh directory, started, then stopped."""
+    s = Stack(Path(tmp_path_factory.mktemp(name)), **options)
     try:
         s.start()
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from started_stack(tmp_path_factory, "stack")
 
 
 def user_factory(stack: Stack) -> UserFactory:

@@ -12,7 +12,6 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from common import protocol as p
 from common import tokens
 from realtime.client import Closed, FeltClient
 from tests.hostile import StalledWebSocket
-from tests.integration.conftest import created_table, run
+from tests.integration.conftest import created_table, run, started_stack
 from tests.integration.players import UserFactory, connect_player
 from tests.integration.stack import Stack, WebUser
 
@@ -45,12 +44,7 @@ def address() -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(Path(tmp_path_factory.mktemp("attacks")), realtime=1, gameservers=1, env=LIMITS)
-    try:
-        s.start()
-        yield s
-    finally:
-        s.stop()
+    yield from started_stack(tmp_path_factory, "attacks", realtime=1, gameservers=1, env=LIMITS)
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ client that never disconnected would see.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
 from common.models import User
-from tests.integration.conftest import run, user_factory
+from tests.integration.conftest import run, started_stack, user_factory
 from tests.integration.players import (
     GAMES,
     ResilientPlayer,
@@ -27,14 +27,9 @@ from tests.integration.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory: pytest.TempPathFactory):
-    s = Stack(Path(tmp_path_factory.mktemp("faults")), env={"FELT_GRACE_PERIOD": "2.5",
-                                                            "FELT_HAND_PAUSE": "0.2"})
-    try:
-        s.start()
-        yield s
-    finally:
-        s.stop()
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from started_stack(tmp_path_factory, "faults",
+                             env={"FELT_GRACE_PERIOD": "2.5", "FELT_HAND_PAUSE": "0.2"})
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from common import protocol as p
 from common.models import TableAction, TableRecord
-from tests.integration.conftest import created_table, run, user_factory
+from tests.integration.conftest import created_table, run, started_stack, user_factory
 from tests.integration.players import (
     ResilientPlayer,
     UserFactory,
@@ -42,14 +42,9 @@ LEASE = 1.5  # seconds: a game server silent this long is gone and its tables ar
 
 
 @pytest.fixture(scope="module")
-def topo(tmp_path_factory: pytest.TempPathFactory):
-    s = Stack(Path(tmp_path_factory.mktemp("topology")), realtime=2, gameservers=2,
-              env={"FELT_LEASE_SECONDS": str(LEASE), "FELT_HAND_PAUSE": "0.2", "FELT_GRACE_PERIOD": "30"})
-    try:
-        s.start()
-        yield s
-    finally:
-        s.stop()
+def topo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from started_stack(tmp_path_factory, "topology", realtime=2, gameservers=2, env={
+        "FELT_LEASE_SECONDS": str(LEASE), "FELT_HAND_PAUSE": "0.2", "FELT_GRACE_PERIOD": "30"})
 
 
 @pytest.fixture
