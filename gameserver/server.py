@@ -21,6 +21,7 @@ import zmq
 from sqlalchemy.exc import SQLAlchemyError
 
 from common import curve
+from common import hotpath as hp
 from common import protocol as p
 from common.config import Settings, keys_dir_of
 from common.logs import ids
@@ -175,6 +176,8 @@ class GameServer(Placement):
                 asyncio.get_running_loop().call_later(0.25, self._retry_drain)
             return
         handled = 0
+        hot = self.metrics.hot
+        started, table_before = hp.now_ns(), hot.ns[hp.TABLE]
         while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             try:
                 frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
@@ -191,6 +194,7 @@ class GameServer(Placement):
                 self._on_message(frames[0].bytes, key, body.bytes, now)
             except Exception:  # one message must not stop the loop for everybody else
                 log.exception("error handling a message from peer %s", frames[0].bytes.hex())
+        hot.add_outer(hp.FROM_REALTIME, started, hp.TABLE, table_before)
         self._commit_and_send()
 
     def _retry_drain(self) -> None:
@@ -198,7 +202,10 @@ class GameServer(Placement):
         self._drain()
 
     def _commit_and_send(self) -> None:
+        hot = self.metrics.hot
+        started = hp.now_ns()
         self._flush()
+        started = hot.add(hp.COMMIT, started)
         out, self._pending_out = self._pending_out, []
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
@@ -213,6 +220,7 @@ class GameServer(Placement):
             except zmq.Again:
                 log.warning("realtime %s is not keeping up; dropped %d frames", route.hex(), len(payloads))
                 self.metrics.zmq_dropped("realtime").inc(len(payloads))
+        hot.add(hp.TO_REALTIME, started)
         self._announce_lobby()
         self._check_input()
 
@@ -441,6 +449,13 @@ class GameServer(Placement):
     # ---- requests ------------------------------------------------------------------------------
 
     def _on_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
+        started = hp.now_ns()
+        try:
+            self._handle_forward(msg, now, route)
+        finally:
+            self.metrics.hot.add(hp.TABLE, started)
+
+    def _handle_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
         body = msg.body
         who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
         table: Table | None = None

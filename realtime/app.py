@@ -120,7 +120,7 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
         services.follower = Follower(registry, services.gateway, name, boot, public_url, key,
                                      lambda: len(services.conns), settings.heartbeat_interval)
         services.follower.start()
-    router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
+    router = make_router(PlayerConnection, services, settings, prefix="/sockjs", hot=services.metrics.hot)
     services.router = router
     app = tornado.web.Application(
         [(r"/healthz", HealthHandler, {"services": services}), *router.urls])

@@ -28,6 +28,7 @@ from typing import Any, cast
 import zmq
 
 from common import curve
+from common import hotpath as hp
 from common import protocol as p
 from common.config import Settings, keys_dir_of
 from common.metrics import RealtimeMetrics
@@ -98,6 +99,7 @@ class Gateway:
                  metrics: RealtimeMetrics | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.hot = metrics.hot if metrics is not None else hp.HotPath("realtime", hp.REALTIME_PARTS)
         self.identity = identity
         self.deliver = deliver
         #: called with each `Revoked` a game server announces (set by the app)
@@ -199,12 +201,15 @@ class Gateway:
         sock = link.sock
         if sock is None:
             return False
+        started = hp.now_ns()
         try:
             sock.send(p.encode(msg), zmq.NOBLOCK)
         except zmq.Again:
             if self.metrics is not None:
                 self.metrics.zmq_dropped(link.name).inc()
             return False
+        finally:
+            self.hot.add(hp.TO_GAMESERVER, started)
         if cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN and self._loop is not None:
             self._loop.call_soon(self._drain, link)
         return True
@@ -297,6 +302,14 @@ class Gateway:
         if sock is None:
             return
         now = self.clock()
+        hot = self.hot
+        started, out_before = hp.now_ns(), hot.ns[hp.EDGE_OUT]
+        try:
+            self._drain_some(link, sock, now)
+        finally:
+            hot.add_outer(hp.FROM_GAMESERVER, started, hp.EDGE_OUT, out_before)
+
+    def _drain_some(self, link: Link, sock: zmq.Socket[Any], now: float) -> None:
         for _ in range(1024):
             if not cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 return
@@ -368,7 +381,9 @@ class Gateway:
                 answer = p.decode_server(msg.frame)
                 if isinstance(answer, p.Ack) and answer.table:
                     self.tables_of.setdefault(pending.conn, set()).add(answer.table)
+        started = hp.now_ns()
         self.deliver(msg.conns, msg.frame, msg.close)
+        self.hot.add(hp.EDGE_OUT, started)
 
     def _on_moved(self, msg: p.Moved) -> None:
         """The table of a request is served elsewhere: remember, and send the request there."""

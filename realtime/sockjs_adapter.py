@@ -67,6 +67,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocketProtocol13
 
+from common import hotpath as hp
 from common.config import Settings
 from common.protocol import too_deep
 
@@ -503,6 +504,14 @@ class _EventSource(_StreamingMixin, EventSourceTransport):
 
 class _XhrSend(_HttpMixin, XhrSendHandler):
     def post(self, session_id: str) -> None:
+        hot = self.server.adapter.hot
+        started, inner = hp.now_ns(), hot.ns[hp.TO_GAMESERVER]
+        try:
+            self._felt_receive(session_id)
+        finally:
+            hot.add_outer(hp.EDGE_IN, started, hp.TO_GAMESERVER, inner)
+
+    def _felt_receive(self, session_id: str) -> None:
         self.preflight()
         self.handle_session_cookie()
         self.disable_cache()
@@ -634,6 +643,14 @@ class _WebSocket(WebSocketTransport):
             log.debug("closing a dead websocket failed", exc_info=True)
 
     def on_message(self, message: str | bytes) -> None:
+        hot = self.server.adapter.hot
+        started, inner = hp.now_ns(), hot.ns[hp.TO_GAMESERVER]
+        try:
+            self._felt_receive(message)
+        finally:
+            hot.add_outer(hp.EDGE_IN, started, hp.TO_GAMESERVER, inner)
+
+    def _felt_receive(self, message: str | bytes) -> None:
         if not message or self.session is None:
             return
         if len(message) > self.server.adapter.frame_limit:
@@ -685,7 +702,7 @@ class Router:
     """What `make_router` returns: URL specs for `tornado.web.Application`, fan-out and shutdown."""
 
     def __init__(self, connection_cls: type[Connection], services: Any, settings: Settings,
-                 prefix: str = "/sockjs") -> None:
+                 prefix: str = "/sockjs", hot: hp.HotPath | None = None) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -695,6 +712,8 @@ class Router:
             raise TypeError(f"{connection_cls!r} is not a Connection subclass")
         self.connection_cls = connection_cls
         self.services = services
+        #: where the transports count their time (`common.hotpath`, realtime parts)
+        self.hot = hot or hp.HotPath("realtime", hp.REALTIME_PARTS)
         self.settings = settings
         self.policy = _OriginPolicy(settings.allowed_origins)
         #: bound on one inbound transport frame: any JSON encoding of one message the app accepts fits
@@ -751,6 +770,7 @@ class Router:
 
 
 def make_router(connection_cls: type[Connection], services: Any, settings: Settings,
-                prefix: str = "/sockjs") -> Router:
-    """A SockJS router serving `connection_cls` under `prefix`; call it inside the running event loop."""
-    return Router(connection_cls, services, settings, prefix)
+                prefix: str = "/sockjs", hot: hp.HotPath | None = None) -> Router:
+    """A SockJS router serving `connection_cls` under `prefix`; call it inside the running event loop.
+    `hot`: where its transports count the time they spend (common/hotpath.py)."""
+    return Router(connection_cls, services, settings, prefix, hot)
