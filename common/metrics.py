@@ -80,11 +80,12 @@ class MessageMetrics:
             ["link"], registry=registry))
 
     def sent(self, frame: str, count: int = 1) -> None:
-        """`frame` went out (to `count` connections at once is still one frame)."""
+        """`frame` went out `count` times (a realtime process counts each connection it wrote it to; a
+        game server counts a frame once, however many connections it is for)."""
         kind = frame_type(frame)
-        self.messages_out(kind).inc()
+        self.messages_out(kind).inc(count)
         if kind == "error":
-            self.errors(error_code(frame)).inc()
+            self.errors(error_code(frame)).inc(count)
 
 
 class RealtimeMetrics(MessageMetrics):

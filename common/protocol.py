@@ -401,13 +401,21 @@ class ConnClosed(Msg, tag="conn_closed"):
 class Deliver(Msg, tag="deliver"):
     """Game server -> realtime: send `frame` (an encoded ServerMessage) to each of `conns`.
 
-    `rid` is set when the frame answers that Forward, so the realtime process can stop its timer.
+    `rid` is set when the frame answers that Forward, so the realtime process can stop its timer; `table`
+    names the table the frame is about, when it is about one (a create's ack: the table it made).
+
+    On the wire the frame is not inside this JSON: `encode_deliver` makes two parts of one ZeroMQ message,
+    this header (with no `frame`) and then the frame's bytes exactly as they go to the client, so the
+    realtime process reads the header only and the frame crosses as it is, neither escaped into a JSON
+    string nor parsed again. `decode_parts` puts them together; a header that carries its `frame`
+    (a game server of an older version) stands alone.
     """
 
     conns: list[str]
-    frame: str
+    frame: str = ""
     rid: int | None = None
     close: bool = False
+    table: str | None = None
 
 
 class TablesChanged(Msg, tag="tables_changed"):
@@ -460,6 +468,32 @@ def encode(msg: msgspec.Struct) -> bytes:
 def encode_str(msg: msgspec.Struct) -> str:
     """Serialize to a JSON text (what SockJS sends)."""
     return _encoder.encode(msg).decode()
+
+
+def encode_deliver(conns: list[str], frame: bytes, rid: int | None = None, close: bool = False,
+                   table: str | None = None) -> tuple[bytes, bytes]:
+    """The two parts of a `Deliver` on the wire: its header, then the frame as it goes to the client."""
+    return _encoder.encode(Deliver(conns=conns, rid=rid, close=close, table=table)), frame
+
+
+def decode_parts(parts: list[bytes]) -> list[InternalMessage]:
+    """The internal messages of the parts of one ZeroMQ message (a `Deliver` header takes the part after
+    it as its frame); ProtocolError on the first malformed part (what follows it cannot be told apart)."""
+    out: list[InternalMessage] = []
+    i, n = 0, len(parts)
+    while i < n:
+        msg = decode_internal(parts[i])
+        i += 1
+        if isinstance(msg, Deliver) and not msg.frame:
+            if i == n:
+                raise ProtocolError(E_BAD_FIELD, "bad internal message: a deliver header with no frame")
+            try:
+                msg.frame = parts[i].decode()
+            except UnicodeDecodeError:
+                raise ProtocolError(E_BAD_FIELD, "bad internal message: a frame that is not UTF-8") from None
+            i += 1
+        out.append(msg)
+    return out
 
 
 def _req_of(raw: bytes | str) -> int | None:

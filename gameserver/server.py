@@ -332,9 +332,10 @@ class GameServer(Placement):
             route = self.peers.route_of(conn)
             if route is not None:  # its realtime process is gone: nobody to tell
                 by_route.setdefault(route, []).append(conn)
+        frame = out.frame.encode()  # crosses to the client as it is: a header part, then the frame part
         for route, conns in by_route.items():
-            msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid, close=out.close)
-            batches.setdefault(route, []).append(p.encode(msg))
+            parts = p.encode_deliver(conns, frame, out.rid, out.close, out.table)
+            batches.setdefault(route, []).extend(parts)
 
     def _on_message(self, route: bytes, key: bytes | None, payload: bytes, now: float) -> None:
         """One message from a realtime process, authenticated as `key` (None without CURVE)."""

@@ -31,7 +31,7 @@ from common import curve
 from common import hotpath as hp
 from common import protocol as p
 from common.config import Settings, keys_dir_of
-from common.metrics import RealtimeMetrics
+from common.metrics import RealtimeMetrics, frame_type
 
 log = logging.getLogger("felt.realtime.gateway")
 
@@ -314,7 +314,7 @@ class Gateway:
             if not cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 return
             try:
-                payloads = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
+                parts = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
             except zmq.Again:
                 return
             link.last_heard, link.connected = now, True
@@ -323,19 +323,19 @@ class Gateway:
                 log.info("game server %s is back", link.name)
                 self._announce(link, True, "the table is back: resume to carry on")
                 link.boot = ""  # announced already: the next heartbeat just records its start id
-            for payload in payloads:
-                self._dispatch(link, payload)
+            try:
+                messages = p.decode_parts(parts)
+            except p.ProtocolError as exc:
+                log.warning("bad message from %s: %s", link.name, exc.text)
+                continue
+            for msg in messages:
+                self._dispatch(link, msg)
             if self._moves_answered:  # the batch held the move's answer and the views it caused here
                 self._observe_moves()
         assert self._loop is not None
         self._loop.call_soon(self._drain, link)  # more waiting: yield to other work first
 
-    def _dispatch(self, link: Link, payload: bytes) -> None:
-        try:
-            msg = p.decode_internal(payload)
-        except p.ProtocolError as exc:
-            log.warning("bad message from %s: %s", link.name, exc.text)
-            return
+    def _dispatch(self, link: Link, msg: p.InternalMessage) -> None:
         if isinstance(msg, p.Deliver):
             self._on_deliver(link, msg)
         elif isinstance(msg, p.Moved):
@@ -378,9 +378,12 @@ class Gateway:
             if pending is not None and pending.move_started is not None:
                 self._moves_answered.append(pending.move_started)
             if pending is not None and pending.creates:
-                answer = p.decode_server(msg.frame)
-                if isinstance(answer, p.Ack) and answer.table:
-                    self.tables_of.setdefault(pending.conn, set()).add(answer.table)
+                table = msg.table if frame_type(msg.frame) == "ack" else None
+                if msg.table is None:  # a game server of an older version: the table is in the ack
+                    answer = p.decode_server(msg.frame)
+                    table = answer.table if isinstance(answer, p.Ack) else None
+                if table:
+                    self.tables_of.setdefault(pending.conn, set()).add(table)
         started = hp.now_ns()
         self.deliver(msg.conns, msg.frame, msg.close)
         self.hot.add(hp.EDGE_OUT, started)

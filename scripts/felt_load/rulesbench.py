@@ -138,8 +138,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         def read_out() -> list[tuple[str, Any]]:
             out: list[tuple[str, Any]] = []
             for frames in sock.sent:
-                for payload in frames[1:]:  # one message per frame, or a pass's frames batched
-                    msg = p.decode_internal(payload)
+                for msg in p.decode_parts(frames[1:]):  # a pass's messages, batched
                     if isinstance(msg, p.Deliver):
                         frame = st.decode(msg.frame)
                         out.extend((c, frame) for c in msg.conns)

@@ -87,6 +87,25 @@ def test_internal_messages_round_trip(msg: msgspec.Struct) -> None:
     assert p.decode_internal(p.encode(msg)) == msg
 
 
+def test_a_deliver_crosses_as_a_header_and_the_frame_untouched() -> None:
+    frame = p.encode(p.ChatLine(table="g1-0001", name="ann", text='say "hi" \\ ü', ts=1.5))
+    header, body = p.encode_deliver(["rt1:1", "rt1:2"], frame, rid=3, table="g1-0001")
+    assert body is frame  # not escaped into the header's JSON, not copied
+    assert b"frame" not in header and b"chat_line" not in header
+    older = p.encode(p.Deliver(conns=["rt1:9"], frame='{"msg":"pong"}'))  # an older server: frame inside
+    got = p.decode_parts([header, body, p.encode(p.Heartbeat(sender="g1")), older])
+    assert got == [p.Deliver(conns=["rt1:1", "rt1:2"], frame=frame.decode(), rid=3, table="g1-0001"),
+                   p.Heartbeat(sender="g1"), p.Deliver(conns=["rt1:9"], frame='{"msg":"pong"}')]
+
+
+@pytest.mark.parametrize("parts", [[p.encode_deliver(["rt1:1"], b"{}")[0]],  # its frame is missing
+                                   list(p.encode_deliver(["rt1:1"], b"\xff\xfe")),  # not UTF-8
+                                   [b'{"msg":"view"}']])  # a frame where a message should be
+def test_malformed_parts_are_refused(parts: list[bytes]) -> None:
+    with pytest.raises(p.ProtocolError):
+        p.decode_parts(parts)
+
+
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: type(a).__name__)
 def test_actions_round_trip(action: p.Action) -> None:
     act = p.Act(table="t", action=action)

@@ -25,8 +25,7 @@ def test_requests_are_answered_and_each_ack_leaves_after_its_entry_is_committed(
             committed_at_ack: list[int] = []
 
             def watching_send(parts: list[bytes], *args: Any, **kwargs: Any) -> Any:
-                for part in parts[1:]:
-                    msg = p.decode_internal(part)
+                for msg in p.decode_parts(parts[1:]):
                     if isinstance(msg, p.Deliver) and isinstance(p.decode_server(msg.frame), p.Ack):
                         with reader.connect() as conn:
                             count = conn.execute(select(func.count()).select_from(TableAction.__table__))
