@@ -390,6 +390,8 @@ class Heartbeat(Msg, tag="hb"):
     boot: str = ""  # a game server's start id: when it changes, the server restarted
     healthy: bool = True  # a game server that cannot write its log says so: its tables are unavailable
     draining: bool = False  # a game server handing its tables to others takes no new ones
+    batches: bool = False  # a game server that reads several messages from one ZeroMQ message (one part
+    # each): a realtime process sends it what one loop pass produced as one message
 
 
 class ConnClosed(Msg, tag="conn_closed"):

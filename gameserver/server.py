@@ -183,17 +183,20 @@ class GameServer(Placement):
                 frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
-            handled += 1
-            if len(frames) != 2:
+            if len(frames) < 2:
                 log.warning("dropped a message of %d frames", len(frames))
                 self.metrics.messages_in("malformed").inc()
+                handled += 1
                 continue
-            body = frames[1]
-            key = str(body.get("User-Id")).encode() if self.peers.allow is not None else None
-            try:
-                self._on_message(frames[0].bytes, key, body.bytes, now)
-            except Exception:  # one message must not stop the loop for everybody else
-                log.exception("error handling a message from peer %s", frames[0].bytes.hex())
+            # a realtime process sends what one of its loop passes produced as one message, one part each
+            key = str(frames[1].get("User-Id")).encode() if self.peers.allow is not None else None
+            route = frames[0].bytes
+            for body in frames[1:]:
+                handled += 1
+                try:
+                    self._on_message(route, key, body.bytes, now)
+                except Exception:  # one message must not stop the loop for everybody else
+                    log.exception("error handling a message from peer %s", route.hex())
         hot.add_outer(hp.FROM_REALTIME, started, hp.TABLE, table_before)
         self._commit_and_send()
 
@@ -394,7 +397,7 @@ class GameServer(Placement):
         assert self.sock is not None
         try:
             beat = p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
-                               healthy=self.healthy, draining=self.draining)
+                               healthy=self.healthy, draining=self.draining, batches=True)
             self.sock.send_multipart([peer.route, p.encode(beat)], zmq.NOBLOCK)
         except zmq.Again:
             self.metrics.zmq_dropped("realtime").inc()

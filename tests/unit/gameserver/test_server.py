@@ -89,6 +89,23 @@ def test_heartbeats_both_ways_and_a_silent_realtime_is_dropped(tmp_path: Path) -
     asyncio.run(scenario())
 
 
+def test_a_realtime_pass_of_requests_in_one_message_is_handled_part_by_part(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            beat = await h.recv()
+            assert isinstance(beat, p.Heartbeat) and beat.batches, "it says it reads batches"
+            first = p.Forward(conn="rtA:1", user=1, name="u1", rid=901, body=p.CreateTable(
+                game="crazy_eights", seats=2, req=1))
+            second = p.Forward(conn="rtA:2", user=2, name="u2", rid=902, body=p.CreateTable(
+                game="no_such_game", seats=2, req=2))  # refused, with an answer
+            h.dealer.send_multipart([p.encode(first), b"not a message", p.encode(second)])
+            assert acked_table(await h.reply_to(901)).startswith("g1-")
+            refused = await h.reply_to(902)
+            assert isinstance(refused, p.Error) and refused.req == 2  # the bad part between hurt neither
+
+    asyncio.run(scenario())
+
+
 def test_tables_are_rebuilt_after_a_restart(tmp_path: Path) -> None:
     async def first() -> str:
         async with Harness(tmp_path) as h:

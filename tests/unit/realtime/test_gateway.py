@@ -125,6 +125,29 @@ def test_a_frame_sent_as_its_own_part_is_delivered_as_it_is() -> None:
     scenario(test)
 
 
+def test_a_server_that_reads_batches_gets_a_pass_of_requests_as_one_message() -> None:
+    async def test(h: Harness) -> None:
+        peer, _ = await h.server_recv("g1", p.Heartbeat)
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=1))
+        h.gateway.request("rtX:2", 8, "bob", p.Join(table="g1-0001", req=2))  # not batched yet
+        got = [await h.server_recv("g1", p.Forward) for _ in range(2)]
+        assert [f.body.req for _, f in got] == [1, 2]
+        h.server_send("g1", peer, p.Heartbeat(sender="g1", batches=True))
+        await asyncio.sleep(0.05)
+        assert h.gateway.links["g1"].batches
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=3))
+        h.gateway.request("rtX:2", 8, "bob", p.Join(table="g1-0001", req=4))
+        sock, forwards = h.routers["g1"], list[p.Forward]()
+        while not forwards:  # heartbeats come between
+            await asyncio.sleep(0.01)  # the gateway sends at the end of its loop pass
+            assert sock.poll(2000)
+            parts = sock.recv_multipart()
+            forwards = [m for m in map(p.decode_internal, parts[1:]) if isinstance(m, p.Forward)]
+        assert [f.body.req for f in forwards] == [3, 4], "one ZeroMQ message, one part a request"
+
+    scenario(test)
+
+
 def test_unknown_servers_and_silent_servers_get_clear_errors() -> None:
     async def test(h: Harness) -> None:
         # g9 is not linked: a live server is asked instead (it knows the owner, or that there is none)
