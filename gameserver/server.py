@@ -210,9 +210,10 @@ class GameServer(Placement):
         self._flush()
         started = hot.add(hp.COMMIT, started)
         out, self._pending_out = self._pending_out, []
-        batches: dict[bytes, list[bytes]] = {}
+        frames: dict[bytes, list[p.Outgoing]] = {}
         for item in out:
-            self._send(item, batches)
+            self._send(item, frames)
+        batches = {route: list(p.encode_delivers(items)) for route, items in frames.items()}
         internal, self._internal_out = self._internal_out, []
         for route, payload in internal:
             batches.setdefault(route, []).append(payload)
@@ -328,17 +329,16 @@ class GameServer(Placement):
                                      text="the table could not be saved, so nothing changed; try again"))
         return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
 
-    def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
+    def _send(self, out: Outbound, frames: dict[bytes, list[p.Outgoing]]) -> None:
         self.metrics.sent(out.frame)
         by_route: dict[bytes, list[str]] = {}
         for conn in out.conns:
             route = self.peers.route_of(conn)
             if route is not None:  # its realtime process is gone: nobody to tell
                 by_route.setdefault(route, []).append(conn)
-        frame = out.frame.encode()  # crosses to the client as it is: a header part, then the frame part
+        frame = out.frame.encode()  # crosses to the client as it is (`Delivers`)
         for route, conns in by_route.items():
-            parts = p.encode_deliver(conns, frame, out.rid, out.close, out.table)
-            batches.setdefault(route, []).extend(parts)
+            frames.setdefault(route, []).append((conns, frame, out.rid, out.close, out.table))
 
     def _on_message(self, route: bytes, key: bytes | None, payload: bytes, now: float) -> None:
         """One message from a realtime process, authenticated as `key` (None without CURVE)."""

@@ -386,7 +386,7 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                         load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid},
                         pad)
                 runs[rate].append(step)
-            if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think:
+            if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think and not v.get("keep_going"):
                 log(f"  Felt carried less than {COLLAPSED:.0%} of {rate} moves/s: the sweep stops here")
                 break
     finally:
@@ -522,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--curve", choices=("on", "off", "both"), default="on",
                     help="CurveZMQ on the links (the default), off, or both: each step measured on a second "
                          "stack with it off too, and the cost reported")
+    ap.add_argument("--warmup", type=float, help="seconds played before each Felt step is measured")
+    ap.add_argument("--keep-going", action="store_true", help="measure every step, even after one Felt "
+                    "could not carry (on a busy shared machine a stall is not always overload)")
     ap.add_argument("--baseline", type=Path, help="a checkout of another version (git worktree add DIR main):"
                     " each move step is measured on a stack running its code too, right after this one")
     args = ap.parse_args(argv)
@@ -533,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
         v["rates"] = [float(r) for r in args.rates.split(",")]
     if args.duration:
         v["duration"] = args.duration
+    if args.warmup:
+        v["warmup"] = args.warmup
+    v["keep_going"] = args.keep_going
     if args.players:
         v["conn_players"] = args.players
         if v["move_players"]:

@@ -117,7 +117,8 @@ def test_a_frame_sent_as_its_own_part_is_delivered_as_it_is() -> None:
         h.gateway.request("rtX:1", 7, "ann", p.CreateTable(game="crazy_eights", seats=4, req=5))
         peer, fwd = await h.server_recv("g1", p.Forward)
         frame = p.encode(p.Ack(req=5, table="g1-0042"))
-        h.routers["g1"].send_multipart([peer, *p.encode_deliver(["rtX:1"], frame, fwd.rid, table="g1-0042")])
+        parts = p.encode_delivers([(["rtX:1"], frame, fwd.rid, False, "g1-0042")])
+        h.routers["g1"].send_multipart([peer, *parts])
         assert (await h.delivered_to("rtX:1", p.Ack)).table == "g1-0042"
         assert h.frames["rtX:1"] == [frame.decode()]
         assert h.gateway.tables_of["rtX:1"] == {"g1-0042"}  # from the header: the frame is not parsed
