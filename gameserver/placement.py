@@ -89,6 +89,8 @@ class Placement:
         start = table.state.game_start
         table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
                               if seq > start and isinstance(x, e.Acted)]
+        table.deal = next(((seq, x) for seq, x in stored.entries
+                           if seq == start and isinstance(x, (e.Started, e.HandDealt))), table.deal)
         if table.over:
             return None
         table.recovered(now, hold=self.settings.resume_window)

@@ -60,6 +60,8 @@ class Table:
         self._pending: list[e.AnyEntry] = []  # entries of the request being decided
         self._steps: list[tuple[int, list[Event]]] = []
         self._ended: GameRecord | None = None  # the game (or hand) the request being decided ended
+        #: The entry that dealt the current match or hand, and its seq (for the finished game's replay).
+        self.deal: tuple[int, e.Started | e.HandDealt] | None = None
 
     # ---- what the lobby sees -------------------------------------------------------------------
 
@@ -167,11 +169,12 @@ class Table:
         self._steps.append((self.state.seq, events))
         if isinstance(entry, (e.Started, e.HandDealt)):
             self.game_actions = []
+            self.deal = (self.state.seq, entry)
         elif isinstance(entry, e.Acted):
             self.game_actions.append(e.to_builtins(entry))
             outcome = self.game.outcome(self.state.game)
             if outcome is not None:
-                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions))
+                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal)
         return events
 
     def _finish(self, result: Result, now: float) -> None:
@@ -524,6 +527,8 @@ def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],
     for entry in tail:
         state, events = en.evolve(table.config, state, entry)
         table.recent.append((state.seq, events))
+        if isinstance(entry, (e.Started, e.HandDealt)):
+            table.deal = (state.seq, entry)
     table.state = state
     if game_actions is not None:
         table.game_actions = game_actions

@@ -38,6 +38,8 @@ class GameRecord:
     outcome: Outcome
     players: list[dict[str, Any]]
     actions: list[dict[str, Any]]
+    #: The entry that dealt it and its seq: with `actions`, what `gameserver.history` folds for replays.
+    deal: tuple[int, e.Started | e.HandDealt] | None = None
 
 
 @dataclass

@@ -1,0 +1,180 @@
+"""A finished game's replay, stats and exports, folded from its log with the table's one reducer.
+
+`build(config, record)` takes a finished match or Hold'em hand (`GameRecord`: the entry that dealt it and
+the moves after it) and folds those entries with `engine.evolve`, from a table holding the same players:
+no second interpreter of the rules. At each step it keeps what each seat and a spectator were shown —
+the rules' `view(state, seat)` and each event's `visible_to(seat)`, the same gates live play sends
+through — and the full events, which the finished game reveals to the players who sat at it. From the
+same fold come the players' stats (a Hold'em hand's winnings, Hearts moon shots) and, for Hold'em, the
+hand in PHH (Poker Hand History) per viewer, hidden hole cards written `????`.
+
+Pure: no I/O. It runs in the game-server tier, which alone holds the seed; what it returns holds
+views only, for `common.history` to hand out per viewer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from common import history as h
+from gameserver import engine as en
+from gameserver import entries as e
+from gameserver.rules.base import Event
+from gameserver.table_types import GameRecord
+
+
+@dataclass
+class GameHistory:
+    """What a finished game leaves besides its record: the stored replay and each seat's stats."""
+
+    game_id: str
+    replay: dict[str, Any]
+    stats: dict[int, dict[str, int]] = field(default_factory=dict)  # seat -> {"pot": …, "moons": …}
+
+
+def _viewers(config: en.TableConfig) -> list[tuple[str, int | None]]:
+    return [(str(s), s) for s in range(config.seats)] + [(h.SPECTATOR, None)]
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _builtins(value: Any) -> Any:
+    """`value` as the JSON it is stored as (tuples as lists, int keys as strings)."""
+    return msgspec.json.decode(_encoder.encode(value))
+
+
+Step = tuple[e.AnyEntry, en.TableState, list[Event]]
+
+
+def fold_steps(config: en.TableConfig, record: GameRecord) -> list[Step]:
+    """The game's entries (its deal, then its moves) folded with `evolve` from a table with its players:
+    (entry, state after it, events) per step."""
+    if record.deal is None:
+        raise ValueError("a finished game without the entry that dealt it")
+    deal_seq, deal = record.deal
+    seats: list[en.SeatState | None] = [None] * config.seats
+    for p in record.players:
+        seats[p["seat"]] = en.SeatState(user=p["user"], name=p["name"], bot=p["bot"])
+    state = en.TableState(seats=tuple(seats), seq=deal_seq - 1)
+    out = []
+    for entry in [deal, *map(e.from_builtins, record.actions)]:
+        state, events = en.evolve(config, state, entry)
+        out.append((entry, state, events))
+    return out
+
+
+def build(config: en.TableConfig, record: GameRecord) -> GameHistory:
+    """The stored replay (`common.history` form) and stats of a finished game."""
+    assert record.deal is not None
+    gid = h.game_id(config.id, record.deal[0])
+    viewers = _viewers(config)
+    steps = []
+    stats: dict[int, dict[str, int]] = {}
+    for entry, state, events in fold_steps(config, record):
+        step: dict[str, Any] = {"seq": state.seq}
+        if isinstance(entry, e.Acted):
+            step.update(kind="move", seat=entry.seat, by=entry.by, action=_builtins(entry.action))
+        else:
+            step["kind"] = "deal"
+        step["views"] = {key: _builtins(config.game.view(state.game, seat)) for key, seat in viewers}
+        shown = {key: [_builtins(ev.visible_to(seat)) for ev in events] for key, seat in viewers}
+        shown[h.FULL] = [_builtins(ev.visible_to(ev.seat)) for ev in events]
+        step["events"] = shown
+        steps.append(step)
+        _count(stats, events)
+    outcome = record.outcome
+    replay: dict[str, Any] = {
+        "format": h.REPLAY_FORMAT, "version": h.REPLAY_VERSION, "game": config.game.name, "table": config.id,
+        "game_id": gid, "options": {k: v for k, v in config.options.items() if k not in ("stacks", "button")},
+        "players": [{"seat": p["seat"], "name": p["name"], "bot": p["bot"]} for p in record.players],
+        "result": {"scores": list(outcome.scores), "winners": list(outcome.winners),
+                   "lower_is_better": outcome.lower_is_better},
+        "steps": steps,
+    }
+    if config.cash:
+        replay["phh"] = {key: phh(config, record, steps, key) for key in
+                         [*(k for k, _ in viewers), h.FULL]}
+    return GameHistory(gid, replay, stats)
+
+
+def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:
+    """Profile figures: the chips a seat won in a hand (its biggest pot), the deals it shot the moon."""
+    for ev in events:
+        if ev.kind == "hand_over":
+            for seat, won in enumerate(getattr(ev, "payouts", ())):
+                if won:
+                    stats.setdefault(seat, {})["pot"] = won
+        elif ev.kind == "deal_scored":
+            moon = getattr(ev, "moon", None)
+            if moon is not None:
+                mine = stats.setdefault(moon, {})
+                mine["moons"] = mine.get("moons", 0) + 1
+
+
+# ---- PHH -----------------------------------------------------------------------------------------
+
+
+def _card(card: str) -> str:
+    """Felt's "TH" as PHH's "Th"."""
+    return card[:-1] + card[-1].lower()
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]], viewer: str) -> str:
+    """The hand as PHH (https://phh.readthedocs.io, variant NT) from the events `viewer` was shown:
+    players in PHH order (from the seat after the button round to the button), hole cards nobody showed
+    this viewer written `????`."""
+    events = [ev for step in steps for ev in step["events"][viewer]]
+    started = next(ev for ev in events if ev["kind"] == "hand_started")
+    stacks = started["stacks"]
+    n = len(stacks)
+    order = [s % n for s in range(started["button"] + 1, started["button"] + 1 + n) if stacks[s % n] > 0]
+    player = {seat: f"p{i + 1}" for i, seat in enumerate(order)}
+    names = {p["seat"]: p["name"] for p in record.players}
+    actions = []
+    for ev in events:
+        kind = ev["kind"]
+        if kind == "hole_cards":
+            cards = ev.get("cards")
+            actions.append(f"d dh {player[ev['seat']]} " + ("".join(map(_card, cards)) if cards else "????"))
+        elif kind == "action":
+            move = {"fold": "f", "check": "cc", "call": "cc"}.get(ev["action"], f"cbr {ev['to']}")
+            actions.append(f"{player[ev['seat']]} {move}")
+        elif kind == "street":
+            actions.append("d db " + "".join(map(_card, ev["cards"])))
+        elif kind == "showdown":
+            actions.extend(f"{player[shown['seat']]} sm " + "".join(map(_card, shown["cards"]))
+                           for shown in ev["hands"])
+    over = next((ev for ev in reversed(events) if ev["kind"] == "hand_over"), None)
+    small, big = int(config.options["small_blind"]), int(config.options["big_blind"])
+    fields: list[tuple[str, Any]] = [
+        ("variant", "NT"), ("ante_trimming_status", True), ("antes", [0] * len(order)),
+        ("blinds_or_straddles", [small, big] + [0] * (len(order) - 2)), ("min_bet", big),
+        ("starting_stacks", [stacks[s] for s in order]), ("actions", actions),
+        ("players", [names.get(s, f"seat {s + 1}") for s in order]), ("seats", [s + 1 for s in order]),
+        ("seat_count", config.seats), ("table", config.id),
+    ]
+    deal = record.deal[1] if record.deal else None
+    if isinstance(deal, e.HandDealt):
+        fields.append(("hand", deal.n))
+    if over is not None:
+        fields.append(("finishing_stacks", [over["stacks"][s] for s in order]))
+    fields += [("_felt_game_id", steps and h.game_id(config.id, steps[0]["seq"])),
+               ("_felt_viewer", viewer)]
+    return "".join(f"{key} = {_toml(value)}\n" for key, value in fields)

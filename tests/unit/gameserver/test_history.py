@@ -1,0 +1,161 @@
+"""Replays and exports of finished games (`gameserver.history`, `common.history`), against live play.
+
+Games are played on a real table host with people, bots and a spectator, and every view each connection
+was sent is kept. A replay must show each viewer exactly what they were shown live (step by step), never
+a card another seat held unless it was shown; a Hold'em hand's PHH export, replayed by pokerkit (an
+independent engine), must end with the same stacks as Felt's hand.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pokerkit
+import pytest
+
+from common import history as ch
+from gameserver import history
+from tests.unit.gameserver.history_play import WATCHER, Played, play
+
+CARD = re.compile(r'"([2-9TJQKA][CDHS])"')
+
+
+def cards_in(value: Any) -> set[str]:
+    import json
+
+    return set(CARD.findall(json.dumps(value)))
+
+
+def held(game: Any, seat: int) -> set[str]:
+    """The cards `seat` holds in the rules' true state (hand, or Hold'em hole cards)."""
+    if hasattr(game, "hole"):
+        return set(game.hole[seat] or ())
+    return set(game.hands[seat])
+
+
+def replays(played: Played) -> list[tuple[Any, dict[str, Any]]]:
+    return [(record, history.build(played.table.config, record).replay) for record in played.records]
+
+
+CASES = [("crazy_eights", 3), ("crazy_eights", 5), ("hearts", 4), ("holdem", 2), ("holdem", 4), ("holdem", 6)]
+
+
+@pytest.mark.parametrize(("game", "seats"), CASES)
+def test_each_viewer_replays_exactly_the_views_they_were_sent(game: str, seats: int) -> None:
+    for seed in range(3):
+        played = play(game, seats, seed, people=2)
+        assert played.records, "the game finished"
+        by_seq: dict[str, dict[int, Any]] = {}
+        for _, stored in replays(played):
+            for key in [*(str(s) for s in range(seats)), ch.SPECTATOR]:
+                for step in ch.for_viewer(stored, key)["steps"]:
+                    by_seq.setdefault(key, {})[step["seq"]] = step["view"]
+        compared = 0
+        for conn, frames in played.frames.items():
+            seat = next((s for s, c in played.table.conns.items() if c == conn), None)
+            key = ch.SPECTATOR if conn == WATCHER.conn else str(seat)
+            for frame in frames:
+                if frame["seq"] in by_seq.get(key, {}) and frame["view"] is not None:
+                    assert frame["view"] == by_seq[key][frame["seq"]], (conn, frame["seq"])
+                    compared += 1
+        assert compared > 5
+
+
+@pytest.mark.parametrize(("game", "seats"), CASES)
+def test_no_hidden_card_leaks_into_a_replay(game: str, seats: int) -> None:
+    """Property over random games: every card in a seat's (or the spectator's) replay at a step was that
+    seat's own at some point, or shown to the spectator by then; only the full replay shows the rest."""
+    for seed in range(6):
+        played = play(game, seats, 100 + seed, people=3 if seats > 2 else 2)
+        config = played.table.config
+        for record, stored in replays(played):
+            states = [state for _, state, _ in history.fold_steps(config, record)]
+            full = ch.for_viewer(stored, ch.FULL)
+            spectator = ch.for_viewer(stored, ch.SPECTATOR)
+            public: set[str] = set()
+            owned: dict[int, set[str]] = {s: set() for s in range(seats)}
+            hidden_somewhere = False
+            for i, state in enumerate(states):
+                public |= cards_in([spectator["steps"][i]["view"], spectator["steps"][i]["events"]])
+                for seat in range(seats):
+                    owned[seat] |= held(state.game, seat)
+                for seat in range(seats):
+                    mine = ch.for_viewer(stored, str(seat))["steps"][i]
+                    leaked = cards_in([mine["view"], mine["events"]]) - owned[seat] - public
+                    assert not leaked, (game, seed, i, seat, leaked)
+                    others = set().union(*(held(state.game, s) for s in range(seats) if s != seat))
+                    hidden_somewhere |= bool(others - public)
+                step = full["steps"][i]
+                everything = set().union(*(held(state.game, s) for s in range(seats)))
+                assert everything <= cards_in(step["views"]), "the full replay shows every hand"
+            assert hidden_somewhere, "the game had hidden cards to leak"
+
+
+def test_a_viewer_of_a_private_table_or_nobody_gets_no_replay() -> None:
+    players = [{"seat": 0, "user": 1, "name": "a", "bot": False},
+               {"seat": 1, "user": 0, "name": "B", "bot": True}]
+    assert ch.may_see(players, public=True, user=1, full=False) == "0"
+    assert ch.may_see(players, public=True, user=1, full=True) == ch.FULL
+    assert ch.may_see(players, public=True, user=2, full=True) == ch.SPECTATOR  # asks for all, gets less
+    assert ch.may_see(players, public=False, user=2, full=False) is None
+    assert ch.may_see(players, public=True, user=0, full=True) == ch.SPECTATOR  # a bot's id is nobody
+
+
+def test_the_stored_replay_packs_and_unpacks_and_passes_unknown_fields_through() -> None:
+    played = play("crazy_eights", 3, 7)
+    _, stored = replays(played)[0]
+    stored["steps"][0]["commitment"] = "abc"  # a field some later entry kind may carry
+    again = ch.unpack(ch.pack(stored))
+    assert again == stored
+    assert ch.for_viewer(again, "1")["steps"][0]["commitment"] == "abc"
+    assert ch.for_viewer(again, "1")["version"] == ch.REPLAY_VERSION
+
+
+# ---- PHH against pokerkit ----------------------------------------------------------------------------
+
+
+def final_stacks(text: str) -> list[int]:
+    hh = pokerkit.HandHistory.loads(text)
+    state = None
+    for state in hh:  # noqa: B007 (the last state is the hand's end)
+        pass
+    assert state is not None and not state.status, "pokerkit played the hand to its end"
+    return list(state.stacks)
+
+
+@pytest.mark.parametrize("seats", [2, 3, 6])
+def test_phh_exports_replay_in_pokerkit_to_the_same_stacks(seats: int) -> None:
+    hands = 0
+    showdowns = 0
+    for seed in range(8):
+        played = play("holdem", seats, seed, people=min(seats, 3), hands=6)
+        for record, stored in replays(played):
+            phh = ch.phh_for(stored, ch.FULL)
+            assert phh is not None
+            hh = pokerkit.HandHistory.loads(phh)
+            assert hh.finishing_stacks == final_stacks(phh), f"pokerkit agrees with Felt:\n{phh}"
+            seats_of = [s - 1 for s in hh.seats or ()]
+            payouts = record.outcome.detail["stacks"]
+            assert hh.finishing_stacks == [payouts[s] for s in seats_of]
+            hands += 1
+            showdowns += " sm " in phh
+            for viewer in [*(str(s) for s in range(seats)), ch.SPECTATOR]:
+                partial = ch.phh_for(stored, viewer)
+                assert partial is not None
+                assert pokerkit.HandHistory.loads(partial).finishing_stacks == hh.finishing_stacks
+    assert hands > 20 and showdowns > 3
+
+
+def test_phh_hides_hole_cards_the_viewer_was_not_shown() -> None:
+    played = play("holdem", 3, 3, people=3, hands=4)
+    for _, stored in replays(played):
+        full = ch.phh_for(stored, ch.FULL) or ""
+        assert "????" not in full
+        for viewer in ["0", "1", "2", ch.SPECTATOR]:
+            text = ch.phh_for(stored, viewer) or ""
+            dealt = re.findall(r'"d dh (p\d) (\S+)"', text)
+            known = [cards for _, cards in dealt if cards != "????"]
+            assert len(known) <= (0 if viewer == ch.SPECTATOR else 1), text  # their own, if dealt in
+            shown = set(re.findall(r'"p\d sm (\S+)"', text))
+            assert shown == set(re.findall(r'"p\d sm (\S+)"', full)), "shown hands are public"
