@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from common import history as h
+from common.ratings import GameResult, SeatResult
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event
@@ -178,3 +179,31 @@ def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]],
     fields += [("_felt_game_id", steps and h.game_id(config.id, steps[0]["seq"])),
                ("_felt_viewer", viewer)]
     return "".join(f"{key} = {_toml(value)}\n" for key, value in fields)
+
+
+# ---- what the store writes -----------------------------------------------------------------------
+
+
+@dataclass
+class Finished:
+    """A finished game's extra columns (`finished_games`) and its result for ratings and profiles."""
+
+    columns: dict[str, Any]
+    result: GameResult | None
+
+
+def finished(config: en.TableConfig, record: GameRecord, now: float) -> Finished:
+    """What the store writes besides the record's own fields: the game id, the packed replay, the table's
+    visibility and rating settings, and each seat's result."""
+    if record.deal is None:  # a game recovered from a log that lost its deal: no replay, not rated
+        return Finished({"finished": now}, None)
+    made = build(config, record)
+    columns = {"finished": now, "game_id": made.game_id, "public": config.public, "rated": config.rated,
+               "replay": h.pack(made.replay)}
+    scores = record.outcome.scores
+    seats = [SeatResult(seat=p["seat"], user=0 if p["bot"] else p["user"], score=scores[p["seat"]],
+                        pot=made.stats.get(p["seat"], {}).get("pot", 0),
+                        moons=made.stats.get(p["seat"], {}).get("moons", 0)) for p in record.players]
+    result = GameResult(game_id=made.game_id, game=config.game.name, rated=config.rated,
+                        lower_is_better=record.outcome.lower_is_better, seats=seats, finished=now)
+    return Finished(columns, result)

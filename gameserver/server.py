@@ -28,6 +28,7 @@ from common.metrics import GameServerMetrics, message_type
 from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver import history
 from gameserver.cash_table import CashTable
 from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
@@ -503,11 +504,12 @@ class GameServer(Placement):
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
-                                seed=seed, clock=body.clock, public=body.public)
+                                seed=seed, clock=body.clock, public=body.public, rated=body.rated)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
-                                options=options, clock=body.clock, public=body.public, creator=who.user,
+                                options=options, clock=body.clock, public=body.public,
+                                rated=table.config.rated, creator=who.user,
                                 seed=str(seed), status="waiting", created=time.time())
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
@@ -604,10 +606,14 @@ class GameServer(Placement):
                 self.store.set_status(table.id, status)
         if result.finished is not None:
             record = result.finished
-            self.store.finish(table_id=table.id, game=table.game.name, players=record.players,
+            try:
+                made = history.finished(table.config, record, time.time())
+            except Exception:  # a replay that cannot be built must not lose the game's record
+                log.exception("table %s: no replay for the finished game", table.id)
+                made = history.Finished({"finished": time.time()}, None)
+            self.store.finish(made.result, table_id=table.id, game=table.game.name, players=record.players,
                               scores=list(record.outcome.scores), winners=list(record.outcome.winners),
-                              actions=record.actions, detail=dict(record.outcome.detail),
-                              finished=time.time())
+                              actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
         self._pending_out.extend(result.out)
         moves_only = bool(result.log) and all(isinstance(x, e.Acted) for x in result.log)
         if result.finished is not None or not moves_only:

@@ -28,6 +28,7 @@ from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from common import ratings
 from common.models import (
     ChatRecord,
     FinishedGame,
@@ -100,6 +101,7 @@ class Store:
         self._snapshots: list[dict[str, Any]] = []
         self._status: dict[str, str] = {}
         self._finished: list[dict[str, Any]] = []
+        self._results: dict[str, ratings.GameResult] = {}  # game id -> what ratings and profiles need
         self._chat: list[dict[str, Any]] = []
         self._credits: list[dict[str, Any]] = []  # {"uid", "d", "table"}
         self._house: dict[str, int] = {}  # table -> the house's chips moved by its entries
@@ -155,8 +157,12 @@ class Store:
     def set_status(self, table_id: str, status: str) -> None:
         self._status[table_id] = status
 
-    def finish(self, **record: Any) -> None:
+    def finish(self, result: ratings.GameResult | None = None, **record: Any) -> None:
+        """A finished game's record; with `result`, its players' history rows and rating update, in the
+        same transaction (a game id already stored is not stored or rated again)."""
         self._finished.append(record)
+        if result is not None:
+            self._results[result.game_id] = result
 
     def chat(self, table_id: str, user: int, name: str, text: str) -> None:
         self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text, "ts": time.time()})
@@ -238,6 +244,7 @@ class Store:
         self._actions = [a for a in self._actions if a["table_id"] not in tables]
         self._snapshots = [x for x in self._snapshots if x["table_id"] not in tables]
         self._finished = [x for x in self._finished if x["table_id"] not in tables]
+        self._results = {k: v for k, v in self._results.items() if k.rsplit(":", 1)[0] not in tables}
         self._chat = [x for x in self._chat if x["table_id"] not in tables]
         self._credits = [c for c in self._credits if c["table"] not in tables]
 
@@ -255,7 +262,7 @@ class Store:
         if self._status:  # one prepared statement, executemany: no statement built per table
             conn.execute(_set_status, [{"tid": t, "st": s} for t, s in self._status.items()])
         if self._finished:
-            conn.execute(insert(_finished), self._finished)
+            self._write_finished(conn)
         if self._chat:
             conn.execute(insert(_chat), self._chat)
         if self._credits:
@@ -264,7 +271,17 @@ class Store:
         if house:
             conn.execute(_house_move, {"d": house})
 
+    def _write_finished(self, conn: Connection) -> None:
+        ids = [r["game_id"] for r in self._finished if r.get("game_id")]
+        stored = set(conn.execute(select(_finished.c.game_id).where(_finished.c.game_id.in_(ids))).scalars()
+                     ) if ids else set()
+        new = [r for r in self._finished if r.get("game_id") not in stored]
+        if new:
+            conn.execute(insert(_finished), new)
+        ratings.record(conn, [self._results[r["game_id"]] for r in new if r.get("game_id") in self._results])
+
     def _clear(self) -> None:
+        self._results = {}
         self._new_tables, self._actions, self._snapshots, self._finished, self._chat = [], [], [], [], []
         self._status, self._credits, self._house = {}, [], {}
 

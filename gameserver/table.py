@@ -37,10 +37,12 @@ AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 class Table:
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
-                 seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
+                 seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
+                 bot_delay: float = 0.6,
                  grace_period: float = 120.0, bot_rng: random.Random | None = None) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
-                                     creator=creator, clock=clock, public=public)
+                                     creator=creator, clock=clock, public=public,
+                                     rated=public if rated is None else rated)
         self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
         self.clock, self.public = clock, public
         self.bot_delay = bot_delay
