@@ -2,7 +2,7 @@
 // a player who sat at the game, or a spectator's) and steps through it with buttons and the keyboard.
 // It shows only what the fetched replay holds: hidden cards are not in it.
 
-import { cardFace } from "./cards.js";
+import { cardFace, cardLabel } from "./cards.js";
 import { $, fill, h } from "./dom.js";
 import { fetchJSON } from "./net.js";
 
@@ -11,22 +11,24 @@ let replay = null;
 let index = 0;
 
 const nameOf = (seat) => replay.players.find((p) => p.seat === seat)?.name ?? `Seat ${seat + 1}`;
-const cards = (list, cls = "mini") => h("span", { class: "cardrow" }, (list ?? []).map((c) => cardFace(c, { cls })));
+const cards = (list, cls = "small") => h("span", { class: "cardrow" }, (list ?? []).map((c) => cardFace(c, { cls })));
+
+const labels = (list) => list.map(cardLabel).join(" ");
 
 function eventText(ev) {
   const who = ev.seat === null || ev.seat === undefined ? "" : `${nameOf(ev.seat)} `;
   switch (ev.kind) {
-    case "played": return `${who}played ${ev.card}${ev.suit && ev.card?.[0] === "8" ? ` (names ${ev.suit})` : ""}`;
-    case "drew": return `${who}drew ${ev.card ?? "a card"}${ev.penalty ? " (penalty)" : ""}`;
+    case "played": return `${who}played ${cardLabel(ev.card)}${ev.suit && ev.card?.[0] === "8" ? ` (names ${ev.suit})` : ""}`;
+    case "drew": return `${who}drew ${ev.card ? cardLabel(ev.card) : "a card"}${ev.penalty ? " (penalty)" : ""}`;
     case "passed": return `${who}passed`;
     case "action": return `${who}${ev.action}${ev.to ? ` to ${ev.to}` : ev.amount ? ` ${ev.amount}` : ""}`;
     case "blind_posted": return `${who}posted the ${ev.blind} blind (${ev.amount})`;
-    case "hole_cards": return ev.cards ? `${who}was dealt ${ev.cards.join(" ")}` : `${who}was dealt two cards`;
-    case "street": return `${ev.street}: ${ev.cards.join(" ")}`;
-    case "showdown": return `showdown: ${ev.hands.map((s) => `${nameOf(s.seat)} ${s.cards.join(" ")} (${s.hand})`).join(", ")}`;
+    case "hole_cards": return ev.cards ? `${who}was dealt ${labels(ev.cards)}` : `${who}was dealt two cards`;
+    case "street": return `${ev.street}: ${labels(ev.cards)}`;
+    case "showdown": return `showdown: ${ev.hands.map((s) => `${nameOf(s.seat)} ${labels(s.cards)} (${s.hand})`).join(", ")}`;
     case "pot_awarded": return `${who}won ${ev.amount}${ev.hand ? ` with ${ev.hand}` : ""}`;
-    case "cards_passed": return `${who}passed ${ev.cards ? ev.cards.join(" ") : "three cards"} to ${nameOf(ev.to_seat)}`;
-    case "cards_received": return `${who}received ${ev.cards ? ev.cards.join(" ") : "three cards"} from ${nameOf(ev.from_seat)}`;
+    case "cards_passed": return `${who}passed ${ev.cards ? labels(ev.cards) : "three cards"} to ${nameOf(ev.to_seat)}`;
+    case "cards_received": return `${who}received ${ev.cards ? labels(ev.cards) : "three cards"} from ${nameOf(ev.from_seat)}`;
     case "trick_won": return `${who}took the trick (${ev.points} points)`;
     case "deal_scored": return `deal ${ev.deal + 1} scored${ev.moon !== null && ev.moon !== undefined ? `: ${nameOf(ev.moon)} shot the moon` : ""}`;
     case "match_over": return "the match is over";
@@ -53,11 +55,11 @@ function table(view) {
     }
   } else if (view.game === "hearts") {
     parts.push(h("div", { class: "line" }, h("b", {}, "Trick "), view.trick.length
-      ? view.trick.map((t) => h("span", { class: "played" }, `${nameOf(t.seat)} `, cardFace(t.card, { cls: "mini" })))
+      ? view.trick.map((t) => h("span", { class: "played" }, `${nameOf(t.seat)} `, cardFace(t.card, { cls: "small" })))
       : "—"));
     parts.push(h("div", { class: "line" }, h("b", {}, "Scores "), view.scores.map((score, seat) => `${nameOf(seat)} ${score}`).join(" · ")));
   } else if (view.game === "crazy_eights") {
-    parts.push(h("div", { class: "line" }, h("b", {}, "Top "), cardFace(view.top, { cls: "mini" }),
+    parts.push(h("div", { class: "line" }, h("b", {}, "Top "), cardFace(view.top, { cls: "small" }),
       h("span", { class: "muted" }, ` suit ${view.suit} · stock ${view.stock}`)));
     parts.push(h("div", { class: "line" }, view.counts.map((n, seat) => `${nameOf(seat)}: ${n} card${n === 1 ? "" : "s"}`).join(" · ")));
   }
@@ -66,12 +68,12 @@ function table(view) {
 
 function hands(step) {
   if (replay.viewer.full) {
-    return Object.entries(step.views).map(([seat, view]) => h("div", { class: "hand", "data-seat": seat },
+    return Object.entries(step.views).map(([seat, view]) => h("div", { class: "replay-hand", "data-seat": seat },
       h("b", {}, `${nameOf(Number(seat))} `), ownCards(view)?.length ? cards(ownCards(view)) : h("span", { class: "muted" }, "no cards")));
   }
   const mine = ownCards(step.view);
   if (replay.viewer.seat === null) return h("p", { class: "muted" }, "Spectator's view: players' cards only where they were shown.");
-  return h("div", { class: "hand", "data-seat": replay.viewer.seat }, h("b", {}, "Your cards "),
+  return h("div", { class: "replay-hand", "data-seat": replay.viewer.seat }, h("b", {}, "Your cards "),
     mine?.length ? cards(mine) : h("span", { class: "muted" }, "none"));
 }
 
