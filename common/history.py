@@ -37,7 +37,11 @@ def game_id(table_id: str, deal_seq: int) -> str:
 
 def pack(replay: Mapping[str, Any]) -> str:
     """The stored text of a replay: compact JSON, zlib-compressed, base64."""
-    raw = json.dumps(replay, separators=(",", ":"), ensure_ascii=False).encode()
+    return pack_raw(json.dumps(replay, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def pack_raw(raw: bytes) -> str:
+    """`pack` of a replay already encoded as JSON."""
     return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
 
 

@@ -35,6 +35,7 @@ class GameHistory:
     game_id: str
     replay: dict[str, Any]
     stats: dict[int, dict[str, int]] = field(default_factory=dict)  # seat -> {"pot": …, "moons": …}
+    raw: bytes = b""  # `replay` as JSON
 
 
 def _viewers(config: en.TableConfig) -> list[tuple[str, int | None]]:
@@ -45,8 +46,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def _builtins(value: Any) -> Any:
-    """`value` as the JSON it is stored as (tuples as lists, int keys as strings)."""
-    return msgspec.json.decode(_encoder.encode(value))
+    return msgspec.to_builtins(value)
 
 
 Step = tuple[e.AnyEntry, en.TableState, list[Event]]
@@ -69,23 +69,28 @@ def fold_steps(config: en.TableConfig, record: GameRecord) -> list[Step]:
     return out
 
 
-def build(config: en.TableConfig, record: GameRecord) -> GameHistory:
-    """The stored replay (`common.history` form) and stats of a finished game."""
+def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None = None) -> GameHistory:
+    """The stored replay (`common.history` form) and stats of a finished game (from `folded`, its
+    `fold_steps`, when the caller has them)."""
     assert record.deal is not None
     gid = h.game_id(config.id, record.deal[0])
     viewers = _viewers(config)
     steps = []
     stats: dict[int, dict[str, int]] = {}
-    for entry, state, events in fold_steps(config, record):
+    for entry, state, events in folded if folded is not None else fold_steps(config, record):
         step: dict[str, Any] = {"seq": state.seq}
         if isinstance(entry, e.Acted):
             step.update(kind="move", seat=entry.seat, by=entry.by, action=_builtins(entry.action))
         else:
             step["kind"] = "deal"
-        step["views"] = {key: _builtins(config.game.view(state.game, seat)) for key, seat in viewers}
-        shown = {key: [_builtins(ev.visible_to(seat)) for ev in events] for key, seat in viewers}
-        shown[h.FULL] = [_builtins(ev.visible_to(ev.seat)) for ev in events]
-        step["events"] = shown
+        step["views"] = {key: config.game.view(state.game, seat) for key, seat in viewers}
+        # what `visible_to(viewer)` gives: the event's own seat sees it whole, everyone else without its
+        # secret fields; worked out twice per event, not once per viewer
+        public = [ev.visible_to(None) for ev in events]
+        whole = [ev.visible_to(ev.seat) if ev.secret else p for ev, p in zip(events, public, strict=True)]
+        pairs = list(zip(events, public, whole, strict=True))
+        step["events"] = {key: [w if ev.seat == seat else p for ev, p, w in pairs] for key, seat in viewers}
+        step["events"][h.FULL] = whole
         steps.append(step)
         _count(stats, events)
     outcome = record.outcome
@@ -100,7 +105,8 @@ def build(config: en.TableConfig, record: GameRecord) -> GameHistory:
     if config.cash:
         replay["phh"] = {key: phh(config, record, steps, key) for key in
                          [*(k for k, _ in viewers), h.FULL]}
-    return GameHistory(gid, replay, stats)
+    raw = _encoder.encode(replay)  # one pass over the views' structs, in C
+    return GameHistory(gid, msgspec.json.decode(raw), stats, raw)
 
 
 def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:
@@ -186,24 +192,36 @@ def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]],
 
 @dataclass
 class Finished:
-    """A finished game's extra columns (`finished_games`) and its result for ratings and profiles."""
+    """A finished game's extra columns (`finished_games`), its result for ratings and profiles, and its
+    folded steps, from which `replay_text` makes the replay."""
 
     columns: dict[str, Any]
     result: GameResult | None
+    folded: list[Step] = field(default_factory=list)
 
 
 def finished(config: en.TableConfig, record: GameRecord, now: float) -> Finished:
-    """What the store writes besides the record's own fields: the game id, the packed replay, the table's
-    visibility and rating settings, and each seat's result."""
+    """What the store writes with the record, at once: the game id, the table's visibility and rating
+    settings and each seat's result. Cheap (one fold of the game's moves, no views): the replay itself
+    comes from `replay_text`, which the server runs off its loop."""
     if record.deal is None:  # a game recovered from a log that lost its deal: no replay, not rated
         return Finished({"finished": now}, None)
-    made = build(config, record)
-    columns = {"finished": now, "game_id": made.game_id, "public": config.public, "rated": config.rated,
-               "replay": h.pack(made.replay)}
+    folded = fold_steps(config, record)
+    stats: dict[int, dict[str, int]] = {}
+    for _, _, events in folded:
+        _count(stats, events)
+    gid = h.game_id(config.id, record.deal[0])
+    columns = {"finished": now, "game_id": gid, "public": config.public, "rated": config.rated}
     scores = record.outcome.scores
     seats = [SeatResult(seat=p["seat"], user=0 if p["bot"] else p["user"], score=scores[p["seat"]],
-                        pot=made.stats.get(p["seat"], {}).get("pot", 0),
-                        moons=made.stats.get(p["seat"], {}).get("moons", 0)) for p in record.players]
-    result = GameResult(game_id=made.game_id, game=config.game.name, rated=config.rated,
+                        pot=stats.get(p["seat"], {}).get("pot", 0),
+                        moons=stats.get(p["seat"], {}).get("moons", 0)) for p in record.players]
+    result = GameResult(game_id=gid, game=config.game.name, rated=config.rated,
                         lower_is_better=record.outcome.lower_is_better, seats=seats, finished=now)
-    return Finished(columns, result)
+    return Finished(columns, result, folded)
+
+
+def replay_text(config: en.TableConfig, record: GameRecord, folded: list[Step]) -> str:
+    """The stored text (`common.history.pack`) of the game's replay. Pure and thread-safe: it reads only
+    immutable states."""
+    return h.pack_raw(build(config, record, folded).raw)

@@ -35,6 +35,7 @@ from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
 from gameserver.placement import Placement
+from gameserver.replays import Replays
 from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
@@ -63,6 +64,7 @@ class GameServer(Placement):
         self.name = name
         self.endpoint = endpoint
         self.store = store
+        self.replays = Replays(store.set_replay, self._commit_and_send)  # finished games' replays
         store.owner = name  # it writes as this server, fenced by each table's epoch
         self.boot = secrets.token_hex(4)
         registry = registry or Registry(store.engine, lease=settings.lease_seconds, clock=clock)
@@ -143,6 +145,7 @@ class GameServer(Placement):
         finally:
             heartbeat.cancel()
             loop.remove_reader(cast(int, self.sock.getsockopt(zmq.FD)))
+            self.replays.close()
             self._flush()
             self.sock.close(linger=0)
             self._stop_auth()
@@ -614,6 +617,7 @@ class GameServer(Placement):
             self.store.finish(made.result, table_id=table.id, game=table.game.name, players=record.players,
                               scores=list(record.outcome.scores), winners=list(record.outcome.winners),
                               actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
+            self.replays.submit(table.config, record, made)
         self._pending_out.extend(result.out)
         moves_only = bool(result.log) and all(isinstance(x, e.Acted) for x in result.log)
         if result.finished is not None or not moves_only:

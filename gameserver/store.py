@@ -52,6 +52,8 @@ _house = cast(Table, House.__table__)
 _revocations = cast(Table, Revocation.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
+_set_replay = (update(_finished).where(_finished.c.game_id == bindparam("gid"))
+               .values(replay=bindparam("replay")))
 _house_move = update(_house).where(_house.c.id == 1).values(chips=_house.c.chips + bindparam("d"))
 #: Statuses of tables a game server rebuilds at start; "over" and "closed" tables stay as they are.
 LIVE_STATUSES = ("waiting", "playing")
@@ -102,6 +104,7 @@ class Store:
         self._status: dict[str, str] = {}
         self._finished: list[dict[str, Any]] = []
         self._results: dict[str, ratings.GameResult] = {}  # game id -> what ratings and profiles need
+        self._replays: list[dict[str, Any]] = []  # {"gid", "replay"}: built after the game's record
         self._chat: list[dict[str, Any]] = []
         self._credits: list[dict[str, Any]] = []  # {"uid", "d", "table"}
         self._house: dict[str, int] = {}  # table -> the house's chips moved by its entries
@@ -164,6 +167,11 @@ class Store:
         if result is not None:
             self._results[result.game_id] = result
 
+    def set_replay(self, game_id: str, text: str) -> None:
+        """A finished game's replay (`common.history.pack`), written after its record. Not fenced: the
+        game is over, and whoever builds its replay builds the same one."""
+        self._replays.append({"gid": game_id, "replay": text})
+
     def chat(self, table_id: str, user: int, name: str, text: str) -> None:
         self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text, "ts": time.time()})
 
@@ -189,7 +197,7 @@ class Store:
     @property
     def dirty(self) -> bool:
         return bool(self._new_tables or self._actions or self._snapshots or self._status or self._finished
-                    or self._chat or self._credits or self._house)
+                    or self._chat or self._credits or self._house or self._replays)
 
     def flush(self) -> None:
         """Write everything queued in one transaction; on failure drop it all and raise StoreFailed.
@@ -265,6 +273,8 @@ class Store:
             self._write_finished(conn)
         if self._chat:
             conn.execute(insert(_chat), self._chat)
+        if self._replays:
+            conn.execute(_set_replay, self._replays)
         if self._credits:
             conn.execute(_credit, [{"uid": c["uid"], "d": c["d"]} for c in self._credits])
         house = sum(self._house.values())
@@ -281,7 +291,7 @@ class Store:
         ratings.record(conn, [self._results[r["game_id"]] for r in new if r.get("game_id") in self._results])
 
     def _clear(self) -> None:
-        self._results = {}
+        self._results, self._replays = {}, []
         self._new_tables, self._actions, self._snapshots, self._finished, self._chat = [], [], [], [], []
         self._status, self._credits, self._house = {}, [], {}
 

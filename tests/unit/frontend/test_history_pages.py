@@ -1,7 +1,8 @@
 """The history, replay, export, leaderboard and profile pages (frontend/history.py) on real stored games.
 
 Games are played on a real table host (people and bots), and written as the game server writes them:
-`gameserver.history.finished` builds the replay and the store commits it with the ratings. Users 1 and
+`gameserver.history.finished` and `replay_text` make the record and the replay, and the store commits
+them with the ratings. Users 1 and
 2 (alice, bob) sat at the games; carol did not.
 """
 
@@ -37,6 +38,7 @@ def store_games(app: Flask, game: str, seats: int, seed: int, public: bool = Tru
         store.finish(made.result, table_id=config.id, game=game, players=record.players,
                      scores=list(record.outcome.scores), winners=list(record.outcome.winners),
                      actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
+        store.set_replay(made.result.game_id, history.replay_text(config, record, made.folded))
         ids.append(made.result.game_id)
     store.flush()
     return ids
