@@ -53,19 +53,31 @@ Step = tuple[e.AnyEntry, en.TableState, list[Event]]
 
 
 def fold_steps(config: en.TableConfig, record: GameRecord) -> list[Step]:
-    """The game's entries (its deal, then its moves) folded with `evolve` from a table with its players:
-    (entry, state after it, events) per step."""
+    """The game's log folded with `evolve`: (entry, state after it, events) for its deal and then for
+    every entry after it that did something a viewer sees (a move, or any kind of entry that reported
+    events; the others, whatever they are, are folded and pass through).
+
+    From the table's state right after the deal when the table kept it, with every entry since; else
+    (a table recovered from a snapshot taken later) the deal is evolved again on a table holding the
+    game's players, and the moves folded on it."""
     if record.deal is None:
         raise ValueError("a finished game without the entry that dealt it")
     deal_seq, deal = record.deal
-    seats: list[en.SeatState | None] = [None] * config.seats
-    for p in record.players:
-        seats[p["seat"]] = en.SeatState(user=p["user"], name=p["name"], bot=p["bot"])
-    state = en.TableState(seats=tuple(seats), seq=deal_seq - 1)
-    out = []
-    for entry in [deal, *map(e.from_builtins, record.actions)]:
+    if record.dealt is not None:
+        state = record.dealt
+        entries: list[e.AnyEntry] = list(record.entries)
+        events = list(config.game.opening_events(state.game))
+    else:
+        seats: list[en.SeatState | None] = [None] * config.seats
+        for p in record.players:
+            seats[p["seat"]] = en.SeatState(user=p["user"], name=p["name"], bot=p["bot"])
+        state, events = en.evolve(config, en.TableState(seats=tuple(seats), seq=deal_seq - 1), deal)
+        entries = [e.from_builtins(a) for a in record.actions]
+    out: list[Step] = [(deal, state, events)]
+    for entry in entries:
         state, events = en.evolve(config, state, entry)
-        out.append((entry, state, events))
+        if isinstance(entry, e.Acted) or events:
+            out.append((entry, state, events))
     return out
 
 
@@ -81,8 +93,10 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
         step: dict[str, Any] = {"seq": state.seq}
         if isinstance(entry, e.Acted):
             step.update(kind="move", seat=entry.seat, by=entry.by, action=_builtins(entry.action))
-        else:
+        elif isinstance(entry, (e.Started, e.HandDealt)):
             step["kind"] = "deal"
+        else:  # a kind of entry this module does not know of, shown by its events
+            step.update(kind="entry", entry=e.to_builtins(entry).get("t"))
         step["views"] = {key: config.game.view(state.game, seat) for key, seat in viewers}
         # what `visible_to(viewer)` gives: the event's own seat sees it whole, everyone else without its
         # secret fields; worked out twice per event, not once per viewer

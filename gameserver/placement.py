@@ -89,8 +89,11 @@ class Placement:
         start = table.state.game_start
         table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
                               if seq > start and isinstance(x, e.Acted)]
-        table.deal = next(((seq, x) for seq, x in stored.entries
-                           if seq == start and isinstance(x, (e.Started, e.HandDealt))), table.deal)
+        deal = next(((seq, x) for seq, x in stored.entries
+                     if seq == start and isinstance(x, (e.Started, e.HandDealt))), None)
+        if deal is not None and deal[0] <= stored.snapshot_seq:  # dealt before the snapshot: not folded
+            table.deal, table.game_entries = deal, [(seq, x) for seq, x in stored.entries if seq > start]
+            table.dealt = state if stored.snapshot_seq == start else None
         if table.over:
             return None
         table.recovered(now, hold=self.settings.resume_window)

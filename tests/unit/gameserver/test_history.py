@@ -8,6 +8,7 @@ independent engine), must end with the same stacks as Felt's hand.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -15,8 +16,9 @@ import pokerkit
 import pytest
 
 from common import history as ch
+from gameserver import entries as e
 from gameserver import history
-from tests.unit.gameserver.history_play import WATCHER, Played, play
+from tests.unit.gameserver.history_play import WATCHER, Played, make, play
 
 CARD = re.compile(r'"([2-9TJQKA][CDHS])"')
 
@@ -159,3 +161,47 @@ def test_phh_hides_hole_cards_the_viewer_was_not_shown() -> None:
             assert len(known) <= (0 if viewer == ch.SPECTATOR else 1), text  # their own, if dealt in
             shown = set(re.findall(r'"p\d sm (\S+)"', text))
             assert shown == set(re.findall(r'"p\d sm (\S+)"', full)), "shown hands are public"
+
+
+@pytest.mark.parametrize(("game", "seats"), [("hearts", 4), ("holdem", 3)])
+def test_a_game_recovered_without_its_dealt_state_replays_the_same(game: str, seats: int) -> None:
+    """A table rebuilt from a snapshot taken after the deal no longer has the state the deal left: the
+    deal is evolved again on a table with the game's players, and the replay is the same."""
+    played = play(game, seats, 11, people=2, hands=3)
+    for record in played.records:
+        assert record.dealt is not None and record.entries
+        again = dataclasses.replace(record, dealt=None, entries=[])
+        assert history.build(played.table.config, again).replay == history.build(played.table.config,
+                                                                                 record).replay
+
+
+def test_entries_that_show_nothing_pass_through_the_fold() -> None:
+    """Seat changes in the middle of a game (a player away, then back) are folded but make no step."""
+    from common import protocol as p
+    from tests.unit.gameserver.history_play import PEOPLE
+
+    fresh = make("crazy_eights", 3, 5)
+    for who in PEOPLE[:2]:
+        fresh.handle(who, p.Join(table=fresh.id), 0, 0.0)
+    fresh.handle(PEOPLE[0], p.AddBot(table=fresh.id), 0, 0.0)
+    fresh.handle(PEOPLE[0], p.Start(table=fresh.id), 0, 0.0)
+    fresh.handle(PEOPLE[1], p.Leave(table=fresh.id), 0, 0.0)  # away: a bot plays for them
+    now, ended = 0.0, None
+    for _ in range(2000):
+        if fresh.over:
+            break
+        to_act = fresh.state.to_act
+        occupant = fresh.seats[to_act[0]] if to_act else None
+        if occupant is not None and not occupant.bot and not occupant.away:
+            legal = fresh.game.legal_moves(fresh.game_state, to_act[0])
+            result = fresh.handle(PEOPLE[0], p.Act(table=fresh.id, action=legal[0], seq=fresh.seq), 0, now)
+        else:
+            when = fresh.wake_at()
+            now = max(now, when or now)
+            result = fresh.tick(now)
+        ended = result.finished or ended
+    assert ended is not None and any(isinstance(x, e.Away) for x in ended.entries)
+    folded = history.fold_steps(fresh.config, ended)
+    assert all(isinstance(entry, (e.Started, e.Acted)) for entry, _, _ in folded)
+    assert len(folded) == 1 + sum(isinstance(x, e.Acted) for x in ended.entries)
+    assert history.build(fresh.config, ended).replay["steps"][-1]["views"]["1"]["over"]
