@@ -35,9 +35,10 @@ def _me() -> User:
     return user
 
 
-def _game(game_id: str) -> FinishedGame:
+def _game(game_id: str, replay: bool = True) -> FinishedGame:
+    """The finished game `game_id` (404 if none, or, with `replay`, if its replay is not written)."""
     found = db.session().execute(select(FinishedGame).where(FinishedGame.game_id == game_id)).scalar()
-    if found is None or found.replay is None:
+    if found is None or (replay and found.replay is None):
         abort(404)
     return found
 
@@ -73,13 +74,14 @@ def recent() -> str:
 @bp.get("/history/<game_id>")
 @login_required
 def game(game_id: str) -> str:
-    found = _game(game_id)
+    found = _game(game_id, replay=False)  # a replay is written just after its game's record
     viewer = _viewer(found, full=False)
     sat = viewer != h.SPECTATOR
     result = [{"seat": p["seat"], "name": p["name"], "bot": p["bot"], "score": found.scores[p["seat"]],
                "winner": p["seat"] in found.winners} for p in found.players]
     return render_template("replay.html", game=found, title=GAME_TITLES.get(found.game, found.game),
-                           result=result, sat=sat, cash=found.game == "holdem")
+                           result=result, sat=sat, cash=found.game == "holdem",
+                           has_replay=found.replay is not None)
 
 
 @bp.get("/history/<game_id>/replay.json")

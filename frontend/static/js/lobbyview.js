@@ -78,6 +78,8 @@ export class LobbyView {
       this.run(form.querySelector("button[type=submit]"), () => this.submitCreate());
     });
     $("show-finished").addEventListener("change", () => this.render());
+    // a private table is unrated unless its creator says otherwise
+    $("create-public").addEventListener("change", (event) => { $("create-rated").checked = event.target.checked; });
     this.renderOptions();
     this.render();
   }
@@ -129,6 +131,7 @@ export class LobbyView {
       options,
       clock: clock ? Number(clock) : null,
       public: $("create-public").checked,
+      rated: $("create-rated").checked,
     };
   }
 

@@ -17,8 +17,10 @@ import pokerkit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from common import history as ch
+from common.models import FinishedGame
 from frontend.db import database
 from gameserver import history
 from gameserver.store import Store
@@ -94,6 +96,10 @@ def test_a_private_tables_game_is_only_its_players(app: Flask, client: FlaskClie
     people.login("bob")
     assert client.get(f"/history/{game_id}/replay.json").get_json()["viewer"]["seat"] == 1
     assert client.get("/history/nope:1/replay.json").status_code == 404
+    with database(app).engine.begin() as conn:  # a replay not written yet: the result, and a word
+        conn.execute(update(FinishedGame).where(FinishedGame.game_id == game_id).values(replay=None))
+    assert 'id="no-replay"' in client.get(f"/history/{game_id}").get_data(as_text=True)
+    assert client.get(f"/history/{game_id}/replay.json").status_code == 404
     people.logout()
     assert client.get(f"/history/{game_id}/replay.json").status_code == 401
 
