@@ -1,12 +1,13 @@
 """A finished game's replay, stats and exports, folded from its log with the table's one reducer.
 
-`build(config, record)` takes a finished match or Hold'em hand (`GameRecord`: the entry that dealt it and
-the moves after it) and folds those entries with `engine.evolve`, from a table holding the same players:
-no second interpreter of the rules. At each step it keeps what each seat and a spectator were shown —
-the rules' `view(state, seat)` and each event's `visible_to(seat)`, the same gates live play sends
-through — and the full events, which the finished game reveals to the players who sat at it. From the
-same fold come the players' stats (a Hold'em hand's winnings, Hearts moon shots) and, for Hold'em, the
-hand in PHH (Poker Hand History) per viewer, hidden hole cards written `????`.
+`fold_steps(config, record)` folds a finished match or Hold'em hand (`GameRecord`: the state its deal
+left and every entry since) with `engine.evolve`: no second interpreter of the rules. `finished` makes
+what the store writes with the game's record at once (its id, settings and each seat's result, from
+that fold: a Hold'em hand's winnings, Hearts moon shots); `replay_text` (run off the loop,
+`gameserver.replays`) makes the replay: at each step what each seat and a spectator were shown — the
+rules' `view(state, seat)` and each event's `visible_to(seat)`, the same gates live play sends through —
+and the full events, which the finished game reveals to the players who sat at it; for Hold'em also
+the hand in PHH (Poker Hand History) per viewer, hidden hole cards written `????`.
 
 Pure: no I/O. It runs in the game-server tier, which alone holds the seed; what it returns holds
 views only, for `common.history` to hand out per viewer.
@@ -30,7 +31,7 @@ from gameserver.table_types import GameRecord
 
 @dataclass
 class GameHistory:
-    """What a finished game leaves besides its record: the stored replay and each seat's stats."""
+    """A finished game's replay (the stored form and its JSON) and each seat's stats."""
 
     game_id: str
     replay: dict[str, Any]
@@ -191,13 +192,13 @@ def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]],
         ("players", [names.get(s, f"seat {s + 1}") for s in order]), ("seats", [s + 1 for s in order]),
         ("seat_count", config.seats), ("table", config.id),
     ]
-    deal = record.deal[1] if record.deal else None
+    assert record.deal is not None
+    deal_seq, deal = record.deal
     if isinstance(deal, e.HandDealt):
         fields.append(("hand", deal.n))
     if over is not None:
         fields.append(("finishing_stacks", [over["stacks"][s] for s in order]))
-    fields += [("_felt_game_id", steps and h.game_id(config.id, steps[0]["seq"])),
-               ("_felt_viewer", viewer)]
+    fields += [("_felt_game_id", h.game_id(config.id, deal_seq)), ("_felt_viewer", viewer)]
     return "".join(f"{key} = {_toml(value)}\n" for key, value in fields)
 
 
