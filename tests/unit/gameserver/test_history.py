@@ -205,3 +205,16 @@ def test_entries_that_show_nothing_pass_through_the_fold() -> None:
     assert all(isinstance(entry, (e.Started, e.Acted)) for entry, _, _ in folded)
     assert len(folded) == 1 + sum(isinstance(x, e.Acted) for x in ended.entries)
     assert history.build(fresh.config, ended).replay["steps"][-1]["views"]["1"]["over"]
+
+
+def test_profile_figures_come_from_the_games_events() -> None:
+    """A Hold'em hand's payout is the seat's pot; a Hearts deal scored with a moon shooter counts for it."""
+    from gameserver.rules.hearts import DealScored
+    from gameserver.rules.holdem_state import HandOver
+
+    stats: dict[int, dict[str, int]] = {}
+    history._count(stats, [HandOver(None, (0, 250, 90), (0, 150, 0))])
+    history._count(stats, [DealScored(None, 0, (26, 26, 0, 26), 2, (26, 26, 0, 26))])
+    history._count(stats, [DealScored(None, 1, (0, 26, 26, 26), 0, (26, 52, 26, 52))])
+    history._count(stats, [DealScored(None, 2, (20, 6, 0, 0), None, (46, 58, 26, 52))])
+    assert stats == {1: {"pot": 150}, 2: {"moons": 1}, 0: {"moons": 1}}
