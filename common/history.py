@@ -5,8 +5,9 @@ step (built in the game-server tier by `gameserver.history`, which alone can fol
 never looks inside a view). `for_viewer` cuts the stored form down to one viewer's replay, and
 `may_see` decides which viewer a user may ask for:
 
-* a player who sat at the game sees their own seat's replay (their cards, others' only where shown), or,
-  since the game is over, the full replay (every seat's view);
+* a person who sat at the game (dealt in; also one who left it mid-way) sees their own seat's replay
+  (their cards, others' only where shown), or, since the game is over, the full replay (every seat's
+  view);
 * anybody else sees the spectator's replay, of a public table only: never more than a spectator saw.
 
 The stored form (`REPLAY_FORMAT`, version `REPLAY_VERSION`) and the viewer's form are JSON; the README
@@ -50,18 +51,14 @@ def unpack(text: str) -> dict[str, Any]:
     return data
 
 
-def seat_of(players: list[dict[str, Any]], user: int) -> int | None:
-    """The seat `user` (a person, never a bot) sat in, per the finished game's players."""
-    for p in players:
-        if not p.get("bot") and p.get("user") == user:
-            return int(p["seat"])
-    return None
+def may_see(seat: int | None, public: bool, full: bool) -> str | None:
+    """Which replay a user gets who sat in `seat` (None: did not sit at the game; the game's players are
+    its `game_players` rows, people only): a seat number as text, FULL (`full` asked, by one who sat
+    there) or SPECTATOR; None when they may see none (a private table they did not sit at).
 
-
-def may_see(players: list[dict[str, Any]], public: bool, user: int | None, full: bool) -> str | None:
-    """Which replay `user` (None: not logged in) gets: a seat number as text, FULL or SPECTATOR; None
-    when they may see none (a private table they did not sit at)."""
-    seat = None if user is None else seat_of(players, user)
+    >>> may_see(2, public=False, full=False), may_see(2, public=False, full=True), may_see(None, True, True)
+    ('2', 'full', 'spectator')
+    """
     if seat is not None:
         return FULL if full else str(seat)
     return SPECTATOR if public else None

@@ -45,7 +45,9 @@ def _game(game_id: str, replay: bool = True) -> FinishedGame:
 
 def _viewer(game: FinishedGame, full: bool) -> str:
     user = current_user()
-    viewer = h.may_see(game.players, game.public, user.id if user else None, full)
+    seat = None if user is None else db.session().execute(select(GamePlayer.seat).where(
+        GamePlayer.game_id == game.game_id, GamePlayer.user_id == user.id)).scalar()
+    viewer = h.may_see(seat, game.public, full)
     if viewer is None:
         abort(404)  # a private table's game is nobody else's business, not even that it exists
     return viewer

@@ -228,12 +228,24 @@ def finished(config: en.TableConfig, record: GameRecord, now: float) -> Finished
     gid = h.game_id(config.id, record.deal[0])
     columns = {"finished": now, "game_id": gid, "public": config.public, "rated": config.rated}
     scores = record.outcome.scores
-    seats = [SeatResult(seat=p["seat"], user=0 if p["bot"] else p["user"], score=scores[p["seat"]],
+    sat = _people_dealt_in(config, record)
+    seats = [SeatResult(seat=p["seat"], user=sat.get(p["seat"], 0), score=scores[p["seat"]],
                         pot=stats.get(p["seat"], {}).get("pot", 0),
                         moons=stats.get(p["seat"], {}).get("moons", 0)) for p in record.players]
     result = GameResult(game_id=gid, game=config.game.name, rated=config.rated,
                         lower_is_better=record.outcome.lower_is_better, seats=seats, finished=now)
     return Finished(columns, result, folded)
+
+
+def _people_dealt_in(config: en.TableConfig, record: GameRecord) -> dict[int, int]:
+    """Seat -> the person who sat there when the game was dealt (dealt in, at a cash table). A person a
+    bot replaced for good (`stood_up`) still counts with their seat's result: leaving does not save a
+    rating; one who sat down after the deal does not."""
+    if record.dealt is None:  # recovered from a later snapshot: the seats as the game ended
+        return {p["seat"]: p["user"] for p in record.players if not p["bot"]}
+    dealt_in = config.cash_game.dealt_in(record.dealt.game) if config.cash else (True,) * config.seats
+    return {seat: s.user for seat, s in enumerate(record.dealt.seats)
+            if s is not None and not s.bot and s.user and dealt_in[seat]}
 
 
 def replay_text(config: en.TableConfig, record: GameRecord, folded: list[Step]) -> str:

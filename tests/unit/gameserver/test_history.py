@@ -95,13 +95,10 @@ def test_no_hidden_card_leaks_into_a_replay(game: str, seats: int) -> None:
 
 
 def test_a_viewer_of_a_private_table_or_nobody_gets_no_replay() -> None:
-    players = [{"seat": 0, "user": 1, "name": "a", "bot": False},
-               {"seat": 1, "user": 0, "name": "B", "bot": True}]
-    assert ch.may_see(players, public=True, user=1, full=False) == "0"
-    assert ch.may_see(players, public=True, user=1, full=True) == ch.FULL
-    assert ch.may_see(players, public=True, user=2, full=True) == ch.SPECTATOR  # asks for all, gets less
-    assert ch.may_see(players, public=False, user=2, full=False) is None
-    assert ch.may_see(players, public=True, user=0, full=True) == ch.SPECTATOR  # a bot's id is nobody
+    assert ch.may_see(0, public=True, full=False) == "0"
+    assert ch.may_see(0, public=False, full=True) == ch.FULL
+    assert ch.may_see(None, public=True, full=True) == ch.SPECTATOR  # asks for all, gets less
+    assert ch.may_see(None, public=False, full=False) is None
 
 
 def test_the_stored_replay_packs_and_unpacks_and_passes_unknown_fields_through() -> None:
@@ -218,3 +215,40 @@ def test_profile_figures_come_from_the_games_events() -> None:
     history._count(stats, [DealScored(None, 1, (0, 26, 26, 26), 0, (26, 52, 26, 52))])
     history._count(stats, [DealScored(None, 2, (20, 6, 0, 0), None, (46, 58, 26, 52))])
     assert stats == {1: {"pot": 150}, 2: {"moons": 1}, 0: {"moons": 1}}
+
+
+def test_a_person_a_bot_replaced_for_good_still_counts_with_their_seat() -> None:
+    """Leaving does not save a rating: the person dealt into a seat has its result, even after the grace
+    period gave the seat to a bot (`stood_up`); the bot that took it over is nobody."""
+    import random
+
+    from common import protocol as p
+    from gameserver.table import Table
+    from tests.unit.gameserver.history_play import GAMES, PEOPLE
+
+    rules = GAMES["crazy_eights"]
+    table = Table("g1-0002", rules, seats=3, options=rules.check_options(3, {}), creator=1, seed=3,
+                  bot_delay=0.5, grace_period=1.0, bot_rng=random.Random(3))
+    for who in PEOPLE[:2]:
+        table.handle(who, p.Join(table=table.id), 0, 0.0)
+    table.handle(PEOPLE[0], p.AddBot(table=table.id), 0, 0.0)
+    table.handle(PEOPLE[0], p.Start(table=table.id), 0, 0.0)
+    table.connection_lost(PEOPLE[1].conn, 0.0)  # gone: after a second a bot takes the seat for good
+    now, ended = 0.0, None
+    for _ in range(2000):
+        if table.over:
+            break
+        seat = table.state.to_act[0] if table.state.to_act else None
+        occupant = None if seat is None else table.seats[seat]
+        if seat is not None and occupant is not None and occupant.user == 1:
+            action = table.game.legal_moves(table.game_state, seat)[0]
+            result = table.handle(PEOPLE[0], p.Act(table=table.id, action=action, seq=table.seq), 0, now)
+        else:
+            now = max(now, table.wake_at() or now)
+            result = table.tick(now)
+        ended = result.finished or ended
+    assert ended is not None and any(isinstance(x, e.StoodUp) for x in ended.entries)
+    assert [pl["bot"] for pl in ended.players] == [False, True, True]
+    made = history.finished(table.config, ended, 0.0)
+    assert made.result is not None
+    assert [(s.seat, s.user) for s in made.result.seats] == [(0, 1), (1, 2), (2, 0)]
