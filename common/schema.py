@@ -32,7 +32,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
 from common.db import make_engine, shown
-from common.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The revision of the first migration: a database made by `create_all` before migrations existed has
@@ -90,10 +89,7 @@ def migrate(url: str, location: Path = MIGRATIONS) -> tuple[str | None, str]:
             if before is None and "users" in names:
                 # `create_all` made the tables of the code of its day: before the registry (0002) the
                 # initial revision's, after it this one's
-                # (this code's own `create_all` made every table of its models: that is the head)
-                made = (head() if set(Base.metadata.tables) <= set(names)
-                        else REGISTRY if "servers" in names else INITIAL)
-                command.stamp(config(conn, location), made)
+                command.stamp(config(conn, location), REGISTRY if "servers" in names else INITIAL)
                 before = "none"
             command.upgrade(config(conn, location), "head")
             return before, revision_of(conn) or ""
