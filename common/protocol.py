@@ -364,8 +364,15 @@ class ChatLine(Msg, tag="chat_line"):
     ts: float
 
 
+class ChatHistory(Msg, tag="chat_history"):
+    """A table's recent chat (oldest first), sent to a connection when it opens the table."""
+
+    table: str
+    lines: list[ChatLine] = []
+
+
 ServerMessage = (Welcome | Ack | Pong | Error | Tables | LobbyUpdate | TableStatus | View | GameOver
-                 | ChatLine | Move)
+                 | ChatLine | ChatHistory | Move)
 
 
 # ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------

@@ -29,7 +29,8 @@ from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
-from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
+from gameserver.chat import TableChat
+from gameserver.guards import check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
@@ -76,7 +77,7 @@ class GameServer(Placement):
         self._names: dict[int, str] = {}  # user id -> display name, as stored (checked on every request)
         self.revocations = Revocations(store.revocations_since, settings.token_ttl, clock())
         self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
-        self.chat_limiter = ChatLimiter(settings.chat_rate)
+        self.chat = TableChat(settings.chat_max_chars, settings.chat_rate)
         self._timers: list[tuple[float, str]] = []
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
@@ -226,10 +227,12 @@ class GameServer(Placement):
             log.error("the database refused a write (%s); %d table(s) rolled back to the log", exc,
                       len(self._touched))
             self._set_healthy(False)
+            self.chat.committed(served=())
             self._roll_back_pass()
             return False
         finally:
             self._drop_fenced()
+        self.chat.committed(served=self.tables)
         self._touched.clear()
         return True
 
@@ -454,6 +457,7 @@ class GameServer(Placement):
                 if table is None:
                     return
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
+                opened = isinstance(body, (p.Join, p.Watch, p.Resume)) and msg.conn not in table.watchers()
                 if isinstance(body, p.Chat):
                     self._chat(table, who, body, msg.rid, now)
                 elif isinstance(body, p.Join) and isinstance(table, CashTable) \
@@ -462,6 +466,8 @@ class GameServer(Placement):
                 else:
                     self._touch(table)
                     self._absorb(table, table.handle(who, body, msg.rid, now))
+                if opened and msg.conn in table.watchers():
+                    self._send_chat_history(table, msg.conn)
         except Exception:
             log.exception("error handling %s", type(body).__name__)
             self._reply(msg, p.Error(code=p.E_INTERNAL, text="internal error; the request was not applied",
@@ -559,25 +565,22 @@ class GameServer(Placement):
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
         text = body.text.strip()
-        error = None
-        if who.conn not in table.watchers():
-            error = (p.E_NOT_SEATED, "join or watch the table to chat")
-        elif not text:
-            error = (p.E_BAD_FIELD, "empty chat message")
-        elif len(text) > self.settings.chat_max_chars:
-            error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
-        elif (problem := p.text_problem(text)) is not None:  # defence in depth: decoding refused it
-            error = (p.E_BAD_TEXT, f"chat text may not contain {problem}")
-        elif not self.chat_limiter.allow((table.id, who.user), now):
-            error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
+        error = self.chat.refusal(table.id, who.user, text, who.conn in table.watchers(), now)
         if error:
             return self._refuse(who, rid, body.req, error[0], error[1], table.id)
         self._touch(table)  # the line is sent only once it is stored
-        self.store.chat(table.id, who.user, who.name, text)
+        line = p.ChatLine(table=table.id, name=who.name, text=text, ts=now)
+        self.store.chat(table.id, who.user, who.name, text, now)
+        self.chat.said(line)
         ack = p.encode_str(p.Ack(req=body.req, table=table.id))
-        line = p.encode_str(p.ChatLine(table=table.id, name=who.name, text=text, ts=now))
         self._pending_out.append(Outbound([who.conn], ack, rid, req=body.req, table=table.id))
-        self._pending_out.append(Outbound(table.watchers(), line, table=table.id))
+        self._pending_out.append(Outbound(table.watchers(), p.encode_str(line), table=table.id))
+
+    def _send_chat_history(self, table: Table, conn: str) -> None:
+        """A connection that just opened the table gets its recent chat (after its view)."""
+        frame = self.chat.history(table.id)
+        if frame is not None:
+            self._pending_out.append(Outbound([conn], frame, table=table.id))
 
     def _on_conn_closed(self, conn: str, now: float) -> None:
         for table_id in self.conn_tables.pop(conn, ()):
@@ -661,7 +664,7 @@ class GameServer(Placement):
 
     def _forget(self, table_id: str) -> None:
         del self.tables[table_id]
-        self.chat_limiter.forget(table_id)
+        self.chat.forget(table_id)
         self._status_written.pop(table_id, None)
         self.lobby.dirty.add(table_id)
         self.store.release(table_id)

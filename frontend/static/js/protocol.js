@@ -22,6 +22,7 @@ const DEFAULTS = {
     deadline: null },
   game_over: {},
   chat_line: {},
+  chat_history: { lines: [] },
 };
 
 /** A server frame with every omitted field filled in; unknown kinds are returned as they are. */
