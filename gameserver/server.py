@@ -39,6 +39,7 @@ from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
+from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW
 
 log = logging.getLogger("felt.gameserver")
 
@@ -200,7 +201,7 @@ class GameServer(Placement):
 
     def _commit_and_send(self) -> None:
         self._flush()
-        out, self._pending_out = self._pending_out, []
+        out, self._pending_out = self._hold_for_spectators(self._pending_out), []
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
             self._send(item, batches)
@@ -216,6 +217,28 @@ class GameServer(Placement):
                 self.metrics.zmq_dropped("realtime").inc(len(payloads))
         self._announce_lobby()
         self._check_input()
+
+    def _hold_for_spectators(self, out: list[Outbound]) -> list[Outbound]:
+        """Committed spectator frames of delayed tables go into their delay lines; a spectator who just
+        opened such a table is sent what its line last released (`gameserver.spectating`)."""
+        if not any(item.hold for item in out):
+            return out
+        now = self.clock()
+        kept: list[Outbound] = []
+        for item in out:
+            table = self.tables.get(item.table or "")
+            line = table.spectator_line if table is not None else None
+            if not item.hold:
+                kept.append(item)
+            elif table is None or line is None:
+                continue
+            elif item.hold == HOLD_NEWCOMER:
+                frames = line.latest or [table.spectator_placeholder()]
+                kept.extend(Outbound(item.conns, frame, table=table.id) for frame in frames)
+            else:
+                line.hold(item.frame, now, table.state.hand_no, view=item.hold == HOLD_VIEW)
+                self._arm(table)
+        return kept
 
     def _flush(self) -> bool:
         """Commit what this pass decided. If the database refuses, every table the pass changed goes back
@@ -493,6 +516,8 @@ class GameServer(Placement):
             refusal = f"{game.title} needs {game.min_seats}–{game.max_seats} seats"
         elif body.clock is not None and not CLOCK_MIN <= body.clock <= CLOCK_MAX:
             refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
+        elif body.spectator_delay == "hand" and game.series != "cash":
+            refusal = f"{game.title} has no hands to delay spectators by; give the delay in seconds"
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
         if self.draining:
@@ -509,12 +534,14 @@ class GameServer(Placement):
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
-                                seed=seed, clock=body.clock, public=body.public)
+                                seed=seed, clock=body.clock, public=body.public,
+                                spectator_delay=body.spectator_delay)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
                                 options=options, clock=body.clock, public=body.public, creator=who.user,
-                                seed=str(seed), status="waiting", created=time.time())
+                                seed=str(seed), status="waiting", created=time.time(),
+                                spectator_delay=body.spectator_delay)
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
