@@ -12,7 +12,8 @@ outside address on a veth to this machine — where the scripted players are —
 LAN; the private and database hosts are only on the LAN. No namespace forwards packets. This machine even
 gets a route to the LAN through the public host (what an outsider who knows the internal addresses would
 try): its packets reach the public host and are dropped there, so a connection from outside to a private
-address gets nowhere.
+address gets nowhere. Where nftables is installed the private host also has a firewall (`firewalled`):
+new connections only from the public host's internal address, so not even the database host reaches it.
 
 `Netns.argv(cmd)` runs a command on a host (`ip netns exec`, which execs: the process id is the program's);
 `Netns.call(fn)` runs a function on a thread that joined the host's namespace, so the sockets it opens (a
@@ -31,6 +32,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -38,7 +40,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
-LOCK = "/run/lock/felt-netns.lock"
+LOCK = os.path.join("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir(), "felt-netns.lock")
 _STALE = re.compile(r"^felt-(\d+)-\d+-\w+$")
 
 
@@ -110,10 +112,20 @@ class HostSplit:
     outside: str  # this machine's address on the veth to the public host
     outside_link: str  # that veth's name here
     created: list[str] = field(default_factory=list)
+    firewalled: bool = False  # the private host admits new connections from the public host only
+
+    @property
+    def lan_prefix(self) -> str:
+        return f"10.77.{2 * self.run + 1}"
 
     @property
     def lan_subnet(self) -> str:
-        return f"10.77.{2 * self.run + 1}.0/24"
+        return f"{self.lan_prefix}.0/24"
+
+    @property
+    def internal_address(self) -> str:
+        """The public host's address on the LAN (where its realtime processes reach game servers from)."""
+        return f"{self.lan_prefix}.1"
 
     @property
     def hosts(self) -> list[Netns]:
@@ -129,13 +141,13 @@ class HostSplit:
             split = cls(run, Netns(f"{tag}-public", f"{out}.2"), Netns(f"{tag}-private", f"{lan}.2"),
                         Netns(f"{tag}-db", f"{lan}.3"), Netns(f"{tag}-lan", ""), f"{out}.1", f"felt{run}out")
             try:
-                split._build(lan)
+                split._build()
             except BaseException:
                 split.destroy()
                 raise
             return split
 
-    def _build(self, lan: str) -> None:
+    def _build(self) -> None:
         for host in self.hosts:
             ip("netns", "add", host.name)
             self.created.append(host.name)
@@ -157,14 +169,27 @@ class HostSplit:
             ip("-n", host.name, "link", "add", "internal", "type", "veth", "peer", "name", port,
                "netns", self.lan.name)
             ip("-n", self.lan.name, "link", "set", port, "master", "lan", "up")
-            ip("-n", host.name, "addr", "add", f"{lan}.{number}/24", "dev", "internal")
+            ip("-n", host.name, "addr", "add", f"{self.lan_prefix}.{number}/24", "dev", "internal")
             ip("-n", host.name, "link", "set", "internal", "up")
         # an outsider's best try: the LAN routed through the public host (which does not forward)
         ip("route", "add", self.lan_subnet, "via", self.public.address, "dev", self.outside_link)
+        if shutil.which("nft") is not None:
+            self._firewall()
 
-    def internal_address(self) -> str:
-        """The public host's address on the LAN (where realtime processes reach game servers from)."""
-        return f"10.77.{2 * self.run + 1}.1"
+    def _firewall(self) -> None:
+        rules = f"""table inet felt {{
+            chain input {{
+                type filter hook input priority 0; policy drop;
+                iif "lo" accept
+                ct state established,related accept
+                ip saddr {self.internal_address} accept
+            }}
+        }}"""
+        done = subprocess.run(self.private.argv(["nft", "-f", "-"]), input=rules, capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"nft on the private host: {done.stderr.strip()}")
+        self.firewalled = True
 
     def destroy(self) -> None:
         """Delete every namespace made (processes in them must have been ended first)."""

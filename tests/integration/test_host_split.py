@@ -5,9 +5,10 @@ connect from outside (this machine) to the public host's outside address, over C
 as an admin would (each key made on its host, only public files copied).
 
 Checked: from outside only the public host's ports answer, the game servers' and the database's do not
-(while they do from the LAN); a game is played to its end through all of it; the private host's game
-server that owns the table, killed (SIGKILL), is taken over by the other after its lease, the game
-finishes, every acknowledged move is in the log once, and no chip is made or lost.
+(while they do from the LAN), and with nftables the game servers admit the public host alone; a game is
+played to its end through all of it; the private host's game server that owns the table, killed
+(SIGKILL), is taken over by the other after its lease, the game finishes, every acknowledged move is in
+the log once, and no chip is made or lost.
 
 Needs root and iproute2: skipped without them, except in CI (`FELT_REQUIRE_BROWSER=1`), which must run
 it. It always runs PostgreSQL on its database host (tests/pgserver.py), whatever FELT_TEST_DATABASE says.
@@ -145,12 +146,23 @@ def test_from_outside_only_the_public_host_answers(hosts: netns.HostSplit, stack
                             env=stack.env_of(stack.public), capture_output=True, text=True, timeout=30)
     rows = {line.split()[0]: line.split() for line in status.stdout.splitlines()[1:]}
     assert {rows[name][-1] for name in stack.gameserver_endpoints} == set(stack.gameserver_endpoints.values())
-    assert rows[f"rt{stack.realtime_ports[0]}"][-1] == stack.realtime_url(0), "browsers get the outside one"
+    for i, port in enumerate(stack.realtime_ports):
+        assert rows[f"rt{port}"][-1] == stack.realtime_url(i), "browsers are sent to the outside address"
     assert all(rows[name][2] == "live" for name in rows), status.stdout
 
     secrets_on = {host: {p.parent.parent.name for p in (stack.data_of(host) / "keys").rglob("*.key_secret")}
                   for host in (stack.public, stack.private)}
     assert secrets_on == {stack.public: {"realtime"}, stack.private: {"gameserver"}}, "no secret left home"
+
+
+def test_the_private_host_admits_the_public_host_alone(hosts: netns.HostSplit, stack: SplitStack) -> None:
+    if not hosts.firewalled:
+        _cannot("nft is missing (apt-get install nftables): the private host has no firewall")
+    for endpoint in stack.gameserver_endpoints.values():
+        port = int(urlsplit(endpoint).port or 0)
+        hosts.public.call(lambda: probe(hosts.private.address, port))  # noqa: B023 - called at once
+        with pytest.raises(OSError):
+            hosts.database.call(lambda: probe(hosts.private.address, port))  # noqa: B023 - called at once
 
 
 @pytest.mark.parametrize("game", ["crazy_eights", "holdem"])
