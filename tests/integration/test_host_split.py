@@ -68,8 +68,11 @@ class SplitStack(Stack):
 
     def db(self) -> Engine:
         conninfo = self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        return create_engine(self.database_url,
-                             creator=lambda: self.admin.call(lambda: psycopg.connect(conninfo)))
+
+        def connect() -> psycopg.Connection[Any]:  # made on the public host, then used from here
+            return self.admin.call(lambda: psycopg.connect(conninfo, connect_timeout=5))
+
+        return create_engine(self.database_url, creator=connect)
 
 
 @pytest.fixture(scope="module")
