@@ -156,6 +156,10 @@ def test_from_outside_only_the_public_host_answers(hosts: netns.HostSplit, stack
     secrets_on = {host: {p.parent.parent.name for p in (stack.data_of(host) / "keys").rglob("*.key_secret")}
                   for host in (stack.public, stack.private)}
     assert secrets_on == {stack.public: {"realtime"}, stack.private: {"gameserver"}}, "no secret left home"
+    for name in stack.gameserver_endpoints:  # CURVE on, admitting the realtime keys copied over
+        assert f"{len(stack.realtime_ports)} realtime key(s) allowed" in stack.log(f"gs-{name}")
+    for i in range(len(stack.realtime_ports)):
+        assert "CurveZMQ on" in stack.log(f"rt-{i}")
 
 
 def test_the_private_host_admits_the_public_host_alone(hosts: netns.HostSplit, stack: SplitStack) -> None:
