@@ -38,6 +38,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: exactly its tables, so `migrate` marks such a database as being at it.
 INITIAL = "0001"
 REGISTRY = "0002"  # the servers registry, table leases and revocations
+ADMIN = "0003"  # the admin flag, the audit log, table rosters, move rates
 
 
 class SchemaMismatch(Exception):
@@ -87,9 +88,10 @@ def migrate(url: str, location: Path = MIGRATIONS) -> tuple[str | None, str]:
                 raise _unknown(shown(url), before, head())
             names = inspect(conn).get_table_names()
             if before is None and "users" in names:
-                # `create_all` made the tables of the code of its day: before the registry (0002) the
-                # initial revision's, after it this one's
-                command.stamp(config(conn, location), REGISTRY if "servers" in names else INITIAL)
+                # `create_all` made the tables of the code of its day: the revision of the newest table
+                # it has (audit: 0003, servers: 0002, else the initial revision's)
+                made = ADMIN if "audit" in names else REGISTRY if "servers" in names else INITIAL
+                command.stamp(config(conn, location), made)
                 before = "none"
             command.upgrade(config(conn, location), "head")
             return before, revision_of(conn) or ""
