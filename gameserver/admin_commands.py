@@ -1,0 +1,174 @@
+"""A game server's side of the admin console, run once per heartbeat round (after the lease renewal).
+
+Three things, each cheap enough for every heartbeat:
+- **move rate**: the entries its tables' logs gained since the last round, per second (moves by players,
+  bots and the clock, and the seatings and deals between them), reported with the next lease renewal
+  (`servers.rate`): a comparison of each table's `seq` with the last round's, no count on the hot path;
+- **rosters**: who sits at each of its tables (and how many watch), written to `tables.roster` only
+  when that changed, so the console can list players without reading a log;
+- **commands**: close a table or kick a player, queued by the frontend in the audit log
+  (`common.audit`). The owner of the table claims a command (one conditional UPDATE: it is carried out
+  once, whichever servers look), carries it out through the table's own entries (`Table.close`, whose
+  cash-table hook stands every seat up with its stack; `Table.kick`), commits them, tells whoever
+  watches, and marks the command done with what happened. A command for a table that moved is left for
+  its next owner; for a table that is gone, any server answers that it is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table as SqlTable
+from sqlalchemy import bindparam, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from common import audit
+from common import protocol as p
+from common.models import TableRecord
+from gameserver import entries as e
+from gameserver.ownership import LIVE_STATUSES
+from gameserver.table import Outbound, Result, Table
+
+if TYPE_CHECKING:
+    from gameserver.server import GameServer
+
+log = logging.getLogger("felt.gameserver.admin")
+
+_tables = cast(SqlTable, TableRecord.__table__)
+_write_roster = (update(_tables).where(_tables.c.id == bindparam("tid"), _tables.c.owner == bindparam("me"))
+                 .values(roster=bindparam("roster")))
+
+RosterKey = tuple[tuple[Any, ...], int]
+
+
+class AdminDesk:
+    def __init__(self, server: GameServer) -> None:
+        self.server = server
+        self._seqs: dict[str, int] = {}
+        self._measured_at: float | None = None
+        self._rosters: dict[str, RosterKey] = {}  # table -> the roster last written
+
+    def round(self, now: float) -> None:
+        """The heartbeat's part: measure, then (while this server may write) rosters and commands."""
+        self._measure(now)
+        server = self.server
+        if not server.healthy or server.sock is None or not server.ownership.sure(now):
+            return
+        try:
+            self._write_rosters()
+            self._run_commands(now)
+        except SQLAlchemyError as exc:
+            log.warning("admin commands and rosters skipped this round: %s", exc)
+
+    # ---- move rate -----------------------------------------------------------------------------
+
+    def _measure(self, now: float) -> None:
+        seqs = {table_id: table.seq for table_id, table in self.server.tables.items()}
+        if self._measured_at is not None and now > self._measured_at:
+            # tables new to this server (created, adopted) count from their next round on
+            gained = sum(seq - self._seqs.get(table_id, seq) for table_id, seq in seqs.items())
+            self.server.ownership.rate = round(max(0, gained) / (now - self._measured_at), 1)
+        self._seqs, self._measured_at = seqs, now
+
+    # ---- rosters -------------------------------------------------------------------------------
+
+    def _write_rosters(self) -> None:
+        tables = self.server.tables
+        changed: list[dict[str, Any]] = []
+        keys: dict[str, RosterKey] = {}
+        for table_id, table in tables.items():
+            seats = tuple(None if s is None else (s.user, s.name, s.bot, s.stack) for s in table.seats)
+            key = (seats, len(table.spectators))
+            keys[table_id] = key
+            if self._rosters.get(table_id) != key:
+                roster = {"seats": [None if s is None else
+                                    {"user": s[0], "name": s[1], "bot": s[2], "stack": s[3]} for s in seats],
+                          "spectators": key[1]}
+                changed.append({"tid": table_id, "me": self.server.name, "roster": roster})
+        if changed:
+            with self.server.store.engine.begin() as conn:
+                conn.execute(_write_roster, changed)
+        self._rosters = keys
+
+    # ---- commands ------------------------------------------------------------------------------
+
+    def _run_commands(self, now: float) -> None:
+        server = self.server
+        engine = server.store.engine
+        for command in audit.waiting(engine, now):
+            if command.owner is None or command.table_status not in LIVE_STATUSES:
+                if audit.claim(engine, command, server.name, now):
+                    gone = "no such table" if command.owner is None else f"already {command.table_status}"
+                    audit.finish(engine, command.id, server.name, False, f"table {command.table}: {gone}",
+                                 now)
+                continue
+            table = server.tables.get(command.table)
+            if command.owner != server.name or table is None:
+                continue  # another server's (or ours, and adopted at the next round)
+            if not server._flush():  # what was decided before must not fail with the command
+                return
+            if audit.claim(engine, command, server.name, now):
+                self._carry_out(command, table, now)
+
+    def _carry_out(self, command: audit.Command, table: Table, now: float) -> None:
+        server = self.server
+        engine = server.store.engine
+        reason = f": {command.reason}" if command.reason else ""
+        watchers = table.watchers()
+        server._touch(table)
+        if command.action == audit.CLOSE_TABLE:
+            result = table.close("closed by an admin", now)
+            back = " Your chips are back in your balance." if table.config.cash else ""
+            text = f"An admin closed this table{reason}.{back}"
+            frame = p.encode_str(p.TableStatus(table=table.id, available=False, text=text))
+            notice = Outbound(watchers, frame, table=table.id)
+            summary = f"closed; {_returned(result)}"
+        else:
+            assert command.user is not None  # the frontend names the player of every kick
+            kicked = table.kick(command.user, now)
+            if kicked is None:
+                audit.finish(engine, command.id, server.name, False,
+                             f"{command.user_name or command.user} is not seated at {table.id}", now)
+                return
+            result, conn = kicked
+            text = f"An admin removed you from this table{reason}."
+            frame = p.encode_str(p.Error(code=p.E_KICKED, table=table.id, text=text))
+            notice = Outbound([conn] if conn else [], frame, table=table.id)
+            summary = _kick_summary(command.user_name, result)
+        server._absorb(table, result)
+        if notice.conns:
+            server._pending_out.append(notice)
+        landed = server._flush() and server.tables.get(table.id) is table
+        if landed and command.action == audit.CLOSE_TABLE:
+            server._forget(table.id)
+        server._commit_and_send()
+        if not landed:  # the database refused (the table is as it was), or the table moved: next round
+            log.warning("table %s: admin command %d not carried out this round; retried", table.id,
+                        command.id)
+            audit.release(engine, command.id, server.name)
+            return
+        log.warning("table %s: admin %s (command %d): %s", table.id, command.action, command.id, summary)
+        audit.finish(engine, command.id, server.name, True, summary, now)
+
+
+def _returned(result: Result) -> str:
+    """What a close gave back: "1,500 chips back to ann, 800 to bob" (bots' stacks go to the house)."""
+    people = [(x.user, x.cashout) for x in result.log if isinstance(x, e.Unseated) and x.user != e.HOUSE]
+    house = sum(x.cashout for x in result.log if isinstance(x, e.Unseated) and x.user == e.HOUSE)
+    paid = [f"{chips:,} to user {user}" for user, chips in people if chips]
+    if house:
+        paid.append(f"{house:,} to the house (bots)")
+    return "chips returned: " + ", ".join(paid) if paid else "no chips were at the table"
+
+
+def _kick_summary(name: str, result: Result) -> str:
+    for entry in result.log:
+        if isinstance(entry, e.Unseated):
+            back = f"; {entry.cashout:,} chips back to the balance" if entry.cashout else ""
+            return f"{name} stood up{back}"
+        if isinstance(entry, e.Leaving):
+            return f"{name} stands up when the hand in progress ends; the stack goes back to the balance then"
+        if isinstance(entry, e.StoodUp):
+            return f"{name} stood up; a bot plays the seat to the end of the game"
+    return f"{name} already stands up when the hand in progress ends"
