@@ -142,8 +142,8 @@ class TableRecord(Base):
     seed: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created: Mapped[float] = mapped_column(Float, default=time.time)
-    #: Who sits and how many watch, for the admin console: {"seats": [{"user", "name", "bot"} | None],
-    #: "spectators": n}, written by the owning game server at its heartbeat when it changed.
+    #: Who sits and how many watch, for the admin console: {"seats": [{"user", "name", "bot", "stack",
+    #: "away"} | None], "spectators": n}, written by the owning game server at a heartbeat when it changed.
     roster: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 

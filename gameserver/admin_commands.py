@@ -1,9 +1,10 @@
 """A game server's side of the admin console, run once per heartbeat round (after the lease renewal).
 
 Three things, each cheap enough for every heartbeat:
-- **move rate**: the entries its tables' logs gained since the last round, per second (moves by players,
-  bots and the clock, and the seatings and deals between them), reported with the next lease renewal
-  (`servers.rate`): a comparison of each table's `seq` with the last round's, no count on the hot path;
+- **move rate**: the entries its tables' logs gained per second over the last `RATE_WINDOW` seconds
+  (moves by players, bots and the clock, and the seatings and deals between them), reported with the
+  next lease renewal (`servers.rate`): each table's `seq` compared with the last round's, no count on
+  the hot path;
 - **rosters**: who sits at each of its tables (and how many watch), written to `tables.roster` only
   when that changed, so the console can list players without reading a log;
 - **commands**: close a table or kick a player, queued by the frontend in the audit log
@@ -17,6 +18,7 @@ Three things, each cheap enough for every heartbeat:
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table as SqlTable
@@ -40,13 +42,16 @@ _write_roster = (update(_tables).where(_tables.c.id == bindparam("tid"), _tables
                  .values(roster=bindparam("roster")))
 
 RosterKey = tuple[tuple[Any, ...], int]
+#: The move rate is the entries of the last this many seconds (a heartbeat's alone would jump about).
+RATE_WINDOW = 5.0
 
 
 class AdminDesk:
     def __init__(self, server: GameServer) -> None:
         self.server = server
-        self._seqs: dict[str, int] = {}
-        self._measured_at: float | None = None
+        self._seqs: dict[str, int] = {}  # table -> its seq at the last round
+        self._counted = 0  # entries counted since this server started
+        self._samples: deque[tuple[float, int]] = deque()  # (when, counted) over the last RATE_WINDOW
         self._rosters: dict[str, RosterKey] = {}  # table -> the roster last written
 
     def round(self, now: float) -> None:
@@ -65,11 +70,16 @@ class AdminDesk:
 
     def _measure(self, now: float) -> None:
         seqs = {table_id: table.seq for table_id, table in self.server.tables.items()}
-        if self._measured_at is not None and now > self._measured_at:
-            # tables new to this server (created, adopted) count from their next round on
-            gained = sum(seq - self._seqs.get(table_id, seq) for table_id, seq in seqs.items())
-            self.server.ownership.rate = round(max(0, gained) / (now - self._measured_at), 1)
-        self._seqs, self._measured_at = seqs, now
+        # tables new to this server (created, adopted) count from their next round on
+        self._counted += sum(max(0, seq - self._seqs.get(table_id, seq)) for table_id, seq in seqs.items())
+        self._seqs = seqs
+        samples = self._samples
+        samples.append((now, self._counted))
+        while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW:
+            samples.popleft()
+        since, counted = samples[0]
+        if now > since:
+            self.server.ownership.rate = round((self._counted - counted) / (now - since), 1)
 
     # ---- rosters -------------------------------------------------------------------------------
 
@@ -78,12 +88,13 @@ class AdminDesk:
         changed: list[dict[str, Any]] = []
         keys: dict[str, RosterKey] = {}
         for table_id, table in tables.items():
-            seats = tuple(None if s is None else (s.user, s.name, s.bot, s.stack) for s in table.seats)
+            seats = tuple(None if s is None else (s.user, s.name, s.bot, s.stack, s.away)
+                          for s in table.seats)
             key = (seats, len(table.spectators))
             keys[table_id] = key
             if self._rosters.get(table_id) != key:
-                roster = {"seats": [None if s is None else
-                                    {"user": s[0], "name": s[1], "bot": s[2], "stack": s[3]} for s in seats],
+                roster = {"seats": [None if s is None else {"user": s[0], "name": s[1], "bot": s[2],
+                                                            "stack": s[3], "away": s[4]} for s in seats],
                           "spectators": key[1]}
                 changed.append({"tid": table_id, "me": self.server.name, "roster": roster})
         if changed:
@@ -116,14 +127,15 @@ class AdminDesk:
         engine = server.store.engine
         reason = f": {command.reason}" if command.reason else ""
         watchers = table.watchers()
+        names = {s.user: s.name for s in table.seats if s is not None and not s.bot}
         server._touch(table)
         if command.action == audit.CLOSE_TABLE:
             result = table.close("closed by an admin", now)
             back = " Your chips are back in your balance." if table.config.cash else ""
             text = f"An admin closed this table{reason}.{back}"
-            frame = p.encode_str(p.TableStatus(table=table.id, available=False, text=text))
+            frame = p.encode_str(p.Error(code=p.E_TABLE_CLOSED, table=table.id, text=text))
             notice = Outbound(watchers, frame, table=table.id)
-            summary = f"closed; {_returned(result)}"
+            summary = f"closed; {_returned(result, names)}"
         else:
             assert command.user is not None  # the frontend names the player of every kick
             kicked = table.kick(command.user, now)
@@ -152,11 +164,11 @@ class AdminDesk:
         audit.finish(engine, command.id, server.name, True, summary, now)
 
 
-def _returned(result: Result) -> str:
-    """What a close gave back: "1,500 chips back to ann, 800 to bob" (bots' stacks go to the house)."""
+def _returned(result: Result, names: dict[int, str]) -> str:
+    """What a close gave back: "chips returned: 1,500 to ann, 800 to bob" (bots' stacks to the house)."""
     people = [(x.user, x.cashout) for x in result.log if isinstance(x, e.Unseated) and x.user != e.HOUSE]
     house = sum(x.cashout for x in result.log if isinstance(x, e.Unseated) and x.user == e.HOUSE)
-    paid = [f"{chips:,} to user {user}" for user, chips in people if chips]
+    paid = [f"{chips:,} to {names.get(user, f'user {user}')}" for user, chips in people if chips]
     if house:
         paid.append(f"{house:,} to the house (bots)")
     return "chips returned: " + ", ".join(paid) if paid else "no chips were at the table"

@@ -119,14 +119,14 @@ function serverRow(server) {
     h("td", {}, ago(server.lease_age)),
     h("td", { class: "mono" }, server.version),
     h("td", { class: "mono small" }, server.endpoint),
-    h("td", { class: "actions" }, actions));
+    h("td", { class: "row-actions" }, actions));
 }
 
 function tableRow(table) {
   const seats = table.players ?? [];
   const people = seats.map((seat) => {
     if (!seat) return null;
-    const label = seat.bot ? `${seat.name} (bot)` : seat.name;
+    const label = seat.bot ? `${seat.name} (bot)` : seat.away ? `${seat.name} (away: a bot plays)` : seat.name;
     const stack = seat.stack ? ` · ${seat.stack.toLocaleString()}` : "";
     const kick = seat.bot ? null : h("button", { type: "button", class: "small ghost danger", "data-action": "kick",
       "data-user": seat.user, "aria-label": `Kick ${seat.name}`,
@@ -153,7 +153,7 @@ function tableRow(table) {
     h("td", { class: "num" }, table.spectators ?? "–"),
     h("td", {}, age(table.age)),
     h("td", { class: "mono" }, table.owner),
-    h("td", { class: "actions" }, close));
+    h("td", { class: "row-actions" }, close));
 }
 
 const ACTION_WORDS = { drain: "drain", undrain: "undrain", close_table: "close table", kick: "kick" };

@@ -73,7 +73,7 @@ def test_closing_a_cash_table_mid_hand_returns_every_stack_and_tells_the_spectat
             h.server.admin.round(time.time())
             done = row(h, closing)
             assert (done.status, done.claimed_by) == ("done", "g1")
-            assert "5,000 to user 2" in done.result and "2,000 to user 1" in done.result
+            assert done.result.startswith("closed; chips returned: 2,000 to u1, 5,000 to u2")
             assert "2,000 to the house (bots)" in done.result
             assert chips(h)[1] == 10_000 and chips(h)[2] == 10_000 and house(h) == 0, "every chip back"
             assert sum(chips(h).values()) + house(h) == before, "conserved"
@@ -82,8 +82,8 @@ def test_closing_a_cash_table_mid_hand_returns_every_stack_and_tells_the_spectat
                 status = conn.execute(select(_tables.c.status).where(_tables.c.id == table)).scalar()
             assert status == "closed"
             told = frames_to(await h.drain(), "rtA:3")
-            notices = [f for f in told if isinstance(f, p.TableStatus)]
-            assert notices and not notices[0].available
+            notices = [f for f in told if isinstance(f, p.Error) and f.code == p.E_TABLE_CLOSED]
+            assert notices and notices[0].table == table
             assert "An admin closed this table: cheating suspected." in notices[0].text
             again = command(h, audit.CLOSE_TABLE, table)
             h.server.admin.round(time.time())
@@ -176,9 +176,12 @@ def test_the_move_rate_and_rosters_the_console_shows(tmp_path: Path) -> None:
             h.server.ownership.renew(1)
             [record] = h.server.ownership.registry.servers("gameserver")
             assert record.rate == 0.5
+            desk.round(1010.0)
+            assert h.server.ownership.rate == 0.0, "nothing in the last 5 s"
             with h.engine.connect() as conn:
                 roster = conn.execute(select(_tables.c.roster).where(_tables.c.id == table)).scalar()
-            assert roster == {"seats": [{"user": 1, "name": "u1", "bot": False, "stack": 0},
-                                        {"user": 2, "name": "u2", "bot": False, "stack": 0}], "spectators": 0}
+            assert roster == {"seats": [{"user": 1, "name": "u1", "bot": False, "stack": 0, "away": False},
+                                        {"user": 2, "name": "u2", "bot": False, "stack": 0, "away": False}],
+                              "spectators": 0}
 
     asyncio.run(scenario())
