@@ -147,7 +147,7 @@ def test_a_command_is_claimed_once_and_a_dead_servers_claim_is_taken_up_again(tm
 def test_a_command_for_a_table_served_elsewhere_waits_for_its_owner_and_a_gone_table_is_said_so(
         tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with Harness(tmp_path) as h:
+        async with Harness(tmp_path, "g1") as h, Harness(tmp_path, "g2") as g2:
             table = acked_table(await h.reply_to(h.forward(p.CreateTable(game="crazy_eights", seats=2))))
             other = Ownership(h.engine, h.server.ownership.registry, "g2", "b2", h.server.clock)
             assert other.move(table, "g1", h.server.store.held[table], "g2") is not None  # handed to g2
@@ -157,6 +157,9 @@ def test_a_command_for_a_table_served_elsewhere_waits_for_its_owner_and_a_gone_t
             assert (row(h, elsewhere).status, row(h, elsewhere).claimed_by) == ("pending", ""), "left for g2"
             assert (row(h, nowhere).status, row(h, nowhere).result) == (
                 "failed", "table g9-0001: no such table")
+            g2.server.heartbeat_round(time.time())  # g2 adopts the table, then carries the command out
+            assert (row(h, elsewhere).status, row(h, elsewhere).claimed_by) == ("done", "g2")
+            assert table not in g2.server.tables
 
     asyncio.run(scenario())
 
