@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, update
@@ -41,7 +41,15 @@ _tables = cast(SqlTable, TableRecord.__table__)
 _write_roster = (update(_tables).where(_tables.c.id == bindparam("tid"), _tables.c.owner == bindparam("me"))
                  .values(roster=bindparam("roster")))
 
-RosterKey = tuple[tuple[Any, ...], int]
+
+class Roster(NamedTuple):
+    """A table's roster as last written: `of` the seats tuple it was read from."""
+
+    of: tuple[Any, ...]
+    seats: tuple[Any, ...]
+    spectators: int
+
+
 #: The move rate is the entries of the last this many seconds (a heartbeat's alone would jump about).
 RATE_WINDOW = 5.0
 
@@ -52,7 +60,7 @@ class AdminDesk:
         self._seqs: dict[str, int] = {}  # table -> its seq at the last round
         self._counted = 0  # entries counted since this server started
         self._samples: deque[tuple[float, int]] = deque()  # (when, counted) over the last RATE_WINDOW
-        self._rosters: dict[str, RosterKey] = {}  # table -> the roster last written
+        self._rosters: dict[str, Roster] = {}  # table -> the roster last written
 
     def round(self, now: float) -> None:
         """The heartbeat's part: measure, then (while this server may write) rosters and commands."""
@@ -69,9 +77,13 @@ class AdminDesk:
     # ---- move rate -----------------------------------------------------------------------------
 
     def _measure(self, now: float) -> None:
-        seqs = {table_id: table.seq for table_id, table in self.server.tables.items()}
-        # tables new to this server (created, adopted) count from their next round on
-        self._counted += sum(max(0, seq - self._seqs.get(table_id, seq)) for table_id, seq in seqs.items())
+        seqs: dict[str, int] = {}
+        last = self._seqs
+        for table_id, table in self.server.tables.items():
+            seq = seqs[table_id] = table.state.seq
+            before = last.get(table_id)  # None: new to this server (created, adopted), counted from now
+            if before is not None and seq > before:
+                self._counted += seq - before
         self._seqs = seqs
         samples = self._samples
         samples.append((now, self._counted))
@@ -86,16 +98,22 @@ class AdminDesk:
     def _write_rosters(self) -> None:
         tables = self.server.tables
         changed: list[dict[str, Any]] = []
-        keys: dict[str, RosterKey] = {}
+        keys: dict[str, Roster] = {}
         for table_id, table in tables.items():
+            state_seats, watching = table.state.seats, len(table.spectators)
+            last = self._rosters.get(table_id)
+            # the seats tuple is replaced whenever a seat changes (a player's move too): an idle table
+            # costs one identity check a round
+            if last is not None and last.of is state_seats and last.spectators == watching:
+                keys[table_id] = last
+                continue
             seats = tuple(None if s is None else (s.user, s.name, s.bot, s.stack, s.away)
-                          for s in table.seats)
-            key = (seats, len(table.spectators))
-            keys[table_id] = key
-            if self._rosters.get(table_id) != key:
+                          for s in state_seats)
+            keys[table_id] = Roster(state_seats, seats, watching)
+            if last is None or last.seats != seats or last.spectators != watching:
                 roster = {"seats": [None if s is None else {"user": s[0], "name": s[1], "bot": s[2],
                                                             "stack": s[3], "away": s[4]} for s in seats],
-                          "spectators": key[1]}
+                          "spectators": watching}
                 changed.append({"tid": table_id, "me": self.server.name, "roster": roster})
         if changed:
             with self.server.store.engine.begin() as conn:
