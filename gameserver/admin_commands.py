@@ -144,23 +144,24 @@ class AdminDesk:
         server = self.server
         engine = server.store.engine
         reason = f": {command.reason}" if command.reason else ""
+        if command.action == audit.KICK and (command.user is None or table.seat_of(command.user) is None):
+            audit.finish(engine, command.id, server.name, False,
+                         f"{command.user_name or command.user} is not seated at {table.id}", now)
+            return
         watchers = table.watchers()
         names = {s.user: s.name for s in table.seats if s is not None and not s.bot}
         server._touch(table)
         if command.action == audit.CLOSE_TABLE:
             result = table.close("closed by an admin", now)
-            back = " Your chips are back in your balance." if table.config.cash else ""
+            back = " The chips at the table went back to the players' balances." if table.config.cash else ""
             text = f"An admin closed this table{reason}.{back}"
             frame = p.encode_str(p.Error(code=p.E_TABLE_CLOSED, table=table.id, text=text))
             notice = Outbound(watchers, frame, table=table.id)
             summary = f"closed; {_returned(result, names)}"
         else:
-            assert command.user is not None  # the frontend names the player of every kick
+            assert command.user is not None  # checked above
             kicked = table.kick(command.user, now)
-            if kicked is None:
-                audit.finish(engine, command.id, server.name, False,
-                             f"{command.user_name or command.user} is not seated at {table.id}", now)
-                return
+            assert kicked is not None  # seated, checked above
             result, conn = kicked
             text = f"An admin removed you from this table{reason}."
             frame = p.encode_str(p.Error(code=p.E_KICKED, table=table.id, text=text))

@@ -1,7 +1,7 @@
 """The admin console in a real browser: an admin (made one with the CLI) sees every server and the open
 tables with their players, closes a Hold'em table after confirming it, and sees the command go from
-pending to done; the player at that table is told and has every chip back. Saves
-docs/screenshots/admin.png."""
+pending to done; the player at that table is told and has every chip back. Then kicks a player from
+another table. Saves docs/screenshots/admin.png."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_an_admin_closes_a_table_from_the_console(person, stack: Stack) -> None:
     ann.fill_with_bots()
     start = balance(stack, ann.name) + 5000
     bob = person("bob")
-    bob.create_table("crazy_eights", seats=3)
+    bobs = bob.create_table("hearts")  # a match of many deals: it outlasts the test
     bob.fill_with_bots()
     bob.start()
     bob.leave()  # a bot plays bob's seat: moves go on at that table
@@ -83,5 +83,12 @@ def test_an_admin_closes_a_table_from_the_console(person, stack: Stack) -> None:
         close.click()
     page.mouse.move(0, 0)
     root.screenshot("admin")
+
+    page.locator(f"#tables tr[data-table='{bobs}'] button[data-action=kick]").click()
+    expect(dialog.locator("h2")).to_have_text(f"Kick {bob.name} from {bobs}?")
+    page.click("#admin-confirm")
+    kicked = page.locator(f"#audit tr[data-action=kick][data-target='{bobs}']")
+    expect(kicked).to_have_attribute("data-status", "done", timeout=15_000)
+    expect(kicked).to_contain_text(f"{bob.name} stood up; a bot plays the seat to the end of the game")
     for who in (ann, bob, root):
         assert not who.errors, who.errors

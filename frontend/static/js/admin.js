@@ -178,6 +178,10 @@ function render(state) {
   const tables = state.tables.length
     ? state.tables.map(tableRow)
     : [h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No table is open."))];
+  if (state.tables.length < state.counters.tables) {
+    tables.push(h("tr", {}, h("td", { colspan: 9, class: "muted" },
+      `The newest ${state.tables.length} of ${state.counters.tables.toLocaleString()} open tables are shown.`)));
+  }
   fill($("tables").tBodies[0], tables);
   const audit = state.audit.length
     ? state.audit.map(auditRow)
