@@ -81,9 +81,10 @@ async function act(path, body, what) {
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ ...body, reason }),
     });
-    const answer = await response.json().catch(() => ({}));
-    if (answer.error) toast(answer.error.text);
-    else toast(answer.result ?? "Done.", answer.status === "failed" ? "error" : "info");
+    const answer = await response.json().catch(() => null);
+    if (answer?.error) toast(answer.error.text);
+    else if (!answer) toast(`Refused (HTTP ${response.status}): the page may have expired; reload it and try again.`);
+    else toast(answer.result, answer.status === "failed" ? "error" : "info");
   } catch (error) {
     toast(`The request did not go through: ${error.message}`);
   }
