@@ -81,6 +81,8 @@ E_OVERLOADED = "overloaded"
 E_INSUFFICIENT_CHIPS = "insufficient_chips"  # a buy-in the balance cannot pay (checked when it is debited)
 E_BAD_TEXT = "bad_text"  # a chat line (or name) with control, bidi-override or invisible characters
 E_FORBIDDEN = "forbidden"  # a relayed request for a player the game server does not know (refused, logged)
+E_KICKED = "kicked"  # pushed: an admin removed this player from the table (the admin console)
+E_TABLE_CLOSED = "table_closed"  # pushed to everyone at a table an admin closed (the admin console)
 E_INTERNAL = "internal"
 
 

@@ -28,6 +28,7 @@ from common.metrics import GameServerMetrics, message_type
 from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver.admin_commands import AdminDesk
 from gameserver.cash_table import CashTable
 from gameserver.chat import TableChat
 from gameserver.guards import check_private_endpoint, realtime_of
@@ -93,6 +94,7 @@ class GameServer(Placement):
         self.healthy = True
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
+        self.admin = AdminDesk(self)  # move rate, rosters and admin commands, at each heartbeat
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -430,6 +432,8 @@ class GameServer(Placement):
         if not self.healthy and self.store.probe():
             self._set_healthy(True)
         self.placement_round(now)
+        if not self._stopped.is_set():
+            self.admin.round(now)
         # input still waiting means this server is behind, not that its peers went quiet
         behind = self.sock is not None and bool(cast(int, self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
         revoked = set(self.peers.revoked())

@@ -169,6 +169,22 @@ class Table:
             self._finish(result, now)
         return result
 
+    def kick(self, user: int, now: float) -> tuple[Result, str | None] | None:
+        """An admin removes `user`'s seat, as when a player stays away past the grace period: before the
+        game the seat is freed, during a match a bot takes it for good, at a cash table the stack goes
+        back (after the hand in progress). The result, and the connection that watched the seat (to
+        tell); None if `user` is not seated."""
+        seat = self.seat_of(user)
+        if seat is None or self.state.closed:
+            return None
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=self.seq + 1)
+        conn = self.conns.pop(seat, None)
+        self.gone_since.pop(seat, None)
+        self._stand_up_absent(seat)
+        self._finish(result, now)
+        return result, conn
+
     def _before_close(self) -> None:
         """Hook: what a kind of table settles before it closes (a cash table: every stack)."""
 
