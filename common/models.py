@@ -2,8 +2,9 @@
 
 Owns: users and their chips, tables and their append-only action logs (with the secret seed, which never
 leaves the game server tier), finished-game records (with their replays and who sat there), ratings and
-their history, chat lines, revocations, the registry of live processes. Engines come from `common.db`;
-the schema's versions (Alembic migrations) from `common.schema`: a change here needs a migration
+their history, chat lines, revocations, the registry of live processes, and the admins' audit log (which
+also queues their table commands for the game servers). Engines come from `common.db`; the schema's
+versions (Alembic migrations) from `common.schema`: a change here needs a migration
 (`scripts/ctl migrate revision -m "what changed"`), and tests/unit/common/test_schema.py fails until the
 migrations build exactly these tables.
 
@@ -104,6 +105,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     chips: Mapped[int] = mapped_column(BigInt, default=0)
     created: Mapped[float] = mapped_column(Float, default=time.time)
+    #: May open the admin console (`python -m frontend.cli set-admin NAME`); nobody is by default.
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Revocation(Base):
@@ -137,10 +140,15 @@ class TableRecord(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Its finished games change ratings (`common.ratings`): by default, public tables are rated.
     rated: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: How late spectators see it (gameserver/spectating.py): seconds (0: live), or "hand".
+    spectator_delay: Mapped[float | str] = mapped_column(JSON, default=0)
     creator: Mapped[int] = mapped_column(Int)
     seed: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created: Mapped[float] = mapped_column(Float, default=time.time)
+    #: Who sits and how many watch, for the admin console: {"seats": [{"user", "name", "bot", "stack",
+    #: "away"} | None], "spectators": n}, written by the owning game server at a heartbeat when it changed.
+    roster: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TableAction(Base):
@@ -271,10 +279,35 @@ class ServerRecord(Base):
     version: Mapped[str] = mapped_column(String(40))
     capacity: Mapped[int] = mapped_column(Int, default=0)
     load: Mapped[int] = mapped_column(Int, default=0)
+    #: Game servers: entries their tables' logs gained per second over the last heartbeat (moves, mostly).
+    rate: Mapped[float] = mapped_column(Float, default=0.0)
     state: Mapped[str] = mapped_column(String(16))
     started: Mapped[float] = mapped_column(Float)
     renewed: Mapped[float] = mapped_column(Float)
     lease_until: Mapped[float] = mapped_column(Float)
+
+
+class AuditRecord(Base):
+    """One admin action (`common.audit`): who did what to which server, table or player, why, and how it
+    ended. Table commands (close, kick) wait here as `pending` until the table's game server claims one
+    (`running`, a conditional UPDATE: exactly one claimant) and carries it out (`done` or `failed`)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Float, default=time.time, index=True)
+    admin: Mapped[int] = mapped_column(Int)  # the admin's user id
+    admin_name: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # drain | undrain | close_table | kick
+    target: Mapped[str] = mapped_column(String(40))  # a server name or a table id
+    user: Mapped[int | None] = mapped_column(Int, nullable=True)  # kick: the player
+    user_name: Mapped[str] = mapped_column(String(32), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | running | done | failed
+    result: Mapped[str] = mapped_column(String(300), default="")
+    claimed_by: Mapped[str] = mapped_column(String(40), default="")
+    claimed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    done_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ChatRecord(Base):

@@ -24,7 +24,18 @@ from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
-from gameserver.table_types import Checkpoint, GameRecord, Outbound, Refused, Result, Sender
+from gameserver.spectating import Delay, DelayLine
+from gameserver.table_types import (
+    HOLD_EVENT,
+    HOLD_NEWCOMER,
+    HOLD_VIEW,
+    Checkpoint,
+    GameRecord,
+    Outbound,
+    Refused,
+    Result,
+    Sender,
+)
 
 # what a host takes and returns is part of its interface
 __all__ = ["Checkpoint", "GameRecord", "Outbound", "Refused", "Result", "Sender", "Table", "rebuild"]
@@ -38,8 +49,8 @@ class Table:
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
-                 bot_delay: float = 0.6,
-                 grace_period: float = 120.0, bot_rng: random.Random | None = None) -> None:
+                 bot_delay: float = 0.6, grace_period: float = 120.0, bot_rng: random.Random | None = None,
+                 spectator_delay: Delay = 0) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
                                      creator=creator, clock=clock, public=public,
                                      rated=public if rated is None else rated)
@@ -53,6 +64,9 @@ class Table:
         self.conns: dict[int, str] = {}  # seat -> the connection watching it
         self.gone_since: dict[int, float] = {}  # seat -> when its player's connection went away
         self.spectators: dict[str, Sender] = {}
+        self.spectator_delay = spectator_delay
+        #: Spectators' frames held back on this server (None: spectators watch live).
+        self.spectator_line = DelayLine(spectator_delay) if spectator_delay else None
         self.recent: deque[tuple[int, list[Event]]] = deque(maxlen=EVENT_MEMORY)
         self.game_actions: list[dict[str, Any]] = []  # moves of the current match or hand, for its record
         self.deadline: float | None = None  # in the server's `now` timebase
@@ -100,7 +114,7 @@ class Table:
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
                            status="over" if status == "closed" else status, spectators=len(self.spectators),
                            public=self.public, clock=self.clock, options=dict(self.options),
-                           creator=self.creator)
+                           creator=self.creator, spectator_delay=self.spectator_delay)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
@@ -170,6 +184,22 @@ class Table:
         if self.deal is not None and self.deal[0] > seq:
             self.deal = self.dealt = None
 
+    def kick(self, user: int, now: float) -> tuple[Result, str | None] | None:
+        """An admin removes `user`'s seat, as when a player stays away past the grace period: before the
+        game the seat is freed, during a match a bot takes it for good, at a cash table the stack goes
+        back (after the hand in progress). The result, and the connection that watched the seat (to
+        tell); None if `user` is not seated."""
+        seat = self.seat_of(user)
+        if seat is None or self.state.closed:
+            return None
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=self.seq + 1)
+        conn = self.conns.pop(seat, None)
+        self.gone_since.pop(seat, None)
+        self._stand_up_absent(seat)
+        self._finish(result, now)
+        return result, conn
+
     def _before_close(self) -> None:
         """Hook: what a kind of table settles before it closes (a cash table: every stack)."""
 
@@ -210,9 +240,14 @@ class Table:
         self._schedule(now)
         if self._pending:
             events = [ev for _, evs in self._steps for ev in evs]
-            result.out.extend(self._views_for(self.watchers(), events))
+            result.out.extend(self._views_for(self.watchers(), events, broadcast=True))
         if ended is not None:
-            result.out.append(Outbound(self.watchers(), self._game_over_frame(ended.outcome)))
+            over = self._game_over_frame(ended.outcome)
+            if self.spectator_line is None:
+                result.out.append(Outbound(self.watchers(), over))
+            else:  # spectators hear of the end when the delay allows
+                result.out.append(Outbound(list(self.conns.values()), over))
+                result.out.append(Outbound([], over, hold=HOLD_EVENT))
         self._pending, self._steps = [], []
 
     def _after_game(self, now: float) -> None:
@@ -363,7 +398,8 @@ class Table:
         if not self._pending:
             result.out.extend(self._views_for([who.conn], missed))
         self._schedule(now)
-        if self.over and self.state.game is not None and not self.config.cash:  # the result, again
+        delayed = seat is None and self.spectator_line is not None  # the line's latest tells them
+        if self.over and self.state.game is not None and not self.config.cash and not delayed:  # the result
             outcome = self.game.outcome(self.state.game)
             assert outcome is not None
             result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
@@ -424,6 +460,8 @@ class Table:
         times = [since + self.grace_period for since in self.gone_since.values()]
         if en.in_hand(self.config, self.state):
             times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
+        if self.spectator_line is not None and (due := self.spectator_line.next_due()) is not None:
+            times.append(due)
         return min(times) if times else None
 
     def tick(self, now: float) -> Result:
@@ -433,6 +471,7 @@ class Table:
         if not self.state.closed:
             self._on_tick(now)
             self._finish(result, now)
+        result.out.extend(self.release_to_spectators(now))
         return result
 
     def _on_tick(self, now: float) -> None:
@@ -503,11 +542,17 @@ class Table:
         return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
                                        players=names, winners=list(outcome.winners)))
 
-    def _views_for(self, conns: list[str], events: list[Event]) -> list[Outbound]:
-        """Each connection's own view: seats get theirs, spectators share the public one."""
+    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
+        """Each connection's own view: seats get theirs, spectators share the public one (held back for
+        the delay line, when the table has one: every `broadcast`'s spectator view goes into it, watched
+        or not, and a spectator who opens the table gets what the line last released)."""
         out: list[Outbound] = []
         by_conn = {conn: seat for seat, conn in self.conns.items()}
         spectators = [c for c in conns if c not in by_conn]
+        line = self.spectator_line
+        if line is not None and spectators and not broadcast:
+            out.append(Outbound(spectators, "", hold=HOLD_NEWCOMER))
+            spectators = []
         # what every viewer's frame shares is worked out once, not once per seat
         shared: dict[str, Any] = {
             "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
@@ -519,9 +564,24 @@ class Table:
         for conn in conns:
             if conn in by_conn:
                 out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared)))
-        if spectators:
+        if line is not None and broadcast:
+            out.append(Outbound([], self._view_frame(None, events, shared), hold=HOLD_VIEW))
+        elif spectators:
             out.append(Outbound(spectators, self._view_frame(None, events, shared)))
         return out
+
+    def spectator_placeholder(self) -> str:
+        """What a spectator of a delayed table is shown before its line has released anything."""
+        return p.encode_str(p.View(table=self.id, seq=0, game=self.game.name, status="waiting",
+                                   players=[None] * self.config.seats, creator=self.creator))
+
+    def release_to_spectators(self, now: float) -> list[Outbound]:
+        """The delay line's frames due by `now`, for whoever watches now."""
+        if self.spectator_line is None:
+            return []
+        frames = self.spectator_line.release(now)
+        watching = list(self.spectators)
+        return [Outbound(watching, frame) for frame in frames] if watching else []
 
     def _shared_view_fields(self) -> dict[str, Any]:
         return {}

@@ -7,7 +7,7 @@ leaderboard) and `rating_history` (one row per rated game and player: a game is 
 `tables.rated` (the table setting). Older finished games have no replay and stay unrated.
 
 Revision ID: 0005
-Revises: '0002'
+Revises: '0004'
 Created: 2026-12-01 15:35:00.218518
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
