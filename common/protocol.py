@@ -185,6 +185,7 @@ class CreateTable(Msg, tag="create_table"):
     options: Options = {}
     clock: Annotated[float, msgspec.Meta(ge=0, le=86400)] | None = None  # seconds per move; None = no clock
     public: bool = True
+    rated: bool | None = None  # its finished games change ratings; None: as `public` (common/ratings.py)
     buy_in: Chips | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
     #: Spectators see the table this late (held back on the game server): seconds, or "hand" (one
     #: whole hand behind, at cash tables).

@@ -39,6 +39,7 @@ class TableConfig:
     creator: int = 0
     clock: float | None = None
     public: bool = True
+    rated: bool = True  # its finished games change ratings (common.ratings)
 
     @property
     def cash(self) -> bool:

@@ -85,12 +85,18 @@ class Placement:
             return None
         table = self._new_table(record.id, game, seats=record.seats, options=record.options,
                                 creator=record.creator, seed=int(record.seed), clock=record.clock,
-                                public=record.public, spectator_delay=record.spectator_delay or 0)
+                                public=record.public, rated=record.rated,
+                                spectator_delay=record.spectator_delay or 0)
         state = en.restore(table.config, stored.snapshot) if stored.snapshot else en.new_state(table.config)
         rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
         start = table.state.game_start
         table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
                               if seq > start and isinstance(x, e.Acted)]
+        deal = next(((seq, x) for seq, x in stored.entries
+                     if seq == start and isinstance(x, (e.Started, e.HandDealt))), None)
+        if deal is not None and deal[0] <= stored.snapshot_seq:  # dealt before the snapshot: not folded
+            table.deal, table.game_entries = deal, [(seq, x) for seq, x in stored.entries if seq > start]
+            table.dealt = state if stored.snapshot_seq == start else None
         if table.over:
             return None
         table.recovered(now, hold=self.settings.resume_window)

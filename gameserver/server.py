@@ -28,6 +28,7 @@ from common.metrics import GameServerMetrics, message_type
 from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver import history
 from gameserver.admin_commands import AdminDesk
 from gameserver.cash_table import CashTable
 from gameserver.chat import TableChat
@@ -36,6 +37,7 @@ from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
 from gameserver.placement import Placement
+from gameserver.replays import Replays
 from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
@@ -65,6 +67,7 @@ class GameServer(Placement):
         self.name = name
         self.endpoint = endpoint
         self.store = store
+        self.replays = Replays(store.set_replay, self._commit_and_send)  # finished games' replays
         store.owner = name  # it writes as this server, fenced by each table's epoch
         self.boot = secrets.token_hex(4)
         registry = registry or Registry(store.engine, lease=settings.lease_seconds, clock=clock)
@@ -146,6 +149,7 @@ class GameServer(Placement):
         finally:
             heartbeat.cancel()
             loop.remove_reader(cast(int, self.sock.getsockopt(zmq.FD)))
+            self.replays.close()
             self._flush()
             self.sock.close(linger=0)
             self._stop_auth()
@@ -538,12 +542,13 @@ class GameServer(Placement):
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
-                                seed=seed, clock=body.clock, public=body.public,
+                                seed=seed, clock=body.clock, public=body.public, rated=body.rated,
                                 spectator_delay=body.spectator_delay)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
-                                options=options, clock=body.clock, public=body.public, creator=who.user,
+                                options=options, clock=body.clock, public=body.public,
+                                rated=table.config.rated, creator=who.user,
                                 seed=str(seed), status="waiting", created=time.time(),
                                 spectator_delay=body.spectator_delay)
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
@@ -638,10 +643,15 @@ class GameServer(Placement):
                 self.store.set_status(table.id, status)
         if result.finished is not None:
             record = result.finished
-            self.store.finish(table_id=table.id, game=table.game.name, players=record.players,
+            try:
+                made = history.finished(table.config, record, time.time())
+            except Exception:  # a replay that cannot be built must not lose the game's record
+                log.exception("table %s: no replay for the finished game", table.id)
+                made = history.Finished({"finished": time.time()}, None)
+            self.store.finish(made.result, table_id=table.id, game=table.game.name, players=record.players,
                               scores=list(record.outcome.scores), winners=list(record.outcome.winners),
-                              actions=record.actions, detail=dict(record.outcome.detail),
-                              finished=time.time())
+                              actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
+            self.replays.submit(table.config, record, made)
         self._pending_out.extend(result.out)
         moves_only = bool(result.log) and all(isinstance(x, e.Acted) for x in result.log)
         if result.finished is not None or not moves_only:

@@ -28,6 +28,7 @@ from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from common import ratings
 from common.models import (
     ChatRecord,
     FinishedGame,
@@ -51,6 +52,8 @@ _house = cast(Table, House.__table__)
 _revocations = cast(Table, Revocation.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
+_set_replay = (update(_finished).where(_finished.c.game_id == bindparam("gid"))
+               .values(replay=bindparam("replay")))
 _house_move = update(_house).where(_house.c.id == 1).values(chips=_house.c.chips + bindparam("d"))
 #: Statuses of tables a game server rebuilds at start; "over" and "closed" tables stay as they are.
 LIVE_STATUSES = ("waiting", "playing")
@@ -101,6 +104,8 @@ class Store:
         self._snapshots: list[dict[str, Any]] = []
         self._status: dict[str, str] = {}
         self._finished: list[dict[str, Any]] = []
+        self._results: dict[str, ratings.GameResult] = {}  # game id -> what ratings and profiles need
+        self._replays: list[dict[str, Any]] = []  # {"gid", "replay"}: built after the game's record
         self._chat: list[dict[str, Any]] = []
         self._credits: list[dict[str, Any]] = []  # {"uid", "d", "table"}
         self._house: dict[str, int] = {}  # table -> the house's chips moved by its entries
@@ -156,8 +161,17 @@ class Store:
     def set_status(self, table_id: str, status: str) -> None:
         self._status[table_id] = status
 
-    def finish(self, **record: Any) -> None:
+    def finish(self, result: ratings.GameResult | None = None, **record: Any) -> None:
+        """A finished game's record; with `result`, its players' history rows and rating update, in the
+        same transaction (a game id already stored is not stored or rated again)."""
         self._finished.append(record)
+        if result is not None:
+            self._results[result.game_id] = result
+
+    def set_replay(self, game_id: str, text: str) -> None:
+        """A finished game's replay (`common.history.pack`), written after its record. Not fenced: the
+        game is over, and whoever builds its replay builds the same one."""
+        self._replays.append({"gid": game_id, "replay": text})
 
     def chat(self, table_id: str, user: int, name: str, text: str, ts: float | None = None) -> None:
         self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text,
@@ -185,7 +199,7 @@ class Store:
     @property
     def dirty(self) -> bool:
         return bool(self._new_tables or self._actions or self._snapshots or self._status or self._finished
-                    or self._chat or self._credits or self._house)
+                    or self._chat or self._credits or self._house or self._replays)
 
     def flush(self) -> None:
         """Write everything queued in one transaction; on failure drop it all and raise StoreFailed.
@@ -240,6 +254,7 @@ class Store:
         self._actions = [a for a in self._actions if a["table_id"] not in tables]
         self._snapshots = [x for x in self._snapshots if x["table_id"] not in tables]
         self._finished = [x for x in self._finished if x["table_id"] not in tables]
+        self._results = {k: v for k, v in self._results.items() if k.rsplit(":", 1)[0] not in tables}
         self._chat = [x for x in self._chat if x["table_id"] not in tables]
         self._credits = [c for c in self._credits if c["table"] not in tables]
 
@@ -257,16 +272,28 @@ class Store:
         if self._status:  # one prepared statement, executemany: no statement built per table
             conn.execute(_set_status, [{"tid": t, "st": s} for t, s in self._status.items()])
         if self._finished:
-            conn.execute(insert(_finished), self._finished)
+            self._write_finished(conn)
         if self._chat:
             conn.execute(insert(_chat), self._chat)
+        if self._replays:
+            conn.execute(_set_replay, self._replays)
         if self._credits:
             conn.execute(_credit, [{"uid": c["uid"], "d": c["d"]} for c in self._credits])
         house = sum(self._house.values())
         if house:
             conn.execute(_house_move, {"d": house})
 
+    def _write_finished(self, conn: Connection) -> None:
+        ids = [r["game_id"] for r in self._finished if r.get("game_id")]
+        stored = set(conn.execute(select(_finished.c.game_id).where(_finished.c.game_id.in_(ids))).scalars()
+                     ) if ids else set()
+        new = [r for r in self._finished if r.get("game_id") not in stored]
+        if new:
+            conn.execute(insert(_finished), new)
+        ratings.record(conn, [self._results[r["game_id"]] for r in new if r.get("game_id") in self._results])
+
     def _clear(self) -> None:
+        self._results, self._replays = {}, []
         self._new_tables, self._actions, self._snapshots, self._finished, self._chat = [], [], [], [], []
         self._status, self._credits, self._house = {}, [], {}
 

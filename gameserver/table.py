@@ -48,11 +48,12 @@ AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 class Table:
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
-                 seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
-                 grace_period: float = 120.0, bot_rng: random.Random | None = None,
+                 seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
+                 bot_delay: float = 0.6, grace_period: float = 120.0, bot_rng: random.Random | None = None,
                  spectator_delay: Delay = 0) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
-                                     creator=creator, clock=clock, public=public)
+                                     creator=creator, clock=clock, public=public,
+                                     rated=public if rated is None else rated)
         self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
         self.clock, self.public = clock, public
         self.bot_delay = bot_delay
@@ -75,6 +76,11 @@ class Table:
         self._pending: list[e.AnyEntry] = []  # entries of the request being decided
         self._steps: list[tuple[int, list[Event]]] = []
         self._ended: GameRecord | None = None  # the game (or hand) the request being decided ended
+        #: The entry that dealt the current match or hand and its seq, the state it left (None: not known,
+        #: after a recovery from a later snapshot), and every entry since: the finished game's replay.
+        self.deal: tuple[int, e.Started | e.HandDealt] | None = None
+        self.dealt: en.TableState | None = None
+        self.game_entries: list[tuple[int, e.AnyEntry]] = []
 
     # ---- what the lobby sees -------------------------------------------------------------------
 
@@ -130,6 +136,7 @@ class Table:
         """Back to `saved` (a pass that failed to commit): nobody was told of what is undone."""
         self.state, self.conns, self.gone_since = saved.state, saved.conns, saved.gone_since
         self.spectators, self.game_actions = saved.spectators, saved.game_actions
+        self._trim_game_log()
         self.recent.clear()  # a client that resumes gets the fresh view instead
         self._armed_for = None
         self._schedule(now)
@@ -157,6 +164,7 @@ class Table:
 
     def _undo(self, state: en.TableState, game_actions: list[dict[str, Any]]) -> None:
         self.state, self.game_actions = state, game_actions
+        self._trim_game_log()
         self._pending, self._steps, self._ended = [], [], None
 
     def close(self, reason: str, now: float) -> Result:
@@ -168,6 +176,13 @@ class Table:
             self._add(e.Closed(reason=reason))
             self._finish(result, now)
         return result
+
+    def _trim_game_log(self) -> None:
+        """After an undo or a rollback: forget the game's entries (and deal) past the state's seq."""
+        seq = self.state.seq
+        self.game_entries = [(s, x) for s, x in self.game_entries if s <= seq]
+        if self.deal is not None and self.deal[0] > seq:
+            self.deal = self.dealt = None
 
     def kick(self, user: int, now: float) -> tuple[Result, str | None] | None:
         """An admin removes `user`'s seat, as when a player stays away past the grace period: before the
@@ -198,11 +213,15 @@ class Table:
         self._steps.append((self.state.seq, events))
         if isinstance(entry, (e.Started, e.HandDealt)):
             self.game_actions = []
-        elif isinstance(entry, e.Acted):
+            self.deal, self.dealt, self.game_entries = (self.state.seq, entry), self.state, []
+            return events
+        self.game_entries.append((self.state.seq, entry))
+        if isinstance(entry, e.Acted):
             self.game_actions.append(e.to_builtins(entry))
             outcome = self.game.outcome(self.state.game)
             if outcome is not None:
-                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions))
+                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
+                                         self.dealt, [x for _, x in self.game_entries])
         return events
 
     def _finish(self, result: Result, now: float) -> None:
@@ -585,6 +604,10 @@ def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],
     for entry in tail:
         state, events = en.evolve(table.config, state, entry)
         table.recent.append((state.seq, events))
+        if isinstance(entry, (e.Started, e.HandDealt)):
+            table.deal, table.dealt, table.game_entries = (state.seq, entry), state, []
+        else:
+            table.game_entries.append((state.seq, entry))
     table.state = state
     if game_actions is not None:
         table.game_actions = game_actions

@@ -45,6 +45,11 @@ class GameRecord:
     outcome: Outcome
     players: list[dict[str, Any]]
     actions: list[dict[str, Any]]
+    #: The entry that dealt it and its seq, the table's state right after it (None if not known) and
+    #: every entry since: what `gameserver.history` folds for replays.
+    deal: tuple[int, e.Started | e.HandDealt] | None = None
+    dealt: en.TableState | None = None
+    entries: list[e.AnyEntry] = field(default_factory=list)
 
 
 @dataclass

@@ -82,6 +82,8 @@ export class LobbyView {
       this.run(form.querySelector("button[type=submit]"), () => this.submitCreate());
     });
     $("show-finished").addEventListener("change", () => this.render());
+    // a private table is unrated unless its creator says otherwise
+    $("create-public").addEventListener("change", (event) => { $("create-rated").checked = event.target.checked; });
     this.renderOptions();
     this.render();
   }
@@ -137,6 +139,7 @@ export class LobbyView {
       options,
       clock: clock ? Number(clock) : null,
       public: $("create-public").checked,
+      rated: $("create-rated").checked,
       spectator_delay: delay === "hand" ? "hand" : Number(delay),
     };
   }
