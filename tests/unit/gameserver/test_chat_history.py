@@ -14,17 +14,22 @@ from tests.unit.gameserver.harness import Harness, unwritable
 
 
 async def history_for(h: Harness, rid: int, conn: str) -> list[str] | None:
-    """The texts of the `chat_history` frame sent to `conn` after request `rid`'s answer (None: none)."""
-    answered = False
-    for msg in await h.drain():
-        if not isinstance(msg, p.Deliver) or conn not in msg.conns:
-            continue
-        answered = answered or msg.rid == rid
-        frame = p.decode_server(msg.frame)
-        if isinstance(frame, p.ChatHistory):
-            assert answered, "the history comes after the request's answer"
-            return [line.text for line in frame.lines]
-    assert answered
+    """The texts of the `chat_history` frame sent to `conn` with request `rid`'s answer (None: none).
+
+    The game server sends a pass's frames for a realtime process as one multipart: the history, if
+    any, comes in the same one as the answer, after it."""
+    while True:
+        msg = await h.recv(timeout=10)
+        if isinstance(msg, p.Deliver) and msg.rid == rid:
+            break
+        assert not (isinstance(msg, p.Deliver) and isinstance(p.decode_server(msg.frame), p.ChatHistory)
+                    and conn in msg.conns), "the history comes after the request's answer"
+    while h.parts:
+        msg = await h.recv()
+        if isinstance(msg, p.Deliver) and conn in msg.conns:
+            frame = p.decode_server(msg.frame)
+            if isinstance(frame, p.ChatHistory):
+                return [line.text for line in frame.lines]
     return None
 
 
