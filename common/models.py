@@ -137,6 +137,9 @@ class TableRecord(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     creator: Mapped[int] = mapped_column(Int)
     seed: Mapped[str] = mapped_column(String(80))
+    #: A private table's invite code (secret like the seed: only its creator's view carries it); "" for a
+    #: public table.
+    invite: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created: Mapped[float] = mapped_column(Float, default=time.time)
 
