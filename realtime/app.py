@@ -21,6 +21,7 @@ from common.db import make_engine
 from common.metrics import RealtimeMetrics
 from common.registry import Registry
 from common.tokens import Claims
+from realtime.admission import Admission
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
 from realtime.sockjs_adapter import Router, make_router
@@ -120,7 +121,10 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
         services.follower = Follower(registry, services.gateway, name, boot, public_url, key,
                                      lambda: len(services.conns), settings.heartbeat_interval)
         services.follower.start()
-    router = make_router(PlayerConnection, services, settings, prefix="/sockjs")
+    admission = Admission(max_unauthenticated=settings.max_unauthenticated_per_address,
+                          rate=settings.new_sessions_per_address, burst=settings.new_sessions_burst,
+                          on_refused=lambda reason: services.metrics.sessions_refused(reason).inc())
+    router = make_router(PlayerConnection, services, settings, prefix="/sockjs", admission=admission)
     services.router = router
     app = tornado.web.Application(
         [(r"/healthz", HealthHandler, {"services": services}), *router.urls])
