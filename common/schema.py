@@ -90,7 +90,7 @@ def migrate(url: str, location: Path = MIGRATIONS) -> tuple[str | None, str]:
             if before is None and "users" in names:
                 # `create_all` made the tables of the code of its day: before the registry (0002) the
                 # initial revision's, then the registry's, then (a column of `tables`) the invites'
-                columns = {c["name"] for c in inspect(conn).get_columns("tables")} if "tables" in names else set()
+                columns = {c["name"] for c in inspect(conn).get_columns("tables")}
                 made = INVITES if "invite" in columns else REGISTRY if "servers" in names else INITIAL
                 command.stamp(config(conn, location), made)
                 before = "none"

@@ -61,7 +61,8 @@ def test_invite_codes_decide_who_gets_into_a_private_table(invite_stack, new_use
             code = mine.invite
             assert code and len(code) >= 22 and not mine.public, mine  # ≥ 128 random bits, URL-safe
             with stack.engine.connect() as conn:
-                assert conn.execute(select(TableRecord.invite).where(TableRecord.id == table)).scalar() == code
+                stored = conn.execute(select(TableRecord.invite).where(TableRecord.id == table)).scalar()
+            assert stored == code
 
             # a guessed id, with no code or a wrong one, is answered as a table that does not exist
             server, _, number = table.partition("-")
@@ -74,7 +75,7 @@ def test_invite_codes_decide_who_gets_into_a_private_table(invite_stack, new_use
                             p.Start(table=table), p.Chat(table=table, text="hi"),
                             p.Watch(table=table, invite="")):
                 code_, text, where = refusal(await guesser.request(attempt))
-                assert (code_, text.replace(table, missing), where) == (nothing[0], nothing[1], table), attempt
+                assert (code_, text.replace(table, missing), where) == (*nothing[:2], table), attempt
             tables = await guesser.request(p.ListTables())
             assert isinstance(tables, p.Tables) and table not in [t.id for t in tables.tables]
             assert entries(stack, table) == logged, "a refused request changed the table"
