@@ -28,7 +28,8 @@ def test_create_private_copy_the_link_and_the_invited_person_watches_and_sits(pe
     assert guest.page.locator("#invite-link").count() == 0, "only the creator is shown the code"
     guest.page.click(".sit[data-seat='1']")
     guest.page.wait_for_selector("#table-view[data-role=player][data-seat='1']")
-    page.wait_for_function("name => document.querySelector('#felt').textContent.includes(name)", arg=guest.name)
+    page.wait_for_function("name => document.querySelector('#felt').textContent.includes(name)",
+                           arg=guest.name)  # the host sees the guest sit down
 
     stranger = person("stranger")
     stranger.page.goto(stranger.url(f"/table/{table}"))
