@@ -538,7 +538,7 @@ def decode_internal(raw: bytes | str) -> InternalMessage:
     """Decode a realtime <-> game-server message; raise ProtocolError if malformed."""
     try:
         return _internal_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
 
 
