@@ -99,7 +99,8 @@ class HealthHandler(tornado.web.RequestHandler):
     def get(self) -> None:
         links = self.services.gateway.links.values()
         counters = self.services.counters + self.services.router.counters
-        self.write({"ok": True, "connections": len(self.services.conns),
+        waiting = sum(self.services.router.admission.unauthenticated.values())
+        self.write({"ok": True, "connections": len(self.services.conns), "unauthenticated": waiting,
                     "gameservers": {link.name: link.alive for link in links},
                     "refused": dict(sorted(counters.items()))})
 
