@@ -135,6 +135,8 @@ class TableRecord(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     clock: Mapped[float | None] = mapped_column(Float, nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: How late spectators see it (gameserver/spectating.py): seconds (0: live), or "hand".
+    spectator_delay: Mapped[float | str] = mapped_column(JSON, default=0)
     creator: Mapped[int] = mapped_column(Int)
     seed: Mapped[str] = mapped_column(String(80))
     #: A private table's invite code (secret like the seed: only its creator's view carries it); "" for a

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -29,6 +29,8 @@ Req = Annotated[int, msgspec.Meta(ge=-(2**53), le=2**53)]  # a request id (any J
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Seat = Annotated[int, msgspec.Meta(ge=0, le=63)]
 Chips = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+#: How late a table's spectators see it: seconds (0: live), or "hand" (one whole hand behind).
+SpectatorDelay = Annotated[float, msgspec.Meta(ge=0, le=600)] | Literal["hand"]
 TableId = Annotated[str, msgspec.Meta(max_length=40)]
 Card = Annotated[str, msgspec.Meta(max_length=3)]
 #: A private table's invite code, as a client sends it (the server makes them with 18 random bytes: 24 chars).
@@ -184,6 +186,9 @@ class CreateTable(Msg, tag="create_table"):
     clock: Annotated[float, msgspec.Meta(ge=0, le=86400)] | None = None  # seconds per move; None = no clock
     public: bool = True
     buy_in: Chips | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
+    #: Spectators see the table this late (held back on the game server): seconds, or "hand" (one
+    #: whole hand behind, at cash tables).
+    spectator_delay: SpectatorDelay = 0
     req: Req | None = None
 
 
@@ -294,6 +299,7 @@ class TableInfo(msgspec.Struct, omit_defaults=True):
     clock: float | None = None
     options: dict[str, Any] = {}
     creator: int = 0  # user id of the table's creator (who may add bots)
+    spectator_delay: SpectatorDelay = 0  # spectators see the table this late: seconds, or "hand"
 
 
 class Tables(Msg, tag="tables"):
@@ -371,8 +377,15 @@ class ChatLine(Msg, tag="chat_line"):
     ts: float
 
 
+class ChatHistory(Msg, tag="chat_history"):
+    """A table's recent chat (oldest first), sent to a connection when it opens the table."""
+
+    table: str
+    lines: list[ChatLine] = []
+
+
 ServerMessage = (Welcome | Ack | Pong | Error | Tables | LobbyUpdate | TableStatus | View | GameOver
-                 | ChatLine | Move)
+                 | ChatLine | ChatHistory | Move)
 
 
 # ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------

@@ -38,7 +38,6 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: exactly its tables, so `migrate` marks such a database as being at it.
 INITIAL = "0001"
 REGISTRY = "0002"  # the servers registry, table leases and revocations
-INVITES = "0004"  # invite codes of private tables (tables.invite)
 
 
 class SchemaMismatch(Exception):
@@ -89,10 +88,8 @@ def migrate(url: str, location: Path = MIGRATIONS) -> tuple[str | None, str]:
             names = inspect(conn).get_table_names()
             if before is None and "users" in names:
                 # `create_all` made the tables of the code of its day: before the registry (0002) the
-                # initial revision's, then the registry's, then (a column of `tables`) the invites'
-                columns = {c["name"] for c in inspect(conn).get_columns("tables")}
-                made = INVITES if "invite" in columns else REGISTRY if "servers" in names else INITIAL
-                command.stamp(config(conn, location), made)
+                # initial revision's, after it this one's
+                command.stamp(config(conn, location), REGISTRY if "servers" in names else INITIAL)
                 before = "none"
             command.upgrade(config(conn, location), "head")
             return before, revision_of(conn) or ""

@@ -29,7 +29,8 @@ from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
-from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
+from gameserver.chat import TableChat
+from gameserver.guards import check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
@@ -38,6 +39,7 @@ from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
+from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW
 
 log = logging.getLogger("felt.gameserver")
 
@@ -78,7 +80,7 @@ class GameServer(Placement):
         self._names: dict[int, str] = {}  # user id -> display name, as stored (checked on every request)
         self.revocations = Revocations(store.revocations_since, settings.token_ttl, clock())
         self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
-        self.chat_limiter = ChatLimiter(settings.chat_rate)
+        self.chat = TableChat(settings.chat_max_chars, settings.chat_rate)
         self._timers: list[tuple[float, str]] = []
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
@@ -201,7 +203,7 @@ class GameServer(Placement):
 
     def _commit_and_send(self) -> None:
         self._flush()
-        out, self._pending_out = self._pending_out, []
+        out, self._pending_out = self._hold_for_spectators(self._pending_out), []
         batches: dict[bytes, list[bytes]] = {}
         for item in out:
             self._send(item, batches)
@@ -218,6 +220,28 @@ class GameServer(Placement):
         self._announce_lobby()
         self._check_input()
 
+    def _hold_for_spectators(self, out: list[Outbound]) -> list[Outbound]:
+        """Committed spectator frames of delayed tables go into their delay lines; a spectator who just
+        opened such a table is sent what its line last released (`gameserver.spectating`)."""
+        if not any(item.hold for item in out):
+            return out
+        now = self.clock()
+        kept: list[Outbound] = []
+        for item in out:
+            table = self.tables.get(item.table or "")
+            line = table.spectator_line if table is not None else None
+            if not item.hold:
+                kept.append(item)
+            elif table is None or line is None:
+                continue
+            elif item.hold == HOLD_NEWCOMER:
+                frames = line.latest or [table.spectator_placeholder()]
+                kept.extend(Outbound(item.conns, frame, table=table.id) for frame in frames)
+            else:
+                line.hold(item.frame, now, table.state.hand_no, view=item.hold == HOLD_VIEW)
+                self._arm(table)
+        return kept
+
     def _flush(self) -> bool:
         """Commit what this pass decided. If the database refuses, every table the pass changed goes back
         to what the log holds, and the requests that changed them are refused: memory never runs ahead
@@ -228,10 +252,12 @@ class GameServer(Placement):
             log.error("the database refused a write (%s); %d table(s) rolled back to the log", exc,
                       len(self._touched))
             self._set_healthy(False)
+            self.chat.committed(served=())
             self._roll_back_pass()
             return False
         finally:
             self._drop_fenced()
+        self.chat.committed(served=self.tables)
         self._touched.clear()
         return True
 
@@ -459,6 +485,7 @@ class GameServer(Placement):
                     return self._refuse(who, msg.rid, body.req, p.E_NO_TABLE, f"no table {body.table}",
                                         body.table)
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
+                opened = isinstance(body, (p.Join, p.Watch, p.Resume)) and msg.conn not in table.watchers()
                 if isinstance(body, p.Chat):
                     self._chat(table, who, body, msg.rid, now)
                 elif isinstance(body, p.Join) and isinstance(table, CashTable) \
@@ -467,6 +494,8 @@ class GameServer(Placement):
                 else:
                     self._touch(table)
                     self._absorb(table, table.handle(who, body, msg.rid, now))
+                if opened and msg.conn in table.watchers():
+                    self._send_chat_history(table, msg.conn)
         except Exception:
             log.exception("error handling %s", type(body).__name__)
             self._reply(msg, p.Error(code=p.E_INTERNAL, text="internal error; the request was not applied",
@@ -492,6 +521,8 @@ class GameServer(Placement):
             refusal = f"{game.title} needs {game.min_seats}–{game.max_seats} seats"
         elif body.clock is not None and not CLOCK_MIN <= body.clock <= CLOCK_MAX:
             refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
+        elif body.spectator_delay == "hand" and game.series != "cash":
+            refusal = f"{game.title} has no hands to delay spectators by; give the delay in seconds"
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
         if self.draining:
@@ -509,12 +540,14 @@ class GameServer(Placement):
         seed = secrets.randbits(128)
         invite = "" if body.public else secrets.token_urlsafe(INVITE_BYTES)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
-                                seed=seed, clock=body.clock, public=body.public, invite=invite)
+                                seed=seed, clock=body.clock, public=body.public, invite=invite,
+                                spectator_delay=body.spectator_delay)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
                                 options=options, clock=body.clock, public=body.public, creator=who.user,
-                                seed=str(seed), invite=invite, status="waiting", created=time.time())
+                                seed=str(seed), invite=invite, status="waiting", created=time.time(),
+                                spectator_delay=body.spectator_delay)
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
@@ -565,25 +598,22 @@ class GameServer(Placement):
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
         text = body.text.strip()
-        error = None
-        if who.conn not in table.watchers():
-            error = (p.E_NOT_SEATED, "join or watch the table to chat")
-        elif not text:
-            error = (p.E_BAD_FIELD, "empty chat message")
-        elif len(text) > self.settings.chat_max_chars:
-            error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
-        elif (problem := p.text_problem(text)) is not None:  # defence in depth: decoding refused it
-            error = (p.E_BAD_TEXT, f"chat text may not contain {problem}")
-        elif not self.chat_limiter.allow((table.id, who.user), now):
-            error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
+        error = self.chat.refusal(table.id, who.user, text, who.conn in table.watchers(), now)
         if error:
             return self._refuse(who, rid, body.req, error[0], error[1], table.id)
         self._touch(table)  # the line is sent only once it is stored
-        self.store.chat(table.id, who.user, who.name, text)
+        line = p.ChatLine(table=table.id, name=who.name, text=text, ts=now)
+        self.store.chat(table.id, who.user, who.name, text, now)
+        self.chat.said(line)
         ack = p.encode_str(p.Ack(req=body.req, table=table.id))
-        line = p.encode_str(p.ChatLine(table=table.id, name=who.name, text=text, ts=now))
         self._pending_out.append(Outbound([who.conn], ack, rid, req=body.req, table=table.id))
-        self._pending_out.append(Outbound(table.watchers(), line, table=table.id))
+        self._pending_out.append(Outbound(table.watchers(), p.encode_str(line), table=table.id))
+
+    def _send_chat_history(self, table: Table, conn: str) -> None:
+        """A connection that just opened the table gets its recent chat (after its view)."""
+        frame = self.chat.history(table.id)
+        if frame is not None:
+            self._pending_out.append(Outbound([conn], frame, table=table.id))
 
     def _on_conn_closed(self, conn: str, now: float) -> None:
         for table_id in self.conn_tables.pop(conn, ()):
@@ -667,7 +697,7 @@ class GameServer(Placement):
 
     def _forget(self, table_id: str) -> None:
         del self.tables[table_id]
-        self.chat_limiter.forget(table_id)
+        self.chat.forget(table_id)
         self._status_written.pop(table_id, None)
         self.lobby.dirty.add(table_id)
         self.store.release(table_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import msgspec
@@ -84,6 +84,7 @@ class StoredTable:
     snapshot: str | None  # the snapshot JSON, or None: fold from the start
     snapshot_seq: int
     entries: list[tuple[int, e.AnyEntry]]  # (seq, entry) from the current game's start on
+    chat: list[tuple[str, str, float]] = field(default_factory=list)  # recent (name, text, ts), oldest first
 
 
 class Store:
@@ -158,8 +159,9 @@ class Store:
     def finish(self, **record: Any) -> None:
         self._finished.append(record)
 
-    def chat(self, table_id: str, user: int, name: str, text: str) -> None:
-        self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text, "ts": time.time()})
+    def chat(self, table_id: str, user: int, name: str, text: str, ts: float | None = None) -> None:
+        self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text,
+                           "ts": time.time() if ts is None else ts})
 
     def user_name(self, user: int) -> str | None:
         """A user's display name, or None if there is no such user."""
@@ -332,10 +334,11 @@ class Store:
         numbers = [int(i.rsplit("-", 1)[1]) for i in ids if i.rsplit("-", 1)[1].isdigit()]
         return max(numbers, default=0)
 
-    def open_tables(self, owner: str, ids: Sequence[str] | None = None) -> list[StoredTable]:
+    def open_tables(self, owner: str, ids: Sequence[str] | None = None,
+                    chat_lines: int = 0) -> list[StoredTable]:
         """The live tables (waiting or playing) `owner` owns (of `ids`, if given), each with its latest
         snapshot and the entries recovery needs: those after the snapshot, and the current game's moves
-        for its record."""
+        for its record; and its last `chat_lines` chat lines."""
         result = []
         with self.engine.connect() as conn:
             live = select(_tables).where(_tables.c.owner == owner, _tables.c.status.in_(LIVE_STATUSES))
@@ -351,6 +354,10 @@ class Store:
                     start = min(snap.seq, game_start - 1) if game_start else snap.seq
                 rows = conn.execute(select(_actions.c.seq, _actions.c.entry).where(
                     _actions.c.table_id == record.id, _actions.c.seq > start).order_by(_actions.c.seq)).all()
+                recent = select(_chat.c.name, _chat.c.text, _chat.c.ts).where(
+                    _chat.c.table_id == record.id).order_by(_chat.c.id.desc()).limit(chat_lines)
+                chat = conn.execute(recent).all() if chat_lines else []
                 result.append(StoredTable(record, snap.state if snap else None, snap.seq if snap else 0,
-                                          [(row.seq, e.from_builtins(row.entry)) for row in rows]))
+                                          [(row.seq, e.from_builtins(row.entry)) for row in rows],
+                                          [(line.name, line.text, line.ts) for line in reversed(chat)]))
         return result

@@ -25,7 +25,18 @@ from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
-from gameserver.table_types import Checkpoint, GameRecord, Outbound, Refused, Result, Sender
+from gameserver.spectating import Delay, DelayLine
+from gameserver.table_types import (
+    HOLD_EVENT,
+    HOLD_NEWCOMER,
+    HOLD_VIEW,
+    Checkpoint,
+    GameRecord,
+    Outbound,
+    Refused,
+    Result,
+    Sender,
+)
 
 # what a host takes and returns is part of its interface
 __all__ = ["Checkpoint", "GameRecord", "Outbound", "Refused", "Result", "Sender", "Table", "rebuild"]
@@ -40,7 +51,7 @@ class Table:
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, invite: str = "",
                  bot_delay: float = 0.6, grace_period: float = 120.0,
-                 bot_rng: random.Random | None = None) -> None:
+                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
                                      creator=creator, clock=clock, public=public, invite=invite)
         self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
@@ -53,6 +64,9 @@ class Table:
         self.conns: dict[int, str] = {}  # seat -> the connection watching it
         self.gone_since: dict[int, float] = {}  # seat -> when its player's connection went away
         self.spectators: dict[str, Sender] = {}
+        self.spectator_delay = spectator_delay
+        #: Spectators' frames held back on this server (None: spectators watch live).
+        self.spectator_line = DelayLine(spectator_delay) if spectator_delay else None
         self.recent: deque[tuple[int, list[Event]]] = deque(maxlen=EVENT_MEMORY)
         self.game_actions: list[dict[str, Any]] = []  # moves of the current match or hand, for its record
         self.deadline: float | None = None  # in the server's `now` timebase
@@ -95,7 +109,7 @@ class Table:
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
                            status="over" if status == "closed" else status, spectators=len(self.spectators),
                            public=self.public, clock=self.clock, options=dict(self.options),
-                           creator=self.creator)
+                           creator=self.creator, spectator_delay=self.spectator_delay)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
@@ -205,9 +219,14 @@ class Table:
         self._schedule(now)
         if self._pending:
             events = [ev for _, evs in self._steps for ev in evs]
-            result.out.extend(self._views_for(self.watchers(), events))
+            result.out.extend(self._views_for(self.watchers(), events, broadcast=True))
         if ended is not None:
-            result.out.append(Outbound(self.watchers(), self._game_over_frame(ended.outcome)))
+            over = self._game_over_frame(ended.outcome)
+            if self.spectator_line is None:
+                result.out.append(Outbound(self.watchers(), over))
+            else:  # spectators hear of the end when the delay allows
+                result.out.append(Outbound(list(self.conns.values()), over))
+                result.out.append(Outbound([], over, hold=HOLD_EVENT))
         self._pending, self._steps = [], []
 
     def _after_game(self, now: float) -> None:
@@ -354,7 +373,8 @@ class Table:
         if not self._pending:
             result.out.extend(self._views_for([who.conn], missed))
         self._schedule(now)
-        if self.over and self.state.game is not None and not self.config.cash:  # the result, again
+        delayed = seat is None and self.spectator_line is not None  # the line's latest tells them
+        if self.over and self.state.game is not None and not self.config.cash and not delayed:  # the result
             outcome = self.game.outcome(self.state.game)
             assert outcome is not None
             result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
@@ -415,6 +435,8 @@ class Table:
         times = [since + self.grace_period for since in self.gone_since.values()]
         if en.in_hand(self.config, self.state):
             times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
+        if self.spectator_line is not None and (due := self.spectator_line.next_due()) is not None:
+            times.append(due)
         return min(times) if times else None
 
     def tick(self, now: float) -> Result:
@@ -424,6 +446,7 @@ class Table:
         if not self.state.closed:
             self._on_tick(now)
             self._finish(result, now)
+        result.out.extend(self.release_to_spectators(now))
         return result
 
     def _on_tick(self, now: float) -> None:
@@ -494,11 +517,17 @@ class Table:
         return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
                                        players=names, winners=list(outcome.winners)))
 
-    def _views_for(self, conns: list[str], events: list[Event]) -> list[Outbound]:
-        """Each connection's own view: seats get theirs, spectators share the public one."""
+    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
+        """Each connection's own view: seats get theirs, spectators share the public one (held back for
+        the delay line, when the table has one: every `broadcast`'s spectator view goes into it, watched
+        or not, and a spectator who opens the table gets what the line last released)."""
         out: list[Outbound] = []
         by_conn = {conn: seat for seat, conn in self.conns.items()}
         spectators = [c for c in conns if c not in by_conn]
+        line = self.spectator_line
+        if line is not None and spectators and not broadcast:
+            out.append(Outbound(spectators, "", hold=HOLD_NEWCOMER))
+            spectators = []
         # what every viewer's frame shares is worked out once, not once per seat
         shared: dict[str, Any] = {
             "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
@@ -512,11 +541,14 @@ class Table:
             if conn in by_conn:
                 out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared,
                                                              conn in creators)))
-        others = [c for c in spectators if c not in creators]
-        if others:
-            out.append(Outbound(others, self._view_frame(None, events, shared)))
-        out.extend(Outbound([c], self._view_frame(None, events, shared, True))
-                   for c in spectators if c in creators)
+        if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
+            out.append(Outbound([], self._view_frame(None, events, shared), hold=HOLD_VIEW))
+        elif spectators:
+            others = [c for c in spectators if c not in creators]
+            if others:
+                out.append(Outbound(others, self._view_frame(None, events, shared)))
+            out.extend(Outbound([c], self._view_frame(None, events, shared, True))
+                       for c in spectators if c in creators)
         return out
 
     def _creator_conns(self, conns: list[str], by_conn: dict[str, int]) -> set[str]:
@@ -528,6 +560,20 @@ class Table:
         mine = {c for c, seat in by_conn.items() if (s := seats[seat]) is not None and s.user == self.creator}
         mine |= {c for c, who in self.spectators.items() if who.user == self.creator}
         return mine & set(conns)
+
+    def spectator_placeholder(self) -> str:
+        """What a spectator of a delayed table is shown before its line has released anything."""
+        return p.encode_str(p.View(table=self.id, seq=0, game=self.game.name, status="waiting",
+                                   players=[None] * self.config.seats, creator=self.creator,
+                                   public=self.public))
+
+    def release_to_spectators(self, now: float) -> list[Outbound]:
+        """The delay line's frames due by `now`, for whoever watches now."""
+        if self.spectator_line is None:
+            return []
+        frames = self.spectator_line.release(now)
+        watching = list(self.spectators)
+        return [Outbound(watching, frame) for frame in frames] if watching else []
 
     def _shared_view_fields(self) -> dict[str, Any]:
         return {}

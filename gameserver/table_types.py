@@ -29,6 +29,13 @@ class Outbound:
     close: bool = False  # close those connections after sending
     req: int | None = None  # the client's request id, to answer it if the pass fails to commit
     table: str | None = None  # the table whose change this frame tells of (set by the server)
+    #: Spectator delay (`gameserver.spectating`): "" send now; HOLD_VIEW / HOLD_EVENT: a spectator frame
+    #: for the table's delay line once committed; HOLD_NEWCOMER: these spectators are sent what the
+    #: line last released instead (no frame of its own).
+    hold: str = ""
+
+
+HOLD_VIEW, HOLD_EVENT, HOLD_NEWCOMER = "view", "event", "newcomer"
 
 
 @dataclass(frozen=True)

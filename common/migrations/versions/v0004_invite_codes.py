@@ -2,7 +2,7 @@
 tables and for private tables made before codes existed, which only their seated players can open).
 
 Revision ID: 0004
-Revises: '0002'
+Revises: '0003'
 Created: 2026-12-01 15:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -142,6 +142,9 @@ export class App {
       case "chat_line":
         this.tables.get(msg.table)?.onChat(msg);
         break;
+      case "chat_history":
+        this.tables.get(msg.table)?.onChatHistory(msg);
+        break;
       case "table_status":
         this.tables.get(msg.table)?.onTableStatus(msg);
         break;

@@ -3,7 +3,7 @@
 // A view frame's `view` (common/views.py, tagged by `game`) is null before the game starts; `cash` is
 // set at a cash table. docs/schema/server-messages.json is the JSON Schema of every frame.
 
-const TABLE_INFO = { spectators: 0, public: true, clock: null, options: {} };
+const TABLE_INFO = { spectators: 0, public: true, clock: null, options: {}, spectator_delay: 0 };
 
 function tableInfo(info) {
   return { ...TABLE_INFO, ...info };
@@ -22,6 +22,7 @@ const DEFAULTS = {
     deadline: null, public: true, invite: null },
   game_over: {},
   chat_line: {},
+  chat_history: { lines: [] },
 };
 
 /** A server frame with every omitted field filled in; unknown kinds are returned as they are. */

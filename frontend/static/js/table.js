@@ -140,6 +140,15 @@ export class TableController {
     }
   }
 
+  /** The table's recent chat, sent when this connection opened the table (a reload, a resume): it
+   * replaces what this page holds, keeping any line newer than the history's last. Not announced. */
+  onChatHistory(msg) {
+    const lines = msg.lines ?? [];
+    const last = lines.length ? lines[lines.length - 1].ts : -Infinity;
+    this.chat = [...lines, ...this.chat.filter((line) => line.ts > last)].slice(-CHAT_KEPT);
+    if (this.isOnScreen()) this.renderChat(true);
+  }
+
   onTableStatus(msg) {
     this.available = !!msg.available;
     this.statusText = msg.text || (msg.available ? "" : "This table's game server is not reachable.");

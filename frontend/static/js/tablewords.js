@@ -43,7 +43,17 @@ export function badges(table, ctx) {
   }
   const clock = table.info?.clock;
   if (clock) out.push(h("span", { class: "badge optional" }, `${clock}s clock`));
+  const delay = table.info?.spectator_delay;
+  if (delay) {
+    out.push(h("span", { class: "badge", id: "delay-badge", title: "The game server holds spectators' view back" },
+      ctx.me === null ? `You watch ${delay === "hand" ? "a hand" : `${delay} s`} behind` : delayWords(delay)));
+  }
   return out;
+}
+
+/** "spectators 30 s late", "spectators a hand late" */
+export function delayWords(delay) {
+  return `spectators ${delay === "hand" ? "a hand" : `${delay} s`} late`;
 }
 
 /** "ann sat down", "Bot 2 left", "bea is away: a bot plays for her", "bea is back", between two views. */
