@@ -36,7 +36,7 @@ LIMITS = {
     # small per-address session limits (the shared stack lifts them); connections wait long enough to sign
     # in that the auth timeout frees no place during a flood
     "FELT_MAX_UNAUTHENTICATED_PER_ADDRESS": "10",
-    "FELT_NEW_SESSIONS_PER_ADDRESS": "2",
+    "FELT_NEW_SESSIONS_PER_ADDRESS": "1",
     "FELT_NEW_SESSIONS_BURST": "30",
     "FELT_AUTH_TIMEOUT": "30",
 }
@@ -388,9 +388,11 @@ def test_a_flood_of_unauthenticated_sessions_is_refused_and_others_play_on(stack
             # new sessions that do sign in still come at a rate per address: a fast enough spinner is
             # refused, even though none of its sessions stays unauthenticated
             token = bob.token()["token"]
-            spun = 0
+            burst = int(LIMITS["FELT_NEW_SESSIONS_BURST"])
+            rate = float(LIMITS["FELT_NEW_SESSIONS_PER_ADDRESS"])
+            spun, started = 0, time.monotonic()
             while True:
-                assert spun < 60, "a spinner opening sessions as fast as it can was never refused"
+                assert spun < 150, "a spinner opening sessions as fast as it can was never refused"
                 try:
                     client = await connect_player(url, token, origin, source=spinner)
                 except HTTPClientError as exc:
@@ -398,7 +400,8 @@ def test_a_flood_of_unauthenticated_sessions_is_refused_and_others_play_on(stack
                     break
                 spun += 1
                 await client.close()
-            assert spun >= int(LIMITS["FELT_NEW_SESSIONS_BURST"]) - 1, spun
+            # the whole burst, and no more than the rate added meanwhile (however slow this machine is)
+            assert burst <= spun <= burst + rate * (time.monotonic() - started) + 1, spun
             reasons = refused_sessions(stack)
             assert reasons.get("unauthenticated", 0) >= 10 and reasons.get("new_sessions", 0) >= 1, reasons
             # and the player from another address is still served
