@@ -5,6 +5,7 @@ a guess is answered exactly as a table that does not exist, and the code survive
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -105,10 +106,11 @@ def test_invite_codes_decide_who_gets_into_a_private_table(invite_stack, new_use
             stack.start_gameserver("g1")
             late = await connect_player(url, dave.token()["token"], origin)
             try:
-                for _ in range(100):  # until the realtime process has the restarted server back
+                for _ in range(150):  # until the realtime process has the restarted server back
                     answer = await late.request(p.Resume(table=table, invite=code))
                     if not (isinstance(answer, p.Error) and answer.code == p.E_UNAVAILABLE):
                         break
+                    await asyncio.sleep(0.1)  # well within the connection's message rate
                 assert isinstance(answer, p.Ack) and answer.seat is None, answer
                 assert (await view_of(late, table)).players[:3] == [alice.username, bob.username,
                                                                     carol.username]
