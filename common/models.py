@@ -144,6 +144,9 @@ class TableRecord(Base):
     spectator_delay: Mapped[float | str] = mapped_column(JSON, default=0)
     creator: Mapped[int] = mapped_column(Int)
     seed: Mapped[str] = mapped_column(String(80))
+    #: A private table's invite code (secret like the seed: only its creator's view carries it); "" for a
+    #: public table.
+    invite: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created: Mapped[float] = mapped_column(Float, default=time.time)
     #: Who sits and how many watch, for the admin console: {"seats": [{"user", "name", "bot", "stack",

@@ -33,6 +33,8 @@ Chips = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
 SpectatorDelay = Annotated[float, msgspec.Meta(ge=0, le=600)] | Literal["hand"]
 TableId = Annotated[str, msgspec.Meta(max_length=40)]
 Card = Annotated[str, msgspec.Meta(max_length=3)]
+#: A private table's invite code, as a client sends it (the server makes them with 18 random bytes: 24 chars).
+InviteCode = Annotated[str, msgspec.Meta(max_length=64)]
 Options = Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], Any], msgspec.Meta(max_length=32)]
 #: Longest chat line the protocol carries; `chat_max_chars` (a setting, 300) is checked by the game server.
 MAX_CHAT_CHARS = 2000
@@ -197,6 +199,7 @@ class Join(Msg, tag="join"):
     table: TableId
     seat: Seat | None = None  # None: the first free seat
     buy_in: Chips | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
+    invite: InviteCode | None = None  # a private table's invite code (from its invite link)
     req: Req | None = None
 
 
@@ -207,6 +210,7 @@ class Leave(Msg, tag="leave"):
 
 class Watch(Msg, tag="watch"):
     table: TableId
+    invite: InviteCode | None = None  # a private table's invite code (from its invite link)
     req: Req | None = None
 
 
@@ -244,6 +248,7 @@ class Resume(Msg, tag="resume"):
 
     table: TableId
     last_seq: Seq = 0
+    invite: InviteCode | None = None  # a private table's invite code: watch it if not seated there
     req: Req | None = None
 
 
@@ -356,6 +361,8 @@ class View(Msg, tag="view"):
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
     deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
     creator: int = 0  # user id of the table's creator (who may add bots)
+    public: bool = True  # false: a private table (not listed; only seated players and invited people see it)
+    invite: str | None = None  # a private table's invite code, in its creator's view only
 
 
 class GameOver(Msg, tag="game_over"):
@@ -547,7 +554,7 @@ def decode_internal(raw: bytes | str) -> InternalMessage:
     """Decode a realtime <-> game-server message; raise ProtocolError if malformed."""
     try:
         return _internal_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
 
 

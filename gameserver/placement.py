@@ -85,7 +85,7 @@ class Placement:
             return None
         table = self._new_table(record.id, game, seats=record.seats, options=record.options,
                                 creator=record.creator, seed=int(record.seed), clock=record.clock,
-                                public=record.public, rated=record.rated,
+                                public=record.public, rated=record.rated, invite=record.invite,
                                 spectator_delay=record.spectator_delay or 0)
         state = en.restore(table.config, stored.snapshot) if stored.snapshot else en.new_state(table.config)
         rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])

@@ -52,6 +52,8 @@ BATCH = 256
 SNAPSHOT_EVERY = 200
 CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 UNSAVED = "the table could not be saved; try again"
+#: Random bytes of a private table's invite code (144 bits: 24 URL-safe characters).
+INVITE_BYTES = 18
 
 
 class GameServer(Placement):
@@ -487,6 +489,9 @@ class GameServer(Placement):
                 table = self.tables.get(body.table) or self._locate(msg, route, now)
                 if table is None:
                     return
+                if not table.admits(who, getattr(body, "invite", None)):  # private: as if there were none
+                    return self._refuse(who, msg.rid, body.req, p.E_NO_TABLE, f"no table {body.table}",
+                                        body.table)
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
                 opened = isinstance(body, (p.Join, p.Watch, p.Resume)) and msg.conn not in table.watchers()
                 if isinstance(body, p.Chat):
@@ -541,15 +546,17 @@ class GameServer(Placement):
         self._next_number += 1
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
+        invite = "" if body.public else secrets.token_urlsafe(INVITE_BYTES)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
                                 seed=seed, clock=body.clock, public=body.public, rated=body.rated,
+                                invite=invite,
                                 spectator_delay=body.spectator_delay)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
                                 options=options, clock=body.clock, public=body.public,
                                 rated=table.config.rated, creator=who.user,
-                                seed=str(seed), status="waiting", created=time.time(),
+                                seed=str(seed), invite=invite, status="waiting", created=time.time(),
                                 spectator_delay=body.spectator_delay)
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)

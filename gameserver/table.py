@@ -15,6 +15,7 @@ so memory never runs ahead of the log.
 
 from __future__ import annotations
 
+import hmac
 import random
 from collections import deque
 from collections.abc import Mapping
@@ -49,11 +50,11 @@ class Table:
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
-                 bot_delay: float = 0.6, grace_period: float = 120.0, bot_rng: random.Random | None = None,
-                 spectator_delay: Delay = 0) -> None:
+                 invite: str = "", bot_delay: float = 0.6, grace_period: float = 120.0,
+                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
                                      creator=creator, clock=clock, public=public,
-                                     rated=public if rated is None else rated)
+                                     rated=public if rated is None else rated, invite=invite)
         self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
         self.clock, self.public = clock, public
         self.bot_delay = bot_delay
@@ -126,6 +127,17 @@ class Table:
     def watchers(self) -> list[str]:
         return [*self.conns.values(), *self.spectators]
 
+    def admits(self, who: Sender, invite: str | None) -> bool:
+        """Whether `who` may see this table at all: anyone at a public table; at a private one its creator,
+        its seated players, a connection already watching it, and whoever brings its invite code. The
+        server answers everyone else as if there were no such table."""
+        if self.public or who.user == self.creator or self.seat_of(who.user) is not None:
+            return True
+        if who.conn in self.spectators or who.conn in self.conns.values():
+            return True
+        code = self.config.invite
+        return bool(code and invite) and hmac.compare_digest(code.encode(), (invite or "").encode())
+
     # ---- checkpoints -----------------------------------------------------------------------------
 
     def checkpoint(self) -> Checkpoint:
@@ -150,6 +162,8 @@ class Table:
         self._pending, self._steps, self._ended = [], [], None
         result = Result(first_seq=before.seq + 1)
         try:
+            if not self.admits(who, getattr(req, "invite", None)):  # a private table, no invite
+                raise Refused(p.E_NO_TABLE, f"no table {self.id}")
             handler = getattr(self, _HANDLERS[type(req)])
             handler(who, req, rid, now, result)
         except Refused as exc:
@@ -337,8 +351,6 @@ class Table:
             self._add(e.Away(seat=seat))
 
     def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
-        if not self.public and self.seat_of(who.user) is None:
-            raise Refused(p.E_NO_TABLE, f"no table {self.id}")
         self._ack(who, req, rid, result)
         self.spectators[who.conn] = who
         result.out.extend(self._views_for([who.conn], []))
@@ -382,9 +394,7 @@ class Table:
         result.out.extend(self._attach(seat, who.conn))
 
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
-        seat = self.seat_of(who.user)
-        if seat is None and not self.public:
-            raise Refused(p.E_NOT_SEATED, "you are not at this table")
+        seat = self.seat_of(who.user)  # not seated: `handle` let them in, so they may watch
         if seat is not None:
             self._back(seat)
         self._ack(who, req, rid, result, seat)
@@ -560,20 +570,37 @@ class Table:
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
             "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
             "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            **self._shared_view_fields()}
+            "public": self.public, **self._shared_view_fields()}
+        creators = self._creator_conns(conns, by_conn)
         for conn in conns:
             if conn in by_conn:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared)))
-        if line is not None and broadcast:
+                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared,
+                                                             conn in creators)))
+        if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
             out.append(Outbound([], self._view_frame(None, events, shared), hold=HOLD_VIEW))
         elif spectators:
-            out.append(Outbound(spectators, self._view_frame(None, events, shared)))
+            others = [c for c in spectators if c not in creators]
+            if others:
+                out.append(Outbound(others, self._view_frame(None, events, shared)))
+            out.extend(Outbound([c], self._view_frame(None, events, shared, True))
+                       for c in spectators if c in creators)
         return out
+
+    def _creator_conns(self, conns: list[str], by_conn: dict[str, int]) -> set[str]:
+        """The connections of `conns` that are the creator's, at a private table (their view carries the
+        invite code); nobody else's does."""
+        if not self.config.invite:
+            return set()
+        seats = self.state.seats
+        mine = {c for c, seat in by_conn.items() if (s := seats[seat]) is not None and s.user == self.creator}
+        mine |= {c for c, who in self.spectators.items() if who.user == self.creator}
+        return mine & set(conns)
 
     def spectator_placeholder(self) -> str:
         """What a spectator of a delayed table is shown before its line has released anything."""
         return p.encode_str(p.View(table=self.id, seq=0, game=self.game.name, status="waiting",
-                                   players=[None] * self.config.seats, creator=self.creator))
+                                   players=[None] * self.config.seats, creator=self.creator,
+                                   public=self.public))
 
     def release_to_spectators(self, now: float) -> list[Outbound]:
         """The delay line's frames due by `now`, for whoever watches now."""
@@ -586,11 +613,12 @@ class Table:
     def _shared_view_fields(self) -> dict[str, Any]:
         return {}
 
-    def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any]) -> str:
+    def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any],
+                    creator: bool = False) -> str:
         game = self.state.game
         view = self.game.view(game, seat) if game is not None else None
         return p.encode_str(p.View(view=view, seat=seat, events=[ev.visible_to(seat) for ev in events],
-                                   **shared))
+                                   invite=self.config.invite if creator else None, **shared))
 
 
 #: The method of Table that handles each request type (chat: the server stores it).

@@ -25,8 +25,9 @@ from tests.integration.stack import Stack, WebUser
 UserFactory = Callable[..., WebUser]
 
 
-async def connect_player(url: str, token: str, origin: str, transport: str = "websocket") -> FeltClient:
-    client = await FeltClient.connect(url, transport, origin=origin)
+async def connect_player(url: str, token: str, origin: str, transport: str = "websocket",
+                         source: str | None = None) -> FeltClient:
+    client = await FeltClient.connect(url, transport, origin=origin, source=source)
     welcome = await client.auth(token)
     assert isinstance(welcome, p.Welcome), welcome
     return client

@@ -116,6 +116,10 @@ class Stack:
             # runs its own stack with the real limits)
             "FELT_LOGIN_ADDRESS_LIMIT": "100000 per minute",
             "FELT_REGISTER_ADDRESS_LIMIT": "100000 per minute",
+            # ... and open many sessions from it (test_attacks.py tries the per-address session limits)
+            "FELT_MAX_UNAUTHENTICATED_PER_ADDRESS": "100000",
+            "FELT_NEW_SESSIONS_PER_ADDRESS": "100000",
+            "FELT_NEW_SESSIONS_BURST": "100000",
             **(env or {}),
         }
 

@@ -38,7 +38,9 @@ export function badges(table, ctx) {
     out.push(h("span", { class: `badge status-${cls}`, id: "table-status" }, word));
   }
   if (frame && ctx.me === null) out.push(h("span", { class: "badge watching" }, "Watching"));
-  if (table.info && table.info.public === false) out.push(h("span", { class: "badge" }, "Private"));
+  if (frame?.public === false || table.info?.public === false) {
+    out.push(h("span", { class: "badge private", id: "private-badge" }, "Private"));
+  }
   const clock = table.info?.clock;
   if (clock) out.push(h("span", { class: "badge optional" }, `${clock}s clock`));
   const delay = table.info?.spectator_delay;
