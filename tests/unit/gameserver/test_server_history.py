@@ -22,7 +22,8 @@ async def finished_by_bots(h: Harness, public: bool) -> str:
     """Users 1 and 2 sit down with a bot, start, and walk away: bots finish the game for them."""
     create = p.CreateTable(game="crazy_eights", seats=3, public=public)
     table = acked_table(await h.reply_to(h.forward(create)))
-    await h.reply_to(h.forward(p.Join(table=table), user=2, conn="rtA:2"))
+    invite = h.server.tables[table].config.invite or None  # a private table's code, from its creator
+    await h.reply_to(h.forward(p.Join(table=table, invite=invite), user=2, conn="rtA:2"))
     await h.reply_to(h.forward(p.AddBot(table=table)))
     await h.reply_to(h.forward(p.Start(table=table)))
     await h.reply_to(h.forward(p.Leave(table=table)))
