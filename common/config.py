@@ -92,6 +92,13 @@ class Settings:
     max_out_frames: int = 2000
     #: Deepest JSON nesting a client frame may have; deeper is refused as `bad_json` before decoding.
     max_json_depth: int = 8
+    #: Per-address limits on new SockJS sessions, every transport alike (realtime/admission.py): how many
+    #: of one address's sessions may be open before they authenticate, and how many new ones it may open a
+    #: second (in bursts of `new_sessions_burst`). Past either, a new session gets HTTP 429 (Retry-After).
+    #: IPv6 addresses count by their /64.
+    max_unauthenticated_per_address: int = 50
+    new_sessions_per_address: float = 20.0
+    new_sessions_burst: int = 100
 
     # --- game servers ---
     #: ZeroMQ endpoints of the game servers by name; a table id starts with its server's name.
@@ -139,6 +146,7 @@ class Settings:
 #: Settings that must be more than zero: timeouts, intervals, rates and sizes (zero would disable or stall).
 POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_timeout", "client_rate",
                       "sockjs_heartbeat", "max_out_bytes", "max_out_frames", "max_json_depth",
+                      "max_unauthenticated_per_address", "new_sessions_per_address", "new_sessions_burst",
                       "heartbeat_interval", "heartbeat_liveness", "lease_seconds", "chat_max_chars",
                       "chat_rate", "max_tables", "metrics_port_offset"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.

@@ -98,6 +98,10 @@ class RealtimeMetrics(MessageMetrics):
         self.connections_opened = _Labelled(Counter(
             "felt_realtime_connections_opened", "Client connections opened, by SockJS transport",
             ["transport"], registry=registry))
+        self.sessions_refused = _Labelled(Counter(
+            "felt_realtime_sessions_refused", "New SockJS sessions refused by the per-address limits, by "
+            "reason (unauthenticated: too many waiting to sign in; new_sessions: too many too fast)",
+            ["reason"], registry=registry))
         self.move_latency = Histogram(
             "felt_realtime_move_latency_seconds", "From a move's receipt here to the last frame it caused "
             "being handed to this process's connections", buckets=LATENCY_BUCKETS, registry=registry)

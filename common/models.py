@@ -1,9 +1,10 @@
 """The SQL schema (SQLAlchemy 2 ORM): the tables every tier shares.
 
 Owns: users and their chips, tables and their append-only action logs (with the secret seed, which never
-leaves the game server tier), finished-game records, chat lines, revocations, the registry of live
-processes. Engines come from `common.db`; the schema's versions (Alembic migrations) from
-`common.schema`: a change here needs a migration
+leaves the game server tier), finished-game records (with their replays and who sat there), ratings and
+their history, chat lines, revocations, the registry of live processes, and the admins' audit log (which
+also queues their table commands for the game servers). Engines come from `common.db`; the schema's
+versions (Alembic migrations) from `common.schema`: a change here needs a migration
 (`scripts/ctl migrate revision -m "what changed"`), and tests/unit/common/test_schema.py fails until the
 migrations build exactly these tables.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, UniqueConstraint
 from sqlalchemy import BigInteger as _BigInteger
 from sqlalchemy import Integer as _Integer
 from sqlalchemy import String as _String
@@ -104,6 +105,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     chips: Mapped[int] = mapped_column(BigInt, default=0)
     created: Mapped[float] = mapped_column(Float, default=time.time)
+    #: May open the admin console (`python -m frontend.cli set-admin NAME`); nobody is by default.
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Revocation(Base):
@@ -135,10 +138,20 @@ class TableRecord(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     clock: Mapped[float | None] = mapped_column(Float, nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Its finished games change ratings (`common.ratings`): by default, public tables are rated.
+    rated: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: How late spectators see it (gameserver/spectating.py): seconds (0: live), or "hand".
+    spectator_delay: Mapped[float | str] = mapped_column(JSON, default=0)
     creator: Mapped[int] = mapped_column(Int)
     seed: Mapped[str] = mapped_column(String(80))
+    #: A private table's invite code (secret like the seed: only its creator's view carries it); "" for a
+    #: public table.
+    invite: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created: Mapped[float] = mapped_column(Float, default=time.time)
+    #: Who sits and how many watch, for the admin console: {"seats": [{"user", "name", "bot", "stack",
+    #: "away"} | None], "spectators": n}, written by the owning game server at a heartbeat when it changed.
+    roster: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TableAction(Base):
@@ -185,6 +198,7 @@ class FinishedGame(Base):
     """A completed game: who played, the scores, and the full action log (public record, no seed)."""
 
     __tablename__ = "finished_games"
+    __table_args__ = (Index("ix_finished_games_game_id", "game_id", unique=True),)
 
     id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
     table_id: Mapped[str] = mapped_column(String(40), index=True)
@@ -195,6 +209,64 @@ class FinishedGame(Base):
     actions: Mapped[list[Any]] = mapped_column(JSON)  # the game's `act` log entries, in order
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. board, shown hands, payouts
     finished: Mapped[float] = mapped_column(Float, default=time.time)
+    #: "<table>:<seq of its deal>" (`common.history.game_id`): one game, however often it is recovered.
+    game_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)  # whether spectators may see its replay
+    rated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What every viewer saw at each step (`common.history.pack`); handed out per viewer only.
+    replay: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class GamePlayer(Base):
+    """A person's seat in a finished game, for their history and profile (bots have none)."""
+
+    __tablename__ = "game_players"
+    __table_args__ = (Index("ix_game_players_user_finished", "user_id", "finished"),)
+
+    game_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    seat: Mapped[int] = mapped_column(Int, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Int)
+    game: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(BigInt, default=0)
+    place: Mapped[int] = mapped_column(Int, default=0)  # 1 = first (ties share a place)
+    pot: Mapped[int] = mapped_column(BigInt, default=0)  # Hold'em: the chips this hand paid them
+    moons: Mapped[int] = mapped_column(Int, default=0)  # Hearts: deals they shot the moon
+    finished: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Rating(Base):
+    """A player's current OpenSkill rating in one game (`common.ratings`); `ordinal` = mu - 3 sigma."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_game_ordinal", "game", "ordinal"),)
+
+    game: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Int, primary_key=True)
+    mu: Mapped[float] = mapped_column(Float)
+    sigma: Mapped[float] = mapped_column(Float)
+    ordinal: Mapped[float] = mapped_column(Float)
+    games: Mapped[int] = mapped_column(Int, default=0)
+    updated: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class RatingChange(Base):
+    """One rated game's change of one player's rating; (game_id, user_id) is unique, so a game is never
+    rated twice."""
+
+    __tablename__ = "rating_history"
+    __table_args__ = (UniqueConstraint("game_id", "user_id"),
+                      Index("ix_rating_history_user_game_ts", "user_id", "game", "ts"))
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    game_id: Mapped[str] = mapped_column(String(60))
+    game: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(Int)
+    place: Mapped[int] = mapped_column(Int)
+    mu_before: Mapped[float] = mapped_column(Float)
+    sigma_before: Mapped[float] = mapped_column(Float)
+    mu: Mapped[float] = mapped_column(Float)
+    sigma: Mapped[float] = mapped_column(Float)
+    ts: Mapped[float] = mapped_column(Float, default=time.time)
 
 
 class ServerRecord(Base):
@@ -210,10 +282,35 @@ class ServerRecord(Base):
     version: Mapped[str] = mapped_column(String(40))
     capacity: Mapped[int] = mapped_column(Int, default=0)
     load: Mapped[int] = mapped_column(Int, default=0)
+    #: Game servers: entries their tables' logs gained per second over the last heartbeat (moves, mostly).
+    rate: Mapped[float] = mapped_column(Float, default=0.0)
     state: Mapped[str] = mapped_column(String(16))
     started: Mapped[float] = mapped_column(Float)
     renewed: Mapped[float] = mapped_column(Float)
     lease_until: Mapped[float] = mapped_column(Float)
+
+
+class AuditRecord(Base):
+    """One admin action (`common.audit`): who did what to which server, table or player, why, and how it
+    ended. Table commands (close, kick) wait here as `pending` until the table's game server claims one
+    (`running`, a conditional UPDATE: exactly one claimant) and carries it out (`done` or `failed`)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Float, default=time.time, index=True)
+    admin: Mapped[int] = mapped_column(Int)  # the admin's user id
+    admin_name: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # drain | undrain | close_table | kick
+    target: Mapped[str] = mapped_column(String(40))  # a server name or a table id
+    user: Mapped[int | None] = mapped_column(Int, nullable=True)  # kick: the player
+    user_name: Mapped[str] = mapped_column(String(32), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | running | done | failed
+    result: Mapped[str] = mapped_column(String(300), default="")
+    claimed_by: Mapped[str] = mapped_column(String(40), default="")
+    claimed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    done_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ChatRecord(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -29,8 +29,12 @@ Req = Annotated[int, msgspec.Meta(ge=-(2**53), le=2**53)]  # a request id (any J
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Seat = Annotated[int, msgspec.Meta(ge=0, le=63)]
 Chips = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+#: How late a table's spectators see it: seconds (0: live), or "hand" (one whole hand behind).
+SpectatorDelay = Annotated[float, msgspec.Meta(ge=0, le=600)] | Literal["hand"]
 TableId = Annotated[str, msgspec.Meta(max_length=40)]
 Card = Annotated[str, msgspec.Meta(max_length=3)]
+#: A private table's invite code, as a client sends it (the server makes them with 18 random bytes: 24 chars).
+InviteCode = Annotated[str, msgspec.Meta(max_length=64)]
 Options = Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], Any], msgspec.Meta(max_length=32)]
 #: Longest chat line the protocol carries; `chat_max_chars` (a setting, 300) is checked by the game server.
 MAX_CHAT_CHARS = 2000
@@ -79,6 +83,8 @@ E_OVERLOADED = "overloaded"
 E_INSUFFICIENT_CHIPS = "insufficient_chips"  # a buy-in the balance cannot pay (checked when it is debited)
 E_BAD_TEXT = "bad_text"  # a chat line (or name) with control, bidi-override or invisible characters
 E_FORBIDDEN = "forbidden"  # a relayed request for a player the game server does not know (refused, logged)
+E_KICKED = "kicked"  # pushed: an admin removed this player from the table (the admin console)
+E_TABLE_CLOSED = "table_closed"  # pushed to everyone at a table an admin closed (the admin console)
 E_INTERNAL = "internal"
 
 
@@ -181,7 +187,11 @@ class CreateTable(Msg, tag="create_table"):
     options: Options = {}
     clock: Annotated[float, msgspec.Meta(ge=0, le=86400)] | None = None  # seconds per move; None = no clock
     public: bool = True
+    rated: bool | None = None  # its finished games change ratings; None: as `public` (common/ratings.py)
     buy_in: Chips | None = None  # Hold'em: the creator's buy-in (default: the table minimum)
+    #: Spectators see the table this late (held back on the game server): seconds, or "hand" (one
+    #: whole hand behind, at cash tables).
+    spectator_delay: SpectatorDelay = 0
     req: Req | None = None
 
 
@@ -189,6 +199,7 @@ class Join(Msg, tag="join"):
     table: TableId
     seat: Seat | None = None  # None: the first free seat
     buy_in: Chips | None = None  # Hold'em: chips to bring from the balance (default: the table minimum)
+    invite: InviteCode | None = None  # a private table's invite code (from its invite link)
     req: Req | None = None
 
 
@@ -199,6 +210,7 @@ class Leave(Msg, tag="leave"):
 
 class Watch(Msg, tag="watch"):
     table: TableId
+    invite: InviteCode | None = None  # a private table's invite code (from its invite link)
     req: Req | None = None
 
 
@@ -236,6 +248,7 @@ class Resume(Msg, tag="resume"):
 
     table: TableId
     last_seq: Seq = 0
+    invite: InviteCode | None = None  # a private table's invite code: watch it if not seated there
     req: Req | None = None
 
 
@@ -289,6 +302,7 @@ class TableInfo(msgspec.Struct, omit_defaults=True):
     clock: float | None = None
     options: dict[str, Any] = {}
     creator: int = 0  # user id of the table's creator (who may add bots)
+    spectator_delay: SpectatorDelay = 0  # spectators see the table this late: seconds, or "hand"
 
 
 class Tables(Msg, tag="tables"):
@@ -347,6 +361,8 @@ class View(Msg, tag="view"):
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
     deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
     creator: int = 0  # user id of the table's creator (who may add bots)
+    public: bool = True  # false: a private table (not listed; only seated players and invited people see it)
+    invite: str | None = None  # a private table's invite code, in its creator's view only
 
 
 class GameOver(Msg, tag="game_over"):
@@ -364,8 +380,15 @@ class ChatLine(Msg, tag="chat_line"):
     ts: float
 
 
+class ChatHistory(Msg, tag="chat_history"):
+    """A table's recent chat (oldest first), sent to a connection when it opens the table."""
+
+    table: str
+    lines: list[ChatLine] = []
+
+
 ServerMessage = (Welcome | Ack | Pong | Error | Tables | LobbyUpdate | TableStatus | View | GameOver
-                 | ChatLine | Move)
+                 | ChatLine | ChatHistory | Move)
 
 
 # ---- realtime <-> game server (internal, over ZeroMQ) ----------------------------------------------
@@ -601,7 +624,7 @@ def decode_internal(raw: bytes | str) -> InternalMessage:
     """Decode a realtime <-> game-server message; raise ProtocolError if malformed."""
     try:
         return _internal_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise ProtocolError(E_BAD_FIELD, f"bad internal message: {exc}") from None
 
 

@@ -55,6 +55,7 @@ class Server:
     started: float
     renewed: float
     lease_until: float
+    rate: float = 0.0  # game servers: log entries per second over their last heartbeat
 
     def state(self, now: float) -> str:
         """`gone` once the lease ran out, whatever the row says."""
@@ -115,13 +116,17 @@ class Registry:
                 continue  # registered by another process at the same moment: update that row
         raise RuntimeError(f"could not register {name} in the registry")
 
-    def renew(self, name: str, boot: str, load: int) -> str:
-        """Extend this process's lease and report its load; its stored state (`live` or `draining`).
-        Raises `Replaced` when the name now belongs to another boot (or was removed)."""
+    def renew(self, name: str, boot: str, load: int, rate: float | None = None) -> str:
+        """Extend this process's lease and report its load (and a game server's move `rate`); its stored
+        state (`live` or `draining`). Raises `Replaced` when the name now belongs to another boot (or was
+        removed)."""
         now = self.clock()
+        values: dict[str, float] = {"renewed": now, "lease_until": now + self.lease, "load": load}
+        if rate is not None:
+            values["rate"] = rate
         with self.engine.begin() as conn:
             done = conn.execute(update(_servers).where(_servers.c.name == name, _servers.c.boot == boot)
-                                .values(renewed=now, lease_until=now + self.lease, load=load))
+                                .values(**values))
             if done.rowcount != 1:
                 raise Replaced(f"{name} was registered again by another process")
             state = conn.execute(select(_servers.c.state).where(_servers.c.name == name)).scalar()
@@ -150,7 +155,8 @@ class Registry:
             rows = conn.execute(query).all()
         return [Server(kind=r.kind, name=r.name, endpoint=r.endpoint, public_key=r.public_key or "",
                        boot=r.boot, version=r.version, capacity=r.capacity, load=r.load, stored_state=r.state,
-                       started=r.started, renewed=r.renewed, lease_until=r.lease_until) for r in rows]
+                       started=r.started, renewed=r.renewed, lease_until=r.lease_until, rate=r.rate or 0.0)
+                for r in rows]
 
     def serving(self, kind: str) -> list[Server]:
         """The live, non-draining servers of `kind`, least loaded first."""

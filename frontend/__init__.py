@@ -3,7 +3,8 @@
 `create_app(settings)` builds a Flask app; nothing happens at import. The app keeps its `Settings` in
 `app.config["FELT_SETTINGS"]` and the token keys (key id -> secret, issuing key first) in
 `app.config["FELT_TOKEN_KEYS"]`. Blueprints: `auth` (register/login/logout), `api` (token, me, healthz),
-`client` (pages). It never keeps a standing connection and knows nothing about cards.
+`client` (pages), `history` (finished games, replays, exports, leaderboards, profiles), `admin` (the
+console, for admin accounts only). It never keeps a standing connection and knows nothing about cards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from common.config import Settings, load, secret_of, token_keys
 
 def create_app(settings: Settings | None = None) -> Flask:
     """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
-    from frontend import api, auth, client, db, metrics, throttle
+    from frontend import admin, api, auth, client, db, history, metrics, throttle
 
     settings = settings if settings is not None else load()
     app = Flask(__name__)
@@ -30,12 +31,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         FELT_SETTINGS=settings,
         FELT_TOKEN_KEYS=token_keys(settings),
     )
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(admin.bp)  # it checks CSRF itself, after refusing non-admins (frontend/admin.py)
     db.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(client.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(admin.bp)
     throttle.init_app(app, settings)
 
     @app.errorhandler(CSRFError)

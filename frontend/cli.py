@@ -2,12 +2,14 @@
 
     python -m frontend.cli init-db      # the same as scripts/ctl migrate
     python -m frontend.cli create-users --prefix bot --count 500 --password botsecret
+    python -m frontend.cli set-admin NAME [--revoke]   # may open the admin console at /admin (or not)
 
 `create-users` is a test and load-test setup step: it creates `<prefix><n>` for n in start..start+count-1,
 skipping names that exist (so it is safe to re-run; existing accounts are left as they are). For speed it
 hashes the password ONCE and gives every created account that same scrypt hash (one salt), which is
 fine for throw-away bot accounts and wrong for real people: real accounts register through the site.
-Both commands read settings like every tier (`--config`, else FELT_CONFIG / felt.toml, then FELT_*).
+`set-admin` changes one existing account (scripts/ctl admin NAME does the same). Every command reads
+settings like every tier (`--config`, else FELT_CONFIG / felt.toml, then FELT_*).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from common.config import Settings, load
 from common.db import shown
 from common.models import User, session_factory
 from common.schema import SchemaMismatch, migrate, open_db
-from frontend.auth import MAX_PASSWORD, MIN_PASSWORD, USERNAME_RE, hash_password
+from frontend.auth import MAX_PASSWORD, MIN_PASSWORD, USERNAME_RE, find_user, hash_password
 
 CHUNK = 500  # names per IN (...) query
 
@@ -74,6 +76,21 @@ def create_users(settings: Settings, prefix: str, count: int, password: str, *, 
     return len(missing), len(names) - len(missing)
 
 
+def set_admin(settings: Settings, name: str, admin: bool = True) -> str:
+    """Make the account `name` an admin (or, `admin=False`, no longer one); returns its exact username."""
+    engine = open_db(settings.db_url())
+    try:
+        with session_factory(engine)() as s:
+            user = find_user(s, name)
+            if user is None:
+                raise CliError(f"there is no account {name!r}; register it on the site first")
+            user.admin = admin
+            s.commit()
+            return user.username
+    finally:
+        engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m frontend.cli", description=__doc__.split("\n")[0])
     parser.add_argument("--config", help="settings file (TOML); default FELT_CONFIG or felt.toml")
@@ -85,12 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     users.add_argument("--password", required=True, help="one password for all of them")
     users.add_argument("--start", type=int, default=1, help="first number (default 1)")
     users.add_argument("--chips", type=int, help="chips for each new account (default starting_chips)")
+    admin = commands.add_parser("set-admin", help="let an account open the admin console (/admin)")
+    admin.add_argument("name", help="the account's username")
+    admin.add_argument("--revoke", action="store_true", help="take the admin flag away instead")
     args = parser.parse_args(argv)
 
     try:
         settings = load(args.config)
         if args.command == "init-db":
             print(f"database ready: {shown(init_database(settings))}")
+        elif args.command == "set-admin":
+            name = set_admin(settings, args.name, not args.revoke)
+            print(f"{name} is {'no longer ' if args.revoke else ''}an admin"
+                  + ("" if args.revoke else " (the console is at /admin)"))
         else:
             created, existed = create_users(settings, args.prefix, args.count, args.password,
                                             start=args.start, chips=args.chips)

@@ -29,7 +29,8 @@ AWAY_AFTER_TIMEOUTS = 2
 
 @dataclass(frozen=True)
 class TableConfig:
-    """What a table was created with; it never changes. `seed` is secret."""
+    """What a table was created with; it never changes. `seed` and `invite` (a private table's invite
+    code) are secret."""
 
     id: str
     game: Game[Any]
@@ -39,6 +40,8 @@ class TableConfig:
     creator: int = 0
     clock: float | None = None
     public: bool = True
+    rated: bool = True  # its finished games change ratings (common.ratings)
+    invite: str = ""
 
     @property
     def cash(self) -> bool:

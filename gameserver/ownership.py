@@ -62,6 +62,8 @@ class Ownership:
         self.state = "live"  # as the registry last said: live, or draining
         self.registered = False
         self.registered_at = 0.0
+        #: What the next renewals report as this server's move rate (set by gameserver.admin_commands).
+        self.rate: float | None = None
         self._entry: tuple[str, str, int] | None = None  # what to register with
 
     # ---- this process's lease ------------------------------------------------------------------
@@ -86,7 +88,7 @@ class Ownership:
             self.register(*self._entry, load=load)
             return self.state
         now = self.clock()
-        self.state = self.registry.renew(self.name, self.boot, load)
+        self.state = self.registry.renew(self.name, self.boot, load, self.rate)
         self.sure_until = now + self.registry.lease - MARGIN
         return self.state
 

@@ -28,6 +28,7 @@ from common.metrics import GameServerMetrics
 from common.registry import DRAINING, GONE, Replaced
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver.chat import CHAT_HISTORY, TableChat
 from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peers
@@ -48,6 +49,7 @@ class Placement:
     ownership: Ownership
     peers: Peers
     lobby: LobbyTracker
+    chat: TableChat
     clock: Callable[[], float]
     draining: bool
     _pending_out: list[Outbound]
@@ -83,12 +85,18 @@ class Placement:
             return None
         table = self._new_table(record.id, game, seats=record.seats, options=record.options,
                                 creator=record.creator, seed=int(record.seed), clock=record.clock,
-                                public=record.public)
+                                public=record.public, rated=record.rated, invite=record.invite,
+                                spectator_delay=record.spectator_delay or 0)
         state = en.restore(table.config, stored.snapshot) if stored.snapshot else en.new_state(table.config)
         rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
         start = table.state.game_start
         table.game_actions = [e.to_builtins(x) for seq, x in stored.entries
                               if seq > start and isinstance(x, e.Acted)]
+        deal = next(((seq, x) for seq, x in stored.entries
+                     if seq == start and isinstance(x, (e.Started, e.HandDealt))), None)
+        if deal is not None and deal[0] <= stored.snapshot_seq:  # dealt before the snapshot: not folded
+            table.deal, table.game_entries = deal, [(seq, x) for seq, x in stored.entries if seq > start]
+            table.dealt = state if stored.snapshot_seq == start else None
         if table.over:
             return None
         table.recovered(now, hold=self.settings.resume_window)
@@ -96,6 +104,8 @@ class Placement:
         if isinstance(left, (int, float)):
             table.restore_clock(now, float(left))
         self.store.hold(record.id, record.epoch)
+        self.chat.load(table.id, (p.ChatLine(table=table.id, name=name, text=text, ts=ts)
+                                  for name, text, ts in stored.chat))
         self.tables[table.id] = table
         self.lobby.dirty.add(table.id)
         self._arm(table)
@@ -109,7 +119,7 @@ class Placement:
         self._next_number = self.store.last_table_number(self.name)
         self._reclaim()
         now = self.clock()
-        for stored in self.store.open_tables(self.name):
+        for stored in self.store.open_tables(self.name, chat_lines=CHAT_HISTORY):
             self._load(stored, now)
         return len(self.tables)
 
@@ -128,7 +138,7 @@ class Placement:
     def _adopt(self, table_id: str, now: float, announce: bool = False) -> Table | None:
         """Take into memory a table the database says is ours; `announce`: tell the realtime tier (a
         takeover: the old owner cannot)."""
-        stored = self.store.open_tables(self.name, [table_id])
+        stored = self.store.open_tables(self.name, [table_id], chat_lines=CHAT_HISTORY)
         table = self._load(stored[0], now) if stored else None
         if table is not None:
             self.metrics.handovers("in").inc()

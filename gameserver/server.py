@@ -29,16 +29,21 @@ from common.metrics import GameServerMetrics, message_type
 from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver import history
+from gameserver.admin_commands import AdminDesk
 from gameserver.cash_table import CashTable
-from gameserver.guards import ChatLimiter, check_private_endpoint, realtime_of
+from gameserver.chat import TableChat
+from gameserver.guards import check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
 from gameserver.ownership import Ownership
 from gameserver.peers import Peer, Peers, bind, open_router
 from gameserver.placement import Placement
+from gameserver.replays import Replays
 from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
+from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW
 
 log = logging.getLogger("felt.gameserver")
 
@@ -48,6 +53,8 @@ BATCH = 256
 SNAPSHOT_EVERY = 200
 CLOCK_MIN, CLOCK_MAX = 5.0, 3600.0
 UNSAVED = "the table could not be saved; try again"
+#: Random bytes of a private table's invite code (144 bits: 24 URL-safe characters).
+INVITE_BYTES = 18
 
 
 class GameServer(Placement):
@@ -63,6 +70,7 @@ class GameServer(Placement):
         self.name = name
         self.endpoint = endpoint
         self.store = store
+        self.replays = Replays(store.set_replay, self._commit_and_send)  # finished games' replays
         store.owner = name  # it writes as this server, fenced by each table's epoch
         self.boot = secrets.token_hex(4)
         registry = registry or Registry(store.engine, lease=settings.lease_seconds, clock=clock)
@@ -77,7 +85,7 @@ class GameServer(Placement):
         self._names: dict[int, str] = {}  # user id -> display name, as stored (checked on every request)
         self.revocations = Revocations(store.revocations_since, settings.token_ttl, clock())
         self.conn_tables: dict[str, set[str]] = {}  # connection -> tables it has touched
-        self.chat_limiter = ChatLimiter(settings.chat_rate)
+        self.chat = TableChat(settings.chat_max_chars, settings.chat_rate)
         self._timers: list[tuple[float, str]] = []
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
@@ -92,6 +100,7 @@ class GameServer(Placement):
         self.healthy = True
         self.sock: zmq.Socket[Any] | None = None
         self._stopped = asyncio.Event()
+        self.admin = AdminDesk(self)  # move rate, rosters and admin commands, at each heartbeat
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -143,6 +152,7 @@ class GameServer(Placement):
         finally:
             heartbeat.cancel()
             loop.remove_reader(cast(int, self.sock.getsockopt(zmq.FD)))
+            self.replays.close()
             self._flush()
             self.sock.close(linger=0)
             self._stop_auth()
@@ -209,7 +219,7 @@ class GameServer(Placement):
         started = hp.now_ns()
         self._flush()
         started = hot.add(hp.COMMIT, started)
-        out, self._pending_out = self._pending_out, []
+        out, self._pending_out = self._hold_for_spectators(self._pending_out), []
         frames: dict[bytes, list[p.Outgoing]] = {}
         for item in out:
             self._send(item, frames)
@@ -228,6 +238,28 @@ class GameServer(Placement):
         self._announce_lobby()
         self._check_input()
 
+    def _hold_for_spectators(self, out: list[Outbound]) -> list[Outbound]:
+        """Committed spectator frames of delayed tables go into their delay lines; a spectator who just
+        opened such a table is sent what its line last released (`gameserver.spectating`)."""
+        if not any(item.hold for item in out):
+            return out
+        now = self.clock()
+        kept: list[Outbound] = []
+        for item in out:
+            table = self.tables.get(item.table or "")
+            line = table.spectator_line if table is not None else None
+            if not item.hold:
+                kept.append(item)
+            elif table is None or line is None:
+                continue
+            elif item.hold == HOLD_NEWCOMER:
+                frames = line.latest or [table.spectator_placeholder()]
+                kept.extend(Outbound(item.conns, frame, table=table.id) for frame in frames)
+            else:
+                line.hold(item.frame, now, table.state.hand_no, view=item.hold == HOLD_VIEW)
+                self._arm(table)
+        return kept
+
     def _flush(self) -> bool:
         """Commit what this pass decided. If the database refuses, every table the pass changed goes back
         to what the log holds, and the requests that changed them are refused: memory never runs ahead
@@ -238,10 +270,12 @@ class GameServer(Placement):
             log.error("the database refused a write (%s); %d table(s) rolled back to the log", exc,
                       len(self._touched))
             self._set_healthy(False)
+            self.chat.committed(served=())
             self._roll_back_pass()
             return False
         finally:
             self._drop_fenced()
+        self.chat.committed(served=self.tables)
         self._touched.clear()
         return True
 
@@ -416,6 +450,8 @@ class GameServer(Placement):
         if not self.healthy and self.store.probe():
             self._set_healthy(True)
         self.placement_round(now)
+        if not self._stopped.is_set():
+            self.admin.round(now)
         # input still waiting means this server is behind, not that its peers went quiet
         behind = self.sock is not None and bool(cast(int, self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
         revoked = set(self.peers.revoked())
@@ -472,7 +508,11 @@ class GameServer(Placement):
                 table = self.tables.get(body.table) or self._locate(msg, route, now)
                 if table is None:
                     return
+                if not table.admits(who, getattr(body, "invite", None)):  # private: as if there were none
+                    return self._refuse(who, msg.rid, body.req, p.E_NO_TABLE, f"no table {body.table}",
+                                        body.table)
                 self.conn_tables.setdefault(msg.conn, set()).add(table.id)
+                opened = isinstance(body, (p.Join, p.Watch, p.Resume)) and msg.conn not in table.watchers()
                 if isinstance(body, p.Chat):
                     self._chat(table, who, body, msg.rid, now)
                 elif isinstance(body, p.Join) and isinstance(table, CashTable) \
@@ -481,6 +521,8 @@ class GameServer(Placement):
                 else:
                     self._touch(table)
                     self._absorb(table, table.handle(who, body, msg.rid, now))
+                if opened and msg.conn in table.watchers():
+                    self._send_chat_history(table, msg.conn)
         except Exception:
             log.exception("error handling %s", type(body).__name__)
             self._reply(msg, p.Error(code=p.E_INTERNAL, text="internal error; the request was not applied",
@@ -506,6 +548,8 @@ class GameServer(Placement):
             refusal = f"{game.title} needs {game.min_seats}–{game.max_seats} seats"
         elif body.clock is not None and not CLOCK_MIN <= body.clock <= CLOCK_MAX:
             refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
+        elif body.spectator_delay == "hand" and game.series != "cash":
+            refusal = f"{game.title} has no hands to delay spectators by; give the delay in seconds"
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
         if self.draining:
@@ -521,13 +565,18 @@ class GameServer(Placement):
         self._next_number += 1
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
+        invite = "" if body.public else secrets.token_urlsafe(INVITE_BYTES)
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
-                                seed=seed, clock=body.clock, public=body.public)
+                                seed=seed, clock=body.clock, public=body.public, rated=body.rated,
+                                invite=invite,
+                                spectator_delay=body.spectator_delay)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
-                                options=options, clock=body.clock, public=body.public, creator=who.user,
-                                seed=str(seed), status="waiting", created=time.time())
+                                options=options, clock=body.clock, public=body.public,
+                                rated=table.config.rated, creator=who.user,
+                                seed=str(seed), invite=invite, status="waiting", created=time.time(),
+                                spectator_delay=body.spectator_delay)
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
@@ -578,25 +627,22 @@ class GameServer(Placement):
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
         text = body.text.strip()
-        error = None
-        if who.conn not in table.watchers():
-            error = (p.E_NOT_SEATED, "join or watch the table to chat")
-        elif not text:
-            error = (p.E_BAD_FIELD, "empty chat message")
-        elif len(text) > self.settings.chat_max_chars:
-            error = (p.E_BAD_FIELD, f"chat messages are limited to {self.settings.chat_max_chars} characters")
-        elif (problem := p.text_problem(text)) is not None:  # defence in depth: decoding refused it
-            error = (p.E_BAD_TEXT, f"chat text may not contain {problem}")
-        elif not self.chat_limiter.allow((table.id, who.user), now):
-            error = (p.E_RATE_LIMITED, "you are chatting too fast; wait a moment")
+        error = self.chat.refusal(table.id, who.user, text, who.conn in table.watchers(), now)
         if error:
             return self._refuse(who, rid, body.req, error[0], error[1], table.id)
         self._touch(table)  # the line is sent only once it is stored
-        self.store.chat(table.id, who.user, who.name, text)
+        line = p.ChatLine(table=table.id, name=who.name, text=text, ts=now)
+        self.store.chat(table.id, who.user, who.name, text, now)
+        self.chat.said(line)
         ack = p.encode_str(p.Ack(req=body.req, table=table.id))
-        line = p.encode_str(p.ChatLine(table=table.id, name=who.name, text=text, ts=now))
         self._pending_out.append(Outbound([who.conn], ack, rid, req=body.req, table=table.id))
-        self._pending_out.append(Outbound(table.watchers(), line, table=table.id))
+        self._pending_out.append(Outbound(table.watchers(), p.encode_str(line), table=table.id))
+
+    def _send_chat_history(self, table: Table, conn: str) -> None:
+        """A connection that just opened the table gets its recent chat (after its view)."""
+        frame = self.chat.history(table.id)
+        if frame is not None:
+            self._pending_out.append(Outbound([conn], frame, table=table.id))
 
     def _on_conn_closed(self, conn: str, now: float) -> None:
         for table_id in self.conn_tables.pop(conn, ()):
@@ -623,10 +669,15 @@ class GameServer(Placement):
                 self.store.set_status(table.id, status)
         if result.finished is not None:
             record = result.finished
-            self.store.finish(table_id=table.id, game=table.game.name, players=record.players,
+            try:
+                made = history.finished(table.config, record, time.time())
+            except Exception:  # a replay that cannot be built must not lose the game's record
+                log.exception("table %s: no replay for the finished game", table.id)
+                made = history.Finished({"finished": time.time()}, None)
+            self.store.finish(made.result, table_id=table.id, game=table.game.name, players=record.players,
                               scores=list(record.outcome.scores), winners=list(record.outcome.winners),
-                              actions=record.actions, detail=dict(record.outcome.detail),
-                              finished=time.time())
+                              actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
+            self.replays.submit(table.config, record, made)
         self._pending_out.extend(result.out)
         moves_only = bool(result.log) and all(isinstance(x, e.Acted) for x in result.log)
         if result.finished is not None or not moves_only:
@@ -680,7 +731,7 @@ class GameServer(Placement):
 
     def _forget(self, table_id: str) -> None:
         del self.tables[table_id]
-        self.chat_limiter.forget(table_id)
+        self.chat.forget(table_id)
         self._status_written.pop(table_id, None)
         self.lobby.dirty.add(table_id)
         self.store.release(table_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import msgspec
@@ -28,6 +28,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from common import ratings
 from common.models import (
     ChatRecord,
     FinishedGame,
@@ -52,6 +53,8 @@ _revocations = cast(Table, Revocation.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _encode_json = msgspec.json.Encoder().encode
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
+_set_replay = (update(_finished).where(_finished.c.game_id == bindparam("gid"))
+               .values(replay=bindparam("replay")))
 _house_move = update(_house).where(_house.c.id == 1).values(chips=_house.c.chips + bindparam("d"))
 #: Statuses of tables a game server rebuilds at start; "over" and "closed" tables stay as they are.
 LIVE_STATUSES = ("waiting", "playing")
@@ -85,6 +88,7 @@ class StoredTable:
     snapshot: str | None  # the snapshot JSON, or None: fold from the start
     snapshot_seq: int
     entries: list[tuple[int, e.AnyEntry]]  # (seq, entry) from the current game's start on
+    chat: list[tuple[str, str, float]] = field(default_factory=list)  # recent (name, text, ts), oldest first
 
 
 class _DriverSql:
@@ -127,6 +131,8 @@ class Store:
         self._snapshots: list[dict[str, Any]] = []
         self._status: dict[str, str] = {}
         self._finished: list[dict[str, Any]] = []
+        self._results: dict[str, ratings.GameResult] = {}  # game id -> what ratings and profiles need
+        self._replays: list[dict[str, Any]] = []  # {"gid", "replay"}: built after the game's record
         self._chat: list[dict[str, Any]] = []
         self._credits: list[dict[str, Any]] = []  # {"uid", "d", "table"}
         self._house: dict[str, int] = {}  # table -> the house's chips moved by its entries
@@ -182,11 +188,21 @@ class Store:
     def set_status(self, table_id: str, status: str) -> None:
         self._status[table_id] = status
 
-    def finish(self, **record: Any) -> None:
+    def finish(self, result: ratings.GameResult | None = None, **record: Any) -> None:
+        """A finished game's record; with `result`, its players' history rows and rating update, in the
+        same transaction (a game id already stored is not stored or rated again)."""
         self._finished.append(record)
+        if result is not None:
+            self._results[result.game_id] = result
 
-    def chat(self, table_id: str, user: int, name: str, text: str) -> None:
-        self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text, "ts": time.time()})
+    def set_replay(self, game_id: str, text: str) -> None:
+        """A finished game's replay (`common.history.pack`), written after its record. Not fenced: the
+        game is over, and whoever builds its replay builds the same one."""
+        self._replays.append({"gid": game_id, "replay": text})
+
+    def chat(self, table_id: str, user: int, name: str, text: str, ts: float | None = None) -> None:
+        self._chat.append({"table_id": table_id, "user": user, "name": name, "text": text,
+                           "ts": time.time() if ts is None else ts})
 
     def user_name(self, user: int) -> str | None:
         """A user's display name, or None if there is no such user."""
@@ -210,7 +226,7 @@ class Store:
     @property
     def dirty(self) -> bool:
         return bool(self._new_tables or self._actions or self._snapshots or self._status or self._finished
-                    or self._chat or self._credits or self._house)
+                    or self._chat or self._credits or self._house or self._replays)
 
     def flush(self) -> None:
         """Write everything queued in one transaction; on failure drop it all and raise StoreFailed.
@@ -272,6 +288,7 @@ class Store:
         self._actions = [a for a in self._actions if a["table_id"] not in tables]
         self._snapshots = [x for x in self._snapshots if x["table_id"] not in tables]
         self._finished = [x for x in self._finished if x["table_id"] not in tables]
+        self._results = {k: v for k, v in self._results.items() if k.rsplit(":", 1)[0] not in tables}
         self._chat = [x for x in self._chat if x["table_id"] not in tables]
         self._credits = [c for c in self._credits if c["table"] not in tables]
 
@@ -294,6 +311,13 @@ class Store:
                                                    for x in self._snapshots])
             if self._status:
                 cursor.executemany(sql.status, [(st, t) for t, st in self._status.items()])
+            # rare writes (a game's record, chat, replays) through SQLAlchemy, in the order main keeps
+            if self._finished:
+                self._write_finished(conn)
+            if self._chat:
+                conn.execute(insert(_chat), self._chat)
+            if self._replays:
+                conn.execute(_set_replay, self._replays)
             if self._credits:
                 cursor.executemany(sql.credit, [(c["d"], c["uid"]) for c in self._credits])
             house = sum(self._house.values())
@@ -301,12 +325,18 @@ class Store:
                 cursor.execute(sql.house, (house,))
         finally:
             cursor.close()
-        if self._finished:
-            conn.execute(insert(_finished), self._finished)
-        if self._chat:
-            conn.execute(insert(_chat), self._chat)
+
+    def _write_finished(self, conn: Connection) -> None:
+        ids = [r["game_id"] for r in self._finished if r.get("game_id")]
+        stored = set(conn.execute(select(_finished.c.game_id).where(_finished.c.game_id.in_(ids))).scalars()
+                     ) if ids else set()
+        new = [r for r in self._finished if r.get("game_id") not in stored]
+        if new:
+            conn.execute(insert(_finished), new)
+        ratings.record(conn, [self._results[r["game_id"]] for r in new if r.get("game_id") in self._results])
 
     def _clear(self) -> None:
+        self._results, self._replays = {}, []
         self._new_tables, self._actions, self._snapshots, self._finished, self._chat = [], [], [], [], []
         self._status, self._credits, self._house = {}, [], {}
 
@@ -374,10 +404,11 @@ class Store:
         numbers = [int(i.rsplit("-", 1)[1]) for i in ids if i.rsplit("-", 1)[1].isdigit()]
         return max(numbers, default=0)
 
-    def open_tables(self, owner: str, ids: Sequence[str] | None = None) -> list[StoredTable]:
+    def open_tables(self, owner: str, ids: Sequence[str] | None = None,
+                    chat_lines: int = 0) -> list[StoredTable]:
         """The live tables (waiting or playing) `owner` owns (of `ids`, if given), each with its latest
         snapshot and the entries recovery needs: those after the snapshot, and the current game's moves
-        for its record."""
+        for its record; and its last `chat_lines` chat lines."""
         result = []
         with self.engine.connect() as conn:
             live = select(_tables).where(_tables.c.owner == owner, _tables.c.status.in_(LIVE_STATUSES))
@@ -393,6 +424,10 @@ class Store:
                     start = min(snap.seq, game_start - 1) if game_start else snap.seq
                 rows = conn.execute(select(_actions.c.seq, _actions.c.entry).where(
                     _actions.c.table_id == record.id, _actions.c.seq > start).order_by(_actions.c.seq)).all()
+                recent = select(_chat.c.name, _chat.c.text, _chat.c.ts).where(
+                    _chat.c.table_id == record.id).order_by(_chat.c.id.desc()).limit(chat_lines)
+                chat = conn.execute(recent).all() if chat_lines else []
                 result.append(StoredTable(record, snap.state if snap else None, snap.seq if snap else 0,
-                                          [(row.seq, e.from_builtins(row.entry)) for row in rows]))
+                                          [(row.seq, e.from_builtins(row.entry)) for row in rows],
+                                          [(line.name, line.text, line.ts) for line in reversed(chat)]))
         return result

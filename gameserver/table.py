@@ -15,6 +15,7 @@ so memory never runs ahead of the log.
 
 from __future__ import annotations
 
+import hmac
 import random
 from collections import deque
 from collections.abc import Mapping
@@ -24,7 +25,18 @@ from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
-from gameserver.table_types import Checkpoint, GameRecord, Outbound, Refused, Result, Sender
+from gameserver.spectating import Delay, DelayLine
+from gameserver.table_types import (
+    HOLD_EVENT,
+    HOLD_NEWCOMER,
+    HOLD_VIEW,
+    Checkpoint,
+    GameRecord,
+    Outbound,
+    Refused,
+    Result,
+    Sender,
+)
 
 # what a host takes and returns is part of its interface
 __all__ = ["Checkpoint", "GameRecord", "Outbound", "Refused", "Result", "Sender", "Table", "rebuild"]
@@ -37,10 +49,12 @@ AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 class Table:
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
-                 seed: int, clock: float | None = None, public: bool = True, bot_delay: float = 0.6,
-                 grace_period: float = 120.0, bot_rng: random.Random | None = None) -> None:
+                 seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
+                 invite: str = "", bot_delay: float = 0.6, grace_period: float = 120.0,
+                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
-                                     creator=creator, clock=clock, public=public)
+                                     creator=creator, clock=clock, public=public,
+                                     rated=public if rated is None else rated, invite=invite)
         self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
         self.clock, self.public = clock, public
         self.bot_delay = bot_delay
@@ -51,6 +65,9 @@ class Table:
         self.conns: dict[int, str] = {}  # seat -> the connection watching it
         self.gone_since: dict[int, float] = {}  # seat -> when its player's connection went away
         self.spectators: dict[str, Sender] = {}
+        self.spectator_delay = spectator_delay
+        #: Spectators' frames held back on this server (None: spectators watch live).
+        self.spectator_line = DelayLine(spectator_delay) if spectator_delay else None
         self.recent: deque[tuple[int, list[Event]]] = deque(maxlen=EVENT_MEMORY)
         self.game_actions: list[dict[str, Any]] = []  # moves of the current match or hand, for its record
         self.deadline: float | None = None  # in the server's `now` timebase
@@ -60,6 +77,11 @@ class Table:
         self._pending: list[e.AnyEntry] = []  # entries of the request being decided
         self._steps: list[tuple[int, list[Event]]] = []
         self._ended: GameRecord | None = None  # the game (or hand) the request being decided ended
+        #: The entry that dealt the current match or hand and its seq, the state it left (None: not known,
+        #: after a recovery from a later snapshot), and every entry since: the finished game's replay.
+        self.deal: tuple[int, e.Started | e.HandDealt] | None = None
+        self.dealt: en.TableState | None = None
+        self.game_entries: list[tuple[int, e.AnyEntry]] = []
 
     # ---- what the lobby sees -------------------------------------------------------------------
 
@@ -93,7 +115,7 @@ class Table:
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
                            status="over" if status == "closed" else status, spectators=len(self.spectators),
                            public=self.public, clock=self.clock, options=dict(self.options),
-                           creator=self.creator)
+                           creator=self.creator, spectator_delay=self.spectator_delay)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
@@ -105,6 +127,17 @@ class Table:
     def watchers(self) -> list[str]:
         return [*self.conns.values(), *self.spectators]
 
+    def admits(self, who: Sender, invite: str | None) -> bool:
+        """Whether `who` may see this table at all: anyone at a public table; at a private one its creator,
+        its seated players, a connection already watching it, and whoever brings its invite code. The
+        server answers everyone else as if there were no such table."""
+        if self.public or who.user == self.creator or self.seat_of(who.user) is not None:
+            return True
+        if who.conn in self.spectators or who.conn in self.conns.values():
+            return True
+        code = self.config.invite
+        return bool(code and invite) and hmac.compare_digest(code.encode(), (invite or "").encode())
+
     # ---- checkpoints -----------------------------------------------------------------------------
 
     def checkpoint(self) -> Checkpoint:
@@ -115,6 +148,7 @@ class Table:
         """Back to `saved` (a pass that failed to commit): nobody was told of what is undone."""
         self.state, self.conns, self.gone_since = saved.state, saved.conns, saved.gone_since
         self.spectators, self.game_actions = saved.spectators, saved.game_actions
+        self._trim_game_log()
         self.recent.clear()  # a client that resumes gets the fresh view instead
         self._armed_for = None
         self._schedule(now)
@@ -128,6 +162,8 @@ class Table:
         self._pending, self._steps, self._ended = [], [], None
         result = Result(first_seq=before.seq + 1)
         try:
+            if not self.admits(who, getattr(req, "invite", None)):  # a private table, no invite
+                raise Refused(p.E_NO_TABLE, f"no table {self.id}")
             handler = getattr(self, _HANDLERS[type(req)])
             handler(who, req, rid, now, result)
         except Refused as exc:
@@ -142,6 +178,7 @@ class Table:
 
     def _undo(self, state: en.TableState, game_actions: list[dict[str, Any]]) -> None:
         self.state, self.game_actions = state, game_actions
+        self._trim_game_log()
         self._pending, self._steps, self._ended = [], [], None
 
     def close(self, reason: str, now: float) -> Result:
@@ -153,6 +190,29 @@ class Table:
             self._add(e.Closed(reason=reason))
             self._finish(result, now)
         return result
+
+    def _trim_game_log(self) -> None:
+        """After an undo or a rollback: forget the game's entries (and deal) past the state's seq."""
+        seq = self.state.seq
+        self.game_entries = [(s, x) for s, x in self.game_entries if s <= seq]
+        if self.deal is not None and self.deal[0] > seq:
+            self.deal = self.dealt = None
+
+    def kick(self, user: int, now: float) -> tuple[Result, str | None] | None:
+        """An admin removes `user`'s seat, as when a player stays away past the grace period: before the
+        game the seat is freed, during a match a bot takes it for good, at a cash table the stack goes
+        back (after the hand in progress). The result, and the connection that watched the seat (to
+        tell); None if `user` is not seated."""
+        seat = self.seat_of(user)
+        if seat is None or self.state.closed:
+            return None
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=self.seq + 1)
+        conn = self.conns.pop(seat, None)
+        self.gone_since.pop(seat, None)
+        self._stand_up_absent(seat)
+        self._finish(result, now)
+        return result, conn
 
     def _before_close(self) -> None:
         """Hook: what a kind of table settles before it closes (a cash table: every stack)."""
@@ -167,11 +227,15 @@ class Table:
         self._steps.append((self.state.seq, events))
         if isinstance(entry, (e.Started, e.HandDealt)):
             self.game_actions = []
-        elif isinstance(entry, e.Acted):
+            self.deal, self.dealt, self.game_entries = (self.state.seq, entry), self.state, []
+            return events
+        self.game_entries.append((self.state.seq, entry))
+        if isinstance(entry, e.Acted):
             self.game_actions.append(e.to_builtins(entry))
             outcome = self.game.outcome(self.state.game)
             if outcome is not None:
-                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions))
+                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
+                                         self.dealt, [x for _, x in self.game_entries])
         return events
 
     def _finish(self, result: Result, now: float) -> None:
@@ -190,9 +254,14 @@ class Table:
         self._schedule(now)
         if self._pending:
             events = [ev for _, evs in self._steps for ev in evs]
-            result.out.extend(self._views_for(self.watchers(), events))
+            result.out.extend(self._views_for(self.watchers(), events, broadcast=True))
         if ended is not None:
-            result.out.append(Outbound(self.watchers(), self._game_over_frame(ended.outcome)))
+            over = self._game_over_frame(ended.outcome)
+            if self.spectator_line is None:
+                result.out.append(Outbound(self.watchers(), over))
+            else:  # spectators hear of the end when the delay allows
+                result.out.append(Outbound(list(self.conns.values()), over))
+                result.out.append(Outbound([], over, hold=HOLD_EVENT))
         self._pending, self._steps = [], []
 
     def _after_game(self, now: float) -> None:
@@ -282,8 +351,6 @@ class Table:
             self._add(e.Away(seat=seat))
 
     def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
-        if not self.public and self.seat_of(who.user) is None:
-            raise Refused(p.E_NO_TABLE, f"no table {self.id}")
         self._ack(who, req, rid, result)
         self.spectators[who.conn] = who
         result.out.extend(self._views_for([who.conn], []))
@@ -327,9 +394,7 @@ class Table:
         result.out.extend(self._attach(seat, who.conn))
 
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
-        seat = self.seat_of(who.user)
-        if seat is None and not self.public:
-            raise Refused(p.E_NOT_SEATED, "you are not at this table")
+        seat = self.seat_of(who.user)  # not seated: `handle` let them in, so they may watch
         if seat is not None:
             self._back(seat)
         self._ack(who, req, rid, result, seat)
@@ -343,7 +408,8 @@ class Table:
         if not self._pending:
             result.out.extend(self._views_for([who.conn], missed))
         self._schedule(now)
-        if self.over and self.state.game is not None and not self.config.cash:  # the result, again
+        delayed = seat is None and self.spectator_line is not None  # the line's latest tells them
+        if self.over and self.state.game is not None and not self.config.cash and not delayed:  # the result
             outcome = self.game.outcome(self.state.game)
             assert outcome is not None
             result.out.append(Outbound([who.conn], self._game_over_frame(outcome)))
@@ -404,6 +470,8 @@ class Table:
         times = [since + self.grace_period for since in self.gone_since.values()]
         if en.in_hand(self.config, self.state):
             times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
+        if self.spectator_line is not None and (due := self.spectator_line.next_due()) is not None:
+            times.append(due)
         return min(times) if times else None
 
     def tick(self, now: float) -> Result:
@@ -413,6 +481,7 @@ class Table:
         if not self.state.closed:
             self._on_tick(now)
             self._finish(result, now)
+        result.out.extend(self.release_to_spectators(now))
         return result
 
     def _on_tick(self, now: float) -> None:
@@ -483,11 +552,17 @@ class Table:
         return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
                                        players=names, winners=list(outcome.winners)))
 
-    def _views_for(self, conns: list[str], events: list[Event]) -> list[Outbound]:
-        """Each connection's own view: seats get theirs, spectators share the public one."""
+    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
+        """Each connection's own view: seats get theirs, spectators share the public one (held back for
+        the delay line, when the table has one: every `broadcast`'s spectator view goes into it, watched
+        or not, and a spectator who opens the table gets what the line last released)."""
         out: list[Outbound] = []
         by_conn = {conn: seat for seat, conn in self.conns.items()}
         spectators = [c for c in conns if c not in by_conn]
+        line = self.spectator_line
+        if line is not None and spectators and not broadcast:
+            out.append(Outbound(spectators, "", hold=HOLD_NEWCOMER))
+            spectators = []
         # what every viewer's frame shares is worked out once, not once per seat
         shared: dict[str, Any] = {
             "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
@@ -495,22 +570,55 @@ class Table:
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
             "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
             "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            **self._shared_view_fields()}
+            "public": self.public, **self._shared_view_fields()}
+        creators = self._creator_conns(conns, by_conn)
         for conn in conns:
             if conn in by_conn:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared)))
-        if spectators:
-            out.append(Outbound(spectators, self._view_frame(None, events, shared)))
+                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared,
+                                                             conn in creators)))
+        if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
+            out.append(Outbound([], self._view_frame(None, events, shared), hold=HOLD_VIEW))
+        elif spectators:
+            others = [c for c in spectators if c not in creators]
+            if others:
+                out.append(Outbound(others, self._view_frame(None, events, shared)))
+            out.extend(Outbound([c], self._view_frame(None, events, shared, True))
+                       for c in spectators if c in creators)
         return out
+
+    def _creator_conns(self, conns: list[str], by_conn: dict[str, int]) -> set[str]:
+        """The connections of `conns` that are the creator's, at a private table (their view carries the
+        invite code); nobody else's does."""
+        if not self.config.invite:
+            return set()
+        seats = self.state.seats
+        mine = {c for c, seat in by_conn.items() if (s := seats[seat]) is not None and s.user == self.creator}
+        mine |= {c for c, who in self.spectators.items() if who.user == self.creator}
+        return mine & set(conns)
+
+    def spectator_placeholder(self) -> str:
+        """What a spectator of a delayed table is shown before its line has released anything."""
+        return p.encode_str(p.View(table=self.id, seq=0, game=self.game.name, status="waiting",
+                                   players=[None] * self.config.seats, creator=self.creator,
+                                   public=self.public))
+
+    def release_to_spectators(self, now: float) -> list[Outbound]:
+        """The delay line's frames due by `now`, for whoever watches now."""
+        if self.spectator_line is None:
+            return []
+        frames = self.spectator_line.release(now)
+        watching = list(self.spectators)
+        return [Outbound(watching, frame) for frame in frames] if watching else []
 
     def _shared_view_fields(self) -> dict[str, Any]:
         return {}
 
-    def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any]) -> str:
+    def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any],
+                    creator: bool = False) -> str:
         game = self.state.game
         view = self.game.view(game, seat) if game is not None else None
         return p.encode_str(p.View(view=view, seat=seat, events=[ev.visible_to(seat) for ev in events],
-                                   **shared))
+                                   invite=self.config.invite if creator else None, **shared))
 
 
 #: The method of Table that handles each request type (chat: the server stores it).
@@ -524,6 +632,10 @@ def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],
     for entry in tail:
         state, events = en.evolve(table.config, state, entry)
         table.recent.append((state.seq, events))
+        if isinstance(entry, (e.Started, e.HandDealt)):
+            table.deal, table.dealt, table.game_entries = (state.seq, entry), state, []
+        else:
+            table.game_entries.append((state.seq, entry))
     table.state = state
     if game_actions is not None:
         table.game_actions = game_actions

@@ -29,6 +29,13 @@ class Outbound:
     close: bool = False  # close those connections after sending
     req: int | None = None  # the client's request id, to answer it if the pass fails to commit
     table: str | None = None  # the table whose change this frame tells of (set by the server)
+    #: Spectator delay (`gameserver.spectating`): "" send now; HOLD_VIEW / HOLD_EVENT: a spectator frame
+    #: for the table's delay line once committed; HOLD_NEWCOMER: these spectators are sent what the
+    #: line last released instead (no frame of its own).
+    hold: str = ""
+
+
+HOLD_VIEW, HOLD_EVENT, HOLD_NEWCOMER = "view", "event", "newcomer"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,11 @@ class GameRecord:
     outcome: Outcome
     players: list[dict[str, Any]]
     actions: list[dict[str, Any]]
+    #: The entry that dealt it and its seq, the table's state right after it (None if not known) and
+    #: every entry since: what `gameserver.history` folds for replays.
+    deal: tuple[int, e.Started | e.HandDealt] | None = None
+    dealt: en.TableState | None = None
+    entries: list[e.AnyEntry] = field(default_factory=list)
 
 
 @dataclass

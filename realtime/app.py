@@ -21,6 +21,7 @@ from common.db import make_engine
 from common.metrics import RealtimeMetrics
 from common.registry import Registry
 from common.tokens import Claims
+from realtime.admission import Admission
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
 from realtime.sockjs_adapter import Router, make_router, quote
@@ -106,7 +107,8 @@ class HealthHandler(tornado.web.RequestHandler):
     def get(self) -> None:
         links = self.services.gateway.links.values()
         counters = self.services.counters + self.services.router.counters
-        self.write({"ok": True, "connections": len(self.services.conns),
+        waiting = sum(self.services.router.admission.unauthenticated.values())
+        self.write({"ok": True, "connections": len(self.services.conns), "unauthenticated": waiting,
                     "gameservers": {link.name: link.alive for link in links},
                     "refused": dict(sorted(counters.items()))})
 
@@ -128,7 +130,11 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
         services.follower = Follower(registry, services.gateway, name, boot, public_url, key,
                                      lambda: len(services.conns), settings.heartbeat_interval)
         services.follower.start()
-    router = make_router(PlayerConnection, services, settings, prefix="/sockjs", hot=services.metrics.hot)
+    admission = Admission(max_unauthenticated=settings.max_unauthenticated_per_address,
+                          rate=settings.new_sessions_per_address, burst=settings.new_sessions_burst,
+                          on_refused=lambda reason: services.metrics.sessions_refused(reason).inc())
+    router = make_router(PlayerConnection, services, settings, prefix="/sockjs", admission=admission,
+                         hot=services.metrics.hot)
     services.router = router
     app = tornado.web.Application(
         [(r"/healthz", HealthHandler, {"services": services}), *router.urls])

@@ -32,10 +32,11 @@ class Closed(Exception):
 
 
 class FeltClient:
-    def __init__(self, base: str, transport: str, origin: str | None) -> None:
+    def __init__(self, base: str, transport: str, origin: str | None, source: str | None = None) -> None:
         self.base = base.rstrip("/")
         self.transport = transport
         self.origin = origin
+        self.source = source  # the local address to connect from (any of 127.0.0.0/8 on loopback)
         self.session = f"{secrets.randbelow(1000):03d}/{secrets.token_hex(8)}"
         self.inbox: asyncio.Queue[str | Closed] = asyncio.Queue()
         self.closed: Closed | None = None
@@ -49,11 +50,12 @@ class FeltClient:
 
     @classmethod
     async def connect(cls, url: str, transport: str = "websocket", origin: str | None = None,
-                      timeout: float = 10.0) -> FeltClient:
-        """Open a SockJS session to `url` (e.g. http://127.0.0.1:8101/sockjs) and wait for its open frame."""
+                      timeout: float = 10.0, source: str | None = None) -> FeltClient:
+        """Open a SockJS session to `url` (e.g. http://127.0.0.1:8101/sockjs) and wait for its open frame;
+        `source`: the local address to connect from."""
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {TRANSPORTS}")
-        client = cls(url, transport, origin)
+        client = cls(url, transport, origin, source)
         await asyncio.wait_for(client._open(), timeout)
         return client
 
@@ -65,7 +67,8 @@ class FeltClient:
             parts = urlsplit(self.base)
             scheme = "wss" if parts.scheme == "https" else "ws"
             ws_url = f"{scheme}://{parts.netloc}{parts.path}/{self.session}/websocket"
-            self._ws = await websocket_connect(HTTPRequest(ws_url, headers=self._headers()))
+            self._ws = await websocket_connect(HTTPRequest(ws_url, headers=self._headers(),
+                                                           network_interface=self.source))
             first = await self._ws.read_message()
             if first != "o":
                 raise ConnectionError(f"expected SockJS open frame, got {first!r}")
@@ -82,7 +85,8 @@ class FeltClient:
 
     async def _post(self, what: str, body: bytes, **kw: Any) -> str:
         resp = await self._http.fetch(f"{self.base}/{self.session}/{what}", method="POST", body=body,
-                                      headers=self._headers(), request_timeout=kw.pop("timeout", 60), **kw)
+                                      headers=self._headers(), request_timeout=kw.pop("timeout", 60),
+                                      network_interface=self.source, **kw)
         return resp.body.decode() if resp.body else ""
 
     # ---- receiving -----------------------------------------------------------------------------

@@ -127,6 +127,7 @@ class PlayerConnection(Connection):
                         "password; log in again")
             return
         IOLoop.current().remove_timeout(self._auth_timer)
+        self.authenticated()  # off its address's count of connections waiting to sign in
         self.user, self.name = claims.user_id, claims.name
         self._hold_until(claims)
         previous = self.services.by_user.get(claims.user_id)

@@ -37,6 +37,11 @@ What it fixes, and how:
   Tornado's write buffer under a websocket whose reader stalled. Each session's backlog (queued plus
   written but not yet flushed to the socket) is bounded by `settings.max_out_bytes` and `max_out_frames`;
   a connection past either gets the app's `Connection.backlog_notice()` and is closed (4008).
+* floods of new sessions (B7). Nothing limited how many sessions one address opened. Before a session is
+  built (a websocket upgrade, or the first request of an HTTP transport's session) `realtime.admission`
+  decides by the client's address (`client_address`, the one place that says which it is): past the cap
+  on unauthenticated sessions or the rate of new ones, the request gets HTTP 429 with `Retry-After` and
+  no session exists. A session counts as unauthenticated until the app calls `Connection.authenticated`.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocket
 from common import hotpath as hp
 from common.config import Settings
 from common.protocol import too_deep
+from realtime.admission import TOO_MANY_UNAUTHENTICATED, Admission, client_address
 
 if TYPE_CHECKING:
     # What `_HttpMixin` is mixed into: one of sockjs's HTTP handlers (so the mixin's calls are checked).
@@ -120,6 +126,7 @@ class Connection:
         self.remote_ip: str | None = None
         self._closed = False
         self._session: _Session | None = None
+        self._admission: Admission | None = None  # counts this connection as unauthenticated, until told
 
     @property
     def closed(self) -> bool:
@@ -142,6 +149,12 @@ class Connection:
     def backlog_notice(self) -> str | None:
         """The last message for a client that fell too far behind (the connection closes after it)."""
         return None
+
+    def authenticated(self) -> None:
+        """The client proved who it is: it no longer counts against its address's unauthenticated cap."""
+        admission, self._admission = self._admission, None
+        if admission is not None:
+            admission.authenticated(self.remote_ip or "")
 
     def send(self, text: str) -> None:
         """Send one text message; does nothing (and never raises) on a closed or dying connection.
@@ -195,8 +208,10 @@ class _Bridge(SockJSConnection):
             session.server.io_loop.add_callback(session.close, *CLOSE_INTERNAL)
             return
         app.transport = session.transport_name
-        app.remote_ip = request.ip
+        app.remote_ip = request.ip  # `client_address` of the request that opened it (`get_conn_info`)
         app._session = session
+        app._admission = router.admission
+        router.admission.opened(request.ip)
         self.app = app
         try:
             app.on_open()
@@ -234,6 +249,7 @@ class _Bridge(SockJSConnection):
             return
         app._closed = True
         app._session = None
+        app.authenticated()  # it no longer counts either way
         try:
             app.on_close()
         except Exception:
@@ -319,9 +335,10 @@ class _Session(sjs_session.Session):
         if self.handler is not None:
             handler.send_pack(close_frame(2010, "Another connection still open"))
             return False
-        if self._verify_ip and self.conn_info is not None and handler.request.remote_ip != self.conn_info.ip:
+        if self._verify_ip and self.conn_info is not None and \
+                client_address(handler.request) != self.conn_info.ip:
             log.warning("session %s (%s) attach attempted from %s", self.session_id, self.conn_info.ip,
-                        handler.request.remote_ip)
+                        client_address(handler.request))
             handler.send_pack(close_frame(2010, "Attempted to connect to session from different IP"))
             return False
         if self.is_closed and not self.send_queue:
@@ -433,6 +450,35 @@ class _OriginPolicy:
         return normal == _normalize_origin(f"{scheme}://{host}")
 
 
+def _conn_info(handler: Any) -> sjs_session.ConnectionInfo:
+    """sockjs's ConnectionInfo of a handler's request, with the client's address from `client_address`."""
+    request = handler.request
+    return sjs_session.ConnectionInfo(client_address(request), request.cookies, request.arguments,
+                                      request.headers, request.path)
+
+
+_REFUSALS = {TOO_MANY_UNAUTHENTICATED: "Too many connections from your address are waiting to sign in; "
+                                       "try again shortly."}
+_TOO_MANY_NEW = "Too many new connections from your address; try again shortly."
+
+
+def _admitted(handler: Any) -> bool:
+    """Before a new session is built: the per-address limits (`realtime.admission`). False when refused;
+    then the handler has answered 429 with `Retry-After`, and nothing was built."""
+    adapter: Router = handler.server.adapter
+    reason = adapter.admission.admit(client_address(handler.request))
+    if reason is None:
+        return True
+    adapter.counters[f"refused_{reason}"] += 1
+    log.debug("refused a new session from %s: %s", client_address(handler.request), reason)
+    handler.logged = False  # sockjs's connection stats were not counted
+    handler.set_status(429)
+    handler.set_header("Retry-After", str(adapter.admission.retry_after()))
+    handler.set_header("Content-Type", "text/plain; charset=UTF-8")
+    handler.finish(_REFUSALS.get(reason, _TOO_MANY_NEW))
+    return False
+
+
 def _stream_closed(request: HTTPServerRequest) -> bool:
     """Whether the client went away under `request` (a Tornado HTTP/1 connection holds the stream)."""
     connection = request.connection
@@ -476,6 +522,9 @@ class _HttpMixin(_HttpHandler):
     def verify_origin(self) -> bool:
         return self.server.adapter.policy.allows(self.request.headers.get("Origin"), self.request.host)
 
+    def get_conn_info(self) -> sjs_session.ConnectionInfo:
+        return _conn_info(self)
+
     def felt_can_send(self) -> bool:
         return self.active and not self._finished and not _stream_closed(self.request)
 
@@ -500,11 +549,23 @@ class _HttpMixin(_HttpHandler):
                 session.delayed_close()
 
 
-class _XhrPolling(_HttpMixin, XhrPollingTransport):
+class _NewSessionGate(_HttpMixin):
+    """The HTTP transports whose first request builds a session: the per-address limits come first."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self._finished or self.request.method == "OPTIONS":
+            return
+        session_id = self.path_kwargs.get("session_id")
+        if session_id is not None and self.server.get_session(session_id) is None:
+            _admitted(self)
+
+
+class _XhrPolling(_NewSessionGate, XhrPollingTransport):
     pass
 
 
-class _StreamingMixin(_HttpMixin):
+class _StreamingMixin(_NewSessionGate):
     def _attach_session(self, session_id: str, start_heartbeat: bool = False) -> bool:
         return super()._attach_session(session_id, True)  # sockjs never starts it
 
@@ -536,7 +597,7 @@ class _XhrSend(_HttpMixin, XhrSendHandler):
         session = self._get_session(session_id)
         if session is None or session.is_closed or (
                 session._verify_ip and session.conn_info is not None
-                and session.conn_info.ip != self.request.remote_ip):
+                and session.conn_info.ip != client_address(self.request)):
             self.set_status(404)
             return
         body = self.request.body
@@ -605,6 +666,11 @@ class _WebSocket(WebSocketTransport):
         if self.server.adapter.shut_down:
             self.set_status(503)
             self.finish("Server shutting down.")
+        else:  # every websocket is a new session: the per-address limits come before the upgrade
+            _admitted(self)
+
+    def get_conn_info(self) -> sjs_session.ConnectionInfo:
+        return _conn_info(self)
 
     def check_origin(self, origin: str) -> bool:
         ok = self.server.adapter.policy.allows(origin, self.request.host)
@@ -701,7 +767,7 @@ class _WebSocket(WebSocketTransport):
         try:
             messages = json.loads(message)
         except ValueError:
-            log.info("broken JSON on a websocket from %s; closing", self.request.remote_ip)
+            log.info("broken JSON on a websocket from %s; closing", client_address(self.request))
             self.abort_connection()
             return
         self.session.on_messages(messages if isinstance(messages, list) else [messages])
@@ -740,7 +806,8 @@ class Router:
     """What `make_router` returns: URL specs for `tornado.web.Application`, fan-out and shutdown."""
 
     def __init__(self, connection_cls: type[Connection], services: Any, settings: Settings,
-                 prefix: str = "/sockjs", hot: hp.HotPath | None = None) -> None:
+                 prefix: str = "/sockjs", admission: Admission | None = None,
+                 hot: hp.HotPath | None = None) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -757,7 +824,12 @@ class Router:
         #: bound on one inbound transport frame: any JSON encoding of one message the app accepts fits
         self.frame_limit = 6 * settings.max_frame_bytes + 1024
         self.shut_down = False
-        #: what the adapter refused or cut off, by kind (too_slow, refused_bad_json, refused_too_large)
+        #: per-address limits on new and unauthenticated sessions
+        self.admission = admission or Admission(
+            max_unauthenticated=settings.max_unauthenticated_per_address,
+            rate=settings.new_sessions_per_address, burst=settings.new_sessions_burst)
+        #: what the adapter refused or cut off, by kind (too_slow, refused_bad_json, refused_too_large,
+        #: refused_unauthenticated, refused_new_sessions)
         self.counters: collections.Counter[str] = collections.Counter()
         self._live: set[_Session] = set()
         self._queued: dict[_Session, None] = {}  # sessions with messages to write this pass, in order
@@ -829,7 +901,9 @@ class Router:
 
 
 def make_router(connection_cls: type[Connection], services: Any, settings: Settings,
-                prefix: str = "/sockjs", hot: hp.HotPath | None = None) -> Router:
+                prefix: str = "/sockjs", admission: Admission | None = None,
+                hot: hp.HotPath | None = None) -> Router:
     """A SockJS router serving `connection_cls` under `prefix`; call it inside the running event loop.
-    `hot`: where its transports count the time they spend (common/hotpath.py)."""
-    return Router(connection_cls, services, settings, prefix, hot)
+    `admission`: the per-address limits (default: from `settings`); `hot`: where its transports count the
+    time they spend (common/hotpath.py)."""
+    return Router(connection_cls, services, settings, prefix, admission, hot)

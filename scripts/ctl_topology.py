@@ -1,12 +1,13 @@
 """`scripts/ctl add gameserver|realtime` and `scripts/ctl deploy`: change the topology while people play.
 
 **add** picks the next free name and port (g3 on 5603, rt8103 on 8103, ...: past every name the registry
-and the configuration know, skipping ports in use), writes one supervisord program file into
-`<data_dir>/supervisor.d/` (which supervisord.conf includes), and has supervisord `reread` and `update`,
-which starts the new program and touches no other. Then it waits until the process is live in the
-registry: a game server gets new tables from then on, a realtime server new clients. The file stays, so
-the process comes back with the next `scripts/run`; delete it (after `scripts/ctl drain NAME`) to remove
-the process for good.
+and the configuration know, skipping ports in use), on the address this host's processes of that tier
+listen on (a game server where the configured ones bind, a realtime server on `realtime_host`), writes
+one supervisord program file into `<data_dir>/supervisor.d/` (which supervisord.conf includes), and has
+supervisord `reread` and `update`, which starts the new program and touches no other. Then it waits
+until the process is live in the registry: a game server gets new tables from then on, a realtime server
+new clients. The file stays, so the process comes back with the next `scripts/run`; delete it (after
+`scripts/ctl drain NAME`) to remove the process for good.
 
 **deploy** restarts every process supervisord runs here on the code now checked out, one at a time, with
 no hand ended: each game server is drained (its tables move to the others at a move boundary), started
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from common.config import ROOT, load
 from common.db import make_engine
@@ -45,13 +47,24 @@ stdout_logfile={log}
 """
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((host, port))
         except OSError:
             return False
     return True
+
+
+def gameserver_host(endpoints: dict[str, str]) -> str:
+    """The address the configured game servers (`gameservers`) bind to, where a new one binds too: on a
+    private host that is its internal address, which realtime processes on other hosts can reach
+    (loopback if none is a TCP endpoint)."""
+    for endpoint in endpoints.values():
+        parts = urlsplit(endpoint)
+        if parts.scheme == "tcp" and parts.hostname:
+            return parts.hostname
+    return "127.0.0.1"
 
 
 def known_names(registry: Registry, confd: Path, configured: list[str]) -> set[str]:
@@ -80,14 +93,16 @@ def add(kind: str, timeout: float) -> int:
     try:
         names = known_names(registry, confd, list(settings.gameservers))
         if kind == "gameserver":
+            host = gameserver_host(settings.gameservers)
             n = next_number(names, "g", 1)
-            while not port_free(5600 + n):
+            while not port_free(5600 + n, host):
                 n += 1
             name, port = f"g{n}", 5600 + n
-            module = f"gameserver --name {name} --endpoint tcp://127.0.0.1:{port}"
+            address = f"[{host}]" if ":" in host else host
+            module = f"gameserver --name {name} --endpoint tcp://{address}:{port}"
         else:
             port = next_number(names, "rt", settings.realtime_port)
-            while not port_free(port):
+            while not port_free(port, settings.realtime_host):
                 port += 1
             name, module = f"rt{port}", f"realtime --port {port}"
         conf = confd / f"{kind}-{name}.conf"

@@ -9,6 +9,10 @@ user through `setpriv` (which execs, so the process id we hold is the postmaster
 system user, which the postgresql package creates, or `FELT_TEST_PG_USER`. The binaries are the newest
 `/usr/lib/postgresql/*/bin`, or `FELT_TEST_PG_BIN`. Durability is off (fsync, synchronous_commit):
 a test server's data is thrown away, and nothing here tests a crash of PostgreSQL itself.
+
+On another (test) host: `host` is the address to listen on, `prefix` the command that runs a program
+there (`ip netns exec <host>`), `allow` a subnet whose clients may log in too (pg_hba.conf), and `via`
+runs this module's own connections there (`tests.netns.Netns.call`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -50,8 +56,14 @@ def _free_port() -> int:
         return port
 
 
+def _here(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", prefix: Sequence[str] = (), allow: str | None = None,
+                 via: Callable[[Callable[[], Any]], Any] = _here) -> None:
+        self.host, self.prefix, self.allow, self.via = host, tuple(prefix), allow, via
         self.bin = bin_dir()
         self.user = os.environ.get("FELT_TEST_PG_USER", "postgres") if os.geteuid() == 0 else None
         self.password = os.urandom(12).hex()
@@ -64,7 +76,7 @@ class PostgresServer:
         return self.bin.parent.name
 
     def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
-        return f"{driver}://{ROLE}:{self.password}@127.0.0.1:{self.port}/{database}"
+        return f"{driver}://{ROLE}:{self.password}@{self.host}:{self.port}/{database}"
 
     def _as_user(self, argv: list[str]) -> list[str]:
         if self.user is None:
@@ -94,12 +106,15 @@ class PostgresServer:
         pwfile.unlink()
         if done.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+        if self.allow is not None:
+            with open(data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.allow} scram-sha-256\n")
         log = open(self.base / "postgres.log", "ab")  # noqa: SIM115 - the server writes it
-        self.proc = subprocess.Popen(self._as_user([
+        self.proc = subprocess.Popen([*self.prefix, *self._as_user([
             str(self.bin / "postgres"), "-D", str(data), "-p", str(self.port),
-            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+            "-c", f"listen_addresses={self.host}", "-c", "unix_socket_directories=",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            "-c", "max_connections=400", "-c", "shared_buffers=64MB"]),
+            "-c", "max_connections=400", "-c", "shared_buffers=64MB"])],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.base)
         log.close()
         self._wait_ready()
@@ -110,7 +125,7 @@ class PostgresServer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                psycopg.connect(self.url(driver="postgresql"), connect_timeout=2).close()
+                self.via(lambda: psycopg.connect(self.url(driver="postgresql"), connect_timeout=2).close())
                 return
             except psycopg.OperationalError as exc:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -121,8 +136,11 @@ class PostgresServer:
 
     def execute(self, sql: str, database: str = "postgres") -> None:
         """Run one statement outside a transaction (CREATE DATABASE cannot run in one)."""
-        with psycopg.connect(self.url(database, driver="postgresql"), autocommit=True) as conn:
-            conn.execute(sql.encode())
+        def run() -> None:
+            with psycopg.connect(self.url(database, driver="postgresql"), autocommit=True) as conn:
+                conn.execute(sql.encode())
+
+        self.via(run)
 
     def stop(self) -> None:
         """End the server we started (by its id), wait for it, and remove its data directory."""

@@ -212,6 +212,10 @@ class BenchStack:
             # thousands of bot logins from one loopback address: the throttles are not under test either
             "FELT_LOGIN_ADDRESS_LIMIT": "1000000 per minute",
             "FELT_LOGIN_ACCOUNT_LIMIT": "1000000 per minute",
+            # ... and thousands of sessions from it, connecting at once
+            "FELT_MAX_UNAUTHENTICATED_PER_ADDRESS": "1000000",
+            "FELT_NEW_SESSIONS_PER_ADDRESS": "1000000",
+            "FELT_NEW_SESSIONS_BURST": "1000000",
             "FELT_TOKEN_TTL": "3600",
             "FELT_AUTH_TIMEOUT": "60",
             "FELT_REQUEST_TIMEOUT": "10",

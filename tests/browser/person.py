@@ -112,7 +112,7 @@ class Person:
 
     def create_table(self, game: str, seats: int | None = None, options: dict[str, Any] | None = None,
                      clock: int | None = None, public: bool = True, bots: bool = False,
-                     buy_in: int | None = None) -> str:
+                     buy_in: int | None = None, spectator_delay: str | None = None) -> str:
         """Fill in the lobby's form and create; returns the new table's id (we are at its table view).
         Hold'em asks for the buy-in (default: the minimum the dialog offers)."""
         page = self.page
@@ -125,6 +125,7 @@ class Person:
             else:
                 page.fill(f"#opt-{key}", str(value))
         page.select_option("#create-clock", str(clock) if clock else "")
+        page.select_option("#create-delay", spectator_delay or "0")
         page.set_checked("#create-public", public)
         page.set_checked("#create-bots", bots)
         page.click("#create-submit")

@@ -1,7 +1,8 @@
 """People play every game in the browser, by clicks and keys, through to the result.
 
 Also: accounts (register, log in, log out), the live lobby, a spectator who never sees a hidden card,
-chat between two browsers, phone-sized screens, and the screenshots in docs/screenshots/.
+chat between two browsers (kept across a reload), phone-sized screens, and the screenshots in
+docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def test_crazy_eights_with_a_spectator_and_chat(person) -> None:
     bea.chat("thanks, ann!")
     expect(ann.page.locator("#chat-lines")).to_contain_text("thanks, ann!")
     expect(ann.page.locator("#chat-lines .who").last).to_have_text(bea.name)
+    # a reload keeps the table's chat: the server sends its recent lines when the page resumes the table
+    ann.page.reload()
+    ann.wait_connected()
+    ann.page.wait_for_selector("#table-view[data-status]:not([data-status=loading])")
+    expect(ann.page.locator("#chat-lines .chat-line")).to_have_count(2)
+    expect(ann.page.locator("#chat-lines .said").first).to_have_text("good luck <b>bea</b> & co")
+    expect(ann.page.locator("#chat-lines .said").last).to_have_text("thanks, ann!")
 
     def spectator_sees_no_hidden_card(p: Person) -> None:
         assert bea.face_up_cards_in_seats() == []

@@ -3,7 +3,8 @@
 Prompts in proper English, friendly table names and status text, the lobby's scroll not carried into a
 table, the phone header fitting, a favicon and a styled 404; a visible focus ring on everything that takes
 focus, announcements of what happened in a polite live region (never the whole log), trick cards labelled
-with who played them, and text contrast at WCAG AA (4.5:1, large text 3:1) in the lobby and at a table.
+with who played them, Hearts' last trick looked at again, and text contrast at WCAG AA (4.5:1, large
+text 3:1) in the lobby and at a table.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from tests.browser.layout import settle  # noqa: E402
+from tests.browser.layout import SIZES, problems, resize, settle  # noqa: E402
 from tests.browser.person import PHONE  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -134,3 +135,45 @@ def test_focus_live_region_labels_and_contrast(person) -> None:
     settle(page)
     assert page.evaluate(CONTRAST_JS) == [], "table on a phone"
     assert not cy.errors, cy.errors
+
+
+def test_hearts_last_trick_can_be_looked_at_again(person) -> None:
+    eve = person("eve", viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
+    page = eve.page
+    eve.create_table("hearts", options={"target": 20})
+    eve.fill_with_bots()
+    eve.start()
+    eve.play_one()  # pass
+    for _ in range(13):  # on our turn with a trick in play after one finished, the last one can be seen
+        eve.wait_ready()
+        if page.is_visible("#last-trick"):
+            break
+        eve.play_one()
+    toggle = page.locator("#last-trick")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    playing = page.eval_on_selector_all("#trick .trick-card", "els => els.map(e => e.dataset.seat)")
+    assert 0 < len(playing) < 4, playing
+    last = page.evaluate("felt.current.frame.view.last_trick")
+    toggle.click()  # our turn: nothing moves on meanwhile
+    assert page.evaluate("document.activeElement.id") == "last-trick"  # focus stays on the toggle
+    expect(page.locator("#last-trick")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#trick")).to_have_attribute("aria-label", "The last trick")
+    shown = page.eval_on_selector_all("#trick .trick-card.last .playcard",
+                                      "els => els.map(e => e.dataset.card)")
+    assert shown == [c["card"] for c in last["cards"]], (shown, last)
+    found = []
+    for width, height in SIZES:  # the look back fits at every size, the toggle on screen
+        resize(page, width, height)
+        found += [f"{width}x{height}: {problem}" for problem in problems(page, clock=False)]
+        box = toggle.bounding_box()
+        assert box and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, box
+    assert not found, "\n".join(found)
+    assert page.locator("#trick .trick-card.won").get_attribute("data-seat") == str(last["winner"])
+    expect(page.locator(".center-info .caption")).to_contain_text("Last trick:")
+    page.focus("#last-trick")
+    page.keyboard.press("Enter")  # and back, by keyboard
+    expect(page.locator("#last-trick")).to_have_attribute("aria-pressed", "false")
+    back = page.eval_on_selector_all("#trick .trick-card", "els => els.map(e => e.dataset.seat)")
+    assert back == playing
+    eve.play_one()  # the game goes on
+    assert not eve.errors, eve.errors

@@ -16,7 +16,7 @@ from tornado.websocket import WebSocketClosedError
 
 from common import protocol as p
 from common.db import make_engine
-from common.models import FinishedGame, House, TableAction, User
+from common.models import FinishedGame, House, TableAction, TableRecord, User
 from common.views import LegalAction, example_action
 from realtime.client import Closed, FeltClient
 from tests.integration.stack import Stack, WebUser
@@ -25,8 +25,9 @@ from tests.integration.stack import Stack, WebUser
 UserFactory = Callable[..., WebUser]
 
 
-async def connect_player(url: str, token: str, origin: str, transport: str = "websocket") -> FeltClient:
-    client = await FeltClient.connect(url, transport, origin=origin)
+async def connect_player(url: str, token: str, origin: str, transport: str = "websocket",
+                         source: str | None = None) -> FeltClient:
+    client = await FeltClient.connect(url, transport, origin=origin, source=source)
     welcome = await client.auth(token)
     assert isinstance(welcome, p.Welcome), welcome
     return client
@@ -238,6 +239,16 @@ def finished(stack: Stack | Path, table: str) -> list[Any]:
 def database(where: Stack | Path) -> Any:
     """An engine on the database of a Stack or of a data directory (dispose it after use)."""
     return where.db() if isinstance(where, Stack) else make_engine(f"sqlite:///{where / 'felt.db'}")
+
+
+def owner_of(stack: Stack, table: str) -> tuple[str, int]:
+    """The game server that owns `table` now, and at which epoch."""
+    engine = stack.db()
+    with engine.connect() as conn:
+        row = conn.execute(select(TableRecord.__table__.c.owner, TableRecord.__table__.c.epoch).where(
+            TableRecord.__table__.c.id == table)).one()
+    engine.dispose()
+    return str(row.owner), int(row.epoch)
 
 
 def chips_total(stack: Stack | Path) -> int:

@@ -1,9 +1,14 @@
-"""Start Felt's real processes on free loopback ports, and talk to the frontend as a browser would.
+"""Start Felt's real processes on free ports (loopback or test hosts); talk to the frontend as a browser.
 
 `Stack` runs the frontend under gunicorn, N realtime servers and M game servers, each as its own process
 with a private data directory and database (tests/dbs.py), waits until each says it is ready, and stops
-only the processes it started, by their ids. `WebUser` registers and logs in through the real HTML forms
-(with CSRF) and asks for tokens. Shared by the integration tests and the load generator.
+only the processes it started, by their ids. By default everything runs here on loopback; `public` (the
+frontend and realtime tier) and `private` (the game servers) may each be another `Host` — a network
+namespace of tests/netns.py, with an address, a command prefix and a data directory of its own — and
+`database_url` a database elsewhere; hosts with their own data directories get their CurveZMQ keys as
+an admin provisions them (README, Security): each made on its host, only the public files copied.
+`WebUser` registers and logs in through the real HTML forms (with CSRF) and asks for tokens. Shared by
+the integration tests and the load generator.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from common import curve
 from common.db import make_engine
 from tests import dbs
 
@@ -60,19 +68,35 @@ def _is_free(port: int) -> bool:
         return True
 
 
+@dataclass(frozen=True)
+class Host:
+    """Where some of a stack's processes run: the address they listen on and are reached at, the command
+    that runs a program there (none: here), and the name of its own data directory under the stack's
+    ("": the stack's directory itself)."""
+
+    address: str = "127.0.0.1"
+    prefix: Sequence[str] = ()
+    data: str = ""
+
+
+HERE = Host()
+
+
 class Stack:
     def __init__(self, data_dir: Path, *, realtime: int = 2, gameservers: int = 2,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, public: Host = HERE, private: Host = HERE,
+                 database_url: str | None = None) -> None:
         self.data_dir = data_dir
-        self.database_url = dbs.database_url(data_dir)
+        self.public, self.private = public, private
+        self.database_url = database_url or dbs.database_url(data_dir)
         self.frontend_port = free_port()
         while not _is_free(self.frontend_port + METRICS_OFFSET):  # gunicorn's metrics: port + offset
             self.frontend_port = free_port()
         self.metrics_ports: dict[str, int] = {"frontend": self.frontend_port + METRICS_OFFSET}
         self.realtime_ports = [free_port() for _ in range(realtime)]
-        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
+        self.gameserver_endpoints = {f"g{i + 1}": f"tcp://{private.address}:{free_port()}"
                                      for i in range(gameservers)}
-        self.origin = f"http://127.0.0.1:{self.frontend_port}"
+        self.origin = f"http://{public.address}:{self.frontend_port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._engine: Engine | None = None
         self.env = {
@@ -92,6 +116,10 @@ class Stack:
             # runs its own stack with the real limits)
             "FELT_LOGIN_ADDRESS_LIMIT": "100000 per minute",
             "FELT_REGISTER_ADDRESS_LIMIT": "100000 per minute",
+            # ... and open many sessions from it (test_attacks.py tries the per-address session limits)
+            "FELT_MAX_UNAUTHENTICATED_PER_ADDRESS": "100000",
+            "FELT_NEW_SESSIONS_PER_ADDRESS": "100000",
+            "FELT_NEW_SESSIONS_BURST": "100000",
             **(env or {}),
         }
 
@@ -105,13 +133,20 @@ class Stack:
         return f"http://127.0.0.1:{self.metrics_port(key)}/metrics"
 
     def realtime_url(self, i: int = 0) -> str:
-        return f"http://127.0.0.1:{self.realtime_ports[i]}/sockjs"
+        return f"http://{self.public.address}:{self.realtime_ports[i]}/sockjs"
+
+    def data_of(self, host: Host) -> Path:
+        return self.data_dir / host.data if host.data else self.data_dir
+
+    def env_of(self, host: Host) -> dict[str, str]:
+        """The environment of a process on `host`."""
+        return {**self.env, "FELT_DATA_DIR": str(self.data_of(host))}
 
     @property
     def engine(self) -> Engine:
         """An engine on the stack's database, to read what the processes stored; `stop()` disposes it."""
         if self._engine is None:
-            self._engine = make_engine(self.database_url)
+            self._engine = self.db()
         return self._engine
 
     @property
@@ -121,9 +156,11 @@ class Stack:
     # ---- processes -----------------------------------------------------------------------------
 
     def start(self) -> Stack:
-        # as scripts/run does (a no-op here: tests.dbs made it migrated)
-        subprocess.run([sys.executable, "-m", "common.schema", "upgrade"], cwd=ROOT, env=self.env, check=True,
-                       capture_output=True)
+        # as scripts/run does (a no-op where tests.dbs made it migrated)
+        subprocess.run([*self.public.prefix, sys.executable, "-m", "common.schema", "upgrade"], cwd=ROOT,
+                       env=self.env_of(self.public), check=True, capture_output=True)
+        if self.data_of(self.public) != self.data_of(self.private):
+            self.provision_keys()
         for name in self.gameserver_endpoints:
             self.start_gameserver(name)
         for i in range(len(self.realtime_ports)):
@@ -131,9 +168,19 @@ class Stack:
         self.start_frontend()
         return self
 
-    def _spawn(self, key: str, argv: list[str], ready: str) -> None:
+    def provision_keys(self) -> None:
+        """Each process's CurveZMQ keypair made on its own host; the public files alone copied to the
+        hosts that need them (realtime keys to the game servers' allow-list, game-server keys to pin)."""
+        public_keys, private_keys = self.data_of(self.public) / "keys", self.data_of(self.private) / "keys"
+        for port in self.realtime_ports:
+            _copy_public(curve.own_key(public_keys, "realtime", f"rt{port}"), private_keys)
+        for name in self.gameserver_endpoints:
+            _copy_public(curve.own_key(private_keys, "gameserver", name), public_keys)
+
+    def _spawn(self, key: str, argv: list[str], ready: str, host: Host = HERE) -> None:
         log = open(self.data_dir / f"{key}.log", "ab")  # noqa: SIM115 - owned by the process entry
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*host.prefix, *argv], cwd=ROOT, env=self.env_of(host), stdout=log,
+                                stderr=subprocess.STDOUT)
         log.close()
         self.procs[key] = proc
         self._wait_for(key, ready)
@@ -152,12 +199,12 @@ class Stack:
     def start_gameserver(self, name: str) -> None:
         """Start game server `name` (one more, live, if it is new: it registers and gets tables)."""
         if name not in self.gameserver_endpoints:
-            self.gameserver_endpoints[name] = f"tcp://127.0.0.1:{free_port()}"
+            self.gameserver_endpoints[name] = f"tcp://{self.private.address}:{free_port()}"
         self._truncate(f"gs-{name}")
         self._spawn(f"gs-{name}", [sys.executable, "-m", "gameserver", "--name", name, "--endpoint",
                                    self.gameserver_endpoints[name],
                                    "--metrics-port", str(self.metrics_port(f"gs-{name}"))],
-                    f"READY gameserver {name}")
+                    f"READY gameserver {name}", self.private)
 
     def db(self) -> Any:
         """An engine on the stack's database (dispose it after use)."""
@@ -165,14 +212,17 @@ class Stack:
 
     def start_realtime(self, i: int) -> None:
         self._truncate(f"rt-{i}")
-        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--port", str(self.realtime_ports[i]),
-                                "--metrics-port", str(self.metrics_port(f"rt-{i}"))], "READY realtime")
+        self._spawn(f"rt-{i}", [sys.executable, "-m", "realtime", "--host", self.public.address,
+                                "--port", str(self.realtime_ports[i]),
+                                "--metrics-port", str(self.metrics_port(f"rt-{i}"))], "READY realtime",
+                    self.public)
 
     def start_frontend(self) -> None:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self._spawn("frontend", [gunicorn, "-c", "python:frontend.gunicorn_conf", "--workers", "2",
-                                 "--bind", f"127.0.0.1:{self.frontend_port}", "frontend.wsgi:app"],
-                    "Booting worker")
+                                 "--bind", f"{self.public.address}:{self.frontend_port}",
+                                 "frontend.wsgi:app"],
+                    "Booting worker", self.public)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -208,6 +258,13 @@ class Stack:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def _copy_public(key: curve.Key, keys_dir: Path) -> None:
+    """Key `key`'s public file (never its secret) into the same place under another host's `keys_dir`."""
+    into = keys_dir / key.kind / key.name
+    into.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (into / key.path.name).write_bytes(key.path.read_bytes())
 
 
 class _FromAddress(urllib.request.HTTPHandler):

@@ -15,13 +15,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from common import protocol as p
 from common import tokens
 from realtime.client import Closed, FeltClient
 from tests.hostile import StalledWebSocket
-from tests.integration.conftest import created_table, run, started_stack
-from tests.integration.players import UserFactory, connect_player
+from tests.integration.conftest import acked, created_table, run, started_stack
+from tests.integration.players import UserFactory, connect_player, play_until_over
 from tests.integration.stack import Stack, WebUser
 
 LIMITS = {
@@ -31,6 +33,12 @@ LIMITS = {
     "FELT_LOGIN_ADDRESS_LIMIT": "20 per minute; 100 per hour",
     "FELT_LOGIN_ACCOUNT_LIMIT": "5 per minute; 20 per hour",
     "FELT_REGISTER_ADDRESS_LIMIT": "3 per minute; 10 per day",
+    # small per-address session limits (the shared stack lifts them); connections wait long enough to sign
+    # in that the auth timeout frees no place during a flood
+    "FELT_MAX_UNAUTHENTICATED_PER_ADDRESS": "10",
+    "FELT_NEW_SESSIONS_PER_ADDRESS": "1",
+    "FELT_NEW_SESSIONS_BURST": "30",
+    "FELT_AUTH_TIMEOUT": "30",
 }
 WORKERS = 2  # gunicorn workers of the stack's frontend: each keeps its own counts
 _people = itertools.count(1)
@@ -302,5 +310,106 @@ def test_a_live_connection_ends_with_its_token_unless_renewed(stack, new_user) -
             assert isinstance(await renewed.request(p.Ping()), p.Pong)
         finally:
             await renewed.close()
+
+    run(scenario())
+
+
+def refused_sessions(stack: Stack) -> dict[str, float]:
+    """felt_realtime_sessions_refused_total by reason, from the realtime process's metrics endpoint."""
+    with urllib.request.urlopen(stack.metrics_url("rt-0"), timeout=5) as resp:
+        text = resp.read().decode()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("felt_realtime_sessions_refused_total{"):
+            labels, _, value = line.partition("} ")
+            found[labels.split('reason="')[1].rstrip('"')] = float(value)
+    return found
+
+
+def test_a_flood_of_unauthenticated_sessions_is_refused_and_others_play_on(stack, new_user) -> None:
+    """Issue 15: 7,671 unauthenticated websockets from one address in 4 s, then 7,046 xhr sessions, each
+    held until the auth timeout; no per-address cap."""
+    cap = int(LIMITS["FELT_MAX_UNAUTHENTICATED_PER_ADDRESS"])
+    ann, bob = new_user("unflooded"), new_user("spinner")
+    flooder, spinner = address(), address()
+
+    async def scenario() -> None:
+        url, origin = stack.realtime_url(0), stack.origin
+        http = AsyncHTTPClient(force_instance=True)
+        held: list[WebSocketClientConnection] = []
+        kept: list[str] = []  # xhr sessions held open
+        refused: list[tuple[str, int]] = []
+        counted = health(stack)["refused"]
+        player = await connect_player(url, ann.token()["token"], origin)
+        try:
+            table = created_table(await player.request(p.CreateTable(game="crazy_eights", seats=2)))
+            acked(await player.request(p.AddBot(table=table)))
+            for i in range(cap + 10):  # websockets and xhr sessions in turn, none signing in
+                sid = f"flood{i}"
+                if i % 2 == 0:
+                    ws_url = url.replace("http://", "ws://") + f"/000/{sid}/websocket"
+                    try:
+                        ws = await websocket_connect(HTTPRequest(ws_url, headers={"Origin": origin},
+                                                                 network_interface=flooder))
+                    except HTTPClientError as exc:
+                        refused.append(("websocket", exc.code))
+                        continue
+                    held.append(ws)
+                    assert await ws.read_message() == "o"
+                else:
+                    resp = await http.fetch(f"{url}/000/{sid}/xhr", method="POST", body=b"",
+                                            headers={"Origin": origin}, network_interface=flooder,
+                                            raise_error=False)
+                    if resp.code == 200:
+                        kept.append(sid)
+                    else:
+                        refused.append(("xhr", resp.code))
+                        assert resp.headers.get("Retry-After") and b"waiting to sign in" in resp.body
+            assert len(held) + len(kept) == cap, (len(held), len(kept), refused)
+            assert health(stack)["unauthenticated"] >= cap  # (another test may have one waiting too)
+            assert refused == [("websocket", 429), ("xhr", 429)] * 5, refused
+            assert health(stack)["refused"].get("refused_unauthenticated", 0) == \
+                counted.get("refused_unauthenticated", 0) + 10
+
+            # meanwhile, someone from another address signs in and plays a whole game, unaffected
+            acked(await player.request(p.Start(table=table)))
+            over, views = await play_until_over(player, table, 0)
+            assert over.table == table and views
+
+            # sessions that signed in do not count: one address may hold more than the cap of them
+            signed_in = address()
+            many = [await connect_player(url, tokens.issue({"uid": 900_000 + i, "name": f"many{i}"}, KEYS,
+                                                           now=time.time(), ttl=60), origin, source=signed_in)
+                    for i in range(cap + 2)]
+            for client in many:
+                assert isinstance(await client.request(p.Ping()), p.Pong)
+                await client.close()
+
+            # new sessions that do sign in still come at a rate per address: a fast enough spinner is
+            # refused, even though none of its sessions stays unauthenticated
+            token = bob.token()["token"]
+            burst = int(LIMITS["FELT_NEW_SESSIONS_BURST"])
+            rate = float(LIMITS["FELT_NEW_SESSIONS_PER_ADDRESS"])
+            spun, started = 0, time.monotonic()
+            while True:
+                assert spun < 150, "a spinner opening sessions as fast as it can was never refused"
+                try:
+                    client = await connect_player(url, token, origin, source=spinner)
+                except HTTPClientError as exc:
+                    assert exc.code == 429
+                    break
+                spun += 1
+                await client.close()
+            # the whole burst, and no more than the rate added meanwhile (however slow this machine is)
+            assert burst <= spun <= burst + rate * (time.monotonic() - started) + 1, spun
+            reasons = refused_sessions(stack)
+            assert reasons.get("unauthenticated", 0) >= 10 and reasons.get("new_sessions", 0) >= 1, reasons
+            # and the player from another address is still served
+            assert isinstance(await player.request(p.Ping()), p.Pong)
+        finally:
+            for ws in held:
+                ws.close()
+            http.close()
+            await player.close()
 
     run(scenario())

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from common import protocol as p
-from common.models import TableAction, TableRecord
+from common.models import TableAction
 from tests.integration.conftest import created_table, run, started_stack, user_factory
 from tests.integration.players import (
     ResilientPlayer,
@@ -32,6 +32,7 @@ from tests.integration.players import (
     finished,
     hang_up,
     log_is_exact,
+    owner_of,
     play_on,
     seat_players,
     wait_for,
@@ -63,15 +64,6 @@ def registry_rows(stack: Stack) -> dict[str, list[str]]:
     header = out[0].split()
     assert header[:3] == ["NAME", "KIND", "STATE"], out
     return {line.split()[0]: line.split() for line in out[1:]}
-
-
-def owner_of(stack: Stack, table: str) -> tuple[str, int]:
-    engine = stack.db()
-    with engine.connect() as conn:
-        row = conn.execute(select(TableRecord.__table__.c.owner, TableRecord.__table__.c.epoch).where(
-            TableRecord.__table__.c.id == table)).one()
-    engine.dispose()
-    return str(row.owner), int(row.epoch)
 
 
 def test_the_registry_lists_every_process_and_ctl_status_prints_it(topo: Stack) -> None:

@@ -5,6 +5,8 @@
 // error as a readable message, and composes the multi-step commands (quick play, rematch). After a
 // reconnect it subscribes to the lobby again and resumes every table it was at, from the last seq seen.
 // It also holds what every table shares: the announcer (live region), motion, sound, and the balance.
+// A private table's invite code comes from its link (`/table/<id>?invite=<code>`) or, for its creator,
+// from the table's own view; every join, watch and resume of that table carries it.
 
 import { Announcer } from "./announce.js";
 import { suitIcon } from "./cards.js";
@@ -34,6 +36,7 @@ export class App {
     this.me = null;
     this.settingsOf = new Map(); // table id -> the create_table settings, for rematches
     this.created = new Set(JSON.parse(sessionStorage.getItem("felt.created") ?? "[]"));
+    this.invites = new Map(); // table id -> its invite code (private tables), from a link or its view
     this.net = new Connection({
       transport: this.transport,
       onMessage: (msg) => this.onMessage(msg),
@@ -139,6 +142,9 @@ export class App {
       case "chat_line":
         this.tables.get(msg.table)?.onChat(msg);
         break;
+      case "chat_history":
+        this.tables.get(msg.table)?.onChatHistory(msg);
+        break;
       case "table_status":
         this.tables.get(msg.table)?.onTableStatus(msg);
         break;
@@ -243,12 +249,31 @@ export class App {
 
   route(push) {
     const match = TABLE_PATH.exec(location.pathname);
+    const invite = new URLSearchParams(location.search).get("invite");
+    if (match && invite) this.invites.set(match[1], invite);
     if (match) this.openTable(match[1], { push });
     else this.showLobby({ push });
   }
 
-  url(path) {
-    return `${path}${location.search}`;
+  /** `path` with this page's query (`?transport=`…), and a private table's invite code only with its page. */
+  url(path, invite = null) {
+    const params = new URLSearchParams(location.search);
+    params.delete("invite");
+    if (invite) params.set("invite", invite);
+    const query = params.toString();
+    return query ? `${path}?${query}` : path;
+  }
+
+  /** The link that lets someone into a private table (null while its code is unknown here). */
+  inviteLink(id) {
+    const code = this.invites.get(id);
+    return code ? `${location.origin}/table/${id}?invite=${encodeURIComponent(code)}` : null;
+  }
+
+  /** A request about table `id`, with its invite code when this page has one. */
+  withInvite(id, body) {
+    const invite = this.invites.get(id);
+    return invite ? { ...body, invite } : body;
   }
 
   tableFor(id) {
@@ -273,7 +298,9 @@ export class App {
     $("lobby-view").hidden = true;
     $("table-view").hidden = false;
     document.body.dataset.view = "table";
-    if (push && location.pathname !== `/table/${id}`) history.pushState({}, "", this.url(`/table/${id}`));
+    if (push && location.pathname !== `/table/${id}`) {
+      history.pushState({}, "", this.url(`/table/${id}`, this.invites.get(id)));
+    }
     document.title = `${table.game?.title ?? "Table"} ${id} · Felt`;
     window.scrollTo(0, 0); // a table opens at its top, whatever the lobby's scroll was
     table.mount();
@@ -361,7 +388,7 @@ export class App {
 
   async join(id, seat = null) {
     const info = this.lobby.info(id) ?? this.tables.get(id)?.info;
-    const body = { msg: "join", table: id };
+    const body = this.withInvite(id, { msg: "join", table: id });
     if (seat !== null && seat !== undefined) body.seat = seat;
     const frame = this.tables.get(id)?.frame;
     if (GAMES[info?.game ?? frame?.game]?.cash) {
@@ -379,7 +406,7 @@ export class App {
   }
 
   async watch(id) {
-    await this.request({ msg: "watch", table: id });
+    await this.request(this.withInvite(id, { msg: "watch", table: id }));
     this.openTable(id);
   }
 

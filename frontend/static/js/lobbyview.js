@@ -6,8 +6,11 @@
 import { $, fill, h, plural } from "./dom.js";
 import { GAMES } from "./games/index.js";
 import { tableName } from "./names.js";
+import { delayWords } from "./tablewords.js";
 
 const CLOCKS = [["", "Off"], ["10", "10 s"], ["20", "20 s"], ["30", "30 s"], ["60", "1 min"], ["120", "2 min"]];
+// How late spectators see a table (the game server holds their frames back); "hand": one hand behind.
+const DELAYS = [["0", "Live"], ["10", "10 s late"], ["30", "30 s late"], ["60", "1 min late"], ["hand", "One hand late"]];
 const STATUS_WORD = { waiting: "Waiting", playing: "Playing", over: "Finished" };
 
 export class LobbyView {
@@ -72,12 +75,15 @@ export class LobbyView {
     const select = $("create-game");
     fill(select, ...Object.values(GAMES).map((game) => h("option", { value: game.name }, game.title)));
     fill($("create-clock"), ...CLOCKS.map(([value, label]) => h("option", { value }, label)));
+    fill($("create-delay"), ...DELAYS.map(([value, label]) => h("option", { value }, label)));
     select.addEventListener("change", () => this.renderOptions());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.run(form.querySelector("button[type=submit]"), () => this.submitCreate());
     });
     $("show-finished").addEventListener("change", () => this.render());
+    // a private table is unrated unless its creator says otherwise
+    $("create-public").addEventListener("change", (event) => { $("create-rated").checked = event.target.checked; });
     this.renderOptions();
     this.render();
   }
@@ -101,6 +107,9 @@ export class LobbyView {
     seats.max = String(game.maxSeats);
     seats.value = String(game.defaultSeats);
     seats.disabled = game.minSeats === game.maxSeats;
+    const byHand = $("create-delay").querySelector("option[value=hand]");
+    byHand.disabled = !game.cash; // only cash tables deal hand after hand
+    if (byHand.disabled && byHand.selected) $("create-delay").value = "0";
     $("create-seats-range").textContent = game.minSeats === game.maxSeats ? `(always ${game.minSeats})`
       : `(${game.minSeats}–${game.maxSeats})`;
     fill($("create-options"), ...game.options.map((opt) => {
@@ -123,12 +132,15 @@ export class LobbyView {
       options[opt.key] = opt.type === "bool" ? input.checked : Math.round(Number(input.value));
     }
     const clock = $("create-clock").value;
+    const delay = $("create-delay").value;
     return {
       game: game.name,
       seats: Math.round(Number($("create-seats").value)),
       options,
       clock: clock ? Number(clock) : null,
       public: $("create-public").checked,
+      rated: $("create-rated").checked,
+      spectator_delay: delay === "hand" ? "hand" : Number(delay),
     };
   }
 
@@ -180,6 +192,7 @@ export class LobbyView {
     }
     const details = [];
     if (info.clock) details.push(`${info.clock}s clock`);
+    if (info.spectator_delay) details.push(delayWords(info.spectator_delay));
     const opts = info.options ?? {};
     if (info.game === "hearts" && opts.target) details.push(`to ${opts.target}`);
     if (info.game === "holdem" && opts.big_blind) details.push(`blinds ${opts.small_blind}/${opts.big_blind}`);

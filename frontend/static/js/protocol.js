@@ -3,7 +3,7 @@
 // A view frame's `view` (common/views.py, tagged by `game`) is null before the game starts; `cash` is
 // set at a cash table. docs/schema/server-messages.json is the JSON Schema of every frame.
 
-const TABLE_INFO = { spectators: 0, public: true, clock: null, options: {} };
+const TABLE_INFO = { spectators: 0, public: true, clock: null, options: {}, spectator_delay: 0 };
 
 function tableInfo(info) {
   return { ...TABLE_INFO, ...info };
@@ -19,9 +19,10 @@ const DEFAULTS = {
   table_status: { text: "" },
   move: { text: "" },
   view: { view: null, cash: null, game: "", status: "waiting", players: [], bots: [], seat: null, events: [],
-    deadline: null },
+    deadline: null, public: true, invite: null },
   game_over: {},
   chat_line: {},
+  chat_history: { lines: [] },
 };
 
 /** A server frame with every omitted field filled in; unknown kinds are returned as they are. */

@@ -63,6 +63,7 @@ export class TableController {
     const before = this.frame;
     this.frame = frame;
     this.seq = frame.seq;
+    if (frame.invite) this.app.invites.set(this.id, frame.invite); // the creator's view carries the code
     this.busy = false;
     this.available = true;
     this.statusText = "";
@@ -139,6 +140,15 @@ export class TableController {
     }
   }
 
+  /** The table's recent chat, sent when this connection opened the table (a reload, a resume): it
+   * replaces what this page holds, keeping any line newer than the history's last. Not announced. */
+  onChatHistory(msg) {
+    const lines = msg.lines ?? [];
+    const last = lines.length ? lines[lines.length - 1].ts : -Infinity;
+    this.chat = [...lines, ...this.chat.filter((line) => line.ts > last)].slice(-CHAT_KEPT);
+    if (this.isOnScreen()) this.renderChat(true);
+  }
+
   onTableStatus(msg) {
     this.available = !!msg.available;
     this.statusText = msg.text || (msg.available ? "" : "This table's game server is not reachable.");
@@ -156,7 +166,8 @@ export class TableController {
   /** Re-attach after a reconnect (or on opening the page at this table): missed events + the view.
    *  It is also "I'm back": the server stops the bot that stands in for this player. */
   resume() {
-    return this.app.request({ msg: "resume", table: this.id, last_seq: this.seq }, { quiet: true });
+    const body = this.app.withInvite(this.id, { msg: "resume", table: this.id, last_seq: this.seq });
+    return this.app.request(body, { quiet: true });
   }
 
   // ---- acting ------------------------------------------------------------------------------------
@@ -334,11 +345,7 @@ export class TableController {
     ui.banner.hidden = this.available;
     ui.banner.textContent = this.available ? "" : `${this.statusText || "This table is unavailable."} ` +
       "It resumes by itself when the game server is back.";
-    const priv = this.info && this.info.public === false;
-    ui.invite.hidden = !priv;
-    if (priv) {
-      ui.invite.textContent = `Private table: invite friends with ${location.origin}/table/${this.id}`;
-    }
+    this.renderInvite();
     const state = this.frame && this.mySeat !== null ? seatState(this.frame, this.mySeat) : null;
     const key = `${state?.away}:${state?.leaving}:${this.frame?.status}`;
     if (ui.awayKey !== key) { // drawn again only when it changes, so its button stays put between views
@@ -347,6 +354,36 @@ export class TableController {
       ui.away.hidden = !away;
       fill(ui.away, ...(away ?? []));
     }
+  }
+
+  /** At a private table its creator sees the invite link with a Copy button; nobody else sees the code. */
+  renderInvite() {
+    const ui = this.ui;
+    const link = this.frame?.invite ? this.app.inviteLink(this.id) : null;
+    if (ui.inviteFor === link) return; // drawn again only when it changes (a selection survives views)
+    ui.inviteFor = link;
+    ui.invite.hidden = !link;
+    if (!link) {
+      fill(ui.invite);
+      return;
+    }
+    const field = h("input", { type: "text", id: "invite-link", readonly: true, value: link,
+      "aria-label": "Invite link", onfocus: (event) => event.target.select() });
+    const copy = h("button", { type: "button", class: "small", id: "copy-invite" }, "Copy link");
+    copy.addEventListener("click", async () => {
+      field.select();
+      let done = false;
+      try {
+        await navigator.clipboard.writeText(link);
+        done = true;
+      } catch {
+        done = document.execCommand?.("copy") ?? false; // no clipboard API (plain HTTP): the selection
+      }
+      copy.textContent = done ? "Copied" : "Select and copy";
+      this.app.announcer.say([done ? "Invite link copied." : "Select the link and copy it."]);
+    });
+    fill(ui.invite, h("span", {}, "Private table: only people with this link can watch and sit down."),
+      field, copy);
   }
 
   renderSeats(ctx) {

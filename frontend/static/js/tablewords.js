@@ -38,10 +38,22 @@ export function badges(table, ctx) {
     out.push(h("span", { class: `badge status-${cls}`, id: "table-status" }, word));
   }
   if (frame && ctx.me === null) out.push(h("span", { class: "badge watching" }, "Watching"));
-  if (table.info && table.info.public === false) out.push(h("span", { class: "badge" }, "Private"));
+  if (frame?.public === false || table.info?.public === false) {
+    out.push(h("span", { class: "badge private", id: "private-badge" }, "Private"));
+  }
   const clock = table.info?.clock;
   if (clock) out.push(h("span", { class: "badge optional" }, `${clock}s clock`));
+  const delay = table.info?.spectator_delay;
+  if (delay) {
+    out.push(h("span", { class: "badge", id: "delay-badge", title: "The game server holds spectators' view back" },
+      ctx.me === null ? `You watch ${delay === "hand" ? "a hand" : `${delay} s`} behind` : delayWords(delay)));
+  }
   return out;
+}
+
+/** "spectators 30 s late", "spectators a hand late" */
+export function delayWords(delay) {
+  return `spectators ${delay === "hand" ? "a hand" : `${delay} s`} late`;
 }
 
 /** "ann sat down", "Bot 2 left", "bea is away: a bot plays for her", "bea is back", between two views. */

@@ -45,6 +45,7 @@ SERVER = [
                            max_buy_in=20000)),
     p.GameOver(table="g1-0001", seq=9, scores=[0, 12], players=["a", "b"], winners=[0]),
     p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0),
+    p.ChatHistory(table="g1-0001", lines=[p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0)]),
     p.Move(url="http://127.0.0.1:8102/sockjs", text="this server is going away"),
     p.LobbyUpdate(tables=[p.TableInfo(id="g2-0001", game="holdem", seats=9, players=[None] * 9,
                                       status="playing", spectators=2)], removed=["g1-0003"]),

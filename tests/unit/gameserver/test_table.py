@@ -271,3 +271,43 @@ def test_a_view_from_before_the_players_own_move_is_stale_though_it_is_still_the
     assert isinstance(err, p.Error) and err.code == p.E_STALE and again.log == []
     fresh = table.handle(who, p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=3), 9, 1.0)
     assert fresh.log, "on the view after the draw the next move is taken"
+
+
+def private_table(seats: int = 3) -> RecordingTable:
+    table = RecordingTable("g1-0002", GAME, seats=seats, options=GAME.check_options(seats, {}),
+                           creator=ANN.user, seed=7, public=False, invite="code-1234567890abcdefghij",
+                           bot_rng=random.Random(1))
+    table.journal = []
+    return table
+
+
+def test_a_private_table_admits_its_creator_seats_watchers_and_the_code_only() -> None:
+    table = private_table()
+    code = table.config.invite
+    assert narrow(frames(table.handle(ANN, p.Join(table=table.id), 1, 0.0), ANN.conn)[0], p.Ack).seat == 0
+    for request in (p.Join(table=table.id), p.Watch(table=table.id, invite=code + "x"),
+                    p.Resume(table=table.id), p.Leave(table=table.id), p.Start(table=table.id),
+                    p.Watch(table=table.id, invite="")):
+        before = (table.state, dict(table.spectators), len(table.journal))
+        refused = frames(table.handle(BOB, request, 2, 0.0), BOB.conn)
+        assert [(m.code, m.text) for m in refused if isinstance(m, p.Error)] == [
+            (p.E_NO_TABLE, f"no table {table.id}")], request
+        assert (table.state, dict(table.spectators), len(table.journal)) == before, request
+    watched = frames(table.handle(BOB, p.Resume(table=table.id, invite=code), 3, 0.0), BOB.conn)
+    assert narrow(watched[0], p.Ack).seat is None and BOB.conn in table.spectators
+    seated = frames(table.handle(BOB, p.Join(table=table.id), 4, 0.0), BOB.conn)  # watching: no code needed
+    assert narrow(seated[0], p.Ack).seat == 1
+
+
+def test_only_the_creators_view_carries_the_invite_code_even_as_a_spectator() -> None:
+    table = private_table()
+    code = table.config.invite
+    table.handle(BOB, p.Join(table=table.id, invite=code), 1, 0.0)
+    creator = Sender("rt:9", ANN.user, "ann")  # the creator watching, not seated
+    result = table.handle(creator, p.Watch(table=table.id), 2, 0.0)
+    table.handle(CID, p.Watch(table=table.id, invite=code), 3, 0.0)
+    result = table.handle(BOB, p.Leave(table=table.id), 4, 0.0)  # a change every watcher hears of
+    views = {conn: [m for m in frames(result, conn) if isinstance(m, p.View)] for conn in ("rt:9", CID.conn)}
+    assert [v.invite for v in views["rt:9"]] == [code]
+    assert [v.invite for v in views[CID.conn]] == [None] and not views[CID.conn][0].public
+    assert all(code not in o.frame for o in result.out if "rt:9" not in o.conns)

@@ -41,6 +41,11 @@ function received(ctx) {
   return tricks === 0 ? got.cards : null;
 }
 
+/** What tells one finished trick from another within a match (a deal's cards are all different). */
+function trickKey(trick) {
+  return trick.cards.map((t) => t.card).join(" ");
+}
+
 function submitPass(ctx) {
   const sel = syncSelection(ctx);
   const entry = passEntry(ctx);
@@ -114,24 +119,41 @@ export default {
     const trick = view.trick ?? [];
     const n = ctx.players.length || 4;
     const rel = (seat) => (seat - (ctx.me ?? 0) + n) % n;
-    const place = ({ seat, card }, cls, winner = null) => h("div", { class: ["trick-card", cls, seat === winner && "won"],
-      "data-rel": rel(seat), "data-seat": seat },
+    const place = ({ seat, card }, cls, winner = null, fly = true) => h("div", {
+      class: ["trick-card", cls, seat === winner && "won"], "data-rel": rel(seat), "data-seat": seat },
     cardFace(card, { props: { "aria-label": `${cardName(card)}, played by ${ctx.name(seat)}`,
-      "data-fly": `card:${card}`, "data-from": `.seat[data-seat='${seat}']` } }));
+      "data-fly": fly && `card:${card}`, "data-from": fly && `.seat[data-seat='${seat}']` } }));
+    const last = view.last_trick;
+    // While a trick is in play the one before it can be looked at again (its cards do not fly: a look
+    // back, not a play); a new finished trick ends the look.
+    const peekable = trick.length > 0 && !!last;
+    const peeking = peekable && ctx.table.lastTrickShown === trickKey(last);
     let cards;
     let caption = null;
-    if (trick.length) {
+    if (peeking) {
+      cards = last.cards.map((t) => place(t, "last", last.winner, false));
+      caption = `Last trick: ${ctx.name(last.winner)} took it`;
+    } else if (trick.length) {
       cards = trick.map((t) => place(t, null));
-    } else if (view.last_trick) {
-      const { winner, cards: last } = view.last_trick;
-      cards = last.map((t) => place(t, "last", winner));
-      caption = `${ctx.name(winner)} ${ctx.isMe(winner) ? "take" : "takes"} the trick`;
+    } else if (last) {
+      cards = last.cards.map((t) => place(t, "last", last.winner));
+      caption = `${ctx.name(last.winner)} ${ctx.isMe(last.winner) ? "take" : "takes"} the trick`;
     } else cards = [];
     const info = [h("span", {}, `Deal ${view.deal_number + 1}`)];
     if (view.phase === "passing") info.push(h("span", {}, `pass ${view.pass_direction}`));
     if (view.hearts_broken) info.push(h("span", { class: "broken" }, suitIcon("H"), " broken"));
+    if (peekable) {
+      info.push(h("button", { type: "button", class: "last-trick-toggle", id: "last-trick",
+        "aria-pressed": String(peeking),
+        onclick: () => {
+          ctx.table.lastTrickShown = peeking ? null : trickKey(last);
+          ctx.table.render();
+          document.getElementById("last-trick")?.focus();
+        } }, peeking ? "Back to this trick" : "Last trick"));
+    }
     return h("div", { class: "hearts-center" },
-      h("div", { class: "trick", id: "trick", role: "group", "aria-label": "The trick" }, cards),
+      h("div", { class: ["trick", peeking && "peeking"], id: "trick", role: "group",
+        "aria-label": peeking ? "The last trick" : "The trick" }, cards),
       h("div", { class: "center-info" }, info, caption ? h("span", { class: "caption" }, caption) : null));
   },
 

@@ -1,0 +1,95 @@
+"""The replay and export formats of finished games, and who may see which replay.
+
+A finished match (Crazy Eights, Hearts) or Hold'em hand is stored once with what every viewer saw at each
+step (built in the game-server tier by `gameserver.history`, which alone can fold a game; this module
+never looks inside a view). `for_viewer` cuts the stored form down to one viewer's replay, and
+`may_see` decides which viewer a user may ask for:
+
+* a person who sat at the game (dealt in; also one who left it mid-way) sees their own seat's replay
+  (their cards, others' only where shown), or, since the game is over, the full replay (every seat's
+  view);
+* anybody else sees the spectator's replay, of a public table only: never more than a spectator saw.
+
+The stored form (`REPLAY_FORMAT`, version `REPLAY_VERSION`) and the viewer's form are JSON; the README
+documents both. `pack`/`unpack` are the compressed text the database keeps. Unknown step fields (an
+entry type added later) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+REPLAY_FORMAT = "felt-replay"
+#: Version of the replay form; bumped when a field's meaning changes (new fields may appear without it).
+REPLAY_VERSION = 1
+SPECTATOR = "spectator"
+FULL = "full"
+
+
+def game_id(table_id: str, deal_seq: int) -> str:
+    """A finished game's identity: its table and the seq of the entry that dealt it (stable across
+    recovery, so a game is rated and stored once)."""
+    return f"{table_id}:{deal_seq}"
+
+
+def pack(replay: Mapping[str, Any]) -> str:
+    """The stored text of a replay: compact JSON, zlib-compressed, base64."""
+    return pack_raw(json.dumps(replay, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def pack_raw(raw: bytes) -> str:
+    """`pack` of a replay already encoded as JSON."""
+    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+
+
+def unpack(text: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(text)))
+    return data
+
+
+def may_see(seat: int | None, public: bool, full: bool) -> str | None:
+    """Which replay a user gets who sat in `seat` (None: did not sit at the game; the game's players are
+    its `game_players` rows, people only): a seat number as text, FULL (`full` asked, by one who sat
+    there) or SPECTATOR; None when they may see none (a private table they did not sit at).
+
+    >>> may_see(2, public=False, full=False), may_see(2, public=False, full=True), may_see(None, True, True)
+    ('2', 'full', 'spectator')
+    """
+    if seat is not None:
+        return FULL if full else str(seat)
+    return SPECTATOR if public else None
+
+
+def for_viewer(stored: Mapping[str, Any], viewer: str) -> dict[str, Any]:
+    """One viewer's replay from the stored form: each step with that viewer's `view` and `events`
+    (FULL: `views` of every seat, the full events and each move as taken)."""
+    out = {k: v for k, v in stored.items() if k != "steps"}
+    out["viewer"] = {"seat": int(viewer) if viewer.isdigit() else None, "full": viewer == FULL}
+    steps = []
+    for step in stored["steps"]:
+        one = {k: v for k, v in step.items() if k not in ("views", "events", "action")}
+        if viewer == FULL:
+            one["views"] = {k: v for k, v in step["views"].items() if k != SPECTATOR}
+            one["events"] = step["events"].get(FULL, [])
+            if "action" in step:
+                one["action"] = step["action"]
+        else:
+            one["view"] = step["views"].get(viewer)
+            one["events"] = step["events"].get(viewer, [])
+        steps.append(one)
+    out["steps"] = steps
+    out.pop("phh", None)
+    return out
+
+
+def phh_for(stored: Mapping[str, Any], viewer: str) -> str | None:
+    """A Hold'em hand's PHH text as `viewer` may see it (None for other games)."""
+    texts = stored.get("phh")
+    if not isinstance(texts, dict):
+        return None
+    text = texts.get(viewer)
+    return text if isinstance(text, str) else None

@@ -1,0 +1,254 @@
+"""A finished game's replay, stats and exports, folded from its log with the table's one reducer.
+
+`fold_steps(config, record)` folds a finished match or Hold'em hand (`GameRecord`: the state its deal
+left and every entry since) with `engine.evolve`: no second interpreter of the rules. `finished` makes
+what the store writes with the game's record at once (its id, settings and each seat's result, from
+that fold: a Hold'em hand's winnings, Hearts moon shots); `replay_text` (run off the loop,
+`gameserver.replays`) makes the replay: at each step what each seat and a spectator were shown — the
+rules' `view(state, seat)` and each event's `visible_to(seat)`, the same gates live play sends through —
+and the full events, which the finished game reveals to the players who sat at it; for Hold'em also
+the hand in PHH (Poker Hand History) per viewer, hidden hole cards written `????`.
+
+Pure: no I/O. It runs in the game-server tier, which alone holds the seed; what it returns holds
+views only, for `common.history` to hand out per viewer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from common import history as h
+from common.ratings import GameResult, SeatResult
+from gameserver import engine as en
+from gameserver import entries as e
+from gameserver.rules.base import Event
+from gameserver.table_types import GameRecord
+
+
+@dataclass
+class GameHistory:
+    """A finished game's replay (the stored form and its JSON) and each seat's stats."""
+
+    game_id: str
+    replay: dict[str, Any]
+    stats: dict[int, dict[str, int]] = field(default_factory=dict)  # seat -> {"pot": …, "moons": …}
+    raw: bytes = b""  # `replay` as JSON
+
+
+def _viewers(config: en.TableConfig) -> list[tuple[str, int | None]]:
+    return [(str(s), s) for s in range(config.seats)] + [(h.SPECTATOR, None)]
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _builtins(value: Any) -> Any:
+    return msgspec.to_builtins(value)
+
+
+Step = tuple[e.AnyEntry, en.TableState, list[Event]]
+
+
+def fold_steps(config: en.TableConfig, record: GameRecord) -> list[Step]:
+    """The game's log folded with `evolve`: (entry, state after it, events) for its deal and then for
+    every entry after it that did something a viewer sees (a move, or any kind of entry that reported
+    events; the others, whatever they are, are folded and pass through).
+
+    From the table's state right after the deal when the table kept it, with every entry since; else
+    (a table recovered from a snapshot taken later) the deal is evolved again on a table holding the
+    game's players, and the moves folded on it."""
+    if record.deal is None:
+        raise ValueError("a finished game without the entry that dealt it")
+    deal_seq, deal = record.deal
+    if record.dealt is not None:
+        state = record.dealt
+        entries: list[e.AnyEntry] = list(record.entries)
+        events = list(config.game.opening_events(state.game))
+    else:
+        seats: list[en.SeatState | None] = [None] * config.seats
+        for p in record.players:
+            seats[p["seat"]] = en.SeatState(user=p["user"], name=p["name"], bot=p["bot"])
+        state, events = en.evolve(config, en.TableState(seats=tuple(seats), seq=deal_seq - 1), deal)
+        entries = [e.from_builtins(a) for a in record.actions]
+    out: list[Step] = [(deal, state, events)]
+    for entry in entries:
+        state, events = en.evolve(config, state, entry)
+        if isinstance(entry, e.Acted) or events:
+            out.append((entry, state, events))
+    return out
+
+
+def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None = None) -> GameHistory:
+    """The stored replay (`common.history` form) and stats of a finished game (from `folded`, its
+    `fold_steps`, when the caller has them)."""
+    assert record.deal is not None
+    gid = h.game_id(config.id, record.deal[0])
+    viewers = _viewers(config)
+    steps = []
+    stats: dict[int, dict[str, int]] = {}
+    for entry, state, events in folded if folded is not None else fold_steps(config, record):
+        step: dict[str, Any] = {"seq": state.seq}
+        if isinstance(entry, e.Acted):
+            step.update(kind="move", seat=entry.seat, by=entry.by, action=_builtins(entry.action))
+        elif isinstance(entry, (e.Started, e.HandDealt)):
+            step["kind"] = "deal"
+        else:  # a kind of entry this module does not know of, shown by its events
+            step.update(kind="entry", entry=e.to_builtins(entry).get("t"))
+        step["views"] = {key: config.game.view(state.game, seat) for key, seat in viewers}
+        # what `visible_to(viewer)` gives: the event's own seat sees it whole, everyone else without its
+        # secret fields; worked out twice per event, not once per viewer
+        public = [ev.visible_to(None) for ev in events]
+        whole = [ev.visible_to(ev.seat) if ev.secret else p for ev, p in zip(events, public, strict=True)]
+        pairs = list(zip(events, public, whole, strict=True))
+        step["events"] = {key: [w if ev.seat == seat else p for ev, p, w in pairs] for key, seat in viewers}
+        step["events"][h.FULL] = whole
+        steps.append(step)
+        _count(stats, events)
+    outcome = record.outcome
+    replay: dict[str, Any] = {
+        "format": h.REPLAY_FORMAT, "version": h.REPLAY_VERSION, "game": config.game.name, "table": config.id,
+        "game_id": gid, "options": {k: v for k, v in config.options.items() if k not in ("stacks", "button")},
+        "players": [{"seat": p["seat"], "name": p["name"], "bot": p["bot"]} for p in record.players],
+        "result": {"scores": list(outcome.scores), "winners": list(outcome.winners),
+                   "lower_is_better": outcome.lower_is_better},
+        "steps": steps,
+    }
+    if config.cash:
+        replay["phh"] = {key: phh(config, record, steps, key) for key in
+                         [*(k for k, _ in viewers), h.FULL]}
+    raw = _encoder.encode(replay)  # one pass over the views' structs, in C
+    return GameHistory(gid, msgspec.json.decode(raw), stats, raw)
+
+
+def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:
+    """Profile figures: the chips a seat won in a hand (its biggest pot), the deals it shot the moon."""
+    for ev in events:
+        if ev.kind == "hand_over":
+            for seat, won in enumerate(getattr(ev, "payouts", ())):
+                if won:
+                    stats.setdefault(seat, {})["pot"] = won
+        elif ev.kind == "deal_scored":
+            moon = getattr(ev, "moon", None)
+            if moon is not None:
+                mine = stats.setdefault(moon, {})
+                mine["moons"] = mine.get("moons", 0) + 1
+
+
+# ---- PHH -----------------------------------------------------------------------------------------
+
+
+def _card(card: str) -> str:
+    """Felt's "TH" as PHH's "Th"."""
+    return card[:-1] + card[-1].lower()
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]], viewer: str) -> str:
+    """The hand as PHH (https://phh.readthedocs.io, variant NT) from the events `viewer` was shown:
+    players in PHH order (from the seat after the button round to the button), hole cards nobody showed
+    this viewer written `????`."""
+    events = [ev for step in steps for ev in step["events"][viewer]]
+    started = next(ev for ev in events if ev["kind"] == "hand_started")
+    stacks = started["stacks"]
+    n = len(stacks)
+    order = [s % n for s in range(started["button"] + 1, started["button"] + 1 + n) if stacks[s % n] > 0]
+    player = {seat: f"p{i + 1}" for i, seat in enumerate(order)}
+    names = {p["seat"]: p["name"] for p in record.players}
+    actions = []
+    for ev in events:
+        kind = ev["kind"]
+        if kind == "hole_cards":
+            cards = ev.get("cards")
+            actions.append(f"d dh {player[ev['seat']]} " + ("".join(map(_card, cards)) if cards else "????"))
+        elif kind == "action":
+            move = {"fold": "f", "check": "cc", "call": "cc"}.get(ev["action"], f"cbr {ev['to']}")
+            actions.append(f"{player[ev['seat']]} {move}")
+        elif kind == "street":
+            actions.append("d db " + "".join(map(_card, ev["cards"])))
+        elif kind == "showdown":
+            actions.extend(f"{player[shown['seat']]} sm " + "".join(map(_card, shown["cards"]))
+                           for shown in ev["hands"])
+    over = next((ev for ev in reversed(events) if ev["kind"] == "hand_over"), None)
+    small, big = int(config.options["small_blind"]), int(config.options["big_blind"])
+    fields: list[tuple[str, Any]] = [
+        ("variant", "NT"), ("ante_trimming_status", True), ("antes", [0] * len(order)),
+        ("blinds_or_straddles", [small, big] + [0] * (len(order) - 2)), ("min_bet", big),
+        ("starting_stacks", [stacks[s] for s in order]), ("actions", actions),
+        ("players", [names.get(s, f"seat {s + 1}") for s in order]), ("seats", [s + 1 for s in order]),
+        ("seat_count", config.seats), ("table", config.id),
+    ]
+    assert record.deal is not None
+    deal_seq, deal = record.deal
+    if isinstance(deal, e.HandDealt):
+        fields.append(("hand", deal.n))
+    if over is not None:
+        fields.append(("finishing_stacks", [over["stacks"][s] for s in order]))
+    fields += [("_felt_game_id", h.game_id(config.id, deal_seq)), ("_felt_viewer", viewer)]
+    return "".join(f"{key} = {_toml(value)}\n" for key, value in fields)
+
+
+# ---- what the store writes -----------------------------------------------------------------------
+
+
+@dataclass
+class Finished:
+    """A finished game's extra columns (`finished_games`), its result for ratings and profiles, and its
+    folded steps, from which `replay_text` makes the replay."""
+
+    columns: dict[str, Any]
+    result: GameResult | None
+    folded: list[Step] = field(default_factory=list)
+
+
+def finished(config: en.TableConfig, record: GameRecord, now: float) -> Finished:
+    """What the store writes with the record, at once: the game id, the table's visibility and rating
+    settings and each seat's result. Cheap (one fold of the game's moves, no views): the replay itself
+    comes from `replay_text`, which the server runs off its loop."""
+    if record.deal is None:  # a game recovered from a log that lost its deal: no replay, not rated
+        return Finished({"finished": now}, None)
+    folded = fold_steps(config, record)
+    stats: dict[int, dict[str, int]] = {}
+    for _, _, events in folded:
+        _count(stats, events)
+    gid = h.game_id(config.id, record.deal[0])
+    columns = {"finished": now, "game_id": gid, "public": config.public, "rated": config.rated}
+    scores = record.outcome.scores
+    sat = _people_dealt_in(config, record)
+    seats = [SeatResult(seat=p["seat"], user=sat.get(p["seat"], 0), score=scores[p["seat"]],
+                        pot=stats.get(p["seat"], {}).get("pot", 0),
+                        moons=stats.get(p["seat"], {}).get("moons", 0)) for p in record.players]
+    result = GameResult(game_id=gid, game=config.game.name, rated=config.rated,
+                        lower_is_better=record.outcome.lower_is_better, seats=seats, finished=now)
+    return Finished(columns, result, folded)
+
+
+def _people_dealt_in(config: en.TableConfig, record: GameRecord) -> dict[int, int]:
+    """Seat -> the person who sat there when the game was dealt (dealt in, at a cash table). A person a
+    bot replaced for good (`stood_up`) still counts with their seat's result: leaving does not save a
+    rating; one who sat down after the deal does not."""
+    if record.dealt is None:  # recovered from a later snapshot: the seats as the game ended
+        return {p["seat"]: p["user"] for p in record.players if not p["bot"]}
+    dealt_in = config.cash_game.dealt_in(record.dealt.game) if config.cash else (True,) * config.seats
+    return {seat: s.user for seat, s in enumerate(record.dealt.seats)
+            if s is not None and not s.bot and s.user and dealt_in[seat]}
+
+
+def replay_text(config: en.TableConfig, record: GameRecord, folded: list[Step]) -> str:
+    """The stored text (`common.history.pack`) of the game's replay. Pure and thread-safe: it reads only
+    immutable states."""
+    return h.pack_raw(build(config, record, folded).raw)

@@ -1,0 +1,42 @@
+"""Spectator delay in the browser: chosen when creating a table, shown in the lobby and on the table, and
+a spectator's page really is a hand behind the players' (the game server holds its frames back)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
+
+from playwright.sync_api import expect  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+HAND_NO = "felt.current?.frame?.cash?.hand_no ?? 0"
+
+
+def test_a_spectator_watches_one_hand_behind(person) -> None:
+    ann = person("ann")
+    bea = person("bea")
+    ann.page.select_option("#create-game", "hearts")  # no hands to be behind by: seconds only
+    assert ann.page.locator("#create-delay option[value=hand]").is_disabled()
+    table = ann.create_table("holdem", seats=2, spectator_delay="hand")
+    expect(ann.page.locator("#delay-badge")).to_have_text("spectators a hand late")
+    row = bea.page.locator(bea.lobby_row(table))
+    expect(row).to_contain_text("spectators a hand late")
+    ann.fill_with_bots()
+    ann.page.click("#start")
+    ann.page.wait_for_selector("#table-view[data-status=playing]")
+    row.locator("button.watch").click()
+    bea.page.wait_for_selector("#table-view[data-role=spectator]")
+    expect(bea.page.locator("#delay-badge")).to_have_text("You watch a hand behind")
+    shown = 0
+    for _ in range(200):  # ann plays on; bea's page never shows the hand being played
+        if ann.attr("my-turn") == "true":
+            ann.play_one()
+        live, shown = ann.page.evaluate(HAND_NO), bea.page.evaluate(HAND_NO)
+        assert shown < live or live == 0, (shown, live)
+        if shown >= 1:
+            break
+        ann.page.wait_for_timeout(100)
+    assert shown >= 1, "the first hand reaches the spectator once the second is dealt"
+    assert not ann.errors and not bea.errors, ann.errors + bea.errors
