@@ -21,6 +21,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from common.hotpath import GAMESERVER_PARTS, REALTIME_PARTS, HotPath
+
 #: Move latency buckets (seconds): a move is normally a few milliseconds, a bad one a second.
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: Commit latency buckets (seconds): a group commit of the log.
@@ -78,11 +80,12 @@ class MessageMetrics:
             ["link"], registry=registry))
 
     def sent(self, frame: str, count: int = 1) -> None:
-        """`frame` went out (to `count` connections at once is still one frame)."""
+        """`frame` went out `count` times (a realtime process counts each connection it wrote it to; a
+        game server counts a frame once, however many connections it is for)."""
         kind = frame_type(frame)
-        self.messages_out(kind).inc()
+        self.messages_out(kind).inc(count)
         if kind == "error":
-            self.errors(error_code(frame)).inc()
+            self.errors(error_code(frame)).inc(count)
 
 
 class RealtimeMetrics(MessageMetrics):
@@ -102,6 +105,8 @@ class RealtimeMetrics(MessageMetrics):
         self.move_latency = Histogram(
             "felt_realtime_move_latency_seconds", "From a move's receipt here to the last frame it caused "
             "being handed to this process's connections", buckets=LATENCY_BUCKETS, registry=registry)
+        #: time per part of the hot path (common/hotpath.py; scripts/bench reads it per hop)
+        self.hot = HotPath("realtime", REALTIME_PARTS, registry)
 
 
 class GameServerMetrics(MessageMetrics):
@@ -111,6 +116,8 @@ class GameServerMetrics(MessageMetrics):
         #: read at scrape time: the server sets its function (`set_function(lambda: len(tables))`)
         self.open_tables = Gauge("felt_gameserver_open_tables", "Tables this game server hosts",
                                  registry=registry)
+        #: time per part of the hot path (common/hotpath.py; scripts/bench reads it per hop)
+        self.hot = HotPath("gameserver", GAMESERVER_PARTS, registry)
         self.commit_latency = Histogram(
             "felt_gameserver_log_commit_seconds", "Time to commit one batch of log entries (a group commit) "
             "or one buy-in", buckets=COMMIT_BUCKETS, registry=registry)

@@ -413,6 +413,8 @@ class Heartbeat(Msg, tag="hb"):
     boot: str = ""  # a game server's start id: when it changes, the server restarted
     healthy: bool = True  # a game server that cannot write its log says so: its tables are unavailable
     draining: bool = False  # a game server handing its tables to others takes no new ones
+    batches: bool = False  # a game server that reads several messages from one ZeroMQ message (one part
+    # each): a realtime process sends it what one loop pass produced as one message
 
 
 class ConnClosed(Msg, tag="conn_closed"):
@@ -424,13 +426,40 @@ class ConnClosed(Msg, tag="conn_closed"):
 class Deliver(Msg, tag="deliver"):
     """Game server -> realtime: send `frame` (an encoded ServerMessage) to each of `conns`.
 
-    `rid` is set when the frame answers that Forward, so the realtime process can stop its timer.
+    `rid` is set when the frame answers that Forward, so the realtime process can stop its timer; `table`
+    names the table the frame is about, when it is about one (a create's ack: the table it made).
+
+    What `decode_parts` gives; on the wire a game server sends a pass's frames as one `Delivers` (a game
+    server of an older version sent each Deliver whole, its frame escaped inside; still read).
     """
 
     conns: list[str]
-    frame: str
+    frame: str = ""
     rid: int | None = None
     close: bool = False
+    table: str | None = None
+
+
+class DeliverItem(msgspec.Struct, array_like=True, omit_defaults=True):
+    """One frame of a `Delivers`: where it goes, and how many bytes of the frames part it takes."""
+
+    conns: list[str]
+    size: int
+    rid: int | None = None
+    close: bool = False
+    table: str | None = None
+
+
+class Delivers(Msg, tag="delivers"):
+    """Game server -> realtime: the frames of one pass for that realtime process, as a header and a body.
+
+    This header lists each frame's connections, request id, close and table; the next part of the same
+    ZeroMQ message holds the frames one after another, as bytes exactly as they go to the client. So
+    the realtime process reads one small header per pass and each frame crosses as it is: neither
+    escaped into a JSON string nor parsed again (`encode_delivers`, `decode_parts`).
+    """
+
+    items: list[DeliverItem]
 
 
 class TablesChanged(Msg, tag="tables_changed"):
@@ -464,7 +493,8 @@ class Revoked(Msg, tag="revoked"):
     before: float
 
 
-InternalMessage = Forward | Heartbeat | ConnClosed | Deliver | TablesChanged | Moved | TablesMoved | Revoked
+InternalMessage = (Forward | Heartbeat | ConnClosed | Deliver | Delivers | TablesChanged | Moved | TablesMoved
+                   | Revoked)
 
 
 # ---- encode / decode -----------------------------------------------------------------------------
@@ -483,6 +513,46 @@ def encode(msg: msgspec.Struct) -> bytes:
 def encode_str(msg: msgspec.Struct) -> str:
     """Serialize to a JSON text (what SockJS sends)."""
     return _encoder.encode(msg).decode()
+
+
+#: One frame for `encode_delivers`: (connections, frame, rid, close, table).
+Outgoing = tuple[list[str], bytes, "int | None", bool, "str | None"]
+
+
+def encode_delivers(frames: list[Outgoing]) -> tuple[bytes, bytes]:
+    """The two parts of a `Delivers` on the wire: its header, then the frames one after another."""
+    items = [DeliverItem(conns, len(frame), rid, close, table) for conns, frame, rid, close, table in frames]
+    return _encoder.encode(Delivers(items=items)), b"".join(frame for _, frame, _, _, _ in frames)
+
+
+def decode_parts(parts: list[bytes]) -> list[InternalMessage]:
+    """The internal messages of the parts of one ZeroMQ message, a `Delivers` (which takes the part after
+    it as its frames) opened into one `Deliver` per frame; ProtocolError on the first malformed part
+    (what follows it cannot be told apart)."""
+    out: list[InternalMessage] = []
+    i, n = 0, len(parts)
+    while i < n:
+        msg = decode_internal(parts[i])
+        i += 1
+        if not isinstance(msg, Delivers):
+            out.append(msg)
+            continue
+        if i == n:
+            raise ProtocolError(E_BAD_FIELD, "bad internal message: a delivers header with no frames")
+        body = memoryview(parts[i])
+        i += 1
+        if sum(item.size for item in msg.items) != len(body):
+            raise ProtocolError(E_BAD_FIELD, "bad internal message: frames of another size than announced")
+        at = 0
+        try:
+            for item in msg.items:
+                frame = str(body[at:at + item.size], "utf-8")
+                at += item.size
+                out.append(Deliver(conns=item.conns, frame=frame, rid=item.rid, close=item.close,
+                                   table=item.table))
+        except UnicodeDecodeError:
+            raise ProtocolError(E_BAD_FIELD, "bad internal message: a frame that is not UTF-8") from None
+    return out
 
 
 def _req_of(raw: bytes | str) -> int | None:

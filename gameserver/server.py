@@ -21,6 +21,7 @@ import zmq
 from sqlalchemy.exc import SQLAlchemyError
 
 from common import curve
+from common import hotpath as hp
 from common import protocol as p
 from common.config import Settings, keys_dir_of
 from common.logs import ids
@@ -185,22 +186,28 @@ class GameServer(Placement):
                 asyncio.get_running_loop().call_later(0.25, self._retry_drain)
             return
         handled = 0
+        hot = self.metrics.hot
+        started, table_before = hp.now_ns(), hot.ns[hp.TABLE]
         while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
             try:
                 frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
-            handled += 1
-            if len(frames) != 2:
+            if len(frames) < 2:
                 log.warning("dropped a message of %d frames", len(frames))
                 self.metrics.messages_in("malformed").inc()
+                handled += 1
                 continue
-            body = frames[1]
-            key = str(body.get("User-Id")).encode() if self.peers.allow is not None else None
-            try:
-                self._on_message(frames[0].bytes, key, body.bytes, now)
-            except Exception:  # one message must not stop the loop for everybody else
-                log.exception("error handling a message from peer %s", frames[0].bytes.hex())
+            # a realtime process sends what one of its loop passes produced as one message, one part each
+            key = str(frames[1].get("User-Id")).encode() if self.peers.allow is not None else None
+            route = frames[0].bytes
+            for body in frames[1:]:
+                handled += 1
+                try:
+                    self._on_message(route, key, body.bytes, now)
+                except Exception:  # one message must not stop the loop for everybody else
+                    log.exception("error handling a message from peer %s", route.hex())
+        hot.add_outer(hp.FROM_REALTIME, started, hp.TABLE, table_before)
         self._commit_and_send()
 
     def _retry_drain(self) -> None:
@@ -208,11 +215,15 @@ class GameServer(Placement):
         self._drain()
 
     def _commit_and_send(self) -> None:
+        hot = self.metrics.hot
+        started = hp.now_ns()
         self._flush()
+        started = hot.add(hp.COMMIT, started)
         out, self._pending_out = self._hold_for_spectators(self._pending_out), []
-        batches: dict[bytes, list[bytes]] = {}
+        frames: dict[bytes, list[p.Outgoing]] = {}
         for item in out:
-            self._send(item, batches)
+            self._send(item, frames)
+        batches = {route: list(p.encode_delivers(items)) for route, items in frames.items()}
         internal, self._internal_out = self._internal_out, []
         for route, payload in internal:
             batches.setdefault(route, []).append(payload)
@@ -223,6 +234,7 @@ class GameServer(Placement):
             except zmq.Again:
                 log.warning("realtime %s is not keeping up; dropped %d frames", route.hex(), len(payloads))
                 self.metrics.zmq_dropped("realtime").inc(len(payloads))
+        hot.add(hp.TO_REALTIME, started)
         self._announce_lobby()
         self._check_input()
 
@@ -351,16 +363,16 @@ class GameServer(Placement):
                                      text="the table could not be saved, so nothing changed; try again"))
         return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
 
-    def _send(self, out: Outbound, batches: dict[bytes, list[bytes]]) -> None:
+    def _send(self, out: Outbound, frames: dict[bytes, list[p.Outgoing]]) -> None:
         self.metrics.sent(out.frame)
         by_route: dict[bytes, list[str]] = {}
         for conn in out.conns:
             route = self.peers.route_of(conn)
             if route is not None:  # its realtime process is gone: nobody to tell
                 by_route.setdefault(route, []).append(conn)
+        frame = out.frame.encode()  # crosses to the client as it is (`Delivers`)
         for route, conns in by_route.items():
-            msg = p.Deliver(conns=conns, frame=out.frame, rid=out.rid, close=out.close)
-            batches.setdefault(route, []).append(p.encode(msg))
+            frames.setdefault(route, []).append((conns, frame, out.rid, out.close, out.table))
 
     def _on_message(self, route: bytes, key: bytes | None, payload: bytes, now: float) -> None:
         """One message from a realtime process, authenticated as `key` (None without CURVE)."""
@@ -419,7 +431,7 @@ class GameServer(Placement):
         assert self.sock is not None
         try:
             beat = p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
-                               healthy=self.healthy, draining=self.draining)
+                               healthy=self.healthy, draining=self.draining, batches=True)
             self.sock.send_multipart([peer.route, p.encode(beat)], zmq.NOBLOCK)
         except zmq.Again:
             self.metrics.zmq_dropped("realtime").inc()
@@ -477,6 +489,13 @@ class GameServer(Placement):
     # ---- requests ------------------------------------------------------------------------------
 
     def _on_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
+        started = hp.now_ns()
+        try:
+            self._handle_forward(msg, now, route)
+        finally:
+            self.metrics.hot.add(hp.TABLE, started)
+
+    def _handle_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
         body = msg.body
         who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
         table: Table | None = None

@@ -24,7 +24,7 @@ from common.tokens import Claims
 from realtime.admission import Admission
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
-from realtime.sockjs_adapter import Router, make_router
+from realtime.sockjs_adapter import Router, make_router, quote
 from realtime.topology import Follower
 
 log = logging.getLogger("felt.realtime")
@@ -56,15 +56,23 @@ class Services:
         return f"{self.identity}:{next(self._ids)}"
 
     def deliver(self, conns: list[str], frame: str, close: bool) -> None:
-        """Frames from a game server to the connections of this process that still exist."""
+        """Frames from a game server to the connections of this process that still exist (quoted for
+        SockJS once, however many connections it goes to)."""
+        quoted = None
+        sent = 0
         for conn_id in conns:
             conn = self.conns.get(conn_id)
             if conn is None:
                 self.gateway.conn_closed(conn_id)  # the server thinks it is still here: correct it
                 continue
-            conn.send(frame)
+            if quoted is None:
+                quoted = quote(frame)
+            conn.send_quoted(quoted)
+            sent += 1
             if close:
                 conn.close()
+        if sent:
+            self.metrics.sent(frame, sent)
 
 
     def revoked(self, user: int, issued: float) -> bool:
@@ -125,7 +133,8 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
     admission = Admission(max_unauthenticated=settings.max_unauthenticated_per_address,
                           rate=settings.new_sessions_per_address, burst=settings.new_sessions_burst,
                           on_refused=lambda reason: services.metrics.sessions_refused(reason).inc())
-    router = make_router(PlayerConnection, services, settings, prefix="/sockjs", admission=admission)
+    router = make_router(PlayerConnection, services, settings, prefix="/sockjs", admission=admission,
+                         hot=services.metrics.hot)
     services.router = router
     app = tornado.web.Application(
         [(r"/healthz", HealthHandler, {"services": services}), *router.urls])

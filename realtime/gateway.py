@@ -28,9 +28,10 @@ from typing import Any, cast
 import zmq
 
 from common import curve
+from common import hotpath as hp
 from common import protocol as p
 from common.config import Settings, keys_dir_of
-from common.metrics import RealtimeMetrics
+from common.metrics import RealtimeMetrics, frame_type
 
 log = logging.getLogger("felt.realtime.gateway")
 
@@ -85,6 +86,9 @@ class Link:
         self.server_key: bytes | None = None  # its public key, as pinned when the socket was opened
         self.opened = 0.0  # when the socket was (re)opened
         self.connected = False  # heard from since then: the handshake completed
+        self.batches = False  # it reads a pass's messages from one ZeroMQ message (its heartbeat says)
+        self.outbox: list[bytes] = []  # this pass's messages for it, sent at the end of the pass
+        self.outbox_rids: list[int] = []  # the requests among them (answered if the send fails)
 
     @property
     def serving(self) -> bool:
@@ -98,6 +102,7 @@ class Gateway:
                  metrics: RealtimeMetrics | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.hot = metrics.hot if metrics is not None else hp.HotPath("realtime", hp.REALTIME_PARTS)
         self.identity = identity
         self.deliver = deliver
         #: called with each `Revoked` a game server announces (set by the app)
@@ -116,6 +121,7 @@ class Gateway:
         self._ticker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._moves_answered: list[float] = []  # arrival times of moves answered in the batch at hand
+        self._queued: list[Link] = []  # links with messages queued in this loop pass
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -157,6 +163,7 @@ class Gateway:
         sock.setsockopt(zmq.RCVHWM, 100_000)
         sock.connect(link.endpoint)
         link.sock, link.last_heard, link.opened, link.connected = sock, now, self.clock(), False
+        link.batches = False  # until this server's heartbeat says it reads batches (it may be older now)
         assert self._loop is not None
         self._loop.add_reader(cast(int, sock.getsockopt(zmq.FD)), self._drain, link)
         self._send(link, p.Heartbeat(sender=self.identity))
@@ -187,6 +194,7 @@ class Gateway:
                 self._open(self.links[name], now)
 
     def _close(self, link: Link) -> None:
+        link.outbox, link.outbox_rids = [], []  # never sent: their requests were (or are) answered
         if link.sock is not None:
             if self._loop is not None:
                 self._loop.remove_reader(cast(int, link.sock.getsockopt(zmq.FD)))
@@ -196,18 +204,70 @@ class Gateway:
     # ---- sending -------------------------------------------------------------------------------
 
     def _send(self, link: Link, msg: p.Msg) -> bool:
+        """Send `msg` to `link`'s server: queued, and sent with the rest of this loop pass's messages for
+        it as one ZeroMQ message (`_send_queued`), if the server reads those; else at once. False when
+        it cannot go (no socket; sent at once and refused at the high-water mark)."""
         sock = link.sock
         if sock is None:
             return False
+        if link.batches and self._loop is not None:
+            if not self._queued:
+                self._loop.call_soon(self._send_queued)
+            if not link.outbox:
+                self._queued.append(link)
+            link.outbox.append(p.encode(msg))
+            if isinstance(msg, p.Forward):
+                link.outbox_rids.append(msg.rid)
+            return True
+        started = hp.now_ns()
         try:
             sock.send(p.encode(msg), zmq.NOBLOCK)
         except zmq.Again:
             if self.metrics is not None:
                 self.metrics.zmq_dropped(link.name).inc()
             return False
+        finally:
+            self.hot.add(hp.TO_GAMESERVER, started)
         if cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN and self._loop is not None:
             self._loop.call_soon(self._drain, link)
         return True
+
+    def _send_queued(self) -> None:
+        """End of a loop pass: each server's queued messages go as one ZeroMQ message (one wake-up of
+        the I/O thread, not one per request); requests refused at the high-water mark are answered."""
+        started = hp.now_ns()
+        queued, self._queued = self._queued, []
+        for link in queued:
+            parts, rids = link.outbox, link.outbox_rids
+            link.outbox, link.outbox_rids = [], []
+            sock = link.sock
+            if sock is None or not parts:  # closed meanwhile: its requests were answered then
+                continue
+            try:
+                sock.send_multipart(parts, zmq.NOBLOCK)
+            except zmq.Again:
+                if self.metrics is not None:
+                    self.metrics.zmq_dropped(link.name).inc(len(parts))
+                self._refuse_unsent(link, rids)
+                continue
+            if cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN and self._loop is not None:
+                self._loop.call_soon(self._drain, link)
+        self.hot.add(hp.TO_GAMESERVER, started)
+
+    def _refuse_unsent(self, link: Link, rids: list[int]) -> None:
+        for rid in rids:
+            pending = self.pending.pop(rid, None)
+            if pending is not None:
+                if link.connected:
+                    self._error(pending.conn, p.E_OVERLOADED, "the game server is not keeping up; try again",
+                                pending.req)
+                else:
+                    self._error(pending.conn, p.E_UNAVAILABLE, "the game server is not connected yet; try "
+                                "again shortly", pending.req)
+            query = self.lobby.get(rid)
+            if query is not None:
+                query.waiting.discard(link.name)
+                self._maybe_answer_lobby(rid)
 
     def _error(self, conn: str, code: str, text: str, req: int | None, table: str | None = None) -> None:
         self.deliver([conn], p.encode_str(p.Error(code=code, text=text, req=req, table=table)), False)
@@ -297,11 +357,19 @@ class Gateway:
         if sock is None:
             return
         now = self.clock()
+        hot = self.hot
+        started, out_before = hp.now_ns(), hot.ns[hp.EDGE_OUT]
+        try:
+            self._drain_some(link, sock, now)
+        finally:
+            hot.add_outer(hp.FROM_GAMESERVER, started, hp.EDGE_OUT, out_before)
+
+    def _drain_some(self, link: Link, sock: zmq.Socket[Any], now: float) -> None:
         for _ in range(1024):
             if not cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 return
             try:
-                payloads = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
+                parts = sock.recv_multipart(zmq.NOBLOCK)  # a game server batches a pass's frames
             except zmq.Again:
                 return
             link.last_heard, link.connected = now, True
@@ -310,19 +378,19 @@ class Gateway:
                 log.info("game server %s is back", link.name)
                 self._announce(link, True, "the table is back: resume to carry on")
                 link.boot = ""  # announced already: the next heartbeat just records its start id
-            for payload in payloads:
-                self._dispatch(link, payload)
+            try:
+                messages = p.decode_parts(parts)
+            except p.ProtocolError as exc:
+                log.warning("bad message from %s: %s", link.name, exc.text)
+                continue
+            for msg in messages:
+                self._dispatch(link, msg)
             if self._moves_answered:  # the batch held the move's answer and the views it caused here
                 self._observe_moves()
         assert self._loop is not None
         self._loop.call_soon(self._drain, link)  # more waiting: yield to other work first
 
-    def _dispatch(self, link: Link, payload: bytes) -> None:
-        try:
-            msg = p.decode_internal(payload)
-        except p.ProtocolError as exc:
-            log.warning("bad message from %s: %s", link.name, exc.text)
-            return
+    def _dispatch(self, link: Link, msg: p.InternalMessage) -> None:
         if isinstance(msg, p.Deliver):
             self._on_deliver(link, msg)
         elif isinstance(msg, p.Moved):
@@ -330,7 +398,7 @@ class Gateway:
         elif isinstance(msg, p.TablesMoved):
             self._on_tables_moved(msg)
         elif isinstance(msg, p.Heartbeat):
-            link.tables, link.created = msg.tables, 0
+            link.tables, link.created, link.batches = msg.tables, 0, msg.batches
             if msg.draining != link.draining:
                 link.draining = msg.draining
                 log.info("game server %s is %s", link.name, "draining" if msg.draining else "live again")
@@ -365,10 +433,15 @@ class Gateway:
             if pending is not None and pending.move_started is not None:
                 self._moves_answered.append(pending.move_started)
             if pending is not None and pending.creates:
-                answer = p.decode_server(msg.frame)
-                if isinstance(answer, p.Ack) and answer.table:
-                    self.tables_of.setdefault(pending.conn, set()).add(answer.table)
+                table = msg.table if frame_type(msg.frame) == "ack" else None
+                if msg.table is None:  # a game server of an older version: the table is in the ack
+                    answer = p.decode_server(msg.frame)
+                    table = answer.table if isinstance(answer, p.Ack) else None
+                if table:
+                    self.tables_of.setdefault(pending.conn, set()).add(table)
+        started = hp.now_ns()
         self.deliver(msg.conns, msg.frame, msg.close)
+        self.hot.add(hp.EDGE_OUT, started)
 
     def _on_moved(self, msg: p.Moved) -> None:
         """The table of a request is served elsewhere: remember, and send the request there."""

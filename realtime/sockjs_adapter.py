@@ -52,6 +52,7 @@ import functools
 import json
 import logging
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
@@ -72,6 +73,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocketProtocol13
 
+from common import hotpath as hp
 from common.config import Settings
 from common.protocol import too_deep
 from realtime.admission import TOO_MANY_UNAUTHENTICATED, Admission, client_address
@@ -82,7 +84,7 @@ if TYPE_CHECKING:
 else:
     _HttpHandler = object
 
-__all__ = ["Connection", "Router", "make_router"]
+__all__ = ["Connection", "Router", "make_router", "quote"]
 
 log = logging.getLogger("felt.realtime.sockjs")
 
@@ -94,6 +96,12 @@ CLOSE_SHUTDOWN = (1001, "Server shutting down")
 CLOSE_TOO_SLOW = (4008, "Too slow: fell behind reading")
 #: Nesting of a valid transport frame: an array of strings (`["...", ...]`), or one string on a websocket.
 FRAME_DEPTH = 1
+
+
+def quote(text: str) -> str:
+    """A message as SockJS carries it inside `a[...]`: a JSON string (what sockjs's `json.dumps` makes, made
+    without building a JSON encoder per message)."""
+    return encode_basestring_ascii(text)
 
 
 def close_frame(code: int, reason: str) -> str:
@@ -149,12 +157,19 @@ class Connection:
             admission.authenticated(self.remote_ip or "")
 
     def send(self, text: str) -> None:
-        """Send one text message; does nothing (and never raises) on a closed or dying connection."""
+        """Send one text message; does nothing (and never raises) on a closed or dying connection.
+
+        Messages are written once per loop pass: everything sent to a connection in one pass leaves in
+        one SockJS frame (`a[...]`) and one socket write."""
+        self.send_quoted(quote(text))
+
+    def send_quoted(self, quoted: str) -> None:
+        """`send` for a message already `quote`d (a frame for several connections is quoted once)."""
         session = self._session
         if self._closed or session is None or session.is_closed:
             return
         try:
-            session.send_message(text)
+            session.send_jsonified(quoted)
         except Exception:  # a transport failing must never reach the caller (fan-outs)
             log.warning("send on %s connection failed; closing it", self.transport, exc_info=True)
             self.close(*CLOSE_INTERNAL)
@@ -287,8 +302,12 @@ class _Session(sjs_session.Session):
                 or self._felt_queued + pending_frames + 1 > adapter.settings.max_out_frames):
             self._fell_behind()
             return
-        super().send_jsonified(msg, stats)
-        self._felt_queued = self._felt_queued + 1 if self.send_queue else 0
+        # queued; the router writes every session's queue once per loop pass (`Router._flush_queued`)
+        self.send_queue = f"{self.send_queue},{msg}" if self.send_queue else msg
+        self._felt_queued += 1
+        adapter.flush_soon(self)
+        if stats:
+            self.stats.on_pack_sent(1)
 
     def _fell_behind(self) -> None:
         """The client reads too slowly: drop what still waits here, send the app's notice, close."""
@@ -564,6 +583,14 @@ class _EventSource(_StreamingMixin, EventSourceTransport):
 
 class _XhrSend(_HttpMixin, XhrSendHandler):
     def post(self, session_id: str) -> None:
+        hot = self.server.adapter.hot
+        started, inner = hp.now_ns(), hot.ns[hp.TO_GAMESERVER]
+        try:
+            self._felt_receive(session_id)
+        finally:
+            hot.add_outer(hp.EDGE_IN, started, hp.TO_GAMESERVER, inner)
+
+    def _felt_receive(self, session_id: str) -> None:
         self.preflight()
         self.handle_session_cookie()
         self.disable_cache()
@@ -605,9 +632,21 @@ class _Info(_HttpMixin, static.InfoHandler):
 
 
 class _WebSocket13(WebSocketProtocol13):
-    """Tornado's websocket protocol, telling the app why before it closes a frame over its size (1009)."""
+    """Tornado's websocket protocol, telling the app why before it closes a frame over its size (1009),
+    and writing text frames without wrapping each write's future in a task (`felt_write`)."""
 
     handler: _WebSocket
+
+    def felt_write(self, message: str) -> asyncio.Future[None]:
+        """`write_message(message)` less its coroutine wrapper (a task per frame): the stream's own
+        future, done at once when the socket took everything; raises StreamClosedError."""
+        data = message.encode()
+        self._message_bytes_out += len(data)
+        flags = 0
+        if self._compressor:
+            data = self._compressor.compress(data)
+            flags |= self.RSV1
+        return self._write_frame(True, 0x1, data, flags=flags)
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if code == CLOSE_TOO_BIG[0] and not self.server_terminated and not self.stream.closed():
@@ -672,10 +711,18 @@ class _WebSocket(WebSocketTransport):
         if not self.felt_can_send():
             self._felt_lost()
             return
+        ws = self.ws_connection
         try:
-            future = self.write_message(message, binary)
+            if isinstance(ws, _WebSocket13) and not binary:
+                future = ws.felt_write(message)
+            else:
+                future = self.write_message(message, binary)
         except (WebSocketClosedError, StreamClosedError, OSError):
             self._felt_lost()
+            return
+        if future.done():  # the socket took it all: nothing is left behind to count
+            if not future.cancelled() and future.exception() is not None:
+                self._felt_lost()
             return
         self._felt_out_bytes += len(message)
         self._felt_out_frames += 1
@@ -700,6 +747,14 @@ class _WebSocket(WebSocketTransport):
             log.debug("closing a dead websocket failed", exc_info=True)
 
     def on_message(self, message: str | bytes) -> None:
+        hot = self.server.adapter.hot
+        started, inner = hp.now_ns(), hot.ns[hp.TO_GAMESERVER]
+        try:
+            self._felt_receive(message)
+        finally:
+            hot.add_outer(hp.EDGE_IN, started, hp.TO_GAMESERVER, inner)
+
+    def _felt_receive(self, message: str | bytes) -> None:
         if not message or self.session is None:
             return
         if len(message) > self.server.adapter.frame_limit:
@@ -751,7 +806,8 @@ class Router:
     """What `make_router` returns: URL specs for `tornado.web.Application`, fan-out and shutdown."""
 
     def __init__(self, connection_cls: type[Connection], services: Any, settings: Settings,
-                 prefix: str = "/sockjs", admission: Admission | None = None) -> None:
+                 prefix: str = "/sockjs", admission: Admission | None = None,
+                 hot: hp.HotPath | None = None) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -761,6 +817,8 @@ class Router:
             raise TypeError(f"{connection_cls!r} is not a Connection subclass")
         self.connection_cls = connection_cls
         self.services = services
+        #: where the transports count their time (`common.hotpath`, realtime parts)
+        self.hot = hot or hp.HotPath("realtime", hp.REALTIME_PARTS)
         self.settings = settings
         self.policy = _OriginPolicy(settings.allowed_origins)
         #: bound on one inbound transport frame: any JSON encoding of one message the app accepts fits
@@ -774,6 +832,8 @@ class Router:
         #: refused_unauthenticated, refused_new_sessions)
         self.counters: collections.Counter[str] = collections.Counter()
         self._live: set[_Session] = set()
+        self._queued: dict[_Session, None] = {}  # sessions with messages to write this pass, in order
+        self._loop = asyncio.get_running_loop()
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self._sockjs = _SockJSRouter(self, prefix, {
             "disconnect_delay": DISCONNECT_DELAY,
@@ -786,6 +846,25 @@ class Router:
         })
         self.urls: list[Any] = list(self._sockjs.urls)
 
+    def flush_soon(self, session: _Session) -> None:
+        """Write `session`'s queue at the end of this loop pass, with what else is sent to it meanwhile."""
+        if not self._queued:
+            self._loop.call_soon(self._flush_queued)
+        self._queued[session] = None
+
+    def _flush_queued(self) -> None:
+        started = hp.now_ns()
+        queued, self._queued = self._queued, {}
+        for session in queued:
+            if session.is_closed:
+                continue  # its close wrote what was queued, or left it to the next poll with the close frame
+            try:
+                session.flush()  # polling transports without a request in flight keep theirs for the next
+            except Exception:
+                log.warning("writing to session %s failed; closing it", session.session_id, exc_info=True)
+                self._loop.call_soon(session.close, *CLOSE_INTERNAL)
+        self.hot.add(hp.EDGE_OUT, started)
+
     def broadcast(self, conns: Iterable[Connection], text: str) -> None:
         """Send `text` to every open connection of `conns` (encoded once); a dead one hurts no other."""
         frame: str | None = None
@@ -795,7 +874,7 @@ class Router:
             if conn.closed or session is None or session.is_closed:
                 continue
             if frame is None:
-                frame = proto.json_encode(text)
+                frame = quote(text)
             try:
                 session.send_jsonified(frame, False)
                 count += 1
@@ -822,7 +901,9 @@ class Router:
 
 
 def make_router(connection_cls: type[Connection], services: Any, settings: Settings,
-                prefix: str = "/sockjs", admission: Admission | None = None) -> Router:
+                prefix: str = "/sockjs", admission: Admission | None = None,
+                hot: hp.HotPath | None = None) -> Router:
     """A SockJS router serving `connection_cls` under `prefix`; call it inside the running event loop.
-    `admission`: the per-address limits (default: from `settings`)."""
-    return Router(connection_cls, services, settings, prefix, admission)
+    `admission`: the per-address limits (default: from `settings`); `hot`: where its transports count the
+    time they spend (common/hotpath.py)."""
+    return Router(connection_cls, services, settings, prefix, admission, hot)

@@ -36,12 +36,31 @@ class Event:
     secret: ClassVar[tuple[str, ...]] = ()
 
     def visible_to(self, viewer: int | None) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        if viewer is None or viewer != self.seat:
-            for name in self.secret:
-                data.pop(name, None)
+        # what `dataclasses.asdict` gives (nested records as dicts), without its deep copy of every
+        # value: events hold immutable values, and this runs for every viewer of every move
+        hidden = () if viewer is not None and viewer == self.seat else self.secret
+        data = {name: _plain(getattr(self, name)) for name in _field_names(type(self)) if name not in hidden}
         data["kind"] = self.kind
         return data
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # an event class's field names, looked up once per class
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as `asdict` has it: records (and tuples of them) become dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)

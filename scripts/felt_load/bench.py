@@ -9,6 +9,13 @@
                echo server, same client, same placement, frames padded to Felt's mean frame size, so every
                figure is also a ratio against the echo measured minutes apart on the same core.
 
+Each move step also reports the CPU µs per move of each hop (edge in, ZeroMQ to the game server, the
+table, the group commit, ZeroMQ back, edge out), from the time each process counts per part of its hot
+path (common/hotpath.py, read from its metrics endpoint) and the CPU of its threads (/proc: the loop
+thread, libzmq's I/O threads, the rest). `--baseline DIR` runs every move step a second time on a stack
+running another checkout's code (e.g. `git worktree add --detach /tmp/felt-base main`), right after, so
+before/after figures come from the same run.
+
 Placement (2 cores): the server under test (realtime, or an echo server) alone on core 0; the game
 server, the load workers and the rules bench on core 1; the frontend floats (it only hands out tokens).
 Results: var/bench/results/<time>/results.json, results.md and latency.svg; the Markdown is printed.
@@ -32,7 +39,17 @@ from typing import Any
 from scripts.felt_load import report
 from scripts.felt_load import run as R
 from scripts.felt_load.cli import CLIENT_CPU_LIMIT, LAG_MS
-from scripts.felt_load.procs import ROOT, BenchStack, CoreSampler, Procs, cpu_seconds, ncpus, python
+from scripts.felt_load.procs import (
+    ROOT,
+    BenchStack,
+    CoreSampler,
+    Procs,
+    cpu_seconds,
+    hot_seconds,
+    ncpus,
+    python,
+    thread_cpu_seconds,
+)
 from scripts.felt_load.procs import rss_kib as proc_rss_kib
 from tests.integration.stack import free_port
 
@@ -122,18 +139,26 @@ async def connections(stack: BenchStack, tokens: list[dict[str, Any]], workers: 
 
 
 async def measure(load: R.Load, groups: int, think: float, warmup: float, duration: float,
-                  pids: dict[str, int], pad: int | None = None) -> dict[str, Any]:
-    """One step: `groups` tables at `think` s per move; counters of the `duration` window after `warmup`."""
+                  pids: dict[str, int], pad: int | None = None,
+                  hot: dict[str, str] | None = None) -> dict[str, Any]:
+    """One step: `groups` tables at `think` s per move; counters of the `duration` window after `warmup`.
+    `hot`: the metrics URLs of the processes that count their hot path by part (common/hotpath.py)."""
     await load.play(groups, think, pad)
     await asyncio.sleep(warmup)
     await load.window()
     cpu0 = {k: cpu_seconds(pid) for k, pid in pids.items()}
+    threads0 = {k: thread_cpu_seconds(pid) for k, pid in pids.items()}
+    hot0 = {k: hot_seconds(url) for k, url in (hot or {}).items()}
     cores = CoreSampler()
     await asyncio.sleep(duration)
     w = await load.window()
     busy = cores.busy()
     elapsed = w["elapsed"]
     cpu = {k: round((cpu_seconds(pid) - cpu0[k]) / elapsed, 4) for k, pid in pids.items()}
+    threads = {k: {kind: round((v - threads0[k][kind]) / elapsed, 4)
+                   for kind, v in thread_cpu_seconds(pid).items()} for k, pid in pids.items()}
+    parts = {k: {part: round((v - hot0[k].get(part, 0.0)) / elapsed, 5)
+                 for part, v in hot_seconds(url).items()} for k, url in (hot or {}).items()}
     await load.play(0, think, pad)
     await asyncio.sleep(0.3)
     await load.window()
@@ -148,7 +173,8 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
         "bytes_per_frame": round(w["bytes_in"] / max(1, w["frames_in"]), 1),
         "rtt": w["rtt"], "rtt_view": w["rtt_view"], "fanout": w["fanout"],
         "errors": w["errors"], "dropped": w["dropped"], "games": w["games"],
-        "cpu": cpu, "core_busy": busy, "loadgen_cpu": round(w["loadgen_cpu_s"] / elapsed, 3),
+        "cpu": cpu, "threads": threads, "hot": parts, "core_busy": busy,
+        "loadgen_cpu": round(w["loadgen_cpu_s"] / elapsed, 3),
         "loadgen_cpu_max_worker": round(w["loadgen_cpu_max"], 3),
         "loadgen_lag_p99_ms": round(w["loadgen_lag_p99_ms"], 2),
         "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
@@ -171,6 +197,9 @@ def median_step(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("rtt", "rtt_view", "fanout"):
         out[key] = {q: _median([r[key][q] for r in runs]) for q in first[key]}
     out["cpu"] = {k: _median([r["cpu"].get(k) for r in runs]) for k in first["cpu"]}
+    for key in ("threads", "hot"):
+        out[key] = {proc: {k: _median([r[key].get(proc, {}).get(k) for r in runs]) for k in by}
+                    for proc, by in first.get(key, {}).items()}
     out["core_busy"] = {k: _median([r["core_busy"].get(k) for r in runs]) for k in first["core_busy"]}
     errors: dict[str, int] = {}
     for r in runs:
@@ -226,6 +255,46 @@ def _move_cost(step: dict[str, Any]) -> float | None:
     return round(felt_cpu / step["achieved"] * 1e6, 1) if step["achieved"] else None
 
 
+#: The hops of one move and the counted parts (common/hotpath.py) each is made of, by process.
+HOPS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("edge in (SockJS frame -> validated request)", [("realtime", "edge_in")]),
+    ("ZeroMQ to the game server (encode, send; receive, decode)",
+     [("realtime", "to_gameserver"), ("gameserver", "from_realtime")]),
+    ("the table (decide, evolve, views)", [("gameserver", "table")]),
+    ("the group commit (SQLite, fenced)", [("gameserver", "commit")]),
+    ("ZeroMQ back (send; receive, read headers)",
+     [("gameserver", "to_realtime"), ("realtime", "from_gameserver")]),
+    ("edge out (SockJS framing, socket writes)", [("realtime", "edge_out")]),
+]
+
+
+def hops(step: dict[str, Any]) -> dict[str, float | None] | None:
+    """CPU µs per move of each hop, of libzmq's I/O threads (both ends, both ways: CurveZMQ and TCP), of
+    the processes' other threads, and of the rest of each loop thread (epoll, timers, heartbeats, and
+    what the counted sections do not cover: Tornado reading a websocket frame); None when the
+    processes count no parts (an older version)."""
+    moves = step["achieved"]
+    hot, threads = step.get("hot") or {}, step.get("threads") or {}
+    if not moves or not any(hot.values()):
+        return None
+
+    def us(share: float | None) -> float | None:
+        return None if share is None else round(share / moves * 1e6, 1)
+
+    out: dict[str, float | None] = {}
+    for name, parts in HOPS:
+        out[name] = us(sum(hot.get(proc, {}).get(part) or 0.0 for proc, part in parts))
+    for proc in ("realtime", "gameserver"):
+        main = (threads.get(proc) or {}).get("main")
+        counted = sum(v or 0.0 for v in (hot.get(proc) or {}).values())
+        out[f"{proc}: rest of its loop thread"] = us(main - counted) if main is not None else None
+    out["libzmq I/O threads (both processes)"] = us(sum((threads.get(p) or {}).get("zmq") or 0.0
+                                                        for p in ("realtime", "gameserver")))
+    out["other threads (both processes)"] = us(sum((threads.get(p) or {}).get("other") or 0.0
+                                                   for p in ("realtime", "gameserver")))
+    return out
+
+
 def _frame_cost(step: dict[str, Any], cpu_key: str) -> float | None:
     frames = step["frames_per_s"]
     cpu = step["cpu"].get(cpu_key)
@@ -233,8 +302,10 @@ def _frame_cost(step: dict[str, Any], cpu_key: str) -> float | None:
 
 
 async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, Any], use_node: bool,
-                workers: int, plain: BenchStack | None = None) -> list[dict[str, Any]]:
-    """The sweep; `plain`: a second stack with CurveZMQ off, measured right after Felt at each step."""
+                workers: int, plain: BenchStack | None = None,
+                baseline: BenchStack | None = None) -> list[dict[str, Any]]:
+    """The sweep; `plain`: a second stack with CurveZMQ off, measured right after Felt at each step;
+    `baseline`: a stack running another checkout's code (`--baseline`), measured right after Felt too."""
     plan = []
     for rate in v["rates"]:
         if v["cadence"]:
@@ -252,6 +323,7 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
     servers: list[EchoServer] = []
     echoes: dict[str, R.Load] = {}
     felt_plain = R.Load(workers, LOAD_CPU, "felt-plain") if plain else None
+    felt_base = R.Load(workers, LOAD_CPU, "baseline") if baseline else None
     try:
         log(f"  connecting {len(players)} Felt players …")
         await felt.connect()
@@ -263,6 +335,13 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                                                     max_seconds=7200))
             log(f"  connecting {len(players)} players to the stack with CurveZMQ off …")
             await felt_plain.connect()
+        if baseline and felt_base:
+            repointed = [{**t, "url": baseline.realtime_url()} for t in players]
+            await felt_base.start(R.worker_configs(repointed, ["websocket"] * len(players), workers,
+                                                   origin=baseline.origin, seats=4, concurrency=100,
+                                                   max_seconds=7200))
+            log(f"  connecting {len(players)} players to the baseline stack ({baseline.code}) …")
+            await felt_base.connect()
         for kind in ("tornado", "node") if use_node else ("tornado",):
             server = EchoServer(stack.procs, kind)
             servers.append(server)
@@ -272,10 +351,16 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             log(f"  connecting {4 * max_groups} echo seats to sockjs-{kind} …")
             await load.connect()
             echoes[kind] = load
-        loads = [felt, *([felt_plain] if felt_plain else []), *echoes.values()]
+        loads = [felt, *([felt_plain] if felt_plain else []), *([felt_base] if felt_base else []),
+                 *echoes.values()]
         for load in loads:
             load.start_progress()
         felt_pids = {"realtime": stack.procs.pid("rt-0"), "gameserver": stack.procs.pid("gs-g1")}
+        felt_hot = {"realtime": stack.metrics_url("rt-0"), "gameserver": stack.metrics_url("gs-g1")}
+        base_pids = {"realtime": baseline.procs.pid("rt-0"), "gameserver": baseline.procs.pid("gs-g1")} \
+            if baseline else {}
+        base_hot = {"realtime": baseline.metrics_url("rt-0"), "gameserver": baseline.metrics_url("gs-g1")} \
+            if baseline else {}
         plain_pids = {"realtime": plain.procs.pid("rt-0"), "gameserver": plain.procs.pid("gs-g1")} if plain \
             else {}
         runs: dict[float, list[dict[str, Any]]] = {}
@@ -286,7 +371,11 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             runs[rate] = []
             for rep in range(v["repeats"]):
                 log(f"  step {rate} moves/s ({groups} tables, think {think * 1e3:.0f} ms), run {rep + 1}")
-                step = await measure(felt, groups, think, v["warmup"], v["duration"], felt_pids)
+                step = await measure(felt, groups, think, v["warmup"], v["duration"], felt_pids,
+                                     hot=felt_hot)
+                if felt_base:
+                    step["baseline"] = await measure(felt_base, groups, think, v["warmup"], v["duration"],
+                                                     base_pids, hot=base_hot)
                 if felt_plain:
                     step["plain"] = await measure(felt_plain, groups, think, v["warmup"], v["duration"],
                                                   plain_pids)
@@ -297,11 +386,12 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                         load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid},
                         pad)
                 runs[rate].append(step)
-            if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think:
+            if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think and not v.get("keep_going"):
                 log(f"  Felt carried less than {COLLAPSED:.0%} of {rate} moves/s: the sweep stops here")
                 break
     finally:
-        for load in (felt, *([felt_plain] if felt_plain else []), *echoes.values()):
+        for load in (felt, *([felt_plain] if felt_plain else []), *([felt_base] if felt_base else []),
+                     *echoes.values()):
             await load.stop()
         for server in servers:
             stack.procs.stop(server.key)
@@ -314,6 +404,14 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                 step[kind] = median_step([r[kind] for r in runs[rate]])
                 step[kind]["us_per_frame"] = _frame_cost(step[kind], "server")
         step["felt_us_per_move"] = _move_cost(step)
+        step["hops"] = hops(step)
+        if "baseline" in runs[rate][0]:
+            base = step["baseline"] = median_step([r["baseline"] for r in runs[rate]])
+            base["felt_us_per_move"] = _move_cost(base)
+            base["hops"] = hops(base)
+            base["relay_us_per_frame"] = _frame_cost(base, "realtime")
+            on, before = step["felt_us_per_move"], base["felt_us_per_move"]
+            step["baseline_cpu_ratio"] = round(on / before, 3) if on and before else None
         if "plain" in runs[rate][0]:
             step["plain"] = median_step([r["plain"] for r in runs[rate]])
             step["plain"]["felt_us_per_move"] = _move_cost(step["plain"])
@@ -331,13 +429,14 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
 
 
 async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
-                out_dir: Path, curve: str = "on") -> dict[str, Any]:
+                out_dir: Path, curve: str = "on", baseline_code: Path | None = None) -> dict[str, Any]:
     home = ROOT / "var" / "bench"
     started = time.strftime("%Y-%m-%d %H:%M")
     placement = {"realtime": SERVER_CPU, "echo servers": SERVER_CPU, "gameserver": LOAD_CPU,
                  "load workers": LOAD_CPU, "rules bench": LOAD_CPU, "frontend": "any"}
     result: dict[str, Any] = {"meta": {
         "variant": variant, "started": started, "machine": machine(), "repeats": v["repeats"], "curve": curve,
+        "baseline": describe_code(baseline_code) if baseline_code else None, "code": describe_code(ROOT),
         "placement": placement, "config": v,
         "placement_text": (f"realtime and the echo servers alone on core {SERVER_CPU}; game server, "
                            f"{v['workers']} load workers and the rules bench on core {LOAD_CPU}; "
@@ -361,9 +460,17 @@ async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
     if curve == "both" and "moves" in only:
         plain = BenchStack(home, run_dir.with_name(run_dir.name + "-plain"), env={"FELT_CURVE": "false"},
                            realtime_cpus=rt_cpus, gameserver_cpus=gs_cpus)
+    base = None
+    if baseline_code is not None and "moves" in only:
+        base = BenchStack(home, run_dir.with_name(run_dir.name + "-baseline"), code=baseline_code,
+                          env={"FELT_CURVE": "false"} if curve == "off" else None,
+                          realtime_cpus=rt_cpus, gameserver_cpus=gs_cpus)
     try:
         log("starting the stack …")
         stack.start(users=("bot", needed))
+        if base:
+            log(f"starting a baseline stack from {baseline_code} …")
+            base.start(users=("bot", needed))
         if plain:
             log("starting a second stack with CurveZMQ off …")
             plain.start(users=("bot", needed))
@@ -379,12 +486,26 @@ async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
         if "moves" in only:
             log("moves: rising rate, with the echo baselines …")
             result["moves"] = await moves(stack, tokens, v, use_node and ensure_node_sockjs(), v["workers"],
-                                          plain)
+                                          plain, base)
     finally:
         stack.stop()
+        if base:
+            base.stop()
         if plain:
             plain.stop()
     return result
+
+
+def describe_code(path: Path) -> str:
+    """`path` and the commit it has checked out (with "+changes" when its tree differs from it)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return str(path)
+    return f"{path} at {commit or '?'}{' +changes' if dirty else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,6 +522,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--curve", choices=("on", "off", "both"), default="on",
                     help="CurveZMQ on the links (the default), off, or both: each step measured on a second "
                          "stack with it off too, and the cost reported")
+    ap.add_argument("--warmup", type=float, help="seconds played before each Felt step is measured")
+    ap.add_argument("--keep-going", action="store_true", help="measure every step, even after one Felt "
+                    "could not carry (on a busy shared machine a stall is not always overload)")
+    ap.add_argument("--baseline", type=Path, help="a checkout of another version (git worktree add DIR main):"
+                    " each move step is measured on a stack running its code too, right after this one")
     args = ap.parse_args(argv)
     variant = "full" if args.full else "quick"
     v = dict(VARIANTS[variant])
@@ -410,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
         v["rates"] = [float(r) for r in args.rates.split(",")]
     if args.duration:
         v["duration"] = args.duration
+    if args.warmup:
+        v["warmup"] = args.warmup
+    v["keep_going"] = args.keep_going
     if args.players:
         v["conn_players"] = args.players
         if v["move_players"]:
@@ -417,7 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     results = ROOT / "var" / "bench" / "results"
     out_dir = Path(args.out) if args.out else results / time.strftime("%Y%m%d-%H%M%S")
     t0 = time.monotonic()
-    result = asyncio.run(bench(v, variant, set(args.only.split(",")), not args.no_node, out_dir, args.curve))
+    baseline = args.baseline.resolve() if args.baseline else None
+    if baseline is not None and not (baseline / "gameserver" / "__main__.py").exists():
+        ap.error(f"--baseline {baseline}: not a Felt checkout")
+    result = asyncio.run(bench(v, variant, set(args.only.split(",")), not args.no_node, out_dir, args.curve,
+                               baseline))
     result["meta"]["seconds"] = round(time.monotonic() - t0, 1)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(result, indent=2))

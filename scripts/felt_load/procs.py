@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sqlite3
 import subprocess
@@ -32,6 +33,47 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """User + system CPU of a process by kind of thread: "main" (the event loop), "zmq" (libzmq's I/O
+    threads, where CurveZMQ and the TCP work of every link happen) and "other" (the ZAP authenticator, the
+    database worker, ...)."""
+    out = {"main": 0.0, "zmq": 0.0, "other": 0.0}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                head, _, rest = fh.read().rpartition(")")
+        except OSError:
+            continue  # the thread ended meanwhile
+        fields = rest.split()
+        comm = head.partition("(")[2]
+        kind = "main" if tid == str(pid) else "zmq" if comm.startswith("ZMQbg") else "other"
+        out[kind] += (int(fields[11]) + int(fields[12])) / TICKS
+    return out
+
+
+def hot_seconds(url: str) -> dict[str, float]:
+    """The `felt_*_hot_seconds_total{part}` counters a Felt process serves (common/hotpath.py), by part;
+    empty when it serves none (an older version, metrics off)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        found = _HOT.match(line)
+        if found:
+            out[found.group(1)] = float(found.group(2))
+    return out
+
+
+_HOT = re.compile(r'felt_\w+_hot_seconds_total\{part="([a-z_]+)"\} ([0-9.e+-]+)')
 
 
 def rss_kib(pid: int) -> int:
@@ -135,14 +177,17 @@ class BenchStack:
 
     def __init__(self, home: Path, run_dir: Path, *, realtime: int = 1, gameservers: int = 1,
                  realtime_cpus: str | None = "0", gameserver_cpus: str | None = "1",
-                 frontend_cpus: str | None = None, env: dict[str, str] | None = None) -> None:
+                 frontend_cpus: str | None = None, env: dict[str, str] | None = None,
+                 code: Path = ROOT) -> None:
         self.home = home
+        self.code = code  # the checkout whose tiers run (scripts/bench --baseline: another one)
         self.run_dir = run_dir
         home.mkdir(parents=True, exist_ok=True)
         run_dir.mkdir(parents=True, exist_ok=True)
         self.procs = Procs(run_dir / "log")
         self.frontend_port = free_port()
         self.realtime_ports = [free_port() for _ in range(realtime)]
+        self.metrics_ports = {f"rt-{i}": free_port() for i in range(realtime)}
         self.gameserver_endpoints = {f"g{i + 1}": f"tcp://127.0.0.1:{free_port()}"
                                      for i in range(gameservers)}
         self.origin = f"http://127.0.0.1:{self.frontend_port}"
@@ -155,7 +200,7 @@ class BenchStack:
         self.db_path = run_dir / "felt.db"
         self.env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(code),
             "FELT_CONFIG": "",
             "FELT_DATA_DIR": str(run_dir),
             "FELT_SECRET": secret_file.read_text().strip(),
@@ -192,26 +237,29 @@ class BenchStack:
         Creating them is the documented setup step (`python -m frontend.cli create-users`, idempotent).
         """
         master = {**self.env, "FELT_DATABASE_URL": f"sqlite:///{self.users_path}"}
-        subprocess.run([python(), "-m", "frontend.cli", "init-db"], cwd=ROOT, env=master, check=True,
+        subprocess.run([python(), "-m", "frontend.cli", "init-db"], cwd=self.code, env=master, check=True,
                        capture_output=True)
         if users is not None:
             subprocess.run([python(), "-m", "frontend.cli", "create-users", "--prefix", users[0], "--count",
-                            str(users[1]), "--password", self.PASSWORD], cwd=ROOT, env=master, check=True,
-                           capture_output=True)
+                            str(users[1]), "--password", self.PASSWORD], cwd=self.code, env=master,
+                           check=True, capture_output=True)
         with sqlite3.connect(self.users_path) as src, sqlite3.connect(self.db_path) as dst:
             src.backup(dst)
         src.close()
         dst.close()
         for name in self.gameserver_endpoints:
-            self.procs.spawn(f"gs-{name}", [python(), "-m", "gameserver", "--name", name], self.env,
-                             cpus=self.cpus["gameserver"], ready=f"READY gameserver {name}")
+            self.metrics_ports[f"gs-{name}"] = port = free_port()
+            self.procs.spawn(f"gs-{name}", [python(), "-m", "gameserver", "--name", name, "--metrics-port",
+                                            str(port)], self.env, cpus=self.cpus["gameserver"],
+                             ready=f"READY gameserver {name}", cwd=self.code)
         for i, port in enumerate(self.realtime_ports):
-            self.procs.spawn(f"rt-{i}", [python(), "-m", "realtime", "--port", str(port)], self.env,
-                             cpus=self.cpus["realtime"], ready="READY realtime")
+            self.procs.spawn(f"rt-{i}", [python(), "-m", "realtime", "--port", str(port), "--metrics-port",
+                                         str(self.metrics_ports[f"rt-{i}"])], self.env,
+                             cpus=self.cpus["realtime"], ready="READY realtime", cwd=self.code)
         gunicorn = str(Path(python()).parent / "gunicorn")
         self.procs.spawn("frontend", [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.frontend_port}",
                                       "frontend.wsgi:app"], self.env, cpus=self.cpus["frontend"],
-                         ready="Booting worker")
+                         ready="Booting worker", cwd=self.code)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -226,6 +274,9 @@ class BenchStack:
     def felt_pids(self) -> dict[str, int]:
         """The realtime and game-server processes (the frontend is not on the move path)."""
         return {k: p.pid for k, p in self.procs.procs.items() if k.startswith(("rt-", "gs-"))}
+
+    def metrics_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[key]}/metrics"
 
     def stop(self) -> None:
         self.procs.stop_all()

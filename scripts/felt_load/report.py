@@ -23,6 +23,11 @@ def _pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.0f}%"
 
 
+def _per_move(s: dict[str, Any]) -> str:
+    """Frames a client received per acknowledged move (SockJS messages, not socket writes)."""
+    return _f(s["frames_per_s"] / s["achieved"], 1) if s.get("achieved") else "–"
+
+
 def markdown(r: dict[str, Any]) -> str:
     out: list[str] = []
     meta = r["meta"]
@@ -106,6 +111,45 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{_pct(s['cpu'].get('gameserver'))} / {_pct(p['cpu'].get('gameserver'))} | "
                 f"{_f(s['felt_us_per_move'], 0)} / {_f(p['felt_us_per_move'], 0)} | "
                 f"{_f(s.get('curve_cpu_ratio'), 3)} |")
+        out.append("")
+    if steps and any(s.get("baseline") for s in steps):
+        out.append(f"**Against the baseline** ({r['meta'].get('baseline')}; the same steps on a second stack "
+                   "running that code, measured right after; this run: "
+                   f"{r['meta'].get('code')})")
+        out.append("")
+        out.append("| target/s | achieved/s now / before | rtt p50 now / before | rtt p99 now / before "
+                   "| realtime CPU now / before | gameserver CPU now / before | Felt µs/move now / before "
+                   "| CPU ratio | frames/move now / before |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for s in steps:
+            b = s.get("baseline")
+            if not b:
+                continue
+            out.append(
+                f"| {s['target']:.0f} | {s['achieved']:.0f} / {b['achieved']:.0f} | "
+                f"{_f(s['rtt']['p50'])} / {_f(b['rtt']['p50'])} | "
+                f"{_f(s['rtt']['p99'])} / {_f(b['rtt']['p99'])} | "
+                f"{_pct(s['cpu'].get('realtime'))} / {_pct(b['cpu'].get('realtime'))} | "
+                f"{_pct(s['cpu'].get('gameserver'))} / {_pct(b['cpu'].get('gameserver'))} | "
+                f"{_f(s['felt_us_per_move'], 0)} / {_f(b['felt_us_per_move'], 0)} | "
+                f"{_f(s.get('baseline_cpu_ratio'), 3)} | {_per_move(s)} / {_per_move(b)} |")
+        out.append("")
+    if steps and any(s.get("hops") for s in steps):
+        out.append("**CPU µs per move, by hop** (counted sections, `common/hotpath.py`; threads from /proc; "
+                   "'before' where the baseline counts them too)")
+        out.append("")
+        names = next(list(s["hops"]) for s in steps if s.get("hops"))
+        out.append("| hop | " + " | ".join(f"{s['target']:.0f}/s" for s in steps) + " |")
+        out.append("|---|" + "---|" * len(steps))
+        for name in names:
+            cells = []
+            for s in steps:
+                now = (s.get("hops") or {}).get(name)
+                before = ((s.get("baseline") or {}).get("hops") or {}).get(name)
+                cells.append(_f(now, 1) + (f" / {_f(before, 1)}" if before is not None else ""))
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+        out.append("| **all Felt processes** (from /proc) | " + " | ".join(
+            _f(s["felt_us_per_move"], 0) for s in steps) + " |")
         out.append("")
     rules = r.get("rules")
     if rules:

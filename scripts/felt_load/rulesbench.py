@@ -110,8 +110,18 @@ class _StubSocket:
         return 0
 
 
-def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 256) -> dict[str, Any]:
-    """Actions/s of one GameServer driven through its socket handlers (see the module docstring)."""
+def _messages(parts: list[bytes]) -> list[Any]:
+    """The internal messages of one ZeroMQ message: this version's wire (a Deliver's frame in its own
+    part), or an older one's (one whole message a part), so `instrcount --code` can drive either."""
+    decode = getattr(p, "decode_parts", None)
+    return list(decode(parts)) if decode is not None else [p.decode_internal(x) for x in parts]
+
+
+def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 256,
+                actions: int | None = None) -> dict[str, Any]:
+    """Actions/s of one GameServer driven through its socket handlers (see the module docstring);
+    `actions`: stop after that many instead of after `seconds` (a run that gives the same moves every
+    time, for instruction counts under callgrind)."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'games.db'}"
         settings = Settings(data_dir=tmp, database_url=url, max_tables=100 * tables, bot_delay=60.0)
@@ -138,8 +148,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         def read_out() -> list[tuple[str, Any]]:
             out: list[tuple[str, Any]] = []
             for frames in sock.sent:
-                for payload in frames[1:]:  # one message per frame, or a pass's frames batched
-                    msg = p.decode_internal(payload)
+                for msg in _messages(frames[1:]):  # a pass's messages, batched
                     if isinstance(msg, p.Deliver):
                         frame = st.decode(msg.frame)
                         out.extend((c, frame) for c in msg.conns)
@@ -179,7 +188,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         open_tables(groups)
         n = games_done = 0
         t_end = time.perf_counter() + seconds
-        while time.perf_counter() < t_end:
+        while (n < actions) if actions is not None else (time.perf_counter() < t_end):
             todo: dict[str, p.Forward] = {}
             finished = []
             for conn, frame in read_out():
@@ -225,4 +234,12 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser(description="actions/s of the rules, the table host and one game server")
     ap.add_argument("--seconds", type=float, default=2.0)
-    print(json.dumps(run(ap.parse_args().seconds)))
+    ap.add_argument("--server-only", action="store_true", help="only the game server (Crazy Eights)")
+    ap.add_argument("--actions", type=int, help="with --server-only: stop after this many actions")
+    ap.add_argument("--tables", type=int, default=200, help="with --server-only: tables of four")
+    ap.add_argument("--batch", type=int, default=256, help="with --server-only: moves per pass at most")
+    args = ap.parse_args()
+    if args.server_only:
+        print(json.dumps(server_rate("crazy_eights", args.seconds, args.tables, args.batch, args.actions)))
+    else:
+        print(json.dumps(run(args.seconds)))

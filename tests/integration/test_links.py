@@ -59,7 +59,7 @@ def received(sock: zmq.Socket[Any], seconds: float) -> list[p.InternalMessage]:
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         if sock.poll(int(left * 1000) + 1):
-            got.extend(p.decode_internal(part) for part in sock.recv_multipart())
+            got.extend(p.decode_parts(sock.recv_multipart()))
     return got
 
 

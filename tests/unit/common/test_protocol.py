@@ -56,6 +56,8 @@ INTERNAL = [
     p.Heartbeat(sender="g1", tables=3),
     p.ConnClosed(conn="rt1:1"),
     p.Deliver(conns=["rt1:1", "rt1:2"], frame='{"msg":"pong"}', rid=3, close=True),
+    p.Delivers(items=[p.DeliverItem(conns=["rt1:1"], size=14, rid=3), p.DeliverItem(conns=["rt1:2"], size=2,
+                                                                                     close=True)]),
     p.TablesChanged(tables=[], removed=["g1-0002"]),
     p.Moved(rid=9, table="g1-0003", owner="g2"),
     p.TablesMoved(tables=["g1-0003", "g1-0004"], owner="g2"),
@@ -86,6 +88,29 @@ def test_server_messages_round_trip(msg: msgspec.Struct) -> None:
 @pytest.mark.parametrize("msg", INTERNAL, ids=lambda m: type(m).__name__)
 def test_internal_messages_round_trip(msg: msgspec.Struct) -> None:
     assert p.decode_internal(p.encode(msg)) == msg
+
+
+def test_a_pass_of_frames_crosses_as_one_header_and_the_frames_untouched() -> None:
+    chat = p.encode(p.ChatLine(table="g1-0001", name="ann", text='say "hi" \\ ü', ts=1.5))
+    ack = p.encode(p.Ack(req=3, table="g1-0001"))
+    header, body = p.encode_delivers([(["rt1:1", "rt1:2"], chat, None, False, "g1-0001"),
+                                      (["rt1:1"], ack, 3, True, None)])
+    assert body == chat + ack  # as they go to the client: not escaped into the header, not re-encoded
+    assert b"chat_line" not in header and len(header) < 120
+    older = p.encode(p.Deliver(conns=["rt1:9"], frame='{"msg":"pong"}'))  # an older server: frame inside
+    got = p.decode_parts([header, body, p.encode(p.Heartbeat(sender="g1")), older])
+    assert got == [p.Deliver(conns=["rt1:1", "rt1:2"], frame=chat.decode(), table="g1-0001"),
+                   p.Deliver(conns=["rt1:1"], frame=ack.decode(), rid=3, close=True),
+                   p.Heartbeat(sender="g1"), p.Deliver(conns=["rt1:9"], frame='{"msg":"pong"}')]
+
+
+@pytest.mark.parametrize("parts", [[p.encode_delivers([(["rt1:1"], b"{}", None, False, None)])[0]],  # no body
+                                   [p.encode_delivers([(["rt1:1"], b"{}", None, False, None)])[0], b"{}{}"],
+                                   list(p.encode_delivers([(["rt1:1"], b"\xff\xfe", None, False, None)])),
+                                   [b'{"msg":"view"}']])  # a frame where a message should be
+def test_malformed_parts_are_refused(parts: list[bytes]) -> None:
+    with pytest.raises(p.ProtocolError):
+        p.decode_parts(parts)
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: type(a).__name__)

@@ -67,7 +67,7 @@ class Harness:
         self.task = asyncio.ensure_future(self.server.run())
         self.dealer = self.dealer_for(self.realtime_key)
         self.rid = 0
-        self.parts: list[bytes] = []
+        self.parts: list[p.InternalMessage] = []
         self.beating = True
         self.beats = asyncio.ensure_future(self._beat())
         return self
@@ -100,12 +100,12 @@ class Harness:
         deadline = asyncio.get_running_loop().time() + timeout
         while not self.parts and asyncio.get_running_loop().time() < deadline:
             try:
-                self.parts.extend(self.dealer.recv_multipart(zmq.NOBLOCK))
+                self.parts.extend(p.decode_parts(self.dealer.recv_multipart(zmq.NOBLOCK)))
             except zmq.Again:
                 await asyncio.sleep(0.005)
         if not self.parts:
             raise TimeoutError("no message from the game server")
-        return p.decode_internal(self.parts.pop(0))
+        return self.parts.pop(0)
 
     async def drain(self, quiet: float = 0.1) -> list[p.InternalMessage]:
         """Everything sent so far (until nothing more comes for `quiet` seconds)."""

@@ -3,6 +3,7 @@ states that survive a msgspec snapshot, opening events, and for a cash game its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import typing
@@ -64,3 +65,30 @@ def test_a_cash_game_reports_stacks_and_seats_dealt_in() -> None:
             assert sum(holdem.seat_stacks(state)) == sum(state.initial)
     assert holdem.next_button(None, [0, 500, 0, 300]) == 1
     assert holdem.next_button(3, [0, 500, 0, 300]) == 1
+
+
+def _asdict_view(event: Any, viewer: int | None) -> dict[str, Any]:
+    """What `Event.visible_to` is defined as: `dataclasses.asdict`, less secrets for other viewers."""
+    data = dataclasses.asdict(event)
+    if viewer is None or viewer != event.seat:
+        for name in event.secret:
+            data.pop(name, None)
+    data["kind"] = event.kind
+    return data
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+def test_an_event_shows_each_viewer_what_asdict_less_its_secrets_would(name: str) -> None:
+    game: Game[Any] = GAMES[name]
+    rng = random.Random(11)
+    seen = 0
+    for seats, state in walk(game, seed=5, moves=300):
+        if game.outcome(state) is not None:
+            continue
+        seat = rng.choice(game.to_act(state))
+        _, events = game.apply(state, seat, example_action(rng.choice(game.legal(state, seat)), rng))
+        for event in events:
+            for viewer in (None, *range(seats)):
+                assert event.visible_to(viewer) == _asdict_view(event, viewer)
+                seen += 1
+    assert seen > 300

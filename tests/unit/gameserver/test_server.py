@@ -25,8 +25,7 @@ def test_requests_are_answered_and_each_ack_leaves_after_its_entry_is_committed(
             committed_at_ack: list[int] = []
 
             def watching_send(parts: list[bytes], *args: Any, **kwargs: Any) -> Any:
-                for part in parts[1:]:
-                    msg = p.decode_internal(part)
+                for msg in p.decode_parts(parts[1:]):
                     if isinstance(msg, p.Deliver) and isinstance(p.decode_server(msg.frame), p.Ack):
                         with reader.connect() as conn:
                             count = conn.execute(select(func.count()).select_from(TableAction.__table__))
@@ -86,6 +85,23 @@ def test_heartbeats_both_ways_and_a_silent_realtime_is_dropped(tmp_path: Path) -
             h.server.heartbeat_round(h.server.clock() + 10 * h.settings.heartbeat_interval)
             assert "rtA" not in h.server.peers
             assert 0 not in table.conns and 0 in table.gone_since  # its players are marked disconnected
+
+    asyncio.run(scenario())
+
+
+def test_a_realtime_pass_of_requests_in_one_message_is_handled_part_by_part(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            beat = await h.recv()
+            assert isinstance(beat, p.Heartbeat) and beat.batches, "it says it reads batches"
+            first = p.Forward(conn="rtA:1", user=1, name="u1", rid=901, body=p.CreateTable(
+                game="crazy_eights", seats=2, req=1))
+            second = p.Forward(conn="rtA:2", user=2, name="u2", rid=902, body=p.CreateTable(
+                game="no_such_game", seats=2, req=2))  # refused, with an answer
+            h.dealer.send_multipart([p.encode(first), b"not a message", p.encode(second)])
+            assert acked_table(await h.reply_to(901)).startswith("g1-")
+            refused = await h.reply_to(902)
+            assert isinstance(refused, p.Error) and refused.req == 2  # the bad part between hurt neither
 
     asyncio.run(scenario())
 

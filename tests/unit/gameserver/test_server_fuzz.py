@@ -88,8 +88,7 @@ class World:
         assert time.monotonic() - started < 5, "a request took the server more than 5 s"
         out: list[Sent] = []
         for frames in self.sock.sent:
-            for part in frames[1:]:
-                msg = p.decode_internal(part)
+            for msg in p.decode_parts(frames[1:]):
                 if isinstance(msg, p.Deliver):
                     assert "Traceback" not in msg.frame and 'File "' not in msg.frame, msg.frame
                     out.append((msg.conns, p.decode_server(msg.frame), msg.rid))

@@ -43,10 +43,13 @@ class Harness:
         self.settings = load(env={"FELT_CONFIG": ""}, gameservers=endpoints, heartbeat_interval=0.1,
                              request_timeout=0.5, keys_dir=str(self.keys), **settings)
         self.delivered: list[tuple[list[str], p.ServerMessage]] = []
+        self.frames: dict[str, list[str]] = {}  # connection -> the frames handed to it, as they came
         self.gateway = Gateway(self.settings, "rtX", self._deliver, ctx=self.ctx)
 
     def _deliver(self, conns: list[str], frame: str, close: bool) -> None:
         self.delivered.append((conns, p.decode_server(frame)))
+        for conn in conns:
+            self.frames.setdefault(conn, []).append(frame)
 
     def close(self) -> None:
         self.gateway.stop()
@@ -105,6 +108,43 @@ def test_a_table_id_routes_to_its_game_server_and_the_answer_comes_back() -> Non
         h.server_send("g2", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Ack(req=3)), rid=fwd.rid))
         assert (await h.delivered_to("rtX:1", p.Ack)).req == 3
         assert fwd.rid not in h.gateway.pending
+
+    scenario(test)
+
+
+def test_a_frame_sent_as_its_own_part_is_delivered_as_it_is() -> None:
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.CreateTable(game="crazy_eights", seats=4, req=5))
+        peer, fwd = await h.server_recv("g1", p.Forward)
+        frame = p.encode(p.Ack(req=5, table="g1-0042"))
+        parts = p.encode_delivers([(["rtX:1"], frame, fwd.rid, False, "g1-0042")])
+        h.routers["g1"].send_multipart([peer, *parts])
+        assert (await h.delivered_to("rtX:1", p.Ack)).table == "g1-0042"
+        assert h.frames["rtX:1"] == [frame.decode()]
+        assert h.gateway.tables_of["rtX:1"] == {"g1-0042"}  # from the header: the frame is not parsed
+
+    scenario(test)
+
+
+def test_a_server_that_reads_batches_gets_a_pass_of_requests_as_one_message() -> None:
+    async def test(h: Harness) -> None:
+        peer, _ = await h.server_recv("g1", p.Heartbeat)
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=1))
+        h.gateway.request("rtX:2", 8, "bob", p.Join(table="g1-0001", req=2))  # not batched yet
+        got = [await h.server_recv("g1", p.Forward) for _ in range(2)]
+        assert [f.body.req for _, f in got] == [1, 2]
+        h.server_send("g1", peer, p.Heartbeat(sender="g1", batches=True))
+        await asyncio.sleep(0.05)
+        assert h.gateway.links["g1"].batches
+        h.gateway.request("rtX:1", 7, "ann", p.Join(table="g1-0001", req=3))
+        h.gateway.request("rtX:2", 8, "bob", p.Join(table="g1-0001", req=4))
+        sock, forwards = h.routers["g1"], list[p.Forward]()
+        while not forwards:  # heartbeats come between
+            await asyncio.sleep(0.01)  # the gateway sends at the end of its loop pass
+            assert sock.poll(2000)
+            parts = sock.recv_multipart()
+            forwards = [m for m in map(p.decode_internal, parts[1:]) if isinstance(m, p.Forward)]
+        assert [f.body.req for f in forwards] == [3, 4], "one ZeroMQ message, one part a request"
 
     scenario(test)
 

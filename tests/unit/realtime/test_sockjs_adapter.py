@@ -415,6 +415,30 @@ async def test_echo_round_trip(transport: str) -> None:
         await client.close()
 
 
+class Burst(Echo):
+    """Answers "burst" with three messages sent in one go (as a move's ack and views reach one player)."""
+
+    def on_message(self, text: str) -> None:
+        if text == "burst":
+            for i in range(3):
+                self.send(f"{TEXT} {i}")
+        else:
+            super().on_message(text)
+
+
+@pytest.mark.parametrize("transport", ALL)
+@async_test
+async def test_what_one_pass_sends_leaves_in_one_frame(transport: str) -> None:
+    async with serve(conn_cls=Burst) as env:
+        client = Client(env, transport)
+        assert await client.open() == "o"
+        assert await client.send("burst") in (0, 204)
+        assert messages(await client.frame()) == [f"{TEXT} {i}" for i in range(3)]  # one `a[...]`, in order
+        assert await client.send("after") in (0, 204)
+        assert messages(await client.frame()) == ["after"]
+        await client.close()
+
+
 # ---- B1: close from the app, even in on_open -------------------------------------------------------
 
 

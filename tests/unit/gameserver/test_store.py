@@ -1,0 +1,46 @@
+"""The store's group commit, written through the driver's cursor: what it writes reads back the same
+through SQLAlchemy, statuses land, and a write the database refuses (a second writer of an entry) fails
+the whole batch as StoreFailed, with nothing of it stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from common.db import make_engine
+from common.models import TableRecord
+from gameserver import entries as e
+from gameserver.store import Store, StoreFailed
+from tests import dbs
+
+
+def new_table(store: Store, table: str) -> None:
+    store.create_table(id=table, server="g1", game="crazy_eights", seats=2, options={}, clock=None,
+                       public=True, creator=1, seed="1", status="waiting", created=1.0)
+
+
+def test_a_batch_reads_back_as_written_and_a_refused_one_leaves_nothing(tmp_path: Path) -> None:
+    engine = make_engine(dbs.database_url(tmp_path))
+    try:
+        store = Store(engine, owner="g1")
+        new_table(store, "g1-0001")
+        store.flush()
+        seated = [e.Seated(seat=0, user=1, name='ann "the" \\ ü'), e.Seated(seat=1, user=2, name="bob")]
+        store.append("g1-0001", 1, seated)
+        store.set_status("g1-0001", "playing")
+        store.flush()
+        stored = Store(engine).open_tables("g1")
+        assert [entry for _, entry in stored[0].entries] == seated
+        assert [seq for seq, _ in stored[0].entries] == [1, 2]
+        with engine.connect() as conn:
+            assert conn.execute(select(TableRecord.__table__.c.status)).scalar() == "playing"
+        store.append("g1-0001", 3, [e.Seated(seat=0, user=3, name="cy")])
+        store.append("g1-0001", 2, [e.Seated(seat=1, user=4, name="di")])  # seq 2 is written already
+        with pytest.raises(StoreFailed):
+            store.flush()
+        assert len(Store(engine).open_tables("g1")[0].entries) == 2, "nothing of the refused batch"
+        assert not store.dirty
+    finally:
+        engine.dispose()
