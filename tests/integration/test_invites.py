@@ -71,7 +71,8 @@ def test_invite_codes_decide_who_gets_into_a_private_table(invite_stack, new_use
             nothing = refusal(await guesser.request(p.Join(table=missing)))
             assert nothing == (p.E_NO_TABLE, f"no table {missing}", missing)
             logged = entries(stack, table)
-            for attempt in (p.Join(table=table), p.Join(table=table, invite=code[:-1] + "x"),
+            wrong = code[:-1] + ("y" if code.endswith("x") else "x")  # one character off, never the code
+            for attempt in (p.Join(table=table), p.Join(table=table, invite=wrong),
                             p.Watch(table=table), p.Resume(table=table), p.Leave(table=table),
                             p.Start(table=table), p.Chat(table=table, text="hi"),
                             p.Watch(table=table, invite="")):
