@@ -8,6 +8,8 @@ it has moved them), one `gone` is taken out and deleted, one back to `live` is m
 edited by hand and haproxy is never reloaded, so no connection is dropped by a change. If haproxy exits,
 so does this process (supervisord starts both again, with a fresh configuration); SIGTERM stops both.
 
+**status** prints haproxy's realtime servers as it routes now (state, health), for `scripts/ctl status`.
+
 **render** prints the configuration for explicit addresses (`--realtime NAME=HOST:PORT`, repeatable), or
 for the registry's realtime servers without them: for a haproxy run by other means (another host's init
 system), or to read.
@@ -268,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 proxy.kill()
                 proxy.wait()
+        Path(admin_path).unlink(missing_ok=True)  # so nobody takes a stale socket for a running haproxy
         engine.dispose()
 
 
@@ -303,6 +306,23 @@ def render_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def status_command(args: argparse.Namespace) -> int:
+    """haproxy's realtime servers as it routes to them now (for `scripts/ctl status`)."""
+    settings = load()
+    admin = Admin(args.admin_socket or str(Path(settings.data_dir) / "haproxy.sock"))
+    try:
+        servers = servers_state(admin.command("show servers state realtime"))
+    except OSError as exc:
+        print(f"haproxy: no answer on {admin.path} ({exc})")
+        return 1
+    rows = [("HAPROXY", "STATE", "HEALTH", "ADDRESS")] + [
+        (s.name, s.state, "up" if s.up else "down", f"{s.host}:{s.port}") for s in servers.values()]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.haproxy", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -314,13 +334,16 @@ def main(argv: list[str] | None = None) -> int:
                          "behind it (repeatable; default: frontend_host:frontend_port)")
         cmd.add_argument("--admin-socket", help="haproxy's admin socket (default: <data_dir>/haproxy.sock)")
         cmd.add_argument("--check-interval", type=float, default=1.0, help="seconds between health checks")
+    sub.add_parser("status", help="haproxy's realtime servers now").add_argument(
+        "--admin-socket", help="haproxy's admin socket (default: <data_dir>/haproxy.sock)")
     sub.choices["run"].add_argument("--config", help="where to write haproxy.cfg (default: "
                                     "<data_dir>/haproxy.cfg)")
     sub.choices["render"].add_argument("--realtime", action="append", metavar="NAME=HOST:PORT",
                                        help="a realtime process (repeatable; default: the registry's)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return run(args) if args.command == "run" else render_command(args)
+    commands = {"run": run, "render": render_command, "status": status_command}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ import http.client
 import json
 import secrets
 import signal
+import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +29,8 @@ from common import protocol as p
 from common.registry import DRAINING, Registry
 from tests.integration.conftest import run
 from tests.integration.players import connect_player
-from tests.integration.stack import Stack, WebUser, require_haproxy
+from tests.integration.stack import ROOT, Stack, WebUser, free_port, require_haproxy
+from tests.integration.test_run_command import ctl, launched
 
 LOGIN_LIMIT = 4  # login POSTs per address per minute, per gunicorn worker (2)
 
@@ -251,3 +255,42 @@ def test_the_health_check_takes_a_stopped_realtime_process_out_and_back(stack) -
     for _ in range(30):
         assert request(f"{new_session(stack.origin + '/sockjs')}/xhr", method="POST") == (200, "o\n")
     assert opened(stack, 1) > 0  # counted since its restart
+
+
+def haproxy_health(env: dict[str, str]) -> dict[str, str]:
+    """haproxy's realtime servers and their health, from `python -m scripts.haproxy status`."""
+    out = subprocess.run([sys.executable, "-m", "scripts.haproxy", "status"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=30).stdout
+    return {row.split()[0]: row.split()[2] for row in out.splitlines()[1:] if len(row.split()) == 4}
+
+
+def test_scripts_run_with_haproxy_serves_everything_on_one_port(tmp_path: Path) -> None:
+    """`scripts/run --haproxy`'s stack (FELT_HAPROXY=true): the printed URL is haproxy's, a token grants its
+    SockJS URL, a websocket plays through it, and `scripts/ctl add realtime` reaches haproxy unaided."""
+    require_haproxy()
+    public = free_port()
+    with launched(tmp_path, 1, 1, FELT_HAPROXY="true", FELT_PUBLIC_PORT=str(public)) as (env, frontend, _):
+        origin = f"http://127.0.0.1:{public}"
+        assert f"Open {origin}/" in (tmp_path / "run.out").read_text()
+        deadline = time.monotonic() + 60
+        while "up" not in haproxy_health(env).values():  # the realtime process registered and is up
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
+        assert "HAPROXY" in ctl(env, "status")
+        user = WebUser(origin, "behindhaproxy").register()
+        grant = user.token()
+        assert grant["url"] == f"{origin}/sockjs"
+
+        async def scenario() -> None:
+            client = await connect_player(grant["url"], grant["token"], origin, "websocket")
+            assert isinstance(await client.request(p.ListTables()), p.Tables)
+            await client.close()
+
+        run(scenario())
+        added = subprocess.run([str(ROOT / "scripts" / "ctl"), "add", "realtime"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert added.returncode == 0, added.stdout + added.stderr
+        name = added.stdout.split("started realtime ", 1)[1].split()[0]
+        while haproxy_health(env).get(name) != "up":
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
