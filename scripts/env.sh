@@ -18,6 +18,9 @@ if [ "$FELT_HAPROXY" = true ]; then
     export FELT_REALTIME_PROXY_URL=${FELT_REALTIME_PROXY_URL:-$FELT_ORIGIN/sockjs}
     export FELT_TRUSTED_PROXIES=${FELT_TRUSTED_PROXIES:-127.0.0.1}
     export FELT_REALTIME_URLS=${FELT_REALTIME_URLS:-$FELT_ORIGIN/sockjs}
+    export FELT_HAPROXY_PROGRAM=$PWD/supervisord-haproxy.conf  # supervisord.conf includes it
+else
+    export FELT_HAPROXY_PROGRAM=$PWD/supervisord-haproxy.conf.off  # no such file: no haproxy program
 fi
 export FELT_REALTIME_PORT=${FELT_REALTIME_PORT:-8101}
 export FELT_REALTIME_PROCS=${FELT_REALTIME_PROCS:-2}

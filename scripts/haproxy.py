@@ -235,7 +235,8 @@ def run(args: argparse.Namespace) -> int:
         realtime = []
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(render(bind=_bind(public), frontends=frontend_backends(args.frontend, settings),
-                             realtime=realtime, admin_socket=admin_path, check_interval=args.check_interval))
+                             realtime=realtime, admin_socket=admin_path, check_interval=args.check_interval,
+                             bind_options=args.bind_options))
     Path(admin_path).unlink(missing_ok=True)
     proxy = subprocess.Popen([binary, "-db", "-f", str(config)])
     stop = threading.Event()
@@ -302,7 +303,7 @@ def render_command(args: argparse.Namespace) -> int:
             engine.dispose()
     print(render(bind=_bind(public), frontends=frontend_backends(args.frontend, settings), realtime=realtime,
                  admin_socket=args.admin_socket or str(Path(settings.data_dir) / "haproxy.sock"),
-                 check_interval=args.check_interval), end="")
+                 check_interval=args.check_interval, bind_options=args.bind_options), end="")
     return 0
 
 
@@ -334,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                          "behind it (repeatable; default: frontend_host:frontend_port)")
         cmd.add_argument("--admin-socket", help="haproxy's admin socket (default: <data_dir>/haproxy.sock)")
         cmd.add_argument("--check-interval", type=float, default=1.0, help="seconds between health checks")
+        cmd.add_argument("--bind-options", default="", help='the rest of the bind line, e.g. "ssl crt '
+                         '/etc/haproxy/felt.pem" (TLS)')
     sub.add_parser("status", help="haproxy's realtime servers now").add_argument(
         "--admin-socket", help="haproxy's admin socket (default: <data_dir>/haproxy.sock)")
     sub.choices["run"].add_argument("--config", help="where to write haproxy.cfg (default: "

@@ -74,9 +74,10 @@ def server_options(check_interval: float) -> str:
 
 
 def render(*, bind: str, frontends: list[Backend], realtime: list[Backend], admin_socket: str,
-           check_interval: float = 1.0, maxconn: int | None = None) -> str:
+           check_interval: float = 1.0, maxconn: int | None = None, bind_options: str = "") -> str:
     """The whole haproxy.cfg: public `bind` (host:port), the frontend processes and the realtime ones.
-    `maxconn`: connections at most (None: what the open-file limit allows, haproxy's own choice)."""
+    `maxconn`: connections at most (None: what the open-file limit allows, haproxy's own choice);
+    `bind_options`: the rest of the bind line, e.g. "ssl crt /etc/haproxy/felt.pem" for TLS."""
     if not frontends:
         raise ValueError("haproxy needs at least one frontend process to forward to")
     options = server_options(check_interval)
@@ -108,7 +109,7 @@ def render(*, bind: str, frontends: list[Backend], realtime: list[Backend], admi
         "    timeout server-fin 10s",
         "",
         "frontend public",
-        f"    bind {bind}",
+        f"    bind {bind} {bind_options}".rstrip(),
         "    http-request del-header X-Real-IP",
         "    acl sockjs path /sockjs",
         "    acl sockjs path_beg /sockjs/",
