@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="felt-haproxybench-") as tmp:
-        stack = Stack(Path(tmp), realtime=1, gameservers=1, haproxy=True)
+        stack = Stack(Path(tmp), realtime=1, gameservers=1, haproxy=True,
+                      env={"FELT_CLIENT_RATE": "100000"})  # pings back to back
         try:
             stack.start()
             user = WebUser(stack.origin, "bench").register()
