@@ -238,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
                              realtime=realtime, admin_socket=admin_path, check_interval=args.check_interval,
                              bind_options=args.bind_options))
     Path(admin_path).unlink(missing_ok=True)
-    proxy = subprocess.Popen([binary, "-db", "-f", str(config)])
+    proxy = subprocess.Popen([binary, "-db", "-f", str(config)], preexec_fn=_die_with_parent)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -251,17 +251,14 @@ def run(args: argparse.Namespace) -> int:
                 print(f"felt: haproxy did not start (exit {proxy.poll()}); see above", file=sys.stderr)
                 return 1
             time.sleep(0.05)
-        follower.sync()
+        _sync(follower)
         print(f"READY haproxy http://{_bind(public)} ({len(realtime)} realtime server(s); config {config})",
               flush=True)
         while not stop.wait(settings.heartbeat_interval):
             if proxy.poll() is not None:
                 print(f"felt: haproxy exited ({proxy.returncode})", file=sys.stderr, flush=True)
                 return 1
-            try:
-                follower.sync()
-            except (SQLAlchemyError, OSError) as exc:
-                log.warning("could not follow the registry this round: %s", exc)
+            _sync(follower)
         return 0
     finally:
         if proxy.poll() is None:
@@ -273,6 +270,24 @@ def run(args: argparse.Namespace) -> int:
                 proxy.wait()
         Path(admin_path).unlink(missing_ok=True)  # so nobody takes a stale socket for a running haproxy
         engine.dispose()
+
+
+def _sync(follower: Follower) -> None:
+    try:
+        follower.sync()
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("could not follow the registry this round: %s", str(exc).splitlines()[0])
+
+
+def _die_with_parent() -> None:
+    """In haproxy's process before it starts: SIGTERM when this process dies, however it dies (Linux), so
+    no orphaned haproxy keeps the public port from the next start."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _bind(public: tuple[str, int]) -> str:
