@@ -32,7 +32,7 @@ from tests.integration.players import connect_player
 from tests.integration.stack import ROOT, Stack, WebUser, free_port, require_haproxy
 from tests.integration.test_run_command import ctl, launched
 
-LOGIN_LIMIT = 4  # login POSTs per address per minute, per gunicorn worker (2)
+LOGIN_LIMIT = 2  # login POSTs per address per minute, per gunicorn worker (2)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The frontend's client address (frontend/proxies.py): the peer's, unless the peer is a trusted proxy.
+"""The frontend behind a proxy: its client address (frontend/proxies.py) is the peer's unless the peer is a
+trusted proxy; with `realtime_proxy_url`, tokens grant the proxy's SockJS URL.
 
 Seen through what keys on it: the login throttle (per address). One gunicorn worker here, so the limit is
 exact: the third failed login from one address within the minute is refused.
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from tests.unit.frontend.conftest import csrf_token
+from tests.unit.frontend.conftest import AuthActions, csrf_token
 
 
 def failed_logins(app: Flask, peer: str, forwarded: list[str | None]) -> list[int]:
@@ -42,3 +43,14 @@ def test_a_trusted_proxy_names_each_client(make_app: Callable[..., Flask]) -> No
 def test_without_trusted_proxies_nobody_is_believed(make_app: Callable[..., Flask]) -> None:
     app = make_app(login_address_limit="2 per minute")
     assert failed_logins(app, "127.0.0.1", ["203.0.113.1", "203.0.113.2", None]) == [400, 400, 429]
+
+
+def test_behind_a_proxy_tokens_grant_its_url_and_the_csp_allows_it(make_app: Callable[..., Flask]) -> None:
+    app = make_app(realtime_proxy_url="https://felt.example.com/sockjs",
+                   realtime_urls=["http://rt-a/sockjs", "http://rt-b/sockjs"])
+    client = app.test_client()
+    AuthActions(client).register("alice")
+    body = client.get("/api/token").get_json()
+    assert body["url"] == "https://felt.example.com/sockjs" and body["urls"] == [body["url"]]
+    policy = client.get("/login").headers["Content-Security-Policy"]
+    assert "https://felt.example.com wss://felt.example.com" in policy
