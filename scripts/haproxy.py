@@ -14,8 +14,10 @@ so does this process (supervisord starts both again, with a fresh configuration)
 for the registry's realtime servers without them: for a haproxy run by other means (another host's init
 system), or to read.
 
-Both take `--bind HOST:PORT` (the one public port; default the frontend's `frontend_host:frontend_port`) and
-`--frontend HOST:PORT` (repeatable: the frontend processes behind it).
+run and render take `--bind HOST:PORT` (the one public port; default `frontend_host:frontend_port`) and
+`--frontend HOST:PORT` (repeatable: the frontend processes behind it). haproxy's state is this process's
+to set: a server put in maintenance by hand through the admin socket is made ready again at the next round
+while the registry says it is live (drain it with `scripts/ctl drain NAME` instead).
 """
 
 from __future__ import annotations
@@ -231,7 +233,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         realtime = realtime_backends(registry, public=public)
     except SQLAlchemyError as exc:
-        log.warning("cannot read the registry (%s); starting with no realtime server", exc)
+        log.warning("cannot read the registry (%s); starting with no realtime server",
+                    str(exc).splitlines()[0])
         realtime = []
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(render(bind=_bind(public), frontends=frontend_backends(args.frontend, settings),
