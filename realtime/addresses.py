@@ -1,10 +1,10 @@
-"""The client's address for every request to a realtime process: `client_address(request, trusted)`.
+"""The client's address for every request to a realtime process, set once: `resolve(request, trusted)`.
 
 The HTTP server runs without Tornado's `xheaders` (which believes `X-Forwarded-For`/`X-Real-IP` from
 anyone), so `request.remote_ip` starts as the TCP peer. `Application` sets it, before any handler runs, to
-`client_address(...)`: the peer, or the client a trusted proxy names (common/proxies.py). Everything after
-reads `request.remote_ip` — sockjs's session binding (`verify_ip`), `Connection.remote_ip`, log lines — so
-one address is used throughout, and per-address limits should key on it too.
+`resolve(...)`: the peer, or the client a trusted proxy names (common/proxies.py). Everything after reads
+it, through `realtime.admission.client_address(request)` (the per-address limits, sockjs's session
+binding) or as `request.remote_ip` (log lines), so one address is used throughout.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from common.proxies import TrustedProxies
 PEER = "felt_peer"
 
 
-def client_address(request: HTTPServerRequest, trusted: TrustedProxies) -> str:
+def resolve(request: HTTPServerRequest, trusted: TrustedProxies) -> str:
     """The address of the client behind `request`: its TCP peer unless that is a trusted proxy."""
     peer = getattr(request, PEER, None) or request.remote_ip or ""
     headers = request.headers
@@ -37,5 +37,5 @@ class Application(tornado.web.Application):
     def find_handler(self, request: HTTPServerRequest, **kwargs: Any) -> Any:
         if not hasattr(request, PEER):
             setattr(request, PEER, request.remote_ip)
-            request.remote_ip = client_address(request, self.trusted_proxies)
+            request.remote_ip = resolve(request, self.trusted_proxies)
         return super().find_handler(request, **kwargs)

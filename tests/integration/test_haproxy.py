@@ -276,6 +276,9 @@ def test_scripts_run_with_haproxy_serves_everything_on_one_port(tmp_path: Path) 
         while "up" not in haproxy_health(env).values():  # the realtime process registered and is up
             assert time.monotonic() < deadline, ctl(env, "status")
             time.sleep(0.3)
+        while request(f"{origin}/healthz")[0] != 200:  # and the frontend passed its health checks
+            assert time.monotonic() < deadline, ctl(env, "status")
+            time.sleep(0.3)
         assert "HAPROXY" in ctl(env, "status")
         user = WebUser(origin, "behindhaproxy").register()
         grant = user.token()
