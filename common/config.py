@@ -22,6 +22,8 @@ from typing import Any
 
 import msgspec
 
+from common.proxies import parse_networks
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +55,10 @@ class Settings:
     #: Log lines as JSON objects (time, level, logger, message, and the table, user and request ids a
     #: line carries) for a log collector; off: plain text lines.
     json_logs: bool = False
+    #: Addresses or networks of the proxies in front (haproxy): only a request whose TCP peer is one of them
+    #: is believed about the client's address (`X-Forwarded-For`, `X-Real-IP`; common/proxies.py). Empty:
+    #: nobody is, and every client is known by the address it connects from.
+    trusted_proxies: list[str] = field(default_factory=list)
 
     # --- frontend ---
     frontend_host: str = "127.0.0.1"
@@ -122,6 +128,11 @@ class Settings:
     #: The SockJS URL browsers use for this realtime process, as registered ("{port}" is replaced by its
     #: port). Empty: http://<realtime_host>:<port>/sockjs.
     realtime_public_url: str = ""
+    #: The one SockJS URL browsers use when a proxy (haproxy) is in front of every realtime process, e.g.
+    #: http://felt.example.com/sockjs: tokens hand it out and a draining realtime process moves its clients
+    #: to it; each process still registers its own URL (`realtime_public_url`), where the proxy reaches it.
+    #: Empty: browsers connect to each process's registered URL.
+    realtime_proxy_url: str = ""
     chat_max_chars: int = 300
     chat_rate: float = 1.0  # chat lines per second per person (burst 5)
     hand_pause: float = 3.0  # seconds between Hold'em hands
@@ -204,6 +215,13 @@ def _checked(source: str, name: str, value: Any, *, from_text: bool = False) -> 
         problem = "must not be negative"
     elif name in PORTS and not 1 <= value <= 65535:
         problem = "must be a port number from 1 to 65535"
+    elif name == "trusted_proxies":
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            problem = str(exc)
+    elif name == "realtime_proxy_url" and value and not value.startswith(("http://", "https://")):
+        problem = "must be an http:// or https:// URL (or empty)"
     if problem:
         raise ValueError(f"{source}: {name}: {problem}, got {_shown(value)}")
     return value

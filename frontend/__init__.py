@@ -15,11 +15,12 @@ from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from common.config import Settings, load, secret_of, token_keys
+from common.proxies import TrustedProxies
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
-    from frontend import admin, api, auth, client, db, history, metrics, throttle
+    from frontend import admin, api, auth, client, db, history, metrics, proxies, throttle
 
     settings = settings if settings is not None else load()
     app = Flask(__name__)
@@ -31,6 +32,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         FELT_SETTINGS=settings,
         FELT_TOKEN_KEYS=token_keys(settings),
     )
+    # the client's address, not a proxy's (or one a client made up): what throttles and logs key on
+    app.wsgi_app = proxies.TrustedProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, TrustedProxies.of(settings.trusted_proxies))
     csrf = CSRFProtect(app)
     csrf.exempt(admin.bp)  # it checks CSRF itself, after refusing non-admins (frontend/admin.py)
     db.init_app(app)
@@ -74,7 +78,7 @@ def content_security_policy(settings: Settings) -> str:
     """The pages' CSP: scripts and styles from this origin only (no inline script, no eval), SockJS to the
     realtime servers (and their iframe transports), and no framing by anyone."""
     realtime: list[str] = []
-    for url in settings.realtime_urls:
+    for url in [*settings.realtime_urls, *filter(None, [settings.realtime_proxy_url])]:
         parts = urlsplit(url)
         ws = "wss" if parts.scheme == "https" else "ws"
         realtime += [f"{parts.scheme}://{parts.netloc}", f"{ws}://{parts.netloc}"]

@@ -46,10 +46,12 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def realtime_urls(settings: Settings, user_id: int) -> list[str]:
-    """The realtime servers to connect to, in order: with the registry, its live, non-draining realtime
-    servers, least loaded first (equal loads spread by user id); without (or before any registered), the
-    static `realtime_urls`, this user's first. The rest are fallbacks for when the first does not
-    answer."""
+    """The realtime servers to connect to, in order: behind a proxy, its one URL (`realtime_proxy_url`:
+    the proxy picks the process); with the registry, its live, non-draining realtime servers, least loaded
+    first (equal loads spread by user id); without (or before any registered), the static `realtime_urls`,
+    this user's first. The rest are fallbacks for when the first does not answer."""
+    if settings.realtime_proxy_url:
+        return [settings.realtime_proxy_url]
     if settings.registry:
         serving = Registry(db.database().engine, lease=settings.lease_seconds).serving("realtime")
         if serving:

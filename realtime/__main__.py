@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         app, services = make_app(settings, identity=identity, verify=verify, metrics=metrics,
                                  public_url=public_url)
         exporter = await serve_if_free(metrics.registry, settings.metrics_host, metrics_port, log)
-        # SockJS frames are small; the adapter and the protocol check sizes again, precisely
-        server = app.listen(port, address=host, xheaders=True, max_body_size=256 * 1024)
+        # SockJS frames are small; the adapter and the protocol check sizes again, precisely. No xheaders:
+        # the client's address is the peer's unless a trusted proxy's (realtime/addresses.py)
+        server = app.listen(port, address=host, max_body_size=256 * 1024)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -24,8 +24,10 @@ TOO_MANY_NEW = "new_sessions"
 
 
 def client_address(request: HTTPServerRequest) -> str:
-    """The address a client's request comes from: Tornado's `remote_ip` (the server runs with `xheaders`,
-    so X-Real-IP / X-Forwarded-For when a proxy sets them). Every per-address decision goes through here."""
+    """The address a client's request comes from: Tornado's `remote_ip`, which
+    `realtime.addresses.Application` set before any handler ran to the TCP peer's address, or to the client a
+    trusted proxy names (`trusted_proxies`; common/proxies.py). Every per-address decision goes through
+    here."""
     return request.remote_ip or ""
 
 

@@ -19,8 +19,10 @@ from common import protocol as p
 from common.config import Settings
 from common.db import make_engine
 from common.metrics import RealtimeMetrics
+from common.proxies import TrustedProxies
 from common.registry import Registry
 from common.tokens import Claims
+from realtime.addresses import Application
 from realtime.admission import Admission
 from realtime.connection import PlayerConnection
 from realtime.gateway import Gateway
@@ -28,6 +30,7 @@ from realtime.sockjs_adapter import Router, make_router, quote
 from realtime.topology import Follower
 
 log = logging.getLogger("felt.realtime")
+access = logging.getLogger("tornado.access")
 
 
 class Services:
@@ -113,9 +116,20 @@ class HealthHandler(tornado.web.RequestHandler):
                     "refused": dict(sorted(counters.items()))})
 
 
+def access_log(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, without the health checks that pass (haproxy's, every second or so)."""
+    status = handler.get_status()
+    request = handler.request
+    if status < 400 and request.path == "/healthz":
+        return
+    write = access.info if status < 400 else access.warning if status < 500 else access.error
+    write("%d %s %s (%s) %.2fms", status, request.method, request.uri, request.remote_ip,
+          1000.0 * request.request_time())
+
+
 def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claims],
              ctx: Any = None, metrics: RealtimeMetrics | None = None, public_url: str = "",
-             ) -> tuple[tornado.web.Application, Services]:
+             ) -> tuple[Application, Services]:
     """The application; with `public_url` (and `registry` on) this process registers under that URL and
     its links follow the registry."""
     services = Services(settings, identity, verify, metrics)
@@ -136,6 +150,6 @@ def make_app(settings: Settings, *, identity: str, verify: Callable[[str], Claim
     router = make_router(PlayerConnection, services, settings, prefix="/sockjs", admission=admission,
                          hot=services.metrics.hot)
     services.router = router
-    app = tornado.web.Application(
-        [(r"/healthz", HealthHandler, {"services": services}), *router.urls])
+    app = Application([(r"/healthz", HealthHandler, {"services": services}), *router.urls],
+                      trusted_proxies=TrustedProxies.of(settings.trusted_proxies), log_function=access_log)
     return app, services

@@ -101,10 +101,16 @@ class Follower:
 async def drain_clients(services: Services, registry: Registry, name: str, spread: float,
                         deadline: float) -> None:
     """A drain of this realtime server: send every client to another live realtime server (`move`, the
-    least loaded first, round robin), spread over `spread` seconds so they do not all arrive at once;
-    return once none is left, or at `deadline` seconds (the rest are closed)."""
+    least loaded first, round robin; behind a proxy, to the proxy's URL once another one is live), spread
+    over `spread` seconds so they do not all arrive at once; return once none is left, or at `deadline`
+    seconds (the rest are closed)."""
     loop = asyncio.get_running_loop()
     start = loop.time()
+    proxy = services.settings.realtime_proxy_url
+    if proxy:
+        # behind a proxy the clients are moved to its one URL: let it first hear (its follower reads the
+        # registry every heartbeat) that this server takes no new sessions, so they land on another
+        await asyncio.sleep(services.settings.heartbeat_interval)
     while services.conns and loop.time() - start < deadline:
         try:
             others = [s.endpoint for s in await loop.run_in_executor(None, registry.serving, "realtime")
@@ -117,6 +123,8 @@ async def drain_clients(services: Services, registry: Registry, name: str, sprea
                         len(services.conns))
             await asyncio.sleep(1.0)
             continue
+        if proxy:
+            others = [proxy]
         conns = list(services.conns.values())
         log.warning("draining: moving %d client(s) to %s", len(conns), ", ".join(others))
         pause = spread / max(1, len(conns))

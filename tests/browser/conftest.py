@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, require_haproxy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -54,8 +54,12 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def make_stack(tmp_path_factory: pytest.TempPathFactory, **env: str) -> Iterator[Stack]:
-    s = Stack(Path(tmp_path_factory.mktemp("stack")), env=env or None)
+def make_stack(tmp_path_factory: pytest.TempPathFactory, *, haproxy: bool = False,
+               **env: str) -> Iterator[Stack]:
+    """A module's stack (`haproxy`: behind haproxy, skipped without it; see tests/integration/stack.py)."""
+    if haproxy:
+        require_haproxy()
+    s = Stack(Path(tmp_path_factory.mktemp("stack")), env=env or None, haproxy=haproxy)
     try:
         s.start()
         yield s

@@ -82,10 +82,27 @@ class Host:
 HERE = Host()
 
 
+def require_haproxy() -> None:
+    """Skip the calling test (module, fixture) when haproxy is not installed; under CI
+    (`FELT_REQUIRE_BROWSER=1`, set by .ci/run, which installs it) fail instead."""
+    from scripts.haproxy import haproxy_binary
+
+    if haproxy_binary() is None:
+        import pytest
+
+        if os.environ.get("FELT_REQUIRE_BROWSER") == "1":
+            pytest.fail("haproxy is missing (apt-get install haproxy); .ci/run installs it")
+        pytest.skip("haproxy is not installed (apt-get install haproxy): the tests through it are skipped")
+
+
 class Stack:
+    """`haproxy=True`: haproxy in front (scripts/haproxy.py, following the registry) on one public port of
+    the public host, as `scripts/run --haproxy` runs it: `origin` is then haproxy's, tokens grant its SockJS
+    URL, and the tiers trust haproxy's address for the client's; `direct_origin` is the frontend itself."""
+
     def __init__(self, data_dir: Path, *, realtime: int = 2, gameservers: int = 2,
                  env: dict[str, str] | None = None, public: Host = HERE, private: Host = HERE,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, haproxy: bool = False) -> None:
         self.data_dir = data_dir
         self.public, self.private = public, private
         self.database_url = database_url or dbs.database_url(data_dir)
@@ -96,7 +113,11 @@ class Stack:
         self.realtime_ports = [free_port() for _ in range(realtime)]
         self.gameserver_endpoints = {f"g{i + 1}": f"tcp://{private.address}:{free_port()}"
                                      for i in range(gameservers)}
-        self.origin = f"http://{public.address}:{self.frontend_port}"
+        self.direct_origin = f"http://{public.address}:{self.frontend_port}"
+        self.haproxy_port: int | None = None
+        while haproxy and self.haproxy_port in (None, self.frontend_port, *self.realtime_ports):
+            self.haproxy_port = free_port()
+        self.origin = f"http://{public.address}:{self.haproxy_port}" if haproxy else self.direct_origin
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._engine: Engine | None = None
         self.env = {
@@ -107,8 +128,12 @@ class Stack:
             "FELT_DATABASE_URL": self.database_url,
             "FELT_SECRET": "integration-test-secret",
             "FELT_GAMESERVERS": json.dumps(self.gameserver_endpoints),
-            "FELT_REALTIME_URLS": ",".join(self.realtime_url(i) for i in range(realtime)),
+            "FELT_REALTIME_URLS": (f"{self.origin}/sockjs" if haproxy else
+                                   ",".join(self.realtime_url(i) for i in range(realtime))),
             "FELT_ALLOWED_ORIGINS": self.origin,
+            **({"FELT_REALTIME_PROXY_URL": f"{self.origin}/sockjs",
+                "FELT_TRUSTED_PROXIES": ",".join(dict.fromkeys(["127.0.0.1", public.address]))}
+               if haproxy else {}),
             "FELT_BOT_DELAY": "0.02",
             "FELT_HEARTBEAT_INTERVAL": "0.3",
             "FELT_AUTH_TIMEOUT": "1.5",
@@ -131,6 +156,12 @@ class Stack:
 
     def metrics_url(self, key: str) -> str:
         return f"http://127.0.0.1:{self.metrics_port(key)}/metrics"
+
+    def add_realtime(self) -> int:
+        """Start one more realtime process (it registers; haproxy, if in front, follows); its index."""
+        self.realtime_ports.append(free_port())
+        self.start_realtime(len(self.realtime_ports) - 1)
+        return len(self.realtime_ports) - 1
 
     def realtime_url(self, i: int = 0) -> str:
         return f"http://{self.public.address}:{self.realtime_ports[i]}/sockjs"
@@ -166,7 +197,52 @@ class Stack:
         for i in range(len(self.realtime_ports)):
             self.start_realtime(i)
         self.start_frontend()
+        if self.haproxy_port is not None:
+            self.start_haproxy()
         return self
+
+    @property
+    def haproxy_socket(self) -> Path:
+        return self.data_of(self.public) / "haproxy.sock"
+
+    def start_haproxy(self) -> None:
+        """haproxy in front on the public host, as `scripts/run --haproxy` starts it; waits until it routes
+        to every realtime process started so far and to the frontend."""
+        self._truncate("haproxy")
+        address = self.public.address
+        self._spawn("haproxy", [sys.executable, "-m", "scripts.haproxy", "run",
+                                "--bind", f"{address}:{self.haproxy_port}",
+                                "--frontend", f"{address}:{self.frontend_port}", "--check-interval", "0.3",
+                                "--admin-socket", str(self.haproxy_socket)], "READY haproxy", self.public)
+        self.wait_haproxy(lambda servers: len([s for s in servers.values() if s.up])
+                          >= len([k for k in self.procs if k.startswith("rt-")]))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.origin}/healthz", timeout=2) as resp:
+                    resp.read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("haproxy did not forward /healthz to the frontend")
+
+    def haproxy_servers(self) -> dict[str, Any]:
+        """haproxy's realtime servers now, by name (scripts.haproxy.Current: id, host, port, state, up)."""
+        from scripts.haproxy import Admin, servers_state
+
+        return servers_state(Admin(str(self.haproxy_socket)).command("show servers state realtime"))
+
+    def wait_haproxy(self, condition: Any, timeout: float = 20.0) -> dict[str, Any]:
+        """Until `condition(haproxy_servers())` holds (at most `timeout` s); the servers then."""
+        deadline = time.monotonic() + timeout
+        while True:
+            servers = self.haproxy_servers()
+            if condition(servers):
+                return servers
+            if time.monotonic() > deadline:
+                raise AssertionError(f"haproxy's realtime servers did not get there: {servers}\n"
+                                     f"{self.log('haproxy')[-3000:]}")
+            time.sleep(0.05)
 
     def provision_keys(self) -> None:
         """Each process's CurveZMQ keypair made on its own host; the public files alone copied to the
@@ -226,7 +302,7 @@ class Stack:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.origin}/healthz", timeout=2) as resp:
+                with urllib.request.urlopen(f"{self.direct_origin}/healthz", timeout=2) as resp:
                     resp.read()
                 return
             except OSError:

@@ -1,8 +1,11 @@
-"""Login -> token -> SockJS auth -> create, join, start and play Crazy Eights to the end, for real."""
+"""Login -> token -> SockJS auth -> create, join, start and play Crazy Eights to the end, for real: with the
+browser talking to the frontend and the realtime processes directly, and with haproxy in front of them all
+(one public port; skipped without haproxy, not under CI)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -11,8 +14,16 @@ from common import protocol as p
 from common.db import make_engine
 from common.models import FinishedGame
 from common.views import CrazyEightsView
-from tests.integration.conftest import run
+from tests.integration.conftest import run, started_stack
 from tests.integration.players import connect_player, play_until_over
+from tests.integration.stack import Stack, require_haproxy
+
+
+@pytest.fixture(scope="module", params=["direct", "haproxy"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if request.param == "haproxy":
+        require_haproxy()
+    yield from started_stack(tmp_path_factory, f"stack-{request.param}", haproxy=request.param == "haproxy")
 
 
 @pytest.mark.parametrize("transport", ["websocket", "xhr"])
@@ -22,6 +33,7 @@ def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> 
 
     async def scenario() -> tuple[str, list[p.GameOver]]:
         clients = [await connect_player(t["url"], t["token"], stack.origin, transport) for t in tokens]
+        assert all(t["url"].startswith(stack.origin) for t in tokens) == (stack.haproxy_port is not None)
         try:
             host = clients[0]
             created = await host.request(p.CreateTable(game="crazy_eights", seats=3))
