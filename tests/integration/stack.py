@@ -110,6 +110,9 @@ class Stack:
             "FELT_REALTIME_URLS": ",".join(self.realtime_url(i) for i in range(realtime)),
             "FELT_ALLOWED_ORIGINS": self.origin,
             "FELT_BOT_DELAY": "0.02",
+            # the scripted players contribute to every fair deal at once; a raw client that does not is
+            # dealt without its value after this
+            "FELT_ENTROPY_WAIT": "0.3",
             "FELT_HEARTBEAT_INTERVAL": "0.3",
             "FELT_AUTH_TIMEOUT": "1.5",
             # tests register and log in many people from one address (tests/integration/test_attacks.py
