@@ -97,7 +97,7 @@ class CashTable(Table):
     def _on_start(self, who: Sender, req: p.Start, rid: int, now: float, result: Result) -> None:
         if self.seat_of(who.user) is None:
             raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
-        if self.in_hand() or self.next_hand_at is not None or en.pending_deal(self.state) is not None:
+        if self.in_hand() or self.next_hand_at is not None or self.deal_due is not None:
             raise Refused(p.E_ALREADY_STARTED, "hands are already running at this table")
         if len(en.funded(self.state)) < 2:
             raise Refused(p.E_NOT_STARTED, "a hand needs at least two players with chips")

@@ -64,7 +64,9 @@ class FairDealing:
 
     def _announce_deal(self, now: float) -> None:
         """Commit to the next deal; deal at once if nobody is to be waited for."""
-        if en.pending_deal(self.state) is not None:
+        if en.pending_deal(self.state) is not None:  # announced already (its deal could not be made then)
+            if self.deal_due is None:
+                self.deal_due = now + self.entropy_wait
             self._deal_if_ready(now)
             return
         deal = en.next_deal_number(self.state)

@@ -239,6 +239,26 @@ def test_each_holdem_hand_is_dealt_from_its_announced_deal() -> None:
     assert max(len(b) for b in boards.values()) == 5, boards
 
 
+def test_a_hand_announced_when_too_few_stay_is_dealt_at_the_next_start() -> None:
+    options = holdem.GAME.check_options(3, {"small_blind": 10, "big_blind": 20, "min_buy_in": 200,
+                                            "max_buy_in": 2000})
+    table = RecordingCashTable("g1-0001", holdem.GAME, seats=3, options=options, creator=ANN.user, seed=5,
+                               bot_delay=0.0, hand_pause=1.0, entropy_wait=WAIT)
+    table.journal = []
+    for who in (ANN, BOB):
+        table.handle(who, p.Join(table=table.id, buy_in=500), 1, 0.0)
+    table.handle(ANN, p.Start(table=table.id), 1, 0.0)
+    table.handle(BOB, p.Leave(table=table.id), 1, 0.1)  # between hands: stood up at once
+    entropy(table, ANN)
+    assert table.state.game is None and en.pending_deal(table.state) is not None and table.wake_at() is None
+    table.handle(CID, p.Join(table=table.id, buy_in=500), 1, 1.0)
+    started = table.handle(CID, p.Start(table=table.id), 1, 1.0)
+    assert not [m for m in frames(started, CID.conn) if isinstance(m, p.Error)]
+    table.tick(1.0 + WAIT)
+    hand = next(x for x in table.journal if isinstance(x, e.HandDealt))
+    assert hand.fair == 1 and hand.stacks == [500, 500, 0]  # cid took bob's seat
+
+
 def test_the_checker_deals_as_the_rules_do() -> None:
     for i in range(30):
         key = random.Random(i).randbytes(32)
