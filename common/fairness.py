@@ -262,7 +262,9 @@ def verify(reveal: FairReveal, seen: Seen | None = None) -> Verdict:
 
 def _check_seen(reveal: FairReveal, key: bytes, seen: Seen, problems: list[str], checked: list[str]) -> None:
     mine = next((c for c in reveal.contributions if c.seat == seen.seat), None)
-    if seen.contribution is not None:
+    if seen.contribution is not None and mine is not None and mine.by == "server":
+        checked.append("your value came after the deal, so the server's stood in for your seat")
+    elif seen.contribution is not None:
         if mine is None or mine.value.lower() != seen.contribution.lower():
             problems.append("the contribution your client sent was not used")
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,8 +16,16 @@ from playwright.sync_api import expect  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from common.models import TableAction  # noqa: E402
+from tests.browser.conftest import make_stack  # noqa: E402
+from tests.integration.stack import Stack  # noqa: E402
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Deals wait long for the browser's entropy: its own value is used however slow the machine is."""
+    yield from make_stack(tmp_path_factory, FELT_ENTROPY_WAIT="10")
 
 
 def test_the_commitment_is_shown_and_the_deal_verifies(person, stack) -> None:

@@ -8,17 +8,26 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import msgspec
+import pytest
 from sqlalchemy import select
 
 from common import fairness
 from common import protocol as p
 from common.models import TableAction
 from common.views import CrazyEightsView
-from tests.integration.conftest import acked, created_table, run
+from tests.integration.conftest import acked, created_table, run, started_stack
 from tests.integration.players import connect_player, play_until_over
-from tests.integration.stack import ROOT
+from tests.integration.stack import ROOT, Stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack that waits long for contributions: each client's own value is used however slow the
+    machine is (a deal never waits longer than its people take to answer)."""
+    yield from started_stack(tmp_path_factory, "fair", env={"FELT_ENTROPY_WAIT": "10"})
 
 
 def seen_by(views: list[p.View], seat: int, contribution: str) -> fairness.Seen:

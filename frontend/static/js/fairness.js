@@ -192,7 +192,9 @@ export function verify(reveal, seen = null) {
   const dealt = dealtCards(reveal.game, key, reveal.context ?? {});
   if (seen && seen.seat !== null && seen.seat !== undefined) {
     const mine = reveal.contributions.find((c) => c.seat === seen.seat);
-    if (seen.contribution) {
+    if (seen.contribution && mine?.by === "server") {
+      checked.push("your value came after the deal, so the server's stood in for your seat");
+    } else if (seen.contribution) {
       if (!mine || mine.value.toLowerCase() !== seen.contribution.toLowerCase()) {
         problems.push("the contribution this browser sent was not used");
       } else checked.push("your contribution was used");

@@ -115,6 +115,8 @@ def test_the_seen_cards_are_checked_against_the_deck() -> None:
     assert not wrong.ok and "you were dealt" in wrong.problems[0]
     not_mine = f.verify(reveal, msgspec.structs.replace(seen, contribution="00" * 32))
     assert not not_mine.ok and "not used" in not_mine.problems[0]
+    late = f.verify(reveal, f.Seen(seat=0, contribution="00" * 32))  # sent after the deal: not a failure
+    assert late.ok and "the server's stood in" in late.checked[-1]
     board = f.verify(reveal, msgspec.structs.replace(seen, hand=[], public=["2C"]
                                                      if dealt.public != ["2C"] else ["3C"]))
     assert not board.ok and "the table showed" in board.problems[0]
