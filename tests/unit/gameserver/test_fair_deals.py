@@ -8,6 +8,10 @@ import random
 import secrets
 from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from common import fairness
 from common import protocol as p
 from gameserver import engine as en
@@ -93,6 +97,42 @@ def test_contributions_out_of_order_are_refused_and_change_nothing() -> None:
     assert table.state == dealt and not late.log
     again = table.handle(ANN, p.Start(table=table.id), 4, 0.2)
     assert error_of(again, ANN).code == p.E_ALREADY_STARTED
+
+
+@settings(max_examples=40, deadline=None)
+@given(deal=st.integers(1, 2**53), commitment=st.text("0123456789abcdef", min_size=64, max_size=64),
+       dealt=st.booleans())
+def test_any_contribution_but_to_the_open_commitment_is_refused(deal: int, commitment: str,
+                                                                dealt: bool) -> None:
+    table = announced()
+    if dealt:
+        entropy(table, ANN)
+        entropy(table, BOB)
+    fair = narrow(table.state.fair, en.FairDeal)
+    before, logged = table.state, len(table.journal)
+    if not dealt and deal == fair.deal and commitment == fair.commitment:
+        return  # the one contribution that is taken
+    result = entropy(table, ANN, deal=deal, commitment=commitment)
+    assert error_of(result, ANN).code == p.E_NO_COMMITMENT and not result.log
+    assert table.state == before and len(table.journal) == logged
+
+
+def test_the_reducer_refuses_a_log_out_of_order() -> None:
+    """A log whose fair-deal entries are out of order (one from somewhere else) does not apply."""
+    table = announced()
+    entropy(table, ANN, "aa" * 32)
+    entropy(table, BOB, "bb" * 32)
+    config, log = table.config, list(table.journal)
+    commit = next(i for i, x in enumerate(log) if isinstance(x, e.Committed))
+    start = next(i for i, x in enumerate(log) if isinstance(x, e.Started))
+    late = e.Contributed(deal=1, seat=0, value="cc" * 32)
+    swapped = [*log[:commit], *log[commit + 1:start + 1], log[commit]]  # dealt before it was announced
+    reveal = en.reveal_of(config, narrow(table.state.fair, en.FairDeal))
+    for bad in ([*log, late], swapped, [*log[:start], e.Started(fair=2)],
+                [*log[:start], e.Revealed(reveal=reveal)],
+                [*log, e.Committed(deal=2, commitment="00" * 32, seats=[0, 1])]):
+        with pytest.raises(en.Corrupt):
+            en.fold(config, en.new_state(config), bad)
 
 
 def test_the_wait_is_bounded_and_missing_values_come_from_the_server() -> None:
