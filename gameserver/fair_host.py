@@ -77,9 +77,11 @@ class FairDealing:
 
     def _awaited(self, fair: en.FairDeal) -> list[int]:
         """Seats whose client may still send its value: a person with a live connection, not away."""
-        seats = self.state.seats
-        return [s for s in fair.seats if s not in fair.values and seats[s] is not None
-                and not seats[s].bot and not seats[s].away and s in self.conns]  # type: ignore[union-attr]
+        return [s for s in fair.seats if s not in fair.values and s in self.conns and self._person_here(s)]
+
+    def _person_here(self, seat: int) -> bool:
+        occupant = self.state.seats[seat]
+        return occupant is not None and not occupant.bot and not occupant.away
 
     def _deal_if_ready(self, now: float, force: bool = False) -> None:
         fair = en.pending_deal(self.state)
@@ -138,9 +140,8 @@ class FairDealing:
         changed = any(isinstance(x, FAIR_ENTRIES) for x in pending)
         out: dict[str, object] = {}
         if full or changed or not fair.dealt:
-            seats = self.state.seats
-            server = [s for s in fair.seats if s not in fair.values and (
-                fair.dealt or seats[s] is None or seats[s].bot or seats[s].away)]  # type: ignore[union-attr]
+            server = [s for s in fair.seats
+                      if s not in fair.values and (fair.dealt or not self._person_here(s))]
             out["fair"] = FairCommit(scheme=SCHEME, deal=fair.deal, commitment=fair.commitment,
                                      seats=list(fair.seats), contributed=sorted(fair.values), server=server,
                                      dealt=fair.dealt)
