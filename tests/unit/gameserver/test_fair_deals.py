@@ -198,6 +198,7 @@ def test_replay_of_the_log_deals_the_same_cards() -> None:
     copy = make_table()
     rebuild(copy, en.new_state(copy.config), stored)
     assert copy.state == table.state and copy.game_state == table.game_state
+    assert en.restore(table.config, en.snapshot(table.state)) == table.state  # a snapshot keeps the deal
 
 
 def test_a_restart_between_the_commitment_and_the_deal_deals_after_the_wait() -> None:
@@ -236,6 +237,7 @@ def test_every_hearts_deal_is_its_own_fair_deal() -> None:
     copy = make_table(hearts.GAME, seats=4, options={"target": 30})
     rebuild(copy, en.new_state(copy.config), stored)
     assert copy.state == table.state
+    assert en.restore(table.config, en.snapshot(table.state)) == table.state
 
 
 def test_each_holdem_hand_is_dealt_from_its_announced_deal() -> None:
