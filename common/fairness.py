@@ -163,10 +163,12 @@ def reveal_key(reveal: FairReveal) -> bytes:
 
 @dataclass
 class Dealt:
-    """What a deal gave: each seat's cards as dealt, and the public cards in the order they are shown."""
+    """What a deal gave: each seat's cards as dealt, the public cards in the order they are shown, and
+    (Crazy Eights) the stock left after the deal, its top LAST."""
 
     hands: dict[int, list[str]]
     public: list[str]
+    stock: list[str] = field(default_factory=list)
 
 
 def dealt_cards(game: str, key: bytes, context: Mapping[str, Any]) -> Dealt:
@@ -185,7 +187,7 @@ def dealt_cards(game: str, key: bytes, context: Mapping[str, Any]) -> Dealt:
         while starter[0] == "8":  # an 8 goes back under the stock
             cards.insert(0, starter)
             starter = cards.pop()
-        return Dealt(hands, [starter])
+        return Dealt(hands, [starter], cards)
     if game == "hearts":  # one at a time from the top (index 0), seat 0 first
         return Dealt({s: cards[s::4] for s in range(4)}, [])
     if game == "holdem":  # from index 0: two rounds from the seat after the button, then burn-and-turn
@@ -201,11 +203,15 @@ def dealt_cards(game: str, key: bytes, context: Mapping[str, Any]) -> Dealt:
 
 class Seen(msgspec.Struct, omit_defaults=True):
     """What one player saw of a deal: their seat, their own cards as dealt, the public cards in the order
-    shown (a prefix of the deal's), and the contribution their client sent (if it did)."""
+    shown (a prefix of the deal's), cards they saw other seats hold (`others`: shown at a showdown,
+    passed to them in Hearts), the cards they drew (Crazy Eights: [stock size after the draw, card]),
+    and the contribution their client sent (if it did)."""
 
     seat: int | None = None
     hand: list[str] = []
     public: list[str] = []
+    others: dict[int, list[str]] = {}
+    drawn: list[tuple[int, str]] = []
     contribution: str | None = None
 
 
@@ -282,6 +288,18 @@ def _check_seen(reveal: FairReveal, key: bytes, seen: Seen, problems: list[str],
                             f"{' '.join(dealt.public[:len(seen.public)])}")
         else:
             checked.append(f"{len(seen.public)} public card(s)")
+    other_cards = [(seat, card) for seat, cards in sorted(seen.others.items()) for card in cards]
+    wrong = [f"{card} (seat {seat})" for seat, card in other_cards if card not in dealt.hands.get(seat, [])]
+    if wrong:
+        problems.append(f"cards seen in other hands that this deck did not deal them: {' '.join(wrong)}")
+    elif other_cards:
+        checked.append(f"{len(other_cards)} card(s) seen in other hands")
+    stock = dealt.stock
+    misdrawn = [card for left, card in seen.drawn if not 0 <= left < len(stock) or stock[left] != card]
+    if misdrawn:
+        problems.append(f"you drew {' '.join(misdrawn)}, which this deck's stock did not hold there")
+    elif seen.drawn:
+        checked.append(f"{len(seen.drawn)} card(s) you drew")
 
 
 def reveal_from(obj: Any) -> tuple[FairReveal, Seen | None]:

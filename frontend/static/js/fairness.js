@@ -136,7 +136,7 @@ export function dealtCards(game, key, context) {
       cards.unshift(starter);
       starter = cards.pop();
     }
-    return { deck, hands, public: [starter] };
+    return { deck, hands, public: [starter], stock: cards };
   }
   if (game === "hearts") {
     for (let s = 0; s < 4; s++) hands[s] = cards.filter((_, i) => i % 4 === s);
@@ -211,6 +211,16 @@ export function verify(reveal, seen = null) {
         problems.push(`the table showed ${seen.public.join(" ")}; this deck gives ${expected.join(" ")}`);
       } else checked.push(`${seen.public.length} public card${seen.public.length === 1 ? "" : "s"}`);
     }
+    const others = Object.entries(seen.others ?? {}).flatMap(([seat, cards]) => cards.map((card) => [Number(seat), card]));
+    const wrong = others.filter(([seat, card]) => !(dealt.hands[seat] ?? []).includes(card));
+    if (wrong.length) {
+      problems.push(`cards seen in other hands that this deck did not deal them: ${wrong.map(([s, c]) => `${c} (seat ${s + 1})`).join(" ")}`);
+    } else if (others.length) checked.push(`${others.length} card${others.length === 1 ? "" : "s"} seen in other hands`);
+    const stock = dealt.stock ?? [];
+    const misdrawn = (seen.drawn ?? []).filter(([left, card]) => stock[left] !== card);
+    if (misdrawn.length) {
+      problems.push(`you drew ${misdrawn.map(([, c]) => c).join(" ")}, which this deck's stock did not hold there`);
+    } else if (seen.drawn?.length) checked.push(`${seen.drawn.length} card${seen.drawn.length === 1 ? "" : "s"} you drew`);
   }
   return { ok: problems.length === 0, problems, checked, deck: dealt.deck };
 }

@@ -24,19 +24,20 @@ export class FairDeals {
 
   /** A view arrived: note the cards of the deal in play, check a reveal, answer an announcement. */
   onFrame(frame) {
-    const before = this.commit;
-    if (before?.dealt) this.note(before.deal, frame);
+    const noted = new Set(); // each frame's cards and events are noted once, for the deal in play
+    if (this.commit?.dealt) noted.add(this.commit.deal);
     if (frame.fair) {
       this.commit = frame.fair;
       if (!frame.fair.dealt) this.watched.add(frame.fair.deal);
-      if (frame.fair.dealt) this.note(frame.fair.deal, frame);
+      if (frame.fair.dealt) noted.add(frame.fair.deal);
     }
+    for (const deal of noted) this.note(deal, frame);
     if (frame.reveal && frame.reveal.deal !== this.reveal?.deal) {
       this.reveal = frame.reveal;
       const seen = this.seen.get(frame.reveal.deal) ?? {};
       this.verdict = verify(frame.reveal, frame.seat === null || frame.seat === undefined ? null : {
-        seat: frame.seat, hand: seen.hand ?? [], public: seen.public ?? [],
-        contribution: this.sent.get(frame.reveal.deal) ?? null });
+        seat: frame.seat, hand: seen.hand ?? [], public: seen.public ?? [], others: seen.others ?? {},
+        drawn: seen.drawn ?? [], contribution: this.sent.get(frame.reveal.deal) ?? null });
     }
     this.contribute(frame);
   }
@@ -45,11 +46,24 @@ export class FairDeals {
   note(deal, frame) {
     const view = frame.view;
     if (!view || !this.watched.has(deal) || frame.seat === null || frame.seat === undefined) return;
-    const seen = this.seen.get(deal) ?? { hand: null, public: [] };
+    const seen = this.seen.get(deal) ?? { hand: null, public: [], others: {}, drawn: [] };
     const hand = view.hole ?? view.hand;
     if (!seen.hand && hand?.length) seen.hand = [...hand];
     if (frame.game === "crazy_eights" && !seen.public.length && view.discards?.length) seen.public = [view.discards[0]];
     if (frame.game === "holdem" && (view.board?.length ?? 0) > seen.public.length) seen.public = [...view.board];
+    for (const [seat, cards] of Object.entries(view.shown ?? {})) seen.others[seat] = [...cards]; // a showdown
+    const events = frame.events ?? [];
+    // Crazy Eights: a draw takes the stock's top, so the stock left after it is where the card was
+    let after = (view.stock ?? 0) + events.filter((ev) => ev.kind === "drew").length;
+    for (const event of events) {
+      if (event.kind === "drew") {
+        after -= 1;
+        if (event.seat === frame.seat && event.card) seen.drawn.push([after, event.card]);
+      }
+      if (event.kind === "cards_received" && event.seat === frame.seat && event.cards) { // Hearts: from their hand
+        seen.others[event.from_seat] = [...(seen.others[event.from_seat] ?? []), ...event.cards];
+      }
+    }
     this.seen.set(deal, seen);
   }
 

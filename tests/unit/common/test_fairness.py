@@ -115,6 +115,15 @@ def test_the_seen_cards_are_checked_against_the_deck() -> None:
     assert not wrong.ok and "you were dealt" in wrong.problems[0]
     not_mine = f.verify(reveal, msgspec.structs.replace(seen, contribution="00" * 32))
     assert not not_mine.ok and "not used" in not_mine.problems[0]
+    stock = dealt.stock
+    drew = f.verify(reveal, f.Seen(seat=1, drawn=[(len(stock) - 1, stock[-1]), (len(stock) - 2, stock[-2])],
+                                   others={0: dealt.hands[0][:2]}))
+    assert drew.ok and "2 card(s) you drew" in drew.checked
+    assert "2 card(s) seen in other hands" in drew.checked
+    bad_draw = f.verify(reveal, f.Seen(seat=1, drawn=[(len(stock) - 1, stock[0])]))
+    assert not bad_draw.ok and "you drew" in bad_draw.problems[0]
+    bad_other = f.verify(reveal, f.Seen(seat=1, others={0: dealt.hands[1][:1]}))
+    assert not bad_other.ok and "other hands" in bad_other.problems[0]
     late = f.verify(reveal, f.Seen(seat=0, contribution="00" * 32))  # sent after the deal: not a failure
     assert late.ok and "the server's stood in" in late.checked[-1]
     board = f.verify(reveal, msgspec.structs.replace(seen, hand=[], public=["2C"]

@@ -61,14 +61,19 @@ def test_the_browser_checker_agrees_with_the_scheme() -> None:
         key = f.reveal_key(r)
         dealt = f.dealt_cards(r.game, key, r.context)
         seat = rng.choice(sorted(dealt.hands))
-        seen = {"seat": seat, "hand": sorted(dealt.hands[seat]), "public": dealt.public[:rng.randint(0, 5)]}
+        neighbour = next(s for s in sorted(dealt.hands) if s != seat)
+        seen: dict[str, Any] = {"seat": seat, "hand": sorted(dealt.hands[seat]),
+                                "public": dealt.public[:rng.randint(0, 5)],
+                                "others": {neighbour: dealt.hands[neighbour][:1]},
+                                "drawn": [[len(dealt.stock) - 1, dealt.stock[-1]]] if dealt.stock else []}
         honest = msgspec.to_builtins(r)
         cases.append({"reveal": honest, "seen": seen})
         expected.append((True, f.deck(key)))
         other = dict(honest, seed=rng.randbytes(32).hex())  # a seed chosen after the contributions
         cases.append({"reveal": other, "seen": None})
         expected.append((False, f.deck(f.reveal_key(msgspec.convert(other, FairReveal)))))
-        wrong = dict(seen, hand=sorted(dealt.hands[seat])[1:] + ["XX"])
+        wrong = dict(seen, others={neighbour: dealt.hands[seat][:1]}) if i % 2 else dict(
+            seen, hand=sorted(dealt.hands[seat])[1:] + ["XX"])
         cases.append({"reveal": honest, "seen": wrong})
         expected.append((False, f.deck(key)))
     results = run_js(cases)

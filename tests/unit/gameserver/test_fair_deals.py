@@ -309,7 +309,7 @@ def test_the_checker_deals_as_the_rules_do() -> None:
         dealt = fairness.dealt_cards("crazy_eights", key, {"seats": seats})
         assert {s: sorted(h) for s, h in enumerate(ce.hands)} == {
             s: sorted(h) for s, h in dealt.hands.items()}
-        assert [ce.discards[0]] == dealt.public
+        assert [ce.discards[0]] == dealt.public and list(ce.stock) == dealt.stock
         he = hearts.GAME.setup(4, fairness.FairRandom(key), {"deal_by_host": True})
         assert [sorted(h) for h in he.hands] == [sorted(h) for h in fairness.dealt_cards(
             "hearts", key, {"seats": 4}).hands.values()]
