@@ -304,6 +304,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         if pending_deal(state) is not None or entry.deal != next_deal_number(state) \
                 or (in_hand(config, state) and not deal_over(config, state)):
             raise Corrupt(f"fair deal {entry.deal} announced out of turn")
+        if entry.commitment != commitment_of(config, entry.deal):
+            raise Corrupt(f"fair deal {entry.deal}'s commitment is not this table's")
         changes["fair"] = FairDeal(deal=entry.deal, commitment=entry.commitment, seats=tuple(entry.seats))
     elif isinstance(entry, e.Contributed):
         pending = pending_deal(state)
@@ -315,6 +317,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         fair = state.fair
         if fair is None or not fair.dealt or fair.revealed or fair.deal != entry.reveal.deal:
             raise Corrupt(f"deal {entry.reveal.deal} revealed before it was dealt, or twice")
+        if entry.reveal != reveal_of(config, fair):
+            raise Corrupt(f"deal {entry.reveal.deal}'s reveal is not what this table dealt")
         changes.update(fair=msgspec.structs.replace(fair, revealed=True), reveal=entry.reveal)
     elif isinstance(entry, e.Closed):
         changes["closed"] = True

@@ -8,6 +8,7 @@ import random
 import secrets
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,7 +131,9 @@ def test_the_reducer_refuses_a_log_out_of_order() -> None:
     reveal = en.reveal_of(config, narrow(table.state.fair, en.FairDeal))
     for bad in ([*log, late], swapped, [*log[:start], e.Started(fair=2)],
                 [*log[:start], e.Revealed(reveal=reveal)],
-                [*log, e.Committed(deal=2, commitment="00" * 32, seats=[0, 1])]):
+                [*log, e.Committed(deal=2, commitment="00" * 32, seats=[0, 1])],
+                [*log[:commit], e.Committed(deal=1, commitment="00" * 32, seats=[0, 1])],
+                [*log, e.Revealed(reveal=msgspec.structs.replace(reveal, seed="00" * 32))]):
         with pytest.raises(en.Corrupt):
             en.fold(config, en.new_state(config), bad)
 
