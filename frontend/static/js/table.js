@@ -69,7 +69,11 @@ export class TableController {
     this.busy = false;
     this.available = true;
     this.statusText = "";
-    this.fair.onFrame(frame);
+    try {
+      this.fair.onFrame(frame);
+    } catch (error) {
+      console.error("fair-deal panel:", error); // reported, but the checker never stops the table
+    }
     const ctx = this.context();
     const lines = [];
     if (!before && frame.status === "waiting") lines.push({ text: "You are at the table.", kind: "seat" });
