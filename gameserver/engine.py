@@ -12,6 +12,7 @@ connection watches which seat, deadlines, spectators) belongs to the host in `ta
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,12 @@ class TableConfig:
     @property
     def cash_game(self) -> CashGame[Any]:
         return cast("CashGame[Any]", self.game)
+
+    @functools.cached_property
+    def redeals(self) -> Redeals | None:
+        """The game as a `Redeals` (a match of several deals: Hearts), or None. Worked out once: a
+        runtime check against a Protocol costs tens of microseconds, too much for every move."""
+        return cast(Redeals, self.game) if isinstance(self.game, Redeals) else None
 
 
 class SeatState(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -195,7 +202,7 @@ def deal_over(config: TableConfig, state: TableState) -> bool:
         return False
     if config.game.outcome(game) is not None:
         return True
-    return isinstance(config.game, Redeals) and config.game.awaiting_deal(game)
+    return config.redeals is not None and config.redeals.awaiting_deal(game)
 
 
 def _dealing(config: TableConfig, state: TableState, fair: int | None) -> tuple[random.Random | None,
@@ -280,7 +287,7 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             raise Corrupt("the match was already dealt")
         rng, changes = _dealing(config, state, entry.fair)
         options = config.options
-        if rng is not None and isinstance(config.game, Redeals):
+        if rng is not None and config.redeals is not None:
             options = dict(options, deal_by_host=True)  # each later deal waits for its own fair deal
         game = config.game.setup(config.seats, rng or random.Random(config.seed), options)
         events = list(config.game.opening_events(game))
@@ -293,12 +300,12 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         events = list(config.game.opening_events(game))
         changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button)
     elif isinstance(entry, e.Redealt):
-        if not isinstance(config.game, Redeals) or not in_hand(config, state) \
-                or not config.game.awaiting_deal(state.game):
+        redeals = config.redeals
+        if redeals is None or not in_hand(config, state) or not redeals.awaiting_deal(state.game):
             raise Corrupt("a deal with no match waiting for one")
         rng, changes = _dealing(config, state, entry.fair)
         assert rng is not None
-        game, events = config.game.redeal(state.game, rng)
+        game, events = redeals.redeal(state.game, rng)
         changes.update(game=game)
     elif isinstance(entry, e.Committed):
         if pending_deal(state) is not None or entry.deal != next_deal_number(state) \

@@ -18,7 +18,7 @@ from common.fairness import SCHEME
 from common.views import FairCommit
 from gameserver import engine as en
 from gameserver import entries as e
-from gameserver.rules.base import Event, Redeals
+from gameserver.rules.base import Event
 from gameserver.table_types import Refused, Result, Sender
 
 #: Entries whose pass carries the fair-deal facts in every view (otherwise only while one is announced).
@@ -55,8 +55,8 @@ class FairDealing:
         """The entry that deals from fair deal `fair` now, or None if no deal can be made."""
         if self.state.game is None:
             return e.Started(fair=fair)
-        game = self.config.game
-        if isinstance(game, Redeals) and game.awaiting_deal(self.state.game):
+        redeals = self.config.redeals
+        if redeals is not None and redeals.awaiting_deal(self.state.game):
             return e.Redealt(fair=fair)
         return None
 
@@ -95,16 +95,20 @@ class FairDealing:
         if entry is not None:
             self._add(entry)
 
-    def _reveal_if_over(self) -> None:
-        """After a move: the dealt cards are all played, so the deal's secret is published."""
+    def _reveal_if_over(self, ended: bool) -> None:
+        """After a move (`ended`: it ended the game or hand): once the dealt cards are all played, the
+        deal's secret is published."""
         fair = self.state.fair
-        if fair is not None and fair.dealt and not fair.revealed and en.deal_over(self.config, self.state):
+        if fair is None or not fair.dealt or fair.revealed:
+            return
+        redeals = self.config.redeals
+        if ended or (redeals is not None and redeals.awaiting_deal(self.state.game)):
             self._add(e.Revealed(reveal=en.reveal_of(self.config, fair)))
 
     def _redeal_if_waiting(self, now: float) -> None:
         """A match waiting for its next deal (Hearts) gets that deal announced."""
-        game, state = self.config.game, self.state
-        if isinstance(game, Redeals) and en.in_hand(self.config, state) and game.awaiting_deal(state.game) \
+        redeals, state = self.config.redeals, self.state
+        if redeals is not None and en.in_hand(self.config, state) and redeals.awaiting_deal(state.game) \
                 and en.pending_deal(state) is None:
             self._announce_deal(now)
 
