@@ -591,7 +591,8 @@ class Table(FairDealing):
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
             "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
             "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            "public": self.public, **self._shared_view_fields(), **self._fair_view(not broadcast, self._pending)}
+            "public": self.public, **self._shared_view_fields(),
+            **self._fair_view(not broadcast, self._pending)}
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
             if conn in by_conn:

@@ -206,7 +206,7 @@ def test_entries_that_show_nothing_pass_through_the_fold() -> None:
 
 def test_profile_figures_come_from_the_games_events() -> None:
     """A Hold'em hand's payout is the seat's pot; a Hearts deal scored with a moon shooter counts for it."""
-    from gameserver.rules.hearts import DealScored
+    from gameserver.rules.hearts_events import DealScored
     from gameserver.rules.holdem_state import HandOver
 
     stats: dict[int, dict[str, int]] = {}
