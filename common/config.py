@@ -136,6 +136,8 @@ class Settings:
     chat_max_chars: int = 300
     chat_rate: float = 1.0  # chat lines per second per person (burst 5)
     hand_pause: float = 3.0  # seconds between Hold'em hands
+    #: Seconds a deal waits at most for the seated players' contributions to its fair shuffle.
+    entropy_wait: float = 2.0
     bot_delay: float = 0.6  # seconds a bot (or the server acting for an absent player) waits before moving
     grace_period: float = 120.0  # seconds a disconnected player's seat is held before they are stood up
     resume_window: float = 10.0  # after a game-server restart, seconds before bots stand in for people
@@ -162,7 +164,7 @@ POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_t
                       "chat_rate", "max_tables", "metrics_port_offset"})
 #: Settings that may be zero but never negative: delays, grace periods, chips.
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window",
-                          "drain_spread", "drain_deadline"})
+                          "drain_spread", "drain_deadline", "entropy_wait"})
 #: TCP ports to listen on.
 PORTS = frozenset({"frontend_port", "realtime_port"})
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from common.views import GameView
+from common.views import FairCommit, FairReveal, GameView
 
 PROTOCOL_VERSION = 1
 
@@ -85,6 +85,8 @@ E_BAD_TEXT = "bad_text"  # a chat line (or name) with control, bidi-override or 
 E_FORBIDDEN = "forbidden"  # a relayed request for a player the game server does not know (refused, logged)
 E_KICKED = "kicked"  # pushed: an admin removed this player from the table (the admin console)
 E_TABLE_CLOSED = "table_closed"  # pushed to everyone at a table an admin closed (the admin console)
+E_NO_COMMITMENT = "no_commitment"  # an entropy message for an old, unknown or already dealt commitment
+E_ALREADY_CONTRIBUTED = "already_contributed"  # a second entropy message for the same deal
 E_INTERNAL = "internal"
 
 
@@ -252,6 +254,20 @@ class Resume(Msg, tag="resume"):
     req: Req | None = None
 
 
+Hex32 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]  # 32 bytes as lowercase hex
+
+
+class Entropy(Msg, tag="entropy"):
+    """A seated player's client acknowledges the commitment of fair deal `deal` (shown in its view) with
+    its own 32 random bytes, taken into that deal's deck (see common.fairness)."""
+
+    table: TableId
+    deal: Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+    commitment: Hex32
+    value: Hex32
+    req: Req | None = None
+
+
 class Lobby(Msg, tag="lobby"):
     """Subscribe to (or leave) live lobby updates; answered with a full `tables` list."""
 
@@ -260,9 +276,10 @@ class Lobby(Msg, tag="lobby"):
 
 
 #: Messages a client may send after `auth`, routed to a game server.
-TableRequest = ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act | Chat | Resume
+TableRequest = (ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act | Chat | Resume
+                | Entropy)
 ClientMessage = (Auth | Ping | Lobby | ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act
-                 | Chat | Resume)
+                 | Chat | Resume | Entropy)
 
 
 # ---- realtime -> client --------------------------------------------------------------------------
@@ -363,6 +380,8 @@ class View(Msg, tag="view"):
     creator: int = 0  # user id of the table's creator (who may add bots)
     public: bool = True  # false: a private table (not listed; only seated players and invited people see it)
     invite: str | None = None  # a private table's invite code, in its creator's view only
+    fair: FairCommit | None = None  # the current fair deal's commitment (sent while it takes contributions)
+    reveal: FairReveal | None = None  # the last finished deal's revealed values (once, and in full views)
 
 
 class GameOver(Msg, tag="game_over"):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from common.protocol import Action
 
-HeartsPhase = Literal["passing", "playing", "over"]
+HeartsPhase = Literal["passing", "playing", "dealing", "over"]  # "dealing": the next deal waits for its deck
 PassDirection = Literal["left", "right", "across", "none"]
 Street = Literal["preflop", "flop", "turn", "river", "showdown", "over"]  # a finished hand's is "over"
 
@@ -226,6 +226,50 @@ class HoldemView(_View, tag="holdem", kw_only=True):
 
 
 GameView = CrazyEightsView | HeartsView | HoldemView
+
+
+# ---- provably fair deals (common.fairness derives and verifies; the README spells the scheme out) ------
+
+
+class FairContribution(msgspec.Struct):
+    """One seat's random value for a deal: 32 bytes as 64 hex digits. `by` "player" (sent by the seat's
+    client) or "server" (a bot's or an absent player's: derived from the seed, so the server cannot pick
+    it)."""
+
+    seat: int
+    value: str
+    by: str
+
+
+class FairCommit(msgspec.Struct, omit_defaults=True):
+    """The commitment for deal `deal` of a table, shown before that deal: `commitment` is
+    SHA-256(seed || nonce) in hex. `seats` contribute (in this order); `contributed` have a value in
+    (by their player: `server` lists the seats whose value the server gives); `dealt` once the deck is
+    fixed, after which no contribution is taken."""
+
+    scheme: str
+    deal: int
+    commitment: str
+    seats: list[int]
+    contributed: list[int] = []
+    server: list[int] = []
+    dealt: bool = False
+
+
+class FairReveal(msgspec.Struct, omit_defaults=True):
+    """A finished deal's revealed values: everything `python -m common.fairness verify` needs to rebuild the
+    deck and check it against `commitment`. `context` is what the game's deal needs besides the deck (the
+    number of seats; Hold'em: the button and the seats dealt in)."""
+
+    scheme: str
+    table: str
+    deal: int
+    game: str
+    commitment: str
+    seed: str  # 32 bytes, hex
+    nonce: str  # 16 bytes, hex
+    contributions: list[FairContribution]
+    context: dict[str, Any] = {}
 
 
 # ---- the exported schema ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 For any game that declares `series = "cash"` (No-Limit Hold'em): the rules play one hand; this table
 runs the series. It seats players with chips, moves the button, deals each hand from its own deck
-(derived from the table's secret seed and the hand number), stands up who asked to once a hand ends,
+(a provably fair deal: see `fair_host`), stands up who asked to once a hand ends,
 and pauses before the next. It reads the game only through the `CashGame` interface (stacks, who is
 dealt in, the next button), never its private state. Chips move only with entries: a `Seated` stack is
 debited from the sitter's balance and an `Unseated` cashout credited (bots: the house), so the chips
@@ -97,20 +97,29 @@ class CashTable(Table):
     def _on_start(self, who: Sender, req: p.Start, rid: int, now: float, result: Result) -> None:
         if self.seat_of(who.user) is None:
             raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
-        if self.in_hand() or self.next_hand_at is not None:
+        if self.in_hand() or self.next_hand_at is not None or self.deal_due is not None:
             raise Refused(p.E_ALREADY_STARTED, "hands are already running at this table")
         if len(en.funded(self.state)) < 2:
             raise Refused(p.E_NOT_STARTED, "a hand needs at least two players with chips")
-        self._deal_hand()
         self._ack(who, req, rid, result)
+        self._deal_hand(now)
 
-    def _deal_hand(self) -> None:
+    def _deal_hand(self, now: float) -> None:
+        """Announce the next hand's fair deal (it is dealt when the contributions are in)."""
         self.next_hand_at = None
+        if len(en.funded(self.state)) >= 2 or en.pending_deal(self.state) is not None:
+            self._announce_deal(now)
+
+    def _contributors(self) -> list[int]:
+        return en.funded(self.state)
+
+    def _deal_entry(self, fair: int) -> e.AnyEntry | None:
+        """The hand, with the stacks and button as they are when it is dealt (None: too few players)."""
         stacks = [s.stack if s is not None and not s.leaving else 0 for s in self.state.seats]
         if sum(1 for x in stacks if x > 0) < 2:
-            return
+            return None
         button = self.config.cash_game.next_button(self.state.button, stacks)
-        self._add(e.HandDealt(n=self.state.hand_no + 1, stacks=stacks, button=button))
+        return e.HandDealt(n=self.state.hand_no + 1, stacks=stacks, button=button, fair=fair)
 
     def _after_game(self, now: float) -> None:
         for seat, occupant in enumerate(self.state.seats):
@@ -133,7 +142,7 @@ class CashTable(Table):
 
     def _on_tick(self, now: float) -> None:
         if self.next_hand_at is not None and now >= self.next_hand_at and not self.in_hand():
-            self._deal_hand()
+            self._deal_hand(now)
         super()._on_tick(now)
 
     def recovered(self, now: float, hold: float) -> None:

@@ -12,6 +12,7 @@ connection watches which seat, deadlines, spectators) belongs to the host in `ta
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from typing import Any, cast
 
 import msgspec
 
+from common import fairness
 from common import protocol as p
+from common.views import FairReveal
 from gameserver import entries as e
-from gameserver.rules.base import CashGame, Event, Game
+from gameserver.rules.base import CashGame, Event, Game, Redeals
 
 #: Consecutive clock expiries after which a bot plays for the seat until its player acts again.
 AWAY_AFTER_TIMEOUTS = 2
@@ -52,6 +55,12 @@ class TableConfig:
     def cash_game(self) -> CashGame[Any]:
         return cast("CashGame[Any]", self.game)
 
+    @functools.cached_property
+    def redeals(self) -> Redeals | None:
+        """The game as a `Redeals` (a match of several deals: Hearts), or None. Worked out once: a
+        runtime check against a Protocol costs tens of microseconds, too much for every move."""
+        return cast(Redeals, self.game) if isinstance(self.game, Redeals) else None
+
 
 class SeatState(msgspec.Struct, frozen=True, omit_defaults=True):
     user: int  # 0 for a bot
@@ -71,6 +80,20 @@ class LastAct(msgspec.Struct, frozen=True, array_like=True):
     action: Any  # the action as builtins
 
 
+class FairDeal(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The table's current fair deal: announced (`Committed`), taking contributions until it is dealt,
+    revealed once it ends. `values`: the seats whose player sent one; `context` what the game's deal
+    used besides the deck (for the reveal)."""
+
+    deal: int
+    commitment: str
+    seats: tuple[int, ...]
+    values: dict[int, str] = {}
+    dealt: bool = False
+    revealed: bool = False
+    context: dict[str, Any] = {}
+
+
 class TableState(msgspec.Struct, frozen=True, omit_defaults=True):
     seats: tuple[SeatState | None, ...]
     game: Any = None  # the rules' state; None before the first deal
@@ -82,6 +105,8 @@ class TableState(msgspec.Struct, frozen=True, omit_defaults=True):
     to_act: tuple[int, ...] = ()
     turn_began: dict[int, int] = {}  # seat -> seq at which its current turn began
     last_acts: dict[int, LastAct] = {}  # user -> their last applied move
+    fair: FairDeal | None = None  # the current (or last) fair deal
+    reveal: FairReveal | None = None  # the last revealed deal
 
 
 class Corrupt(Exception):
@@ -133,10 +158,70 @@ def stacks(config: TableConfig, state: TableState) -> list[int]:
     return [s.stack if s else 0 for s in state.seats]
 
 
-def hand_setup(config: TableConfig, hand: e.HandDealt) -> Any:
-    """Cash tables: hand `n` dealt from its own deck (derived from the secret seed and the number)."""
+def hand_setup(config: TableConfig, hand: e.HandDealt, rng: random.Random | None = None) -> Any:
+    """Cash tables: hand `n` dealt from `rng` (its fair deal's), or in older logs from its own deck derived
+    from the secret seed and the number."""
     options = dict(config.options, stacks=hand.stacks, button=hand.button)
-    return config.game.setup(config.seats, random.Random(f"{config.seed}:{hand.n}"), options)
+    return config.game.setup(config.seats, rng or random.Random(f"{config.seed}:{hand.n}"), options)
+
+
+def pending_deal(state: TableState) -> FairDeal | None:
+    """The announced deal still taking contributions, if any."""
+    fair = state.fair
+    return fair if fair is not None and not fair.dealt else None
+
+
+def next_deal_number(state: TableState) -> int:
+    return state.fair.deal + 1 if state.fair is not None else 1
+
+
+def fair_rng(config: TableConfig, fair: FairDeal) -> fairness.FairRandom:
+    """The rng a fair deal's cards come from: the stream of its seed and every seat's contribution."""
+    seed, _ = fairness.deal_secret(config.seed, fair.deal)
+    values = [bytes.fromhex(c.value) for c in fairness.contributions_of(seed, fair.seats, fair.values)]
+    return fairness.FairRandom(fairness.deal_key(seed, values))
+
+
+def commitment_of(config: TableConfig, deal: int) -> str:
+    return fairness.commitment(*fairness.deal_secret(config.seed, deal))
+
+
+def reveal_of(config: TableConfig, fair: FairDeal) -> FairReveal:
+    """Everything a verifier needs about a dealt fair deal (only ever published once it is over)."""
+    seed, nonce = fairness.deal_secret(config.seed, fair.deal)
+    return FairReveal(scheme=fairness.SCHEME, table=config.id, deal=fair.deal, game=config.game.name,
+                      commitment=fair.commitment, seed=seed.hex(), nonce=nonce.hex(),
+                      contributions=fairness.contributions_of(seed, fair.seats, fair.values),
+                      context=fair.context)
+
+
+def deal_over(config: TableConfig, state: TableState) -> bool:
+    """The dealt cards are all played: the game (the hand) is over, or a match waits for its next deal."""
+    game = state.game
+    if game is None:
+        return False
+    if config.game.outcome(game) is not None:
+        return True
+    return config.redeals is not None and config.redeals.awaiting_deal(game)
+
+
+def _dealing(config: TableConfig, state: TableState, fair: int | None) -> tuple[random.Random | None,
+                                                                                  dict[str, Any]]:
+    """The rng of the deal an entry names (None: an older log's), and the state's changes for it."""
+    if fair is None:
+        return None, {}
+    pending = pending_deal(state)
+    if pending is None or pending.deal != fair:
+        raise Corrupt(f"dealt from fair deal {fair}, which is not the one announced")
+    return fair_rng(config, pending), {"fair": msgspec.structs.replace(pending, dealt=True)}
+
+
+def _fair_context(config: TableConfig, entry: e.Entry) -> dict[str, Any]:
+    """What a verifier needs besides the deck: the seats, and for a hand the button and who is dealt in."""
+    context: dict[str, Any] = {"seats": config.seats}
+    if isinstance(entry, e.HandDealt):
+        context.update(button=entry.button, dealt=[stack > 0 for stack in entry.stacks])
+    return context
 
 
 def _seat(state: TableState, seat: int) -> SeatState:
@@ -200,19 +285,54 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
     elif isinstance(entry, e.Started):
         if state.game is not None:
             raise Corrupt("the match was already dealt")
-        game = config.game.setup(config.seats, random.Random(config.seed), config.options)
+        rng, changes = _dealing(config, state, entry.fair)
+        options = config.options
+        if rng is not None and config.redeals is not None:
+            options = dict(options, deal_by_host=True)  # each later deal waits for its own fair deal
+        game = config.game.setup(config.seats, rng or random.Random(config.seed), options)
         events = list(config.game.opening_events(game))
         changes.update(game=game, game_start=state.seq + 1)
     elif isinstance(entry, e.HandDealt):
         if in_hand(config, state):
             raise Corrupt("a hand was dealt while another was in progress")
-        game = hand_setup(config, entry)
+        rng, changes = _dealing(config, state, entry.fair)
+        game = hand_setup(config, entry, rng)
         events = list(config.game.opening_events(game))
         changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button)
+    elif isinstance(entry, e.Redealt):
+        redeals = config.redeals
+        if redeals is None or not in_hand(config, state) or not redeals.awaiting_deal(state.game):
+            raise Corrupt("a deal with no match waiting for one")
+        rng, changes = _dealing(config, state, entry.fair)
+        assert rng is not None
+        game, events = redeals.redeal(state.game, rng)
+        changes.update(game=game)
+    elif isinstance(entry, e.Committed):
+        if pending_deal(state) is not None or entry.deal != next_deal_number(state) \
+                or (in_hand(config, state) and not deal_over(config, state)):
+            raise Corrupt(f"fair deal {entry.deal} announced out of turn")
+        if entry.commitment != commitment_of(config, entry.deal):
+            raise Corrupt(f"fair deal {entry.deal}'s commitment is not this table's")
+        changes["fair"] = FairDeal(deal=entry.deal, commitment=entry.commitment, seats=tuple(entry.seats))
+    elif isinstance(entry, e.Contributed):
+        pending = pending_deal(state)
+        if pending is None or pending.deal != entry.deal or entry.seat not in pending.seats \
+                or entry.seat in pending.values:
+            raise Corrupt(f"a contribution of seat {entry.seat} to deal {entry.deal} that cannot be taken")
+        changes["fair"] = msgspec.structs.replace(pending, values={**pending.values, entry.seat: entry.value})
+    elif isinstance(entry, e.Revealed):
+        fair = state.fair
+        if fair is None or not fair.dealt or fair.revealed or fair.deal != entry.reveal.deal:
+            raise Corrupt(f"deal {entry.reveal.deal} revealed before it was dealt, or twice")
+        if entry.reveal != reveal_of(config, fair):
+            raise Corrupt(f"deal {entry.reveal.deal}'s reveal is not what this table dealt")
+        changes.update(fair=msgspec.structs.replace(fair, revealed=True), reveal=entry.reveal)
     elif isinstance(entry, e.Closed):
         changes["closed"] = True
     else:
         raise Corrupt(f"unknown entry {entry!r}")
+    if isinstance(entry, (e.Started, e.HandDealt, e.Redealt)) and "fair" in changes:
+        changes["fair"] = msgspec.structs.replace(changes["fair"], context=_fair_context(config, entry))
     seq = state.seq + 1
     game = changes.get("game", state.game)
     to_act = () if game is None or config.game.outcome(game) is not None else config.game.to_act(game)

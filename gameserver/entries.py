@@ -4,7 +4,8 @@ A table's log is a list of these, in `seq` order. `engine.evolve` applies one en
 live play, recovery, replay and hand-over all fold the same entries with it. Entries are versioned by
 `LOG_FORMAT` (stored with each snapshot) and tagged by their `t` field; the stored JSON of an entry is
 what `encode` gives. Entries hold no secret that the seed does not already give (the seed and the
-snapshots, which hold dealt cards, stay in the game-server tier).
+snapshots, which hold dealt cards, stay in the game-server tier); a fair deal's seed is in the log only
+in its `Revealed` entry, written once the deal is over.
 
 Chips move only with entries: `chip_move(entry)` says which balance (a user's, or the house's for a
 bot) an entry debits or credits, so the store writes the ledger in the same transaction as the log.
@@ -17,6 +18,7 @@ from typing import Any
 import msgspec
 
 from common.protocol import Action
+from common.views import FairReveal
 
 #: Version of the entry and snapshot formats; bumped when an entry's meaning changes.
 LOG_FORMAT = 1
@@ -71,7 +73,10 @@ class StoodUp(Entry, tag="stood_up", frozen=True):
 
 
 class Started(Entry, tag="start", frozen=True):
-    """The match was dealt from the table's seed."""
+    """The match was dealt: from deal `fair`'s derived deck (`common.fairness`), or, in logs from before
+    fair deals, from the table's seed."""
+
+    fair: int | None = None
 
 
 class HandDealt(Entry, tag="hand", frozen=True):
@@ -80,6 +85,38 @@ class HandDealt(Entry, tag="hand", frozen=True):
     n: int
     stacks: list[int]
     button: int
+    fair: int | None = None  # the fair deal whose deck this hand is dealt from (None: older logs)
+
+
+class Redealt(Entry, tag="deal", frozen=True):
+    """A match that deals again (Hearts' next deal) was dealt from deal `fair`'s deck."""
+
+    fair: int
+
+
+class Committed(Entry, tag="commit", frozen=True):
+    """Fair deal `deal` was announced before its cards: `commitment` = SHA-256(seed || nonce), the seed and
+    nonce derived from the table's secret (`common.fairness.deal_secret`, so no secret is in the log);
+    `seats` contribute a random value each, in this order."""
+
+    deal: int
+    commitment: str
+    seats: list[int]
+
+
+class Contributed(Entry, tag="entropy", frozen=True):
+    """`seat`'s client sent its random value (64 hex digits) for deal `deal`, before the deal."""
+
+    deal: int
+    seat: int
+    value: str
+
+
+class Revealed(Entry, tag="reveal", frozen=True):
+    """Deal `reveal.deal` ended: its seed, nonce and every contribution are public (what an export shows
+    and `python -m common.fairness verify` checks)."""
+
+    reveal: FairReveal
 
 
 class Acted(Entry, tag="act", frozen=True):
@@ -103,7 +140,8 @@ class Closed(Entry, tag="closed", frozen=True):
     reason: str = ""
 
 
-AnyEntry = Seated | Unseated | Away | Back | Leaving | StoodUp | Started | HandDealt | Acted | Closed
+AnyEntry = (Seated | Unseated | Away | Back | Leaving | StoodUp | Started | HandDealt | Acted | Closed
+            | Redealt | Committed | Contributed | Revealed)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEntry)

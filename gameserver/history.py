@@ -72,14 +72,31 @@ def fold_steps(config: en.TableConfig, record: GameRecord) -> list[Step]:
         seats: list[en.SeatState | None] = [None] * config.seats
         for p in record.players:
             seats[p["seat"]] = en.SeatState(user=p["user"], name=p["name"], bot=p["bot"])
-        state, events = en.evolve(config, en.TableState(seats=tuple(seats), seq=deal_seq - 1), deal)
-        entries = [e.from_builtins(a) for a in record.actions]
+        fair = _announced(deal, record.entries)
+        fresh = en.TableState(seats=tuple(seats), seq=deal_seq - 1, fair=fair)
+        state, events = en.evolve(config, fresh, deal)
+        # a fair deal's later entries (Hearts' next deals) are folded too; an older game's moves suffice
+        entries = list(record.entries) if fair is not None else [e.from_builtins(a) for a in record.actions]
     out: list[Step] = [(deal, state, events)]
     for entry in entries:
         state, events = en.evolve(config, state, entry)
         if isinstance(entry, e.Acted) or events:
             out.append((entry, state, events))
     return out
+
+
+def _announced(deal: e.Started | e.HandDealt, entries: list[e.AnyEntry]) -> en.FairDeal | None:
+    """A fair deal as it was announced before its cards, from its own reveal among the game's entries
+    (None for a deal of an older log). Raises ValueError when a fair deal's reveal is not there."""
+    if deal.fair is None:
+        return None
+    reveals = (x.reveal for x in entries if isinstance(x, e.Revealed))
+    reveal = next((r for r in reveals if r.deal == deal.fair), None)
+    if reveal is None:
+        raise ValueError(f"fair deal {deal.fair} cannot be dealt again without its reveal")
+    return en.FairDeal(deal=reveal.deal, commitment=reveal.commitment,
+                       seats=tuple(c.seat for c in reveal.contributions),
+                       values={c.seat: c.value for c in reveal.contributions if c.by == "player"})
 
 
 def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None = None) -> GameHistory:

@@ -106,7 +106,8 @@ class GameServer(Placement):
 
     def _new_table(self, table_id: str, game: Game[Any], **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
-        kw.update(bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period)
+        kw.update(bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period,
+                  entropy_wait=self.settings.entropy_wait)
         if game.series == "cash":
             return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, **kw)
@@ -661,7 +662,7 @@ class GameServer(Placement):
                 self.store.append(table.id, result.first_seq, result.log)
             first, last = result.first_seq, table.seq
             if last // SNAPSHOT_EVERY > (first - 1) // SNAPSHOT_EVERY or any(
-                    isinstance(x, (e.Started, e.HandDealt)) for x in result.log):
+                    isinstance(x, (e.Started, e.HandDealt, e.Redealt)) for x in result.log):
                 self.store.snapshot(table.id, last, en.snapshot(table.state))
             status = table.status
             if status != "waiting" and self._status_written.get(table.id) != status:
@@ -679,7 +680,7 @@ class GameServer(Placement):
                               actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
             self.replays.submit(table.config, record, made)
         self._pending_out.extend(result.out)
-        moves_only = bool(result.log) and all(isinstance(x, e.Acted) for x in result.log)
+        moves_only = bool(result.log) and all(isinstance(x, (e.Acted, e.Contributed)) for x in result.log)
         if result.finished is not None or not moves_only:
             self.lobby.dirty.add(table.id)  # a move alone changes nothing the lobby shows
         self._arm(table)

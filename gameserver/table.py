@@ -24,6 +24,7 @@ from typing import Any
 from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver.fair_host import FairDealing
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
 from gameserver.spectating import Delay, DelayLine
 from gameserver.table_types import (
@@ -46,12 +47,13 @@ EVENT_MEMORY = 256
 AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 
 
-class Table:
+class Table(FairDealing):
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
                  invite: str = "", bot_delay: float = 0.6, grace_period: float = 120.0,
-                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0) -> None:
+                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0,
+                 entropy_wait: float = 0.0) -> None:
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
                                      creator=creator, clock=clock, public=public,
                                      rated=public if rated is None else rated, invite=invite)
@@ -59,6 +61,9 @@ class Table:
         self.clock, self.public = clock, public
         self.bot_delay = bot_delay
         self.grace_period = grace_period
+        #: How long a deal waits for the players' contributions at most (fair_host).
+        self.entropy_wait = entropy_wait
+        self.deal_due: float | None = None
         self.state = en.new_state(self.config)
         #: Bots do not stand in for people before this (after a restart, players get time to resume).
         self.hold_bots_until = 0.0
@@ -142,13 +147,16 @@ class Table:
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(self.state, dict(self.conns), dict(self.gone_since), dict(self.spectators),
-                          list(self.game_actions))
+                          list(self.game_actions), deal_due=self.deal_due)
 
     def rollback(self, saved: Checkpoint, now: float) -> None:
         """Back to `saved` (a pass that failed to commit): nobody was told of what is undone."""
         self.state, self.conns, self.gone_since = saved.state, saved.conns, saved.gone_since
         self.spectators, self.game_actions = saved.spectators, saved.game_actions
         self._trim_game_log()
+        self.deal_due = saved.deal_due
+        if en.pending_deal(self.state) is not None and self.deal_due is None:
+            self.deal_due = now + self.entropy_wait
         self.recent.clear()  # a client that resumes gets the fresh view instead
         self._armed_for = None
         self._schedule(now)
@@ -233,6 +241,7 @@ class Table:
         if isinstance(entry, e.Acted):
             self.game_actions.append(e.to_builtins(entry))
             outcome = self.game.outcome(self.state.game)
+            self._reveal_if_over(outcome is not None)  # first: the record's entries end with the reveal
             if outcome is not None:
                 self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
                                          self.dealt, [x for _, x in self.game_entries])
@@ -245,6 +254,7 @@ class Table:
         if ended is not None:
             self._after_game(now)
             result.finished = ended
+        self._redeal_if_waiting(now)
         result.log = self._pending
         self.recent.extend(self._steps)
         people = {i for i, s in enumerate(self.state.seats) if s is not None and not s.bot}
@@ -252,7 +262,8 @@ class Table:
             for seat in [s for s in held if s not in people]:
                 del held[seat]
         self._schedule(now)
-        if self._pending:
+        # a contribution alone changes nothing anyone sees: its sender is answered, nobody else is told
+        if self._pending and not all(isinstance(x, e.Contributed) for x in self._pending):
             events = [ev for _, evs in self._steps for ev in evs]
             result.out.extend(self._views_for(self.watchers(), events, broadcast=True))
         if ended is not None:
@@ -322,7 +333,7 @@ class Table:
 
     # hooks a kind of table (a cash table) changes
     def _seating_open(self) -> bool:
-        return self.state.game is None
+        return self.state.game is None and en.pending_deal(self.state) is None
 
     def _seated(self, who: Sender, req: p.Join, seat: int) -> e.Seated:
         return e.Seated(seat=seat, user=who.user, name=who.name)
@@ -345,7 +356,7 @@ class Table:
 
     def _leave_seat(self, seat: int) -> None:
         """A player leaves: before the game the seat is freed; during it a bot plays it to the end."""
-        if self.state.game is None:
+        if self._seating_open():
             self._add(e.Unseated(seat=seat))
         else:
             self._add(e.Away(seat=seat))
@@ -360,11 +371,14 @@ class Table:
             raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
         if self.state.game is not None:
             raise Refused(p.E_ALREADY_STARTED, "the game has already started")
+        if en.pending_deal(self.state) is not None:
+            raise Refused(p.E_ALREADY_STARTED, "the deal is announced: it is dealt once the players' "
+                          "contributions are in")
         free = sum(1 for s in self.state.seats if s is None)
         if free:
             raise Refused(p.E_NOT_STARTED, f"{free} seat(s) still free: wait for players or add bots")
-        self._add(e.Started())
         self._ack(who, req, rid, result)
+        self._announce_deal(now)
 
     def _on_act(self, who: Sender, req: p.Act, rid: int, now: float, result: Result) -> None:
         state = self.state
@@ -437,6 +451,8 @@ class Table:
         self.gone_since = {i: now for i, s in enumerate(self.state.seats) if s is not None and not s.bot}
         self.hold_bots_until = now + hold
         self._armed_for = None
+        if en.pending_deal(self.state) is not None:
+            self.deal_due = now + self.entropy_wait
         self._schedule(now)
 
     def clock_left(self, now: float) -> float | None:
@@ -468,6 +484,8 @@ class Table:
         if self.state.closed:
             return None
         times = [since + self.grace_period for since in self.gone_since.values()]
+        if self.deal_due is not None:
+            times.append(self.deal_due)
         if en.in_hand(self.config, self.state):
             times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
         if self.spectator_line is not None and (due := self.spectator_line.next_due()) is not None:
@@ -485,6 +503,8 @@ class Table:
         return result
 
     def _on_tick(self, now: float) -> None:
+        if self.deal_due is not None and now >= self.deal_due:
+            self._deal_if_ready(now, force=True)
         for seat, since in list(self.gone_since.items()):
             if now >= since + self.grace_period:
                 del self.gone_since[seat]
@@ -503,7 +523,7 @@ class Table:
 
     def _stand_up_absent(self, seat: int) -> None:
         """Grace period over: before the game the seat is freed; during it a bot takes the seat for good."""
-        if self.state.game is None:
+        if self._seating_open():
             self._add(e.Unseated(seat=seat))
         elif not self.over:
             self._add(e.StoodUp(seat=seat))
@@ -555,7 +575,8 @@ class Table:
     def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
         """Each connection's own view: seats get theirs, spectators share the public one (held back for
         the delay line, when the table has one: every `broadcast`'s spectator view goes into it, watched
-        or not, and a spectator who opens the table gets what the line last released)."""
+        or not, and a spectator who opens the table gets what the line last released). A pass's
+        (`broadcast`) views leave out the fair-deal facts that did not change; the others carry all."""
         out: list[Outbound] = []
         by_conn = {conn: seat for seat, conn in self.conns.items()}
         spectators = [c for c in conns if c not in by_conn]
@@ -570,7 +591,8 @@ class Table:
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
             "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
             "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            "public": self.public, **self._shared_view_fields()}
+            "public": self.public, **self._shared_view_fields(),
+            **self._fair_view(not broadcast, self._pending)}
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
             if conn in by_conn:
@@ -623,7 +645,7 @@ class Table:
 
 #: The method of Table that handles each request type (chat: the server stores it).
 _HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
-    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume)}
+    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume, p.Entropy)}
 
 
 def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],

@@ -82,3 +82,4 @@ class Checkpoint:
     spectators: dict[str, Sender]
     game_actions: list[dict[str, Any]]
     extra: Any = None  # what a kind of table adds (a cash table: when the next hand is due)
+    deal_due: float | None = None  # when an announced fair deal is dealt at the latest

@@ -45,6 +45,8 @@ class FeltClient:
         self._http = AsyncHTTPClient(force_instance=True)
         self._req = 0
         self.unmatched: deque[p.ServerMessage] = deque()
+        #: (table, deal) -> the random value this client contributed to that fair deal (hex)
+        self.contributions: dict[tuple[str, int], str] = {}
 
     # ---- connecting ----------------------------------------------------------------------------
 
@@ -196,6 +198,19 @@ class FeltClient:
                 held.append(reply)
         finally:
             self.unmatched.extend(held)
+
+    async def contribute(self, view: p.View) -> bool:
+        """Answer a view announcing a fair deal this seat contributes to with 32 fresh random bytes (once
+        per deal), as the browser client does. True if it sent one."""
+        fair = view.fair
+        if fair is None or fair.dealt or view.seat is None or view.seat not in fair.seats \
+                or view.seat in fair.contributed or (view.table, fair.deal) in self.contributions:
+            return False
+        value = secrets.token_hex(32)
+        self.contributions[(view.table, fair.deal)] = value
+        await self.send(p.Entropy(table=view.table, deal=fair.deal, commitment=fair.commitment, value=value,
+                                  req=self.next_req()))
+        return True
 
     async def auth(self, token: str) -> p.ServerMessage:
         await self.send(p.Auth(token=token))

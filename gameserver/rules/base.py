@@ -13,7 +13,7 @@ import dataclasses
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from common.protocol import Action
 from common.views import GameView, LegalAction
@@ -159,6 +159,21 @@ class CashGame(Game[S], Protocol[S]):
 
     def next_button(self, prev: int | None, stacks: Sequence[int]) -> int:
         """The button of the next hand, after `prev` (None: the first hand), given the seats' `stacks`."""
+        ...
+
+
+@runtime_checkable
+class Redeals(Protocol):
+    """A match game that deals several times (Hearts). Set up with `deal_by_host: True` among the options,
+    it deals each later deal only when the host hands it a fresh rng (the host's fair deal): in between,
+    `awaiting_deal` is true and nobody is to act."""
+
+    def awaiting_deal(self, state: Any) -> bool:
+        """The last deal is scored and the match goes on: the next deal waits for `redeal`."""
+        ...
+
+    def redeal(self, state: Any, rng: random.Random) -> tuple[Any, list[Event]]:
+        """The next deal, its cards from `rng`, and its opening events."""
         ...
 
 

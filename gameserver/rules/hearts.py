@@ -7,8 +7,10 @@ Pure: no I/O, no clock, no global random.
 Chance. `setup` draws exactly one value from its rng, `match_seed = rng.getrandbits(128)`. Deal i (0, 1, 2
 ...) shuffles a fresh deck with a local `random.Random(f"{match_seed}:{i}")` (`common.cards.shuffled_deck`)
 and deals it one card at a time, seat 0 first, so seat s holds deck[s::4]. `apply` can thus start the next
-deal without an rng, and every deal is reproducible. The seed is secret state: it is kept out of views,
-events and the state's repr.
+deal without an rng, and every deal is reproducible. A host that deals each deal itself (its provably fair
+deals) sets up with `deal_by_host`: then every deal is one `shuffled_deck(rng)` dealt the same way, and
+between deals the match waits in phase "dealing" until `redeal` hands it the next rng (`base.Redeals`).
+The seed is secret state: it is kept out of views, events and the state's repr.
 
 Play. Passing rotates by deal: left (seat+1), right (seat-1), across (seat+2), none. The pass is
 simultaneous: a seat's three cards leave its hand when it chooses them, and everyone receives only after
@@ -33,12 +35,23 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
 from common.cards import FULL_DECK, SUIT_NAMES, is_card, shuffled_deck, sort_hand, suit
 from common.protocol import Action, PassCards, Play
 from common.views import HeartsLastTrick, HeartsPhase, HeartsTrickCard, HeartsView, LegalAction, PassDirection
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
+from gameserver.rules.hearts_events import (
+    CardsPassed,
+    CardsReceived,
+    DealScored,
+    DealStarted,
+    HandDealt,
+    HeartsBroken,
+    MatchOver,
+    Played,
+    TrickWon,
+)
 from gameserver.rules.hearts_scoring import (
     HEARTS,
     PASS_COUNT,
@@ -104,6 +117,7 @@ class State:
     last_trick: Trick
     scores: tuple[int, ...]  # match totals
     history: tuple[tuple[int, ...], ...]  # each finished deal's points
+    host_deals: bool = False  # each later deal waits in phase "dealing" for the host's `redeal`
 
     @property
     def turn(self) -> int | None:
@@ -115,73 +129,6 @@ class State:
     @property
     def pass_direction(self) -> PassDirection:
         return pass_direction(self.options, self.deal_number)
-
-
-# ---- events ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardsPassed(Event):
-    cards: tuple[str, ...]
-    to_seat: int
-    kind: ClassVar[str] = "cards_passed"
-    secret: ClassVar[tuple[str, ...]] = ("cards",)
-
-
-@dataclass(frozen=True)
-class CardsReceived(Event):
-    cards: tuple[str, ...]
-    from_seat: int
-    kind: ClassVar[str] = "cards_received"
-    secret: ClassVar[tuple[str, ...]] = ("cards",)
-
-
-@dataclass(frozen=True)
-class Played(Event):
-    card: str
-    kind: ClassVar[str] = "played"
-
-
-@dataclass(frozen=True)
-class HeartsBroken(Event):
-    kind: ClassVar[str] = "hearts_broken"  # `seat` broke them
-
-
-@dataclass(frozen=True)
-class TrickWon(Event):
-    cards: tuple[str, ...]
-    points: int
-    kind: ClassVar[str] = "trick_won"
-
-
-@dataclass(frozen=True)
-class DealScored(Event):
-    deal: int
-    points: tuple[int, ...]
-    moon: int | None  # the seat that shot the moon
-    scores: tuple[int, ...]
-    kind: ClassVar[str] = "deal_scored"
-
-
-@dataclass(frozen=True)
-class DealStarted(Event):
-    deal: int
-    pass_direction: str
-    kind: ClassVar[str] = "deal_started"
-
-
-@dataclass(frozen=True)
-class HandDealt(Event):
-    cards: tuple[str, ...]
-    kind: ClassVar[str] = "hand_dealt"
-    secret: ClassVar[tuple[str, ...]] = ("cards",)
-
-
-@dataclass(frozen=True)
-class MatchOver(Event):
-    scores: tuple[int, ...]
-    winners: tuple[int, ...]
-    kind: ClassVar[str] = "match_over"
 
 
 # ---- dealing -------------------------------------------------------------------------------------------
@@ -207,9 +154,10 @@ def deal_hands(match_seed: int, deal_number: int) -> Hands:
 
 
 def _new_deal(options: Options, match_seed: int, deal_number: int, hands: Hands,
-              scores: tuple[int, ...], history: tuple[tuple[int, ...], ...]) -> State:
+              scores: tuple[int, ...], history: tuple[tuple[int, ...], ...], host_deals: bool = False
+              ) -> State:
     passing = pass_direction(options, deal_number) != "none"
-    return State(
+    return State(host_deals=host_deals,
         options=options, match_seed=match_seed, deal_number=deal_number,
         phase="passing" if passing else "playing", hands=hands, passes=(None,) * SEATS, trick=(),
         leader=None if passing else _holder(hands, TWO_OF_CLUBS), hearts_broken=False, tricks_played=0,
@@ -295,6 +243,8 @@ def _turn_refusal(state: State, seat: int) -> str | None:
         return "no such seat"
     if state.phase == "over":
         return "the match is over"
+    if state.phase == "dealing":
+        return "the next deal is not dealt yet"
     if state.phase == "passing" and state.passes[seat] is not None:
         return "you have already passed; waiting for the others"
     if seat not in GAME.to_act(state):
@@ -379,12 +329,23 @@ def _end_deal(state: State, events: list[Event]) -> tuple[State, list[Event]]:
         winners = match_winners(scores)
         events.append(MatchOver(None, scores, winners))
         return replace(state, phase="over", leader=None, scores=scores, history=history), events
+    if state.host_deals:
+        return replace(state, phase="dealing", leader=None, trick=(), scores=scores, history=history), events
     number = state.deal_number + 1
     hands = deal_hands(state.match_seed, number)
     nxt = _new_deal(opts, state.match_seed, number, hands, scores, history)
-    events.append(DealStarted(None, number, nxt.pass_direction))
-    events.extend(HandDealt(seat, hand) for seat, hand in enumerate(hands))
-    return nxt, events
+    return nxt, events + _deal_events(nxt)
+
+
+def _deal_events(state: State) -> list[Event]:
+    return [DealStarted(None, state.deal_number, state.pass_direction),
+            *(HandDealt(seat, hand) for seat, hand in enumerate(state.hands))]
+
+
+def _hands_from(rng: random.Random) -> Hands:
+    """One deck from `rng` (`shuffled_deck`), dealt one card at a time from index 0, seat 0 first."""
+    deck = shuffled_deck(rng)
+    return tuple(tuple(sort_hand(deck[seat::SEATS])) for seat in range(SEATS))
 
 
 def _trick_cards(trick: Trick) -> list[HeartsTrickCard]:
@@ -420,10 +381,26 @@ class Hearts:
         return merge_options(DEFAULT_OPTIONS, options, OPTION_RANGES)
 
     def setup(self, seats: int, rng: random.Random, options: Mapping[str, Any]) -> State:
-        """A new match; draws only `match_seed` from `rng` and deals deal 0 from it."""
+        """A new match; draws only `match_seed` from `rng` and deals deal 0 from it. With `deal_by_host`
+        (base.Redeals) deal 0 is one `shuffled_deck(rng)` and each later deal waits for `redeal`."""
+        options = dict(options)
+        if options.pop("deal_by_host", False):
+            opts = Options(**self.check_options(seats, options))
+            return _new_deal(opts, 0, 0, _hands_from(rng), (0,) * SEATS, (), host_deals=True)
         opts = Options(**self.check_options(seats, options))
         match_seed = rng.getrandbits(128)
         return _new_deal(opts, match_seed, 0, deal_hands(match_seed, 0), (0,) * SEATS, ())
+
+    def awaiting_deal(self, state: State) -> bool:
+        return state.phase == "dealing"
+
+    def redeal(self, state: State, rng: random.Random) -> tuple[State, list[Event]]:
+        """The next deal from one `shuffled_deck(rng)`, as deal 0 of a host-dealt match."""
+        if state.phase != "dealing":
+            raise IllegalMove("the deal in progress is not over")
+        nxt = _new_deal(state.options, 0, state.deal_number + 1, _hands_from(rng), state.scores,
+                        state.history, host_deals=True)
+        return nxt, _deal_events(nxt)
 
     def to_act(self, state: State) -> tuple[int, ...]:
         if state.phase == "passing":
@@ -446,8 +423,7 @@ class Hearts:
 
     def opening_events(self, state: State) -> list[Event]:
         """The first deal, announced as every later deal is: its number and pass, then each seat's hand."""
-        return [DealStarted(None, state.deal_number, state.pass_direction),
-                *(HandDealt(seat, hand) for seat, hand in enumerate(state.hands))]
+        return _deal_events(state)
 
     def apply(self, state: State, seat: int, action: Action) -> tuple[State, list[Event]]:
         reason = _turn_refusal(state, seat)

@@ -135,6 +135,9 @@ class Stack:
                 "FELT_TRUSTED_PROXIES": ",".join(dict.fromkeys(["127.0.0.1", public.address]))}
                if haproxy else {}),
             "FELT_BOT_DELAY": "0.02",
+            # the scripted players contribute to every fair deal at once; a raw client that does not is
+            # dealt without its value after this
+            "FELT_ENTROPY_WAIT": "0.3",
             "FELT_HEARTBEAT_INTERVAL": "0.3",
             "FELT_AUTH_TIMEOUT": "1.5",
             # tests register and log in many people from one address (tests/integration/test_attacks.py

@@ -10,6 +10,7 @@
 
 import { cardName } from "./cards.js";
 import { confirmDialog } from "./dialogs.js";
+import { FairDeals } from "./fairpanel.js";
 import { $, fill, h } from "./dom.js";
 import { GAMES, gameOf } from "./games/index.js";
 import { renderHand } from "./handview.js";
@@ -46,6 +47,7 @@ export class TableController {
     this.flights = []; // chips to fly on the next draw: [{from, to}] selectors
     this.wasMyTurn = false;
     this.lowWarned = null; // the deadline the clock-low sound was played for
+    this.fair = new FairDeals(this); // commitments, this browser's entropy, and each deal verified
   }
 
   // ---- what the server says ----------------------------------------------------------------------
@@ -67,6 +69,11 @@ export class TableController {
     this.busy = false;
     this.available = true;
     this.statusText = "";
+    try {
+      this.fair.onFrame(frame);
+    } catch (error) {
+      console.error("fair-deal panel:", error); // reported, but the checker never stops the table
+    }
     const ctx = this.context();
     const lines = [];
     if (!before && frame.status === "waiting") lines.push({ text: "You are at the table.", kind: "seat" });
@@ -235,6 +242,7 @@ export class TableController {
     ui.controls = h("div", { class: "controls", id: "controls" });
     ui.hand = h("div", { class: "hand", id: "hand", role: "toolbar", "aria-label": "Your hand" });
     ui.scores = h("div", { class: "scores", id: "scores" });
+    ui.fair = h("div", { class: "fair", id: "fair-panel" });
     ui.events = h("ol", { class: "events", id: "events" });
     ui.chatLines = h("ol", { class: "chat-lines", id: "chat-lines" });
     ui.chatInput = h("input", { id: "chat-input", type: "text", maxlength: 300, autocomplete: "off",
@@ -258,6 +266,7 @@ export class TableController {
         ui.play,
         h("aside", { class: "side", id: "side" },
           h("section", { class: "panel" }, h("h2", {}, "Scores"), ui.scores),
+          h("section", { class: "panel fair-deal" }, h("h2", {}, "Fair deal"), ui.fair),
           h("section", { class: "panel" }, h("h2", {}, "What happened"), ui.events),
           h("section", { class: "panel chat" }, h("h2", {}, "Chat"), ui.chatLines, ui.chatForm))),
       ui.picker, ui.result);
@@ -311,6 +320,7 @@ export class TableController {
       this.renderHand(ctx, myTurn);
     }
     fill(ui.scores, game?.scores(ctx) ?? "");
+    fill(ui.fair, ...this.fair.render(ctx));
     this.renderEvents();
     this.renderPicker(ctx);
     this.renderResult(ctx);

@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from common import protocol as p
+from common.views import FairCommit, FairContribution, FairReveal
 from gameserver.rules.hearts import GAME as HEARTS
 
 CLIENT = [
@@ -27,6 +28,7 @@ CLIENT = [
     p.Act(table="g1-0001", action=p.Play(card="8S", suit="H"), seq=9, req=9),
     p.Chat(table="g1-0001", text="gg", req=10),
     p.Resume(table="g1-0001", last_seq=12, req=11),
+    p.Entropy(table="g1-0001", deal=3, commitment="ab" * 32, value="0f" * 32, req=12),
 ]
 ACTIONS = [p.Play(card="QS"), p.Draw(), p.PassTurn(), p.PassCards(cards=["2C", "3C", "4C"]), p.Fold(),
            p.Check(), p.Call(), p.Bet(amount=200), p.Raise(to=600)]
@@ -43,6 +45,13 @@ SERVER = [
     p.View(table="g1-0002", seq=1, game="holdem", players=["a", None], seat=0,  # a cash table, no hand yet
            cash=p.CashInfo(table_stacks=[2000, 0], hand_no=0, next_hand_at=None, min_buy_in=2000,
                            max_buy_in=20000)),
+    p.View(table="g1-0003", seq=7, game="crazy_eights", players=["a", "b"], seat=1,  # a fair deal announced
+           fair=FairCommit(scheme="felt-shuffle-v1", deal=2, commitment="ab" * 32, seats=[0, 1],
+                           contributed=[1], server=[0]),
+           reveal=FairReveal(scheme="felt-shuffle-v1", table="g1-0003", deal=1, game="crazy_eights",
+                             commitment="cd" * 32, seed="01" * 32, nonce="02" * 16,
+                             contributions=[FairContribution(seat=0, value="03" * 32, by="server")],
+                             context={"seats": 2})),
     p.GameOver(table="g1-0001", seq=9, scores=[0, 12], players=["a", "b"], winners=[0]),
     p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0),
     p.ChatHistory(table="g1-0001", lines=[p.ChatLine(table="g1-0001", name="ann", text="hi", ts=1.0)]),

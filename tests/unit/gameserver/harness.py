@@ -31,6 +31,7 @@ from tests import dbs
 
 class Harness:
     def __init__(self, tmp: Path, name: str = "g1", **settings: Any) -> None:
+        settings.setdefault("entropy_wait", 0.0)  # deals at once unless a test plays the clients' part
         self.settings = load(env={"FELT_CONFIG": ""}, data_dir=str(tmp), heartbeat_interval=0.1,
                              bot_delay=0.0, database_url=dbs.database_url(tmp), **settings)
         self.engine = open_db(self.settings.db_url())

@@ -172,13 +172,13 @@ def test_the_move_rate_and_rosters_the_console_shows(tmp_path: Path) -> None:
             desk.round(1000.0)
             seq = h.server.tables[table].seq
             await h.reply_to(h.forward(p.Join(table=table), user=2, conn="rtA:2"))
-            await h.reply_to(h.forward(p.Start(table=table)))  # two entries: a seat, the deal
+            await h.reply_to(h.forward(p.Start(table=table)))  # a seat, the deal's commitment, the deal
             desk.round(1004.0)
-            assert h.server.tables[table].seq == seq + 2
-            assert h.server.ownership.rate == 0.5, "2 entries in 4 s"
+            assert h.server.tables[table].seq == seq + 3
+            assert h.server.ownership.rate == 0.8, "3 entries in 4 s (one decimal)"
             h.server.ownership.renew(1)
             [record] = h.server.ownership.registry.servers("gameserver")
-            assert record.rate == 0.5
+            assert record.rate == 0.8
             desk.round(1010.0)
             assert h.server.ownership.rate == 0.0, "nothing in the last 5 s"
             with h.engine.connect() as conn:

@@ -21,23 +21,25 @@ import pytest
 from common.cards import FULL_DECK, RANK_VALUE, rank, sort_hand, suit
 from common.protocol import Action, Draw, PassCards, Play
 from common.views import HeartsLastTrick, HeartsTrickCard, HeartsView, LegalAction
-from gameserver.rules import GAME_MODULES, hearts_scoring
+from gameserver.rules import GAME_MODULES, hearts_events, hearts_scoring
 from gameserver.rules import hearts as hearts_module
 from gameserver.rules.base import Event, IllegalMove
 from gameserver.rules.hearts import (
     GAME,
+    State,
+    can_play,
+    deal_hands,
+    legal_cards,
+    setup_fixed,
+)
+from gameserver.rules.hearts_events import (
     CardsPassed,
     CardsReceived,
     DealScored,
     DealStarted,
     HandDealt,
     MatchOver,
-    State,
     TrickWon,
-    can_play,
-    deal_hands,
-    legal_cards,
-    setup_fixed,
 )
 from tests.unit.gameserver.frames import narrow
 
@@ -583,8 +585,8 @@ def test_view_fields() -> None:
 def test_rules_modules_are_pure() -> None:
     allowed = {"__future__", "dataclasses", "random", "collections.abc", "types", "typing",
                "common.cards", "common.protocol", "common.views", "gameserver.rules.base",
-               "gameserver.rules.hearts_scoring"}
-    for module in (hearts_module, hearts_scoring):
+               "gameserver.rules.hearts_scoring", "gameserver.rules.hearts_events"}
+    for module in (hearts_module, hearts_scoring, hearts_events):
         tree = ast.parse(Path(module.__file__ or "").read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

@@ -206,6 +206,7 @@ export default {
   prompt(ctx, myTurn) {
     const view = ctx.view;
     if (view.phase === "over") return "The match is over.";
+    if (view.phase === "dealing") return "The next deal is announced: shuffling with everyone's entropy…";
     if (view.phase === "passing") {
       if (ctx.me === null) return "Everyone is choosing three cards to pass.";
       if (choosing(ctx)) {
