@@ -20,11 +20,15 @@ from typing import Any, cast
 import msgspec
 
 from common import protocol as p
+from common.policy import DEFAULT as DEFAULT_POLICY
+from common.policy import TablePolicy
 from gameserver import entries as e
+from gameserver import policy as pol
 from gameserver.rules.base import CashGame, Event, Game
 
-#: Consecutive clock expiries after which a bot plays for the seat until its player acts again.
-AWAY_AFTER_TIMEOUTS = 2
+#: Consecutive clock expiries after which a bot plays for the seat until its player acts again (the
+#: default of the table policy's `away_after`).
+AWAY_AFTER_TIMEOUTS = DEFAULT_POLICY.away_after
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TableConfig:
     public: bool = True
     rated: bool = True  # its finished games change ratings (common.ratings)
     invite: str = ""
+    policy: TablePolicy = DEFAULT_POLICY  # time banks, absence and sitting out (common.policy)
 
     @property
     def cash(self) -> bool:
@@ -61,6 +66,9 @@ class SeatState(msgspec.Struct, frozen=True, omit_defaults=True):
     away: bool = False  # a bot plays for this human until they are back
     leaving: bool = False  # cash tables: stands up when the current hand ends
     timeouts: int = 0  # consecutive clock expiries
+    bank: float = 0.0  # seconds left in the time bank (drawn on once the turn clock runs out)
+    dbank: float = 0.0  # seconds left in the disconnection bank
+    sitting_out: bool = False  # cash tables: dealt out of the next hands until back
 
 
 class LastAct(msgspec.Struct, frozen=True, array_like=True):
@@ -105,7 +113,8 @@ def in_hand(config: TableConfig, state: TableState) -> bool:
 
 def funded(state: TableState) -> list[int]:
     """Cash tables: the seats that would be dealt into the next hand."""
-    return [i for i, s in enumerate(state.seats) if s is not None and s.stack > 0 and not s.leaving]
+    return [i for i, s in enumerate(state.seats)
+            if s is not None and s.stack > 0 and not s.leaving and not s.sitting_out]
 
 
 def status(config: TableConfig, state: TableState) -> str:
@@ -168,10 +177,12 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         occupant = _seat(state, entry.seat)
         if entry.by == "clock":
             timeouts = occupant.timeouts + 1
-            away = occupant.away or timeouts >= AWAY_AFTER_TIMEOUTS
+            away = occupant.away or timeouts >= config.policy.away_after
             occupant = replace(occupant, timeouts=timeouts, away=away)
         elif entry.by == "player":
-            occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving)
+            # playing themselves again: at a match table that also ends sitting out
+            occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving,
+                               sitting_out=occupant.sitting_out and config.cash)
         seats = _with_seat(seats, entry.seat, occupant)
         if entry.req is not None and entry.user is not None:
             last = dict(state.last_acts)
@@ -179,12 +190,14 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             changes["last_acts"] = last
         if config.cash and config.game.outcome(game) is not None:
             seats = _settled(config, game, seats)
+        if pol.new_deal(events):
+            seats = pol.refilled(config.policy, seats)
         changes["game"] = game
     elif isinstance(entry, e.Seated):
         if not 0 <= entry.seat < config.seats or seats[entry.seat] is not None:
             raise Corrupt(f"seat {entry.seat} is not free")
-        seats = _with_seat(seats, entry.seat, SeatState(user=entry.user, name=entry.name, bot=entry.bot,
-                                                        stack=entry.stack))
+        seats = _with_seat(seats, entry.seat, pol.seated(config.policy, SeatState(
+            user=entry.user, name=entry.name, bot=entry.bot, stack=entry.stack)))
     elif isinstance(entry, e.Unseated):
         _seat(state, entry.seat)
         seats = _with_seat(seats, entry.seat, None)
@@ -202,13 +215,27 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             raise Corrupt("the match was already dealt")
         game = config.game.setup(config.seats, random.Random(config.seed), config.options)
         events = list(config.game.opening_events(game))
+        seats = pol.refilled(config.policy, seats)
         changes.update(game=game, game_start=state.seq + 1)
     elif isinstance(entry, e.HandDealt):
         if in_hand(config, state):
             raise Corrupt("a hand was dealt while another was in progress")
         game = hand_setup(config, entry)
         events = list(config.game.opening_events(game))
+        seats = pol.refilled(config.policy, seats)
         changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button)
+    elif isinstance(entry, (e.SatOut, e.SatIn)):
+        seats = _with_seat(seats, entry.seat, replace(_seat(state, entry.seat),
+                                                      sitting_out=isinstance(entry, e.SatOut)))
+    elif isinstance(entry, e.Banked):
+        seats = _with_seat(seats, entry.seat, pol.drawn(_seat(state, entry.seat), entry))
+    elif isinstance(entry, e.ToppedUp):
+        occupant = _seat(state, entry.seat)
+        if occupant.user != entry.user or entry.amount <= 0 or not config.cash:
+            raise Corrupt(f"a top-up of seat {entry.seat} that does not fit it")
+        if in_hand(config, state) and config.cash_game.dealt_in(state.game)[entry.seat]:
+            raise Corrupt(f"a top-up of seat {entry.seat} in the middle of its hand")
+        seats = _with_seat(seats, entry.seat, replace(occupant, stack=occupant.stack + entry.amount))
     elif isinstance(entry, e.Closed):
         changes["closed"] = True
     else:
