@@ -181,9 +181,17 @@ class CashTable(Table):
             self.next_hand_at = now + self.hand_pause
 
     def top_up_for(self, who: Sender, req: p.TopUp, balance: int) -> int:
-        """The chips a top-up (or rebuy) adds, checked: seated, not in the middle of a hand one is dealt
-        into, the stack after it within the buy-in limits, and the balance. Like a buy-in, the debit
-        itself is conditional when it is written."""
+        """The chips a top-up (or rebuy) adds, checked against the table (see `_top_up_seat`) and the
+        balance. The balance read here gives a clear answer early; like a buy-in, the debit itself is
+        conditional when it is written."""
+        self._top_up_seat(who, req)
+        if req.amount > balance:
+            raise Refused(p.E_INSUFFICIENT_CHIPS, f"you have {balance} chips; this top-up needs {req.amount}")
+        return int(req.amount)
+
+    def _top_up_seat(self, who: Sender, req: p.TopUp) -> int:
+        """The seat a top-up is for, checked: seated, not in the middle of a hand it is dealt into, not
+        leaving, and the stack after it within the table's buy-in limits."""
         seat = self._my_seat(who)
         occupant = self.state.seats[seat]
         assert occupant is not None
@@ -199,12 +207,10 @@ class CashTable(Table):
             raise Refused(p.E_BAD_FIELD, f"your stack after a top-up must be {low}–{high} chips: you have "
                           f"{occupant.stack}, so add {max(1, low - occupant.stack)}–{most}" if most else
                           f"your stack is at the table's maximum ({high} chips)")
-        if req.amount > balance:
-            raise Refused(p.E_INSUFFICIENT_CHIPS, f"you have {balance} chips; this top-up needs {req.amount}")
-        return int(req.amount)
+        return seat
 
     def _on_topup(self, who: Sender, req: p.TopUp, rid: int, now: float, result: Result) -> None:
-        seat = self._my_seat(who)
+        seat = self._top_up_seat(who, req)
         self._add(e.ToppedUp(seat=seat, user=who.user, amount=req.amount))
         self._ack(who, req, rid, result, seat)
         if not self.in_hand() and self.next_hand_at is None and self.state.hand_no \

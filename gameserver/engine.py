@@ -90,6 +90,7 @@ class TableState(msgspec.Struct, frozen=True, omit_defaults=True):
     to_act: tuple[int, ...] = ()
     turn_began: dict[int, int] = {}  # seat -> seq at which its current turn began
     last_acts: dict[int, LastAct] = {}  # user -> their last applied move
+    clocked: int | None = None  # the seat the clock made the last move for, if it did
 
 
 class Corrupt(Exception):
@@ -175,8 +176,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             raise Corrupt(f"a move at seq {state.seq} with no game in progress")
         game, events = config.game.apply(state.game, entry.seat, entry.action)
         occupant = _seat(state, entry.seat)
-        if entry.by == "clock":
-            timeouts = occupant.timeouts + 1
+        if entry.by == "clock":  # the clock's moves one after another for a seat (draws, then a pass) are
+            timeouts = occupant.timeouts + (state.clocked != entry.seat)  # one time-out, not several
             away = occupant.away or timeouts >= config.policy.away_after
             occupant = replace(occupant, timeouts=timeouts, away=away)
         elif entry.by == "player":
@@ -184,6 +185,7 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving,
                                sitting_out=occupant.sitting_out and config.cash)
         seats = _with_seat(seats, entry.seat, occupant)
+        changes["clocked"] = entry.seat if entry.by == "clock" else None
         if entry.req is not None and entry.user is not None:
             last = dict(state.last_acts)
             last[entry.user] = LastAct(entry.req, entry.from_seq, p.to_builtins(entry.action))
@@ -216,14 +218,15 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         game = config.game.setup(config.seats, random.Random(config.seed), config.options)
         events = list(config.game.opening_events(game))
         seats = pol.refilled(config.policy, seats)
-        changes.update(game=game, game_start=state.seq + 1)
+        changes.update(game=game, game_start=state.seq + 1, clocked=None)
     elif isinstance(entry, e.HandDealt):
         if in_hand(config, state):
             raise Corrupt("a hand was dealt while another was in progress")
         game = hand_setup(config, entry)
         events = list(config.game.opening_events(game))
         seats = pol.refilled(config.policy, seats)
-        changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button)
+        changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button,
+                       clocked=None)
     elif isinstance(entry, (e.SatOut, e.SatIn)):
         seats = _with_seat(seats, entry.seat, replace(_seat(state, entry.seat),
                                                       sitting_out=isinstance(entry, e.SatOut)))
