@@ -137,10 +137,12 @@ def seat_of(state: TableState, user: int) -> int | None:
 
 
 def stacks(config: TableConfig, state: TableState) -> list[int]:
-    """Chips in front of each seat: live during a hand, settled between hands."""
+    """Chips in front of each seat: live during a hand (for the seats dealt into it), settled otherwise."""
+    settled = [s.stack if s else 0 for s in state.seats]
     if config.cash and in_hand(config, state):
-        return list(config.cash_game.seat_stacks(state.game))
-    return [s.stack if s else 0 for s in state.seats]
+        live, dealt = config.cash_game.seat_stacks(state.game), config.cash_game.dealt_in(state.game)
+        return [live[i] if dealt[i] else settled[i] for i in range(len(settled))]
+    return settled
 
 
 def hand_setup(config: TableConfig, hand: e.HandDealt) -> Any:
