@@ -82,15 +82,16 @@ export function policyButtons(table, ctx) {
   const sittingOut = isSittingOut(frame, ctx.me);
   if (cash || frame.status === "playing") {
     out.push(sittingOut
-      ? h("button", { type: "button", class: "ghost", id: "sit-in", onclick: () => sitIn(table) }, "I'm back")
-      : h("button", { type: "button", class: "ghost", id: "sit-out", onclick: () => sitOut(table) },
-        cash ? "Sit out next hand" : "Sit out"));
+      ? h("button", { type: "button", class: "ghost policy", id: "sit-in", onclick: () => sitIn(table) }, "I'm back")
+      : h("button", { type: "button", class: "ghost policy", id: "sit-out", onclick: () => sitOut(table),
+        "aria-label": cash ? "Sit out next hand" : "Sit out" },
+      "Sit out", cash ? h("span", { class: "wide-only" }, " next hand") : null));
   }
   if (cash) {
     const stack = frame.cash?.table_stacks?.[ctx.me] ?? 0;
     const max = frame.cash?.max_buy_in ?? 0;
     const inHand = typeof ctx.view?.street === "string" && !ctx.view.over && ctx.view.dealt_in?.[ctx.me];
-    const button = h("button", { type: "button", class: "ghost", id: "top-up", onclick: () => topUp(table) },
+    const button = h("button", { type: "button", class: "ghost policy", id: "top-up", onclick: () => topUp(table) },
       stack > 0 ? "Top up" : "Rebuy");
     if (inHand || stack >= max) {
       button.disabled = true;
