@@ -26,8 +26,10 @@ import msgspec
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
 
 
-class TablePolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What a table does about time and absence (see the module docstring for each setting)."""
+class TablePolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """What a table does about time and absence (see the module docstring for each setting). Like every
+    frame's fields, a setting at its default is left out of the JSON (a default policy is `{}`): it rides
+    in every view, and a client fills in the defaults."""
 
     time_bank: Annotated[float, msgspec.Meta(ge=0, le=600)] = 30.0
     bank_refill: Annotated[float, msgspec.Meta(ge=0, le=120)] = 5.0

@@ -588,7 +588,7 @@ class GameServer(Placement):
                                 options=options, clock=body.clock, public=body.public,
                                 rated=table.config.rated, creator=who.user,
                                 seed=str(seed), invite=invite, status="waiting", created=time.time(),
-                                spectator_delay=body.spectator_delay, policy=msgspec.to_builtins(policy))
+                                spectator_delay=body.spectator_delay, policy=msgspec.structs.asdict(policy))
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can

@@ -8,11 +8,21 @@
 import { buyInDialog } from "./dialogs.js";
 import { formatChips, h } from "./dom.js";
 
+/** The server's defaults (common/policy.py): a frame leaves out every setting at its default. */
+export const DEFAULTS = { time_bank: 30, bank_refill: 5, bank_max: 60, disconnect_bank: 30, grace: 120, away_after: 2,
+  sit_out_max: 600 };
+
+/** The table's policy with the defaults filled in (null before a view or the lobby has named one). */
+export function policyOf(table) {
+  const given = table.frame?.policy ?? table.info?.policy;
+  return given ? { ...DEFAULTS, ...given } : null;
+}
+
 /** Whether this table's seats show time banks: it has a turn clock and a policy with a bank. */
 export function showsBanks(table) {
-  const frame = table.frame;
-  const clocked = !!(table.info?.clock || frame?.deadline);
-  return !!(frame?.policy && clocked && (frame.policy.time_bank > 0 || frame.policy.bank_refill > 0));
+  const policy = policyOf(table);
+  const clocked = !!(table.info?.clock || table.frame?.deadline);
+  return !!(policy && table.frame && clocked && (policy.time_bank > 0 || policy.bank_refill > 0));
 }
 
 /** The time bank on a seat: seconds left, and while in use (the turn clock ran out) counting down. */
@@ -55,7 +65,7 @@ export function clockEnd(frame, seat, now) {
 
 /** The policy in a few words, for the table's badges: "30s bank +5s a hand". */
 export function policyBadge(table) {
-  const policy = table.frame?.policy ?? table.info?.policy;
+  const policy = policyOf(table);
   if (!policy || !showsBanks(table)) return null;
   const per = table.game?.cash ? "a hand" : "a deal";
   const text = `${policy.time_bank}s bank` + (policy.bank_refill ? ` +${policy.bank_refill}s ${per}` : "");
@@ -145,7 +155,7 @@ export async function topUp(table) {
 export function sittingOutBanner(table, ctx) {
   const frame = table.frame;
   if (!isSittingOut(frame, ctx.me) || frame.status === "over") return null;
-  const policy = frame.policy;
+  const policy = policyOf(table);
   const back = h("button", { type: "button", class: "primary", id: "im-back" }, "I'm back");
   back.addEventListener("click", async () => {
     back.disabled = true;
