@@ -40,8 +40,14 @@ class Absence:
     hold_bots_until: float
     _armed_at: float
     _bank_at_arm: dict[int, float]
+    _pending: list[e.AnyEntry]
+    _steps: list[tuple[int, list[Event]]]
+    _ended: Any
 
     def _add(self, entry: e.AnyEntry) -> list[Event]:
+        raise NotImplementedError
+
+    def _finish(self, result: Result, now: float) -> None:
         raise NotImplementedError
 
     def _ack(self, who: Sender, req: Any, rid: int, result: Result, seat: int | None = None) -> None: ...
@@ -107,6 +113,22 @@ class Absence:
         occupant = self.state.seats[seat]
         if began is not None and occupant is not None and now > began and occupant.dbank > 0:
             self._add(e.Banked(seat=seat, disconnect=round(min(occupant.dbank, now - began), 3)))
+
+    def banks_running(self, now: float) -> bool:
+        """Whether a seat to act draws on a bank now (its turn clock has run out, or it is waited for)."""
+        return any(self._banked(seat, now, "clock") is not None for seat in self.state.to_act)
+
+    def settle_banks(self, now: float) -> Result:
+        """Before a hand-over: what each seat to act has drawn from its banks so far, as `banked` entries,
+        so the next owner carries on from what is left (its turn clock arrives run out)."""
+        self._pending, self._steps, self._ended = [], [], None
+        result = Result(first_seq=self.state.seq + 1)
+        for seat in self.state.to_act:
+            banked = self._banked(seat, now, "clock")
+            if banked is not None:
+                self._add(banked)
+        self._finish(result, now)
+        return result
 
     def _policy_view_fields(self) -> dict[str, Any]:
         """What every viewer is told of the policy and the banks."""

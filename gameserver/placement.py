@@ -36,7 +36,7 @@ from gameserver.ownership import Ownership
 from gameserver.peers import Peers
 from gameserver.rules.base import Game
 from gameserver.store import Store, StoredTable
-from gameserver.table import Outbound, Table, rebuild
+from gameserver.table import Outbound, Result, Table, rebuild
 
 log = logging.getLogger("felt.gameserver")
 
@@ -72,6 +72,8 @@ class Placement:
         raise NotImplementedError
 
     def _arm(self, table: Table) -> None: ...
+    def _touch(self, table: Table) -> None: ...
+    def _absorb(self, table: Table, result: Result, logged: bool = False) -> None: ...
     def _broadcast(self, msg: p.Msg) -> None: ...
     def _commit_and_send(self) -> None: ...
     def _forget(self, table_id: str) -> None: ...
@@ -246,6 +248,10 @@ class Placement:
             log.warning("draining, but no other live game server can take the %d table(s); waiting",
                         len(self.tables))
             return
+        for table in self.tables.values():
+            if table.banks_running(now):  # what the turn drew so far goes with the table, in its log
+                self._touch(table)
+                self._absorb(table, table.settle_banks(now))
         if not self._flush():
             return
         moved: dict[str, list[str]] = {}

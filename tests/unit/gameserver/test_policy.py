@@ -386,3 +386,25 @@ def test_chip_moves_of_the_policy_entries() -> None:
     assert e.chip_move(e.Banked(seat=0, time=3.0)) is None and e.chip_move(e.SatOut(seat=0)) is None
     out = Outbound(["rt:1"], "{}")
     assert Result(out=[out], log=[e.ToppedUp(seat=0, user=4, amount=300)]).chips == [(4, -300)]
+
+
+def test_before_a_hand_over_what_the_turn_drew_is_written_and_the_next_owner_carries_on() -> None:
+    table = match(policy=TablePolicy(time_bank=20, bank_refill=0, disconnect_bank=0))
+    _, seat = mover(table)
+    assert not table.banks_running(9.0)
+    assert table.banks_running(16.0)
+    settled = table.settle_banks(16.0)
+    table.journal.extend(settled.log)
+    assert settled.log == [e.Banked(seat=seat, time=6.0)] and seat_state(table, seat).bank == 14.0
+    assert table.settle_banks(16.0).log == [], "drawn once"
+    # the next owner: the log as stored, the turn clock as it was (run out), the bank as left
+    copy = RecordingTable("g1-0001", table.game, seats=2, options=table.options, creator=ANN.user, seed=7,
+                          clock=10.0, bot_delay=0.5, policy=table.policy)
+    copy.journal = []
+    rebuild(copy, en.new_state(copy.config), [e.from_builtins(e.to_builtins(x)) for x in table.journal])
+    copy.recovered(100.0, hold=0.0)
+    copy.restore_clock(100.0, 0.0)
+    assert copy.state == table.state
+    who, _ = mover(copy)
+    copy.handle(who, p.Resume(table=copy.id, last_seq=copy.seq), 1, 100.0)  # the player follows the table
+    assert copy.wake_at() == pytest.approx(114.0), "the clock acts once the 14 s left are used"

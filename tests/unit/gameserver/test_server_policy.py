@@ -1,5 +1,6 @@
 """The table policy through the game-server process (real ROUTER, real store): a table keeps the policy it
-was created with across a restart and shows it in the lobby; a bad one is refused; a top-up is a
+was created with across a restart and shows it in the lobby; a bad one is refused; a drained table's
+time bank goes with it, drawn as far as it was; a top-up is a
 conditional debit committed before the chips reach the table, refused clearly over the limit, over the
 balance and mid-hand, and chips are conserved."""
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from common import protocol as p
 from common.models import House, User
 from common.policy import TablePolicy
+from common.registry import DRAINING
 from gameserver import engine as en
 from tests.unit.gameserver.frames import acked_table, narrow
 from tests.unit.gameserver.harness import Harness
@@ -84,5 +86,30 @@ def test_top_ups_are_debited_before_the_chips_reach_the_table(tmp_path: Path) ->
             mid = narrow(await h.reply_to(h.forward(p.TopUp(table=table_id, amount=100))), p.Error)
             assert mid.code == p.E_ALREADY_STARTED
             assert sum(balances(h).values()) + en.chips_on_table(table.state) == total, "chips are conserved"
+
+    asyncio.run(scenario())
+
+
+def test_a_drained_table_takes_its_time_banks_with_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Harness(tmp_path, "g1") as g1, Harness(tmp_path, "g2") as g2:
+            policy = TablePolicy(time_bank=40, bank_refill=0)
+            table_id = acked_table(await g1.reply_to(g1.forward(p.CreateTable(
+                game="crazy_eights", seats=2, clock=30.0, policy=policy))))
+            await g1.reply_to(g1.forward(p.Join(table=table_id), user=2, conn="rtA:2"))
+            await g1.reply_to(g1.forward(p.Start(table=table_id)))
+            source = g1.server.tables[table_id]
+            seat = source.state.to_act[0]
+            source.deadline = g1.server.clock() - 15.0  # the turn clock ran out 15 s ago: the bank runs
+            g1.server.ownership.registry.set_state("g1", DRAINING)
+            g1.server.heartbeat_round(g1.server.clock())
+            assert table_id not in g1.server.tables
+            await asyncio.wait_for(g1.task, 5)
+            await g2.reply_to(g2.forward(p.Resume(table=table_id), user=seat + 1, conn=f"rtA:{seat + 1}"))
+            adopted = g2.server.tables[table_id]
+            left = narrow(adopted.seats[seat], en.SeatState).bank
+            assert 23.0 < left <= 25.0, "drawn as far as it was, in the log"
+            due = adopted.wake_at()
+            assert due is not None and abs(due - g2.server.clock() - left) < 1.0, "the clock acts when it runs out"
 
     asyncio.run(scenario())
