@@ -110,6 +110,6 @@ def test_a_drained_table_takes_its_time_banks_with_it(tmp_path: Path) -> None:
             left = narrow(adopted.seats[seat], en.SeatState).bank
             assert 23.0 < left <= 25.0, "drawn as far as it was, in the log"
             due = adopted.wake_at()
-            assert due is not None and abs(due - g2.server.clock() - left) < 1.0, "the clock acts when it runs out"
+            assert due is not None and abs(due - g2.server.clock() - left) < 1.0, "the clock acts at its end"
 
     asyncio.run(scenario())
