@@ -57,7 +57,10 @@ class Table(Absence):
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
                  invite: str = "", bot_delay: float = 0.6, policy: TablePolicy = DEFAULT_POLICY,
-                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0) -> None:
+                 bot_rng: random.Random | None = None, spectator_delay: Delay = 0,
+                 grace_period: float | None = None) -> None:
+        if grace_period is not None:  # the policy's `grace`, named as before policies
+            policy = msgspec.structs.replace(policy, grace=grace_period)
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
                                      creator=creator, clock=clock, public=public,
                                      rated=public if rated is None else rated, invite=invite, policy=policy)
