@@ -31,7 +31,7 @@ export function bankChip(table, seat) {
   if (!showsBanks(table) || frame.players?.[seat] === null || (frame.bots ?? []).includes(seat)) return null;
   const left = frame.time_banks?.[seat] ?? 0;
   const end = frame.bank_ends?.[seat] ?? frame.bank_ends?.[String(seat)];
-  const chip = h("span", { class: "time-bank", "data-bank": left, title: "Time bank: used when the turn clock runs out",
+  const chip = h("small", { class: "time-bank", "data-bank": left, title: "Time bank: used when the turn clock runs out",
     "aria-label": "time bank" }, bankText(left));
   if (end !== undefined && frame.deadline) {
     chip.dataset.deadline = String(frame.deadline);

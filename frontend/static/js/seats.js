@@ -58,9 +58,8 @@ export function seatBox(ctx, seat, pos, { tags = [], cards = null, stats = [], b
   box.append(nameLine);
   if (buttons.length) box.append(...buttons);
   if (cards) box.append(h("div", { class: "seat-cards" }, cards));
-  if (stats.length) box.append(h("div", { class: "seat-stats" }, stats.map((t) => h("span", {}, t))));
+  if (stats.length || bank) box.append(h("div", { class: "seat-stats" }, stats.map((t) => h("span", {}, t)), bank));
   if (bet) box.append(bet);
-  if (bank) box.append(h("div", { class: "seat-bank" }, bank));
   if (turn) {
     box.append(h("div", { class: "seat-turn" }, h("span", {}, mine ? "your turn" : "to play"), countdown));
   }
