@@ -137,6 +137,8 @@ class TableRecord(Base):
     seats: Mapped[int] = mapped_column(Int)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     clock: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: The table's policy for time and absence (`common.policy.TablePolicy`); {}: the defaults.
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Its finished games change ratings (`common.ratings`): by default, public tables are rated.
     rated: Mapped[bool] = mapped_column(Boolean, default=True)

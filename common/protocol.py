@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from common.policy import TablePolicy
 from common.views import FairCommit, FairReveal, GameView
 
 PROTOCOL_VERSION = 1
@@ -194,6 +195,7 @@ class CreateTable(Msg, tag="create_table"):
     #: Spectators see the table this late (held back on the game server): seconds, or "hand" (one
     #: whole hand behind, at cash tables).
     spectator_delay: SpectatorDelay = 0
+    policy: TablePolicy | None = None  # time banks and absence (common.policy); None: the defaults
     req: Req | None = None
 
 
@@ -231,6 +233,30 @@ class Act(Msg, tag="act"):
     table: TableId
     action: Action
     seq: Seq | None = None  # the table seq the client acted on; stale actions are refused
+    req: Req | None = None
+
+
+class SitOut(Msg, tag="sit_out"):
+    """Sit out from the next hand (cash tables: dealt out, no blinds) or let a bot play the seat
+    (Hearts, Crazy Eights) until `sit_in`."""
+
+    table: TableId
+    req: Req | None = None
+
+
+class SitIn(Msg, tag="sit_in"):
+    """Back from sitting out (or from a bot standing in): dealt into the next hand, or playing again."""
+
+    table: TableId
+    req: Req | None = None
+
+
+class TopUp(Msg, tag="top_up"):
+    """Cash tables, between hands: add `amount` chips from the balance to the seat's stack (a rebuy
+    when it is empty); the stack after it must be within the table's buy-in limits."""
+
+    table: TableId
+    amount: Chips
     req: Req | None = None
 
 
@@ -277,9 +303,9 @@ class Lobby(Msg, tag="lobby"):
 
 #: Messages a client may send after `auth`, routed to a game server.
 TableRequest = (ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act | Chat | Resume
-                | Entropy)
+                | Entropy | SitOut | SitIn | TopUp)
 ClientMessage = (Auth | Ping | Lobby | ListTables | CreateTable | Join | Leave | Watch | Start | AddBot | Act
-                 | Chat | Resume | Entropy)
+                 | Chat | Resume | Entropy | SitOut | SitIn | TopUp)
 
 
 # ---- realtime -> client --------------------------------------------------------------------------
@@ -320,6 +346,7 @@ class TableInfo(msgspec.Struct, omit_defaults=True):
     options: dict[str, Any] = {}
     creator: int = 0  # user id of the table's creator (who may add bots)
     spectator_delay: SpectatorDelay = 0  # spectators see the table this late: seconds, or "hand"
+    policy: TablePolicy | None = None  # time banks and absence (common.policy)
 
 
 class Tables(Msg, tag="tables"):
@@ -376,12 +403,19 @@ class View(Msg, tag="view"):
     leaving: list[int] = []  # seats whose player stands up when the current hand ends (a bot checks or folds)
     seat: int | None = None  # None for spectators
     events: list[dict[str, Any]] = []  # what happened since the previous view, as seen by this viewer
-    deadline: float | None = None  # wall-clock time (epoch s) when the clock acts for the player to move
+    deadline: float | None = None  # wall-clock time (epoch s) when the turn clock runs out (then time banks)
     creator: int = 0  # user id of the table's creator (who may add bots)
     public: bool = True  # false: a private table (not listed; only seated players and invited people see it)
     invite: str | None = None  # a private table's invite code, in its creator's view only
     fair: FairCommit | None = None  # the current fair deal's commitment (sent while it takes contributions)
     reveal: FairReveal | None = None  # the last finished deal's revealed values (once, and in full views)
+    policy: TablePolicy | None = None  # the table's policy for time and absence (common.policy)
+    #: Seconds left in each seat's time bank (0 for a free seat). Once `deadline` has passed, the bank of
+    #: a seat to act counts down: the clock acts for it at `deadline` + its bank.
+    time_banks: list[float] = []
+    #: For each seat to act whose turn clock runs: when the clock acts for it (`deadline` + its time bank).
+    bank_ends: dict[int, float] = {}
+    sitting_out: list[int] = []  # cash tables: seats dealt out of the next hands until they sit in
 
 
 class GameOver(Msg, tag="game_over"):

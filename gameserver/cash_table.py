@@ -24,6 +24,7 @@ class CashTable(Table):
         super().__init__(*args, **kwargs)
         self.hand_pause = hand_pause
         self.next_hand_at: float | None = None
+        self.sat_out_since: dict[int, float] = {}  # seat -> since when its player sits out
 
     @property
     def hand_no(self) -> int:
@@ -80,6 +81,7 @@ class CashTable(Table):
     def _stand_up(self, seat: int) -> None:
         occupant = self.state.seats[seat]
         assert occupant is not None
+        self.sat_out_since.pop(seat, None)
         self._add(e.Unseated(seat=seat, user=occupant.user, cashout=occupant.stack))
 
     def _before_close(self) -> None:
@@ -115,7 +117,8 @@ class CashTable(Table):
 
     def _deal_entry(self, fair: int) -> e.AnyEntry | None:
         """The hand, with the stacks and button as they are when it is dealt (None: too few players)."""
-        stacks = [s.stack if s is not None and not s.leaving else 0 for s in self.state.seats]
+        stacks = [s.stack if s is not None and not s.leaving and not s.sitting_out else 0
+                  for s in self.state.seats]
         if sum(1 for x in stacks if x > 0) < 2:
             return None
         button = self.config.cash_game.next_button(self.state.button, stacks)
@@ -129,26 +132,98 @@ class CashTable(Table):
 
     def checkpoint(self) -> Checkpoint:
         saved = super().checkpoint()
-        saved.extra = self.next_hand_at
+        saved.extra = (self.next_hand_at, dict(self.sat_out_since))
         return saved
 
     def rollback(self, saved: Checkpoint, now: float) -> None:
         super().rollback(saved, now)
-        self.next_hand_at = saved.extra
+        self.next_hand_at, self.sat_out_since = saved.extra
 
     def wake_at(self) -> float | None:
-        times = [t for t in (super().wake_at(), self.next_hand_at) if t is not None]
+        limit = self.config.policy.sit_out_max
+        times = [t for t in (super().wake_at(), self.next_hand_at,
+                             *(since + limit for since in self.sat_out_since.values())) if t is not None]
         return min(times) if times else None
 
     def _on_tick(self, now: float) -> None:
         if self.next_hand_at is not None and now >= self.next_hand_at and not self.in_hand():
             self._deal_hand(now)
+        for seat, since in list(self.sat_out_since.items()):
+            if now >= since + self.config.policy.sit_out_max:  # sat out too long: stood up, stack returned
+                del self.sat_out_since[seat]
+                self._leave_seat(seat)
         super()._on_tick(now)
 
     def recovered(self, now: float, hold: float) -> None:
-        """Rebuilt after a restart: between hands, deal the next one after the usual pause."""
+        """Rebuilt after a restart: between hands, deal the next one after the usual pause; who sits
+        out has the whole `sit_out_max` again from now."""
         super().recovered(now, hold)
+        self.sat_out_since = {i: now for i, s in enumerate(self.state.seats)
+                              if s is not None and s.sitting_out}
         if not self.in_hand() and len(en.funded(self.state)) >= 2 and self.state.hand_no:
+            self.next_hand_at = now + self.hand_pause
+
+    # ---- sitting out and topping up ------------------------------------------------------------
+
+    def _sit_out(self, seat: int, now: float) -> None:
+        """Dealt out from the next hand (the current one, if dealt in, is played out); no blinds."""
+        occupant = self.state.seats[seat]
+        assert occupant is not None
+        if occupant.leaving:
+            raise Refused(p.E_BAD_FIELD, "you are leaving this table")
+        if not occupant.sitting_out:
+            self._add(e.SatOut(seat=seat))
+            self.sat_out_since[seat] = now
+        if len(en.funded(self.state)) < 2:
+            self.next_hand_at = None
+
+    def _sit_in(self, seat: int, now: float) -> None:
+        """Dealt into the next hand again (hands that stopped for want of players start again)."""
+        occupant = self.state.seats[seat]
+        assert occupant is not None
+        if occupant.sitting_out:
+            self._add(e.SatIn(seat=seat))
+        self.sat_out_since.pop(seat, None)
+        self._back(seat)
+        if not self.in_hand() and self.next_hand_at is None and self.state.hand_no \
+                and len(en.funded(self.state)) >= 2:
+            self.next_hand_at = now + self.hand_pause
+
+    def top_up_for(self, who: Sender, req: p.TopUp, balance: int) -> int:
+        """The chips a top-up (or rebuy) adds, checked against the table (see `_top_up_seat`) and the
+        balance. The balance read here gives a clear answer early; like a buy-in, the debit itself is
+        conditional when it is written."""
+        self._top_up_seat(who, req)
+        if req.amount > balance:
+            raise Refused(p.E_INSUFFICIENT_CHIPS, f"you have {balance} chips; this top-up needs {req.amount}")
+        return int(req.amount)
+
+    def _top_up_seat(self, who: Sender, req: p.TopUp) -> int:
+        """The seat a top-up is for, checked: seated, not in the middle of a hand it is dealt into, not
+        leaving, and the stack after it within the table's buy-in limits."""
+        seat = self._my_seat(who)
+        occupant = self.state.seats[seat]
+        assert occupant is not None
+        if self.in_hand() and self.config.cash_game.dealt_in(self.state.game)[seat]:
+            raise Refused(p.E_ALREADY_STARTED, "you can top up between hands, not during one you are in")
+        if occupant.leaving:
+            raise Refused(p.E_BAD_FIELD, "you are leaving this table")
+        low, high = int(self.options["min_buy_in"]), int(self.options["max_buy_in"])
+        if req.amount <= 0:
+            raise Refused(p.E_BAD_FIELD, "top up by at least one chip")
+        if not low <= occupant.stack + req.amount <= high:
+            most = max(0, high - occupant.stack)
+            raise Refused(p.E_BAD_FIELD, f"your stack after a top-up must be {low}–{high} chips: you have "
+                          f"{occupant.stack}, so add {max(1, low - occupant.stack)}–{most}" if most else
+                          f"your stack is at the table's maximum ({high} chips)")
+        return seat
+
+    def _on_topup(self, who: Sender, req: p.TopUp, rid: int, now: float, result: Result) -> None:
+        seat = self._top_up_seat(who, req)
+        self._add(e.ToppedUp(seat=seat, user=who.user, amount=req.amount))
+        self._ack(who, req, rid, result, seat)
+        if not self.in_hand() and self.next_hand_at is None and self.state.hand_no \
+                and len(en.funded(self.state)) >= 2:
             self.next_hand_at = now + self.hand_pause
 
     def _shared_view_fields(self) -> dict[str, Any]:

@@ -22,12 +22,16 @@ import msgspec
 
 from common import fairness
 from common import protocol as p
+from common.policy import DEFAULT as DEFAULT_POLICY
+from common.policy import TablePolicy
 from common.views import FairReveal
 from gameserver import entries as e
+from gameserver import policy as pol
 from gameserver.rules.base import CashGame, Event, Game, Redeals
 
-#: Consecutive clock expiries after which a bot plays for the seat until its player acts again.
-AWAY_AFTER_TIMEOUTS = 2
+#: Consecutive clock expiries after which a bot plays for the seat until its player acts again (the
+#: default of the table policy's `away_after`).
+AWAY_AFTER_TIMEOUTS = DEFAULT_POLICY.away_after
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class TableConfig:
     public: bool = True
     rated: bool = True  # its finished games change ratings (common.ratings)
     invite: str = ""
+    policy: TablePolicy = DEFAULT_POLICY  # time banks, absence and sitting out (common.policy)
 
     @property
     def cash(self) -> bool:
@@ -70,6 +75,9 @@ class SeatState(msgspec.Struct, frozen=True, omit_defaults=True):
     away: bool = False  # a bot plays for this human until they are back
     leaving: bool = False  # cash tables: stands up when the current hand ends
     timeouts: int = 0  # consecutive clock expiries
+    bank: float = 0.0  # seconds left in the time bank (drawn on once the turn clock runs out)
+    dbank: float = 0.0  # seconds left in the disconnection bank
+    sitting_out: bool = False  # cash tables: dealt out of the next hands until back
 
 
 class LastAct(msgspec.Struct, frozen=True, array_like=True):
@@ -107,6 +115,7 @@ class TableState(msgspec.Struct, frozen=True, omit_defaults=True):
     last_acts: dict[int, LastAct] = {}  # user -> their last applied move
     fair: FairDeal | None = None  # the current (or last) fair deal
     reveal: FairReveal | None = None  # the last revealed deal
+    clocked: int | None = None  # the seat the clock made the last move for, if it did
 
 
 class Corrupt(Exception):
@@ -130,7 +139,8 @@ def in_hand(config: TableConfig, state: TableState) -> bool:
 
 def funded(state: TableState) -> list[int]:
     """Cash tables: the seats that would be dealt into the next hand."""
-    return [i for i, s in enumerate(state.seats) if s is not None and s.stack > 0 and not s.leaving]
+    return [i for i, s in enumerate(state.seats)
+            if s is not None and s.stack > 0 and not s.leaving and not s.sitting_out]
 
 
 def status(config: TableConfig, state: TableState) -> str:
@@ -152,10 +162,12 @@ def seat_of(state: TableState, user: int) -> int | None:
 
 
 def stacks(config: TableConfig, state: TableState) -> list[int]:
-    """Chips in front of each seat: live during a hand, settled between hands."""
+    """Chips in front of each seat: live during a hand (for the seats dealt into it), settled otherwise."""
+    settled = [s.stack if s else 0 for s in state.seats]
     if config.cash and in_hand(config, state):
-        return list(config.cash_game.seat_stacks(state.game))
-    return [s.stack if s else 0 for s in state.seats]
+        live, dealt = config.cash_game.seat_stacks(state.game), config.cash_game.dealt_in(state.game)
+        return [live[i] if dealt[i] else settled[i] for i in range(len(settled))]
+    return settled
 
 
 def hand_setup(config: TableConfig, hand: e.HandDealt, rng: random.Random | None = None) -> Any:
@@ -251,25 +263,30 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             raise Corrupt(f"a move at seq {state.seq} with no game in progress")
         game, events = config.game.apply(state.game, entry.seat, entry.action)
         occupant = _seat(state, entry.seat)
-        if entry.by == "clock":
-            timeouts = occupant.timeouts + 1
-            away = occupant.away or timeouts >= AWAY_AFTER_TIMEOUTS
+        if entry.by == "clock":  # the clock's moves one after another for a seat (draws, then a pass) are
+            timeouts = occupant.timeouts + (state.clocked != entry.seat)  # one time-out, not several
+            away = occupant.away or timeouts >= config.policy.away_after
             occupant = replace(occupant, timeouts=timeouts, away=away)
         elif entry.by == "player":
-            occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving)
+            # playing themselves again: at a match table that also ends sitting out
+            occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving,
+                               sitting_out=occupant.sitting_out and config.cash)
         seats = _with_seat(seats, entry.seat, occupant)
+        changes["clocked"] = entry.seat if entry.by == "clock" else None
         if entry.req is not None and entry.user is not None:
             last = dict(state.last_acts)
             last[entry.user] = LastAct(entry.req, entry.from_seq, p.to_builtins(entry.action))
             changes["last_acts"] = last
         if config.cash and config.game.outcome(game) is not None:
             seats = _settled(config, game, seats)
+        if pol.new_deal(events):
+            seats = pol.refilled(config.policy, seats)
         changes["game"] = game
     elif isinstance(entry, e.Seated):
         if not 0 <= entry.seat < config.seats or seats[entry.seat] is not None:
             raise Corrupt(f"seat {entry.seat} is not free")
-        seats = _with_seat(seats, entry.seat, SeatState(user=entry.user, name=entry.name, bot=entry.bot,
-                                                        stack=entry.stack))
+        seats = _with_seat(seats, entry.seat, pol.seated(config.policy, SeatState(
+            user=entry.user, name=entry.name, bot=entry.bot, stack=entry.stack)))
     elif isinstance(entry, e.Unseated):
         _seat(state, entry.seat)
         seats = _with_seat(seats, entry.seat, None)
@@ -291,14 +308,17 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             options = dict(options, deal_by_host=True)  # each later deal waits for its own fair deal
         game = config.game.setup(config.seats, rng or random.Random(config.seed), options)
         events = list(config.game.opening_events(game))
-        changes.update(game=game, game_start=state.seq + 1)
+        seats = pol.refilled(config.policy, seats)
+        changes.update(game=game, game_start=state.seq + 1, clocked=None)
     elif isinstance(entry, e.HandDealt):
         if in_hand(config, state):
             raise Corrupt("a hand was dealt while another was in progress")
         rng, changes = _dealing(config, state, entry.fair)
         game = hand_setup(config, entry, rng)
         events = list(config.game.opening_events(game))
-        changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button)
+        seats = pol.refilled(config.policy, seats)
+        changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button,
+                       clocked=None)
     elif isinstance(entry, e.Redealt):
         redeals = config.redeals
         if redeals is None or not in_hand(config, state) or not redeals.awaiting_deal(state.game):
@@ -306,6 +326,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         rng, changes = _dealing(config, state, entry.fair)
         assert rng is not None
         game, events = redeals.redeal(state.game, rng)
+        if pol.new_deal(events):  # a match's next deal: time banks refill
+            seats = pol.refilled(config.policy, seats)
         changes.update(game=game)
     elif isinstance(entry, e.Committed):
         if pending_deal(state) is not None or entry.deal != next_deal_number(state) \
@@ -327,6 +349,18 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         if entry.reveal != reveal_of(config, fair):
             raise Corrupt(f"deal {entry.reveal.deal}'s reveal is not what this table dealt")
         changes.update(fair=msgspec.structs.replace(fair, revealed=True), reveal=entry.reveal)
+    elif isinstance(entry, (e.SatOut, e.SatIn)):
+        seats = _with_seat(seats, entry.seat, replace(_seat(state, entry.seat),
+                                                      sitting_out=isinstance(entry, e.SatOut)))
+    elif isinstance(entry, e.Banked):
+        seats = _with_seat(seats, entry.seat, pol.drawn(_seat(state, entry.seat), entry))
+    elif isinstance(entry, e.ToppedUp):
+        occupant = _seat(state, entry.seat)
+        if occupant.user != entry.user or entry.amount <= 0 or not config.cash:
+            raise Corrupt(f"a top-up of seat {entry.seat} that does not fit it")
+        if in_hand(config, state) and config.cash_game.dealt_in(state.game)[entry.seat]:
+            raise Corrupt(f"a top-up of seat {entry.seat} in the middle of its hand")
+        seats = _with_seat(seats, entry.seat, replace(occupant, stack=occupant.stack + entry.amount))
     elif isinstance(entry, e.Closed):
         changes["closed"] = True
     else:

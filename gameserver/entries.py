@@ -72,6 +72,37 @@ class StoodUp(Entry, tag="stood_up", frozen=True):
     seat: int
 
 
+class SatOut(Entry, tag="sat_out", frozen=True):
+    """The player sits out: at a cash table dealt out from the next hand on (no blinds) until they sit
+    in again; at a match table a bot plays the seat (marked away) until they are back."""
+
+    seat: int
+
+
+class SatIn(Entry, tag="sat_in", frozen=True):
+    """The player who sat out is back: dealt into the next hand."""
+
+    seat: int
+
+
+class Banked(Entry, tag="banked", frozen=True):
+    """Seconds `seat` drew this turn from its time bank (its turn clock had run out) and from its
+    disconnection bank (its turn waited for it while it was disconnected)."""
+
+    seat: int
+    time: float = 0.0
+    disconnect: float = 0.0
+
+
+class ToppedUp(Entry, tag="topped_up", frozen=True):
+    """Cash tables, between hands: `user` added `amount` chips from their balance to the seat's stack
+    (a rebuy when the stack was empty)."""
+
+    seat: int
+    user: int
+    amount: int
+
+
 class Started(Entry, tag="start", frozen=True):
     """The match was dealt: from deal `fair`'s derived deck (`common.fairness`), or, in logs from before
     fair deals, from the table's seed."""
@@ -141,7 +172,7 @@ class Closed(Entry, tag="closed", frozen=True):
 
 
 AnyEntry = (Seated | Unseated | Away | Back | Leaving | StoodUp | Started | HandDealt | Acted | Closed
-            | Redealt | Committed | Contributed | Revealed)
+            | Redealt | Committed | Contributed | Revealed | SatOut | SatIn | Banked | ToppedUp)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEntry)
@@ -170,11 +201,13 @@ def from_builtins(obj: Any) -> AnyEntry:
 def chip_move(entry: Entry) -> tuple[int, int] | None:
     """(account, +/- chips) this entry moves between a balance and the table, if any.
 
-    A `Seated` stack is a debit of the sitter's balance, an `Unseated` cashout a credit; account 0 is
-    the house, which bots buy in from.
+    A `Seated` stack and a `ToppedUp` amount are debits of the player's balance, an `Unseated` cashout
+    a credit; account 0 is the house, which bots buy in from.
     """
     if isinstance(entry, Seated) and entry.stack:
         return (entry.user, -entry.stack)
     if isinstance(entry, Unseated) and entry.cashout:
         return (entry.user, entry.cashout)
+    if isinstance(entry, ToppedUp) and entry.amount:
+        return (entry.user, -entry.amount)
     return None

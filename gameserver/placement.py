@@ -20,11 +20,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
 from common import protocol as p
 from common.config import Settings
 from common.metrics import GameServerMetrics
+from common.policy import TablePolicy
 from common.registry import DRAINING, GONE, Replaced
 from gameserver import engine as en
 from gameserver import entries as e
@@ -34,7 +36,7 @@ from gameserver.ownership import Ownership
 from gameserver.peers import Peers
 from gameserver.rules.base import Game
 from gameserver.store import Store, StoredTable
-from gameserver.table import Outbound, Table, rebuild
+from gameserver.table import Outbound, Result, Table, rebuild
 
 log = logging.getLogger("felt.gameserver")
 
@@ -63,10 +65,15 @@ class Placement:
     def _new_table(self, table_id: str, game: Game[Any], **kw: Any) -> Table:
         raise NotImplementedError
 
+    def default_policy(self) -> TablePolicy:
+        raise NotImplementedError
+
     def _flush(self) -> bool:
         raise NotImplementedError
 
     def _arm(self, table: Table) -> None: ...
+    def _touch(self, table: Table) -> None: ...
+    def _absorb(self, table: Table, result: Result, logged: bool = False) -> None: ...
     def _broadcast(self, msg: p.Msg) -> None: ...
     def _commit_and_send(self) -> None: ...
     def _forget(self, table_id: str) -> None: ...
@@ -86,7 +93,7 @@ class Placement:
         table = self._new_table(record.id, game, seats=record.seats, options=record.options,
                                 creator=record.creator, seed=int(record.seed), clock=record.clock,
                                 public=record.public, rated=record.rated, invite=record.invite,
-                                spectator_delay=record.spectator_delay or 0)
+                                spectator_delay=record.spectator_delay or 0, policy=self._policy_of(record))
         state = en.restore(table.config, stored.snapshot) if stored.snapshot else en.new_state(table.config)
         rebuild(table, state, [x for seq, x in stored.entries if seq > stored.snapshot_seq])
         start = table.state.game_start
@@ -110,6 +117,11 @@ class Placement:
         self.lobby.dirty.add(table.id)
         self._arm(table)
         return table
+
+    def _policy_of(self, record: Any) -> TablePolicy:
+        """The policy a table was created with (a table from before policies: the defaults)."""
+        stored = getattr(record, "policy", None) or {}
+        return msgspec.convert(stored, TablePolicy) if stored else self.default_policy()
 
     def recover(self) -> int:
         """At start: every live table this name owns, re-claimed and rebuilt."""
@@ -236,6 +248,10 @@ class Placement:
             log.warning("draining, but no other live game server can take the %d table(s); waiting",
                         len(self.tables))
             return
+        for table in self.tables.values():
+            if table.banks_running(now):  # what the turn drew so far goes with the table, in its log
+                self._touch(table)
+                self._absorb(table, table.settle_banks(now))
         if not self._flush():
             return
         moved: dict[str, list[str]] = {}

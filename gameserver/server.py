@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
+import msgspec
 import zmq
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +27,7 @@ from common import protocol as p
 from common.config import Settings, keys_dir_of
 from common.logs import ids
 from common.metrics import GameServerMetrics, message_type
+from common.policy import TablePolicy, policy_problem
 from common.registry import Registry
 from gameserver import engine as en
 from gameserver import entries as e
@@ -106,11 +108,15 @@ class GameServer(Placement):
 
     def _new_table(self, table_id: str, game: Game[Any], **kw: Any) -> Table:
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
-        kw.update(bot_delay=self.settings.bot_delay, grace_period=self.settings.grace_period,
-                  entropy_wait=self.settings.entropy_wait)
+        kw.setdefault("policy", self.default_policy())
+        kw.update(bot_delay=self.settings.bot_delay, entropy_wait=self.settings.entropy_wait)
         if game.series == "cash":
             return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, **kw)
+
+    def default_policy(self) -> TablePolicy:
+        """The policy of a table created without one: the defaults, with the configured grace period."""
+        return TablePolicy(grace=self.settings.grace_period)
 
     def bind(self) -> str:
         """Open the ROUTER (a CurveZMQ server unless `curve` is off) and bind it; the endpoint bound.
@@ -519,6 +525,8 @@ class GameServer(Placement):
                 elif isinstance(body, p.Join) and isinstance(table, CashTable) \
                         and table.seat_of(who.user) is None:
                     self._cash_join(table, who, body, msg.rid, now)
+                elif isinstance(body, p.TopUp) and isinstance(table, CashTable):
+                    self._cash_top_up(table, who, body, msg.rid, now)
                 else:
                     self._touch(table)
                     self._absorb(table, table.handle(who, body, msg.rid, now))
@@ -551,6 +559,8 @@ class GameServer(Placement):
             refusal = f"the clock must be {CLOCK_MIN:g}–{CLOCK_MAX:g} seconds, or off"
         elif body.spectator_delay == "hand" and game.series != "cash":
             refusal = f"{game.title} has no hands to delay spectators by; give the delay in seconds"
+        elif body.policy is not None:
+            refusal = policy_problem(body.policy)
         if refusal is not None or game is None:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, refusal or "")
         if self.draining:
@@ -567,17 +577,18 @@ class GameServer(Placement):
         table_id = f"{self.name}-{self._next_number:04d}"
         seed = secrets.randbits(128)
         invite = "" if body.public else secrets.token_urlsafe(INVITE_BYTES)
+        policy = body.policy or self.default_policy()
         table = self._new_table(table_id, game, seats=body.seats, options=options, creator=who.user,
                                 seed=seed, clock=body.clock, public=body.public, rated=body.rated,
                                 invite=invite,
-                                spectator_delay=body.spectator_delay)
+                                spectator_delay=body.spectator_delay, policy=policy)
         self.tables[table_id] = table
         self._touched[table_id] = None
         self.store.create_table(id=table_id, server=self.name, game=game.name, seats=body.seats,
                                 options=options, clock=body.clock, public=body.public,
                                 rated=table.config.rated, creator=who.user,
                                 seed=str(seed), invite=invite, status="waiting", created=time.time(),
-                                spectator_delay=body.spectator_delay)
+                                spectator_delay=body.spectator_delay, policy=msgspec.structs.asdict(policy))
         self.conn_tables.setdefault(who.conn, set()).add(table_id)
         join = p.Join(table=table_id, seat=0, buy_in=body.buy_in, req=body.req)
         if isinstance(table, CashTable):  # the creator sits down with the minimum buy-in, if they can
@@ -598,33 +609,55 @@ class GameServer(Placement):
                 self._touch(table)
                 return self._absorb(table, table.handle(who, watch, rid, now))
             return self._refuse(who, rid, body.req, exc.code, exc.text, table.id)
+        if not self._debited(table, who, body, rid, now, quiet=or_watch) and or_watch:
+            self._touch(table)
+            self._absorb(table, table.handle(who, watch, rid, now))
+
+    def _cash_top_up(self, table: CashTable, who: Sender, body: p.TopUp, rid: int, now: float) -> None:
+        """A top-up or rebuy between hands: checked against the table's limits and the balance, and,
+        like a buy-in, debited in a transaction of its own before the chips reach the table."""
+        try:
+            table.top_up_for(who, body, self.store.balance(who.user))
+        except Refused as exc:
+            return self._refuse(who, rid, body.req, exc.code, exc.text, table.id)
+        self._debited(table, who, body, rid, now, what="top-up")
+
+    def _debited(self, table: CashTable, who: Sender, body: p.Join | p.TopUp, rid: int, now: float,
+                 what: str = "buy-in", quiet: bool = False) -> bool:
+        """Decide `body` and commit its entries with the balance debit they carry, on their own and at
+        once. False when the balance cannot pay: nothing changed, and the sender is told (unless
+        `quiet`: the caller answers instead)."""
         if not self._flush():  # what came before this request must be durable before it
-            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)
+            self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)
+            return True
         saved = table.checkpoint()
         result = table.handle(who, body, rid, now)
         if not result.log:
             self._touched.setdefault(table.id, saved)
-            return self._absorb(table, result)
+            self._absorb(table, result)
+            return True
         try:
             self.store.commit_debit(table.id, result.first_seq, result.log)
         except InsufficientChips as exc:
             table.rollback(saved, now)
-            if or_watch:
-                self._touch(table)
-                return self._absorb(table, table.handle(who, watch, rid, now))
-            return self._refuse(who, rid, body.req, p.E_INSUFFICIENT_CHIPS,
-                                f"you have {exc.balance} chips; this buy-in needs {exc.amount}", table.id)
+            if not quiet:
+                self._refuse(who, rid, body.req, p.E_INSUFFICIENT_CHIPS,
+                             f"you have {exc.balance} chips; this {what} needs {exc.amount}", table.id)
+            return False
         except Fenced:
             table.rollback(saved, now)
             self._drop_fenced()
-            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table moved; try again", table.id)
+            self._refuse(who, rid, body.req, p.E_UNAVAILABLE, "the table moved; try again", table.id)
+            return True
         except StoreFailed as exc:
-            log.error("table %s: a buy-in could not be written (%s)", table.id, exc,
+            log.error("table %s: a %s could not be written (%s)", table.id, what, exc,
                       extra=ids(table=table.id, user=who.user, req=body.req))
             table.rollback(saved, now)
             self._set_healthy(False)
-            return self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)
+            self._refuse(who, rid, body.req, p.E_UNAVAILABLE, UNSAVED, table.id)
+            return True
         self._absorb(table, result, logged=True)
+        return True
 
     def _chat(self, table: Table, who: Sender, body: p.Chat, rid: int, now: float) -> None:
         text = body.text.strip()

@@ -15,15 +15,21 @@ so memory never runs ahead of the log.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import random
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from common import protocol as p
+from common.policy import DEFAULT as DEFAULT_POLICY
+from common.policy import TablePolicy
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver.absence import Absence
 from gameserver.fair_host import FairDealing
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome
 from gameserver.spectating import Delay, DelayLine
@@ -47,20 +53,21 @@ EVENT_MEMORY = 256
 AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 
 
-class Table(FairDealing):
+class Table(FairDealing, Absence):
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
-                 invite: str = "", bot_delay: float = 0.6, grace_period: float = 120.0,
+                 invite: str = "", bot_delay: float = 0.6, policy: TablePolicy = DEFAULT_POLICY,
                  bot_rng: random.Random | None = None, spectator_delay: Delay = 0,
-                 entropy_wait: float = 0.0) -> None:
+                 grace_period: float | None = None, entropy_wait: float = 0.0) -> None:
+        if grace_period is not None:  # the policy's `grace`, named as before policies
+            policy = msgspec.structs.replace(policy, grace=grace_period)
         self.config = en.TableConfig(id=table_id, game=game, seats=seats, options=dict(options), seed=seed,
                                      creator=creator, clock=clock, public=public,
-                                     rated=public if rated is None else rated, invite=invite)
+                                     rated=public if rated is None else rated, invite=invite, policy=policy)
         self.id, self.game, self.options, self.creator = table_id, game, self.config.options, creator
         self.clock, self.public = clock, public
         self.bot_delay = bot_delay
-        self.grace_period = grace_period
         #: How long a deal waits for the players' contributions at most (fair_host).
         self.entropy_wait = entropy_wait
         self.deal_due: float | None = None
@@ -78,6 +85,8 @@ class Table(FairDealing):
         self.deadline: float | None = None  # in the server's `now` timebase
         self._bot_due: float | None = None
         self._armed_for: tuple[int, ...] | None = None  # the to_act the clock was last armed for
+        self._armed_at = 0.0  # when the current turn began (in `now`'s timebase)
+        self._bank_at_arm: dict[int, float] = {}  # seat to act -> its time bank when its turn began
         self._bot_rng = bot_rng or random.Random()
         self._pending: list[e.AnyEntry] = []  # entries of the request being decided
         self._steps: list[tuple[int, list[Event]]] = []
@@ -89,6 +98,24 @@ class Table(FairDealing):
         self.game_entries: list[tuple[int, e.AnyEntry]] = []
 
     # ---- what the lobby sees -------------------------------------------------------------------
+
+    @property
+    def policy(self) -> TablePolicy:
+        return self.config.policy
+
+    @property
+    def grace_period(self) -> float:
+        """Seconds a disconnected player's seat is held (the policy's `grace`)."""
+        return self.config.policy.grace
+
+    @grace_period.setter
+    def grace_period(self, seconds: float) -> None:
+        self._set_policy(grace=seconds)
+
+    def _set_policy(self, **changes: Any) -> None:
+        """A test's or an operator's change of the policy of a live table (before anyone relies on it)."""
+        policy = msgspec.structs.replace(self.config.policy, **changes)
+        self.config = dataclasses.replace(self.config, policy=policy)
 
     @property
     def seq(self) -> int:
@@ -120,7 +147,7 @@ class Table(FairDealing):
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
                            status="over" if status == "closed" else status, spectators=len(self.spectators),
                            public=self.public, clock=self.clock, options=dict(self.options),
-                           creator=self.creator, spectator_delay=self.spectator_delay)
+                           creator=self.creator, spectator_delay=self.spectator_delay, policy=self.policy)
 
     def abandoned(self) -> bool:
         """No person seated (even one whose seat is being held) and nobody watching."""
@@ -295,6 +322,7 @@ class Table(FairDealing):
     def _on_join(self, who: Sender, req: p.Join, rid: int, now: float, result: Result) -> None:
         mine = self.seat_of(who.user)
         if mine is not None:  # joining again = taking the seat back on this connection
+            self._returned(mine, now)
             self._back(mine)
             self._ack(who, req, rid, result, mine)
             result.out.extend(self._attach(mine, who.conn))
@@ -402,6 +430,9 @@ class Table(FairDealing):
         # it is a new hand). Others' moves in a simultaneous phase (Hearts passing) do not count.
         if req.seq is not None and req.seq < state.turn_began.get(seat, 0):
             raise Refused(p.E_STALE, f"the table has moved on (now at seq {state.seq}, you sent {req.seq})")
+        banked = self._banked(seat, now, "player")
+        if banked is not None:
+            self._add(banked)
         self._add(e.Acted(seat=seat, action=req.action, by="player", user=who.user, req=req.req,
                           from_seq=req.seq))
         self._ack(who, req, rid, result, seat)
@@ -410,6 +441,7 @@ class Table(FairDealing):
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:
         seat = self.seat_of(who.user)  # not seated: `handle` let them in, so they may watch
         if seat is not None:
+            self._returned(seat, now)
             self._back(seat)
         self._ack(who, req, rid, result, seat)
         if seat is not None:
@@ -432,7 +464,8 @@ class Table(FairDealing):
         """The player is here again: a bot that stood in for them (not one finishing a hand they left)
         stops."""
         occupant = self.state.seats[seat]
-        if occupant is not None and occupant.away and not occupant.leaving and not self.over:
+        if occupant is not None and occupant.away and not occupant.leaving and not occupant.sitting_out \
+                and not self.over:
             self._add(e.Back(seat=seat))
 
     def connection_lost(self, conn: str, now: float) -> Result:
@@ -487,7 +520,8 @@ class Table(FairDealing):
         if self.deal_due is not None:
             times.append(self.deal_due)
         if en.in_hand(self.config, self.state):
-            times.extend(t for t in (self._bot_due, self.deadline) if t is not None)
+            clocks = (self._bot_due, *map(self._clock_due, self.state.to_act))
+            times.extend(t for t in clocks if t is not None)
         if self.spectator_line is not None and (due := self.spectator_line.next_due()) is not None:
             times.append(due)
         return min(times) if times else None
@@ -518,6 +552,9 @@ class Table(FairDealing):
             entry = self._automatic_move(now)
             if entry is None:
                 return
+            banked = self._banked(entry.seat, now, entry.by)
+            if banked is not None:
+                self._add(banked)
             self._add(entry)
             self._schedule(now)
 
@@ -533,13 +570,14 @@ class Table(FairDealing):
         game = self.state.game
         if self._bot_due is not None and now >= self._bot_due:
             for seat in to_act:
-                if self._needs_bot(seat):
+                if self._needs_bot(seat) and now >= self._bot_ready(seat, now):
                     occupant = self.state.seats[seat]
                     if occupant is not None and occupant.leaving:  # standing up: never puts more in for them
                         return e.Acted(seat=seat, action=self.game.timeout_move(game, seat), by="bot")
                     return e.Acted(seat=seat, action=self.game.bot_move(game, seat, self._bot_rng), by="bot")
-        if self.deadline is not None and now >= self.deadline:
-            for seat in to_act:
+        for seat in to_act:
+            due = self._clock_due(seat)
+            if due is not None and now >= due:
                 return e.Acted(seat=seat, action=self.game.timeout_move(game, seat), by="clock")
         return None
 
@@ -554,16 +592,19 @@ class Table(FairDealing):
             self._armed_for = None
             return
         to_act = self.state.to_act
-        if to_act != self._armed_for:
-            self._armed_for = to_act
+        # a new turn (not just fewer seats left to act in a simultaneous phase) gets a fresh clock
+        if self._armed_for is None or not set(to_act) <= set(self._armed_for):
             self.deadline = now + self.clock if self.clock else None
+            self._arm_banks(now)
+        self._armed_for = to_act
         needy = [s for s in to_act if self._needs_bot(s)]
         if not needy:
             self._bot_due = None
         elif all(occupant is not None and occupant.bot for occupant in (self.state.seats[s] for s in needy)):
             self._bot_due = now + self.bot_delay
         else:  # standing in for a person: not while they are given time to come back
-            self._bot_due = max(now + self.bot_delay, self.hold_bots_until)
+            self._bot_due = max(now + self.bot_delay, self.hold_bots_until,
+                                min(self._bot_ready(s, now) for s in needy))
 
     # ---- frames --------------------------------------------------------------------------------
 
@@ -591,7 +632,7 @@ class Table(FairDealing):
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
             "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
             "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            "public": self.public, **self._shared_view_fields(),
+            "public": self.public, **self._policy_view_fields(), **self._shared_view_fields(),
             **self._fair_view(not broadcast, self._pending)}
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
@@ -645,7 +686,7 @@ class Table(FairDealing):
 
 #: The method of Table that handles each request type (chat: the server stores it).
 _HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
-    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume, p.Entropy)}
+    p.Join, p.AddBot, p.Leave, p.Watch, p.Start, p.Act, p.Resume, p.Entropy, p.SitOut, p.SitIn, p.TopUp)}
 
 
 def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],

@@ -135,9 +135,10 @@ def test_away_by_the_clock_im_back_and_what_others_see(person) -> None:
     ned = person("ned")
     oli = person("oli")
     page = ned.page
-    # a table with the shortest clock the server allows, made as the form does it (which offers 10 s and up)
+    # a table with the shortest clock the server allows and no time bank, made as the form does it (which
+    # offers 10 s and up)
     table = page.evaluate("""async () => { const id = await felt.create({game: 'hearts', seats: 4,
-        options: {}, clock: 5, public: true}); return id; }""")
+        options: {}, clock: 5, public: true, policy: {time_bank: 0, bank_refill: 0}}); return id; }""")
     page.wait_for_selector("#table-view[data-status=waiting]")
     ned.fill_with_bots()
     oli.page.locator(oli.lobby_row(table)).locator("button.watch").click()

@@ -11,6 +11,7 @@
 import { Announcer } from "./announce.js";
 import { suitIcon } from "./cards.js";
 import { buyInDialog } from "./dialogs.js";
+import { tickBanks } from "./policy.js";
 import { $, formatChips, h } from "./dom.js";
 import { GAMES } from "./games/index.js";
 import { LobbyView } from "./lobbyview.js";
@@ -485,8 +486,12 @@ export class App {
       table.lowWarned = deadline;
       this.sound.play("clock");
     }
+    tickBanks(now);
     for (const el of document.querySelectorAll(".countdown[data-deadline]")) {
-      const left = Math.max(0, Number(el.dataset.deadline) - now);
+      const deadline = Number(el.dataset.deadline);
+      const banked = now > deadline && !!el.dataset.bankEnd; // the turn clock ran out: the time bank runs
+      el.classList.toggle("banked", banked);
+      const left = Math.max(0, (banked ? Number(el.dataset.bankEnd) : deadline) - now);
       const text = `${Math.ceil(left)}s`;
       if (el.textContent !== text) el.textContent = text;
       el.classList.toggle("urgent", left < 5);

@@ -1,5 +1,5 @@
-// Modal dialogs: the buy-in (stays open and shows the server's refusal inside it, e.g. a buy-in above the
-// balance) and a confirmation that says what will happen (standing up mid-hand). Both are <dialog>s:
+// Modal dialogs: the buy-in, also used for a top-up or rebuy (stays open and shows the server's refusal
+// inside it, e.g. a buy-in above the balance) and a confirmation that says what will happen (standing up mid-hand). Both are <dialog>s:
 // Escape cancels, focus stays inside while open and goes back where it was after.
 
 import { formatChips, h } from "./dom.js";
@@ -8,23 +8,25 @@ import { formatChips, h } from "./dom.js";
  * Ask for a buy-in between `low` and `high`; `submit(amount)` does the request. Resolves with its result,
  * or null when cancelled. A refusal (a ServerError) is shown in the dialog, which stays open.
  */
-export function buyInDialog({ low = 2000, high = 20000, balance = null, title = "Buy in", submit }) {
+export function buyInDialog({ low = 2000, high = 20000, balance = null, title = "Buy in", submit, id = "buy-in",
+  ok: okText = "Sit down", note: noteText = null }) {
   return new Promise((resolve) => {
     const start = Math.min(high, Math.max(low, Math.min(balance ?? low, low)));
-    const input = h("input", { type: "number", id: "buy-in", min: low, max: high, step: 1, value: start,
-      required: true, inputmode: "numeric", "aria-describedby": "buy-in-note buy-in-error" });
-    const error = h("p", { class: "dialog-error", id: "buy-in-error", role: "alert", hidden: true });
-    const ok = h("button", { type: "submit", class: "primary", id: "buy-in-ok" }, "Sit down");
-    const cancel = h("button", { type: "button", id: "buy-in-cancel" }, "Cancel");
-    const note = balance === null ? "" : ` You have ${formatChips(balance)}.`;
+    const input = h("input", { type: "number", id, min: low, max: high, step: 1, value: start,
+      required: true, inputmode: "numeric", "aria-describedby": `${id}-note ${id}-error` });
+    const error = h("p", { class: "dialog-error", id: `${id}-error`, role: "alert", hidden: true });
+    const ok = h("button", { type: "submit", class: "primary", id: `${id}-ok` }, okText);
+    const cancel = h("button", { type: "button", id: `${id}-cancel` }, "Cancel");
+    const have = balance === null ? "" : ` You have ${formatChips(balance)}.`;
     const form = h("form", { method: "dialog" },
       h("h2", {}, title),
-      h("p", { class: "muted", id: "buy-in-note" }, `Bring ${formatChips(low)} to ${formatChips(high)} chips to the table.${note}`),
+      h("p", { class: "muted", id: `${id}-note` },
+        `${noteText ?? `Bring ${formatChips(low)} to ${formatChips(high)} chips to the table.`}${have}`),
       h("label", {}, "Chips ", input),
       error,
       h("div", { class: "actions" }, ok, cancel));
-    const dialog = h("dialog", { class: "buyin", id: "buy-in-dialog", "aria-labelledby": "buy-in-title" }, form);
-    form.querySelector("h2").id = "buy-in-title";
+    const dialog = h("dialog", { class: "buyin", id: `${id}-dialog`, "aria-labelledby": `${id}-title` }, form);
+    form.querySelector("h2").id = `${id}-title`;
     const back = document.activeElement;
     let settled = false;
     const finish = (value) => {

@@ -11,6 +11,9 @@ import { delayWords } from "./tablewords.js";
 const CLOCKS = [["", "Off"], ["10", "10 s"], ["20", "20 s"], ["30", "30 s"], ["60", "1 min"], ["120", "2 min"]];
 // How late spectators see a table (the game server holds their frames back); "hand": one hand behind.
 const DELAYS = [["0", "Live"], ["10", "10 s late"], ["30", "30 s late"], ["60", "1 min late"], ["hand", "One hand late"]];
+// Time banks offered when creating a table (the server's defaults: 30 s, +5 s a hand, up to 60 s).
+const BANKS = [["", "30 s, +5 s a hand (default)"], ["none", "None"], ["long", "60 s, +10 s a hand"]];
+const BANK_POLICY = { none: { time_bank: 0, bank_refill: 0 }, long: { time_bank: 60, bank_refill: 10, bank_max: 120 } };
 const STATUS_WORD = { waiting: "Waiting", playing: "Playing", over: "Finished" };
 
 export class LobbyView {
@@ -76,6 +79,7 @@ export class LobbyView {
     fill(select, ...Object.values(GAMES).map((game) => h("option", { value: game.name }, game.title)));
     fill($("create-clock"), ...CLOCKS.map(([value, label]) => h("option", { value }, label)));
     fill($("create-delay"), ...DELAYS.map(([value, label]) => h("option", { value }, label)));
+    fill($("create-bank"), ...BANKS.map(([value, label]) => h("option", { value }, label)));
     select.addEventListener("change", () => this.renderOptions());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -133,6 +137,7 @@ export class LobbyView {
     }
     const clock = $("create-clock").value;
     const delay = $("create-delay").value;
+    const policy = BANK_POLICY[$("create-bank").value];
     return {
       game: game.name,
       seats: Math.round(Number($("create-seats").value)),
@@ -141,6 +146,7 @@ export class LobbyView {
       public: $("create-public").checked,
       rated: $("create-rated").checked,
       spectator_delay: delay === "hand" ? "hand" : Number(delay),
+      ...(policy ? { policy } : {}),
     };
   }
 
@@ -193,6 +199,7 @@ export class LobbyView {
     const details = [];
     if (info.clock) details.push(`${info.clock}s clock`);
     if (info.spectator_delay) details.push(delayWords(info.spectator_delay));
+    if (info.clock && info.policy?.time_bank) details.push(`${info.policy.time_bank}s bank`);
     const opts = info.options ?? {};
     if (info.game === "hearts" && opts.target) details.push(`to ${opts.target}`);
     if (info.game === "holdem" && opts.big_blind) details.push(`blinds ${opts.small_blind}/${opts.big_blind}`);

@@ -27,12 +27,13 @@ export function seatState(frame, seat) {
     away: player !== null && away.has(seat),
     bot: player !== null && bots.has(seat) && !away.has(seat),
     leaving: (frame.leaving ?? []).includes(seat),
+    sittingOut: player !== null && (frame.sitting_out ?? []).includes(seat),
   };
 }
 
 /** One seat's box. `parts` has the game's cards, stats, bet and tags for it; `turn` and `countdown` the clock. */
 export function seatBox(ctx, seat, pos, { tags = [], cards = null, stats = [], bet = null, turn = false,
-  countdown = null, buttons = [], winner = false } = {}) {
+  countdown = null, buttons = [], winner = false, bank = null } = {}) {
   const frame = ctx.frame;
   const state = seatState(frame, seat);
   const mine = ctx.me === seat;
@@ -46,7 +47,10 @@ export function seatBox(ctx, seat, pos, { tags = [], cards = null, stats = [], b
   const nameLine = h("div", { class: "seat-name" }, h("span", { class: "name" }, state.player ?? "Empty seat"));
   if (mine) nameLine.append(h("span", { class: "tag you" }, "you"));
   if (state.bot) nameLine.append(h("span", { class: "tag bot" }, "bot"));
-  if (state.away) {
+  if (state.sittingOut) {
+    nameLine.append(h("span", { class: "tag away sitting-out", title: "Sitting out until they are back" },
+      "sitting out"));
+  } else if (state.away) {
     nameLine.append(h("span", { class: "tag away", title: "Away: a bot plays for them until they are back" },
       state.leaving ? "leaving" : "away"));
   }
@@ -54,7 +58,7 @@ export function seatBox(ctx, seat, pos, { tags = [], cards = null, stats = [], b
   box.append(nameLine);
   if (buttons.length) box.append(...buttons);
   if (cards) box.append(h("div", { class: "seat-cards" }, cards));
-  if (stats.length) box.append(h("div", { class: "seat-stats" }, stats.map((t) => h("span", {}, t))));
+  if (stats.length || bank) box.append(h("div", { class: "seat-stats" }, stats.map((t) => h("span", {}, t)), bank));
   if (bet) box.append(bet);
   if (turn) {
     box.append(h("div", { class: "seat-turn" }, h("span", {}, mine ? "your turn" : "to play"), countdown));

@@ -17,6 +17,7 @@ import { renderHand } from "./handview.js";
 import { actionOf, mayAct } from "./legal.js";
 import { fitTable } from "./fit.js";
 import { renderPicker, renderResult } from "./overlays.js";
+import { bankChip, isSittingOut, policyButtons, sittingOutBanner } from "./policy.js";
 import { seatBox, seatPositions, seatState } from "./seats.js";
 import { awayBanner, badges, leaveQuestion, MOVE_KINDS, seatChanges, titleOf } from "./tablewords.js";
 import { waitingCenter, waitingControls, waitingSeatButtons } from "./waiting.js";
@@ -357,10 +358,12 @@ export class TableController {
       "It resumes by itself when the game server is back.";
     this.renderInvite();
     const state = this.frame && this.mySeat !== null ? seatState(this.frame, this.mySeat) : null;
-    const key = `${state?.away}:${state?.leaving}:${this.frame?.status}`;
+    const sitting = isSittingOut(this.frame, this.mySeat);
+    const key = `${state?.away}:${state?.leaving}:${sitting}:${this.frame?.status}`;
     if (ui.awayKey !== key) { // drawn again only when it changes, so its button stays put between views
       ui.awayKey = key;
-      const away = this.frame ? awayBanner(this, this.context()) : null;
+      const ctx = this.context();
+      const away = this.frame ? sittingOutBanner(this, ctx) ?? awayBanner(this, ctx) : null;
       ui.away.hidden = !away;
       fill(ui.away, ...(away ?? []));
     }
@@ -413,7 +416,8 @@ export class TableController {
         parts.cards = this.game.seatCards(ctx, seat);
         parts.stats = this.game.seatStats(ctx, seat) ?? [];
         parts.bet = this.game.seatBet?.(ctx, seat) ?? null;
-        parts.countdown = this.countdown();
+        parts.countdown = this.countdown(undefined, undefined, seat);
+        parts.bank = bankChip(this, seat);
       }
       return seatBox(ctx, seat, positions[seat], parts);
     });
@@ -421,10 +425,12 @@ export class TableController {
     this.ui.felt.dataset.seats = String(n);
   }
 
-  countdown(deadline = this.frame?.deadline, clock = this.info?.clock) {
+  /** The turn clock of `seat` (default: this player's); once it runs out, the seat's time bank counts on. */
+  countdown(deadline = this.frame?.deadline, clock = this.info?.clock, seat = this.mySeat) {
     if (!deadline) return null;
+    const end = this.frame?.bank_ends?.[seat];
     return h("span", { class: "countdown", "data-deadline": deadline, "data-clock": clock ?? "", role: "timer",
-      "aria-label": "time left" });
+      "aria-label": "time left", "data-bank-end": end ?? undefined });
   }
 
   waitingSeatButtons(ctx, seat, player) {
@@ -446,7 +452,8 @@ export class TableController {
   tableButtons(ctx) {
     const label = ctx.me === null ? "Stop watching" : this.game?.cash ? "Stand up" :
       this.frame?.status === "playing" ? "Leave table" : "Leave";
-    return [h("button", { type: "button", class: "ghost leave", id: "leave", onclick: () => this.leave() }, label)];
+    return [...policyButtons(this, ctx),
+      h("button", { type: "button", class: "ghost leave", id: "leave", onclick: () => this.leave() }, label)];
   }
 
   /** Leave or stand up; mid-hand it first says what happens to the hand and asks. */

@@ -4,6 +4,7 @@
 
 import { h } from "./dom.js";
 import { tableName } from "./names.js";
+import { policyBadge, sitIn } from "./policy.js";
 import { seatState } from "./seats.js";
 
 /** Event kinds that are a seat's own move (so one this player did not send was made for them). */
@@ -48,6 +49,8 @@ export function badges(table, ctx) {
     out.push(h("span", { class: "badge", id: "delay-badge", title: "The game server holds spectators' view back" },
       ctx.me === null ? `You watch ${delay === "hand" ? "a hand" : `${delay} s`} behind` : delayWords(delay)));
   }
+  const policy = policyBadge(table);
+  if (policy) out.push(policy);
   return out;
 }
 
@@ -74,6 +77,15 @@ export function seatChanges(before, after, ctx) {
       continue;
     }
     if (now.player === null) continue;
+    if (!was.sittingOut && now.sittingOut) {
+      out.push(mine ? (ctx.table?.game?.cash ? "You sit out from the next hand." : "You sit out: a bot plays for you.")
+        : `${now.player} sits out.`);
+      continue;
+    }
+    if (was.sittingOut && !now.sittingOut) {
+      out.push(mine ? "You are back in." : `${now.player} is back in.`);
+      continue;
+    }
     if (!was.away && now.away) {
       if (mine) out.push(now.leaving ? "You leave when this hand ends." : "You are away: a bot plays for you.");
       else out.push(now.leaving ? `${now.player} leaves after this hand.` : `${now.player} is away: a bot plays for them.`);
@@ -81,7 +93,6 @@ export function seatChanges(before, after, ctx) {
       out.push(mine ? "You are back." : `${now.player} is back.`);
     }
   }
-  void ctx;
   return out;
 }
 
@@ -97,12 +108,7 @@ export function awayBanner(table, ctx) {
   const back = h("button", { type: "button", class: "primary", id: "im-back" }, "I'm back");
   back.addEventListener("click", async () => {
     back.disabled = true;
-    try {
-      await table.resume();
-    } catch (error) {
-      table.app.toast(error.text ?? "Could not take the seat back.");
-      back.disabled = false;
-    }
+    if (!(await sitIn(table))) back.disabled = false;
   });
   return [h("span", {}, "A bot is playing for you (the clock ran out, or you were away). " +
     "It stops when you are back."), back];

@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from common import protocol as p
+from common.policy import TablePolicy
 from common.views import FairCommit, FairContribution, FairReveal
 from gameserver.rules.hearts import GAME as HEARTS
 
@@ -29,6 +30,10 @@ CLIENT = [
     p.Chat(table="g1-0001", text="gg", req=10),
     p.Resume(table="g1-0001", last_seq=12, req=11),
     p.Entropy(table="g1-0001", deal=3, commitment="ab" * 32, value="0f" * 32, req=12),
+    p.SitOut(table="g1-0001", req=12),
+    p.SitIn(table="g1-0001", req=13),
+    p.TopUp(table="g1-0001", amount=500, req=14),
+    p.CreateTable(game="holdem", seats=6, clock=20.0, policy=TablePolicy(time_bank=10, bank_max=40), req=15),
 ]
 ACTIONS = [p.Play(card="QS"), p.Draw(), p.PassTurn(), p.PassCards(cards=["2C", "3C", "4C"]), p.Fold(),
            p.Check(), p.Call(), p.Bet(amount=200), p.Raise(to=600)]
@@ -41,7 +46,8 @@ SERVER = [
                                  status="waiting")], req=5),
     p.View(table="g1-0001", seq=3, view=HEARTS.view(HEARTS.setup(4, random.Random(1), {}), 0), game="hearts",
            status="playing", players=["a", "b", "c", "d"], bots=[1], seat=0, events=[{"kind": "played"}],
-           deadline=12.5),
+           deadline=12.5, policy=TablePolicy(), time_banks=[30.0, 0.0, 12.5, 30.0], bank_ends={0: 42.5},
+           sitting_out=[3]),
     p.View(table="g1-0002", seq=1, game="holdem", players=["a", None], seat=0,  # a cash table, no hand yet
            cash=p.CashInfo(table_stacks=[2000, 0], hand_no=0, next_hand_at=None, min_buy_in=2000,
                            max_buy_in=20000)),

@@ -1,10 +1,11 @@
 """The one reducer, checked on random play of every game (cash tables included).
 
-After every entry: the live table's state == the state folded from the log entry by entry == the state
-restored from a snapshot of it; at the end, and at random points, == the whole log folded from the
-start. Every frame decodes as a typed server message and validates against the exported JSON Schema
-(docs/schema/server-messages.json, what the browser client is written against), and chips are conserved
-throughout.
+Requests include the table policy's (sitting out and in, topping up), and turn clocks run out with
+time banks to draw. After every entry: the live table's state == the state folded from the log entry
+by entry == the state restored from a snapshot of it; at the end, and at random points, == the whole
+log folded from the start. Every frame decodes as a typed server message and validates against the
+exported JSON Schema (docs/schema/server-messages.json, what the browser client is written against), and
+chips are conserved throughout.
 """
 
 from __future__ import annotations
@@ -106,6 +107,12 @@ def play(game: str, seats: int, seed: int) -> Checker:
             continue
         elif roll < 0.46:
             req = p.Resume(table=table.id, last_seq=max(0, table.seq - rng.randrange(5)))
+        elif roll < 0.48:  # the table policy: sitting out and back, topping up (refused mid-hand)
+            req = p.SitOut(table=table.id)
+        elif roll < 0.50:
+            req = p.SitIn(table=table.id)
+        elif roll < 0.52:
+            req = p.TopUp(table=table.id, amount=rng.choice([0, 50, 150, 400]))
         elif roll < 0.85 and state is not None and table.state.to_act:
             mover = rng.choice(table.state.to_act)
             occupant = table.seats[mover]
@@ -129,10 +136,13 @@ def play(game: str, seats: int, seed: int) -> Checker:
 
 @pytest.mark.parametrize(("game", "seats"), CASES)
 def test_live_state_equals_the_log_folded_and_a_snapshot_restored(game: str, seats: int) -> None:
-    lengths, validated = [], 0
+    lengths, validated, kinds = [], 0, set()
     for seed in range(12):
         check = play(game, seats, seed)
         lengths.append(len(check.table.journal))
         validated += check.validated
+        kinds |= {type(x) for x in check.table.journal}
     assert max(lengths) > 30, "the random play reaches real games, not just seating"
+    policy = {e.SatOut, e.SatIn, e.Banked} | ({e.ToppedUp} if game == "holdem" else set())
+    assert policy <= kinds, f"the policy's entries occur in random play: {policy - kinds} never did"
     assert validated > 100, "frames of real play were checked against the schema"

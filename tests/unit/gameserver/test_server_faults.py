@@ -151,6 +151,8 @@ def test_a_restart_rebuilds_only_live_tables_and_never_writes_to_finished_ones(t
                 await h.reply_to(h.forward(p.Start(table=table_id), conn="rtA:8"))
                 closed.append(table_id)
             h.send(p.ConnClosed(conn="rtA:8"))
+            # a table keeps the grace period it was created with: the live one holds its seats
+            h.server.settings = h.settings.replace(grace_period=120.0)
             live, *_ = await started_match(h)
             for _ in range(100):
                 h.server.heartbeat_round(h.server.clock() + 1)

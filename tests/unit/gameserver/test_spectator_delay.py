@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from common import protocol as p
+from common.policy import TablePolicy
 from tests.unit.gameserver.frames import acked_table, narrow
 from tests.unit.gameserver.harness import Harness
 
@@ -72,8 +73,10 @@ def test_a_hand_delay_shows_each_hand_only_once_the_next_is_dealt(tmp_path: Path
     async def scenario() -> None:
         async with Harness(tmp_path, hand_pause=0.05) as h:
             h.set_chips(1, 10_000)
+            # a disconnected player's turns wait for nobody: a bot plays them at once
             table_id = acked_table(await h.reply_to(h.forward(
-                p.CreateTable(game="holdem", seats=2, spectator_delay="hand"))))
+                p.CreateTable(game="holdem", seats=2, spectator_delay="hand",
+                              policy=TablePolicy(disconnect_bank=0)))))
             await h.reply_to(h.forward(p.AddBot(table=table_id)))
             await h.reply_to(h.forward(p.Start(table=table_id)))
             await h.reply_to(h.forward(p.Watch(table=table_id), user=5, conn=SPECTATOR))

@@ -11,6 +11,7 @@ import pytest
 
 from common import protocol as p
 from common.cards import sort_hand
+from common.policy import DEFAULT, TablePolicy
 from common.views import CrazyEightsView
 from gameserver import engine as en
 from gameserver import entries as e
@@ -20,18 +21,22 @@ from tests.unit.gameserver.frames import frames, narrow
 from tests.unit.gameserver.recording import RecordingTable
 
 ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
+#: No time bank and no disconnection bank: the turn clock and the bots alone, as before table policies.
+NO_BANKS = TablePolicy(time_bank=0, bank_refill=0, disconnect_bank=0)
 
 
-def make_table(seats: int = 2, clock: float | None = None, seed: int = 7) -> RecordingTable:
+def make_table(seats: int = 2, clock: float | None = None, seed: int = 7,
+               policy: TablePolicy = DEFAULT) -> RecordingTable:
     table = RecordingTable("g1-0001", GAME, seats=seats, options=GAME.check_options(seats, {}),
-                           creator=ANN.user, seed=seed, clock=clock, bot_delay=0.5, bot_rng=random.Random(1))
+                           creator=ANN.user, seed=seed, clock=clock, bot_delay=0.5, bot_rng=random.Random(1),
+                           policy=policy)
     table.journal = []
     return table
 
 
 def replayed(table: RecordingTable, entries: list[e.AnyEntry] | None = None) -> RecordingTable:
     """A new table rebuilt from `table`'s log, stored as JSON and read back."""
-    copy = make_table(table.config.seats, table.clock, table.config.seed)
+    copy = make_table(table.config.seats, table.clock, table.config.seed, table.policy)
     stored = [e.from_builtins(json.loads(json.dumps(e.to_builtins(x)))) for x in (entries or table.journal)]
     rebuild(copy, en.new_state(copy.config), stored)
     return copy
@@ -169,7 +174,7 @@ def test_bots_finish_a_game_with_the_clock_off() -> None:
 
 
 def test_clock_acts_for_a_slow_player_and_reports_the_deadline() -> None:
-    table = started(2, clock=10.0)
+    table = started(2, clock=10.0, policy=NO_BANKS)  # time banks: tests/unit/gameserver/test_policy.py
     who = mover(table)
     result = table.handle(who, p.Resume(table=table.id), 1, 1.0)
     view = next(m for m in frames(result, who.conn) if isinstance(m, p.View))
@@ -181,7 +186,8 @@ def test_clock_acts_for_a_slow_player_and_reports_the_deadline() -> None:
     assert all(isinstance(x, e.Acted) and x.by == "clock" and x.seat == who.user - 1 for x in result.log)
     assert all(isinstance(narrow(x, e.Acted).action, (p.Draw, p.PassTurn)) for x in result.log)
     assert GAME.to_act(table.game_state) != (who.user - 1,)  # the clock played the turn out
-    assert narrow(table.state.seats[who.user - 1], en.SeatState).timeouts == len(result.log)
+    # one time-out, however many moves (draws, then a pass) the clock made for the turn
+    assert narrow(table.state.seats[who.user - 1], en.SeatState).timeouts == 1
 
 
 def test_resume_sends_missed_events_and_the_current_view() -> None:
@@ -249,7 +255,7 @@ def test_after_the_grace_period_a_bot_keeps_the_seat_for_good() -> None:
 
 
 def test_after_a_restart_bots_wait_for_people_to_resume() -> None:
-    table = started(2)
+    table = started(2, policy=NO_BANKS)
     copy = replayed(table)
     copy.recovered(100.0, hold=10.0)
     assert copy.wake_at() == pytest.approx(110.0)
