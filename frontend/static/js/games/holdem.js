@@ -237,14 +237,16 @@ export default {
     if (move) {
       const amount = clampAmount(ctx);
       const verb = move.type === "bet" ? "Bet" : "Raise to";
+      // all in says so first and short, so the three buttons stay on one row on a phone
+      const label = (value) => (value === move.max ? `All in ${formatChips(value)}` : `${verb} ${formatChips(value)}`);
       const confirm = h("button", { type: "button", id: "raise", class: "primary", disabled: busy, title: "R",
-        onclick: () => doAction(ctx, "raise") }, `${verb} ${formatChips(amount)}`);
+        onclick: () => doAction(ctx, "raise") }, label(amount));
       const set = (value) => {
         ctx.table.betAmount = value;
         const clamped = clampAmount(ctx);
         range.value = String(clamped);
         number.value = String(clamped);
-        confirm.textContent = `${verb} ${formatChips(clamped)}${clamped === move.max ? " (all in)" : ""}`;
+        confirm.textContent = label(clamped);
       };
       const range = h("input", { type: "range", id: "bet-range", min: move.min, max: move.max, step: 1, value: amount,
         "aria-label": `${verb} amount` });
