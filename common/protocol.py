@@ -407,6 +407,7 @@ class View(Msg, tag="view"):
     creator: int = 0  # user id of the table's creator (who may add bots)
     public: bool = True  # false: a private table (not listed; only seated players and invited people see it)
     invite: str | None = None  # a private table's invite code, in its creator's view only
+    spectator_delay: SpectatorDelay = 0  # how late spectators see this table (seconds, or "hand")
     fair: FairCommit | None = None  # the current fair deal's commitment (sent while it takes contributions)
     reveal: FairReveal | None = None  # the last finished deal's revealed values (once, and in full views)
     policy: TablePolicy | None = None  # the table's policy for time and absence (common.policy)

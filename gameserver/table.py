@@ -632,7 +632,8 @@ class Table(FairDealing, Absence):
             "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
             "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
             "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            "public": self.public, **self._policy_view_fields(), **self._shared_view_fields(),
+            "public": self.public, "spectator_delay": self.spectator_delay,
+            **self._policy_view_fields(), **self._shared_view_fields(),
             **self._fair_view(not broadcast, self._pending)}
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
@@ -663,7 +664,7 @@ class Table(FairDealing, Absence):
         """What a spectator of a delayed table is shown before its line has released anything."""
         return p.encode_str(p.View(table=self.id, seq=0, game=self.game.name, status="waiting",
                                    players=[None] * self.config.seats, creator=self.creator,
-                                   public=self.public))
+                                   public=self.public, spectator_delay=self.spectator_delay))
 
     def release_to_spectators(self, now: float) -> list[Outbound]:
         """The delay line's frames due by `now`, for whoever watches now."""

@@ -44,7 +44,7 @@ export function badges(table, ctx) {
   }
   const clock = table.info?.clock;
   if (clock) out.push(h("span", { class: "badge optional" }, `${clock}s clock`));
-  const delay = table.info?.spectator_delay;
+  const delay = frame?.spectator_delay || table.info?.spectator_delay; // the view says so from its first frame
   if (delay) {
     out.push(h("span", { class: "badge", id: "delay-badge", title: "The game server holds spectators' view back" },
       ctx.me === null ? `You watch ${delay === "hand" ? "a hand" : `${delay} s`} behind` : delayWords(delay)));
