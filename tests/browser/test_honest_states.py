@@ -72,8 +72,10 @@ def test_hearts_pass_on_a_phone_selected_and_received(person) -> None:
         expect(button).to_have_attribute("aria-pressed", "true")
         expect(button.locator(".mark.sel")).to_be_visible()
         assert "selected to pass" in (button.get_attribute("aria-label") or "")
-    shadow = page.eval_on_selector(f"#hand [data-card='{chosen[-1]}']", shadow_js)
-    assert shadow != styles_before and "27, 110, 243" in shadow, shadow  # the blue ring, not the playable one
+    page.wait_for_function(  # the blue ring, not the playable one (once the re-render has settled)
+        "([sel, before]) => { const s = getComputedStyle(document.querySelector(sel)).boxShadow;"
+        " return s !== before && s.includes('27, 110, 243'); }",
+        arg=[f"#hand [data-card='{chosen[-1]}']", styles_before], timeout=5_000)
     page.keyboard.press("p")
     page.wait_for_function("() => !document.getElementById('pass-cards') && "
                            "document.querySelectorAll('#hand .playcard').length === 13")
