@@ -2,11 +2,11 @@
 
 Owns: users and their chips, tables and their append-only action logs (with the secret seed, which never
 leaves the game server tier), finished-game records (with their replays and who sat there), ratings and
-their history, chat lines, revocations, the registry of live processes, and the admins' audit log (which
-also queues their table commands for the game servers). Engines come from `common.db`; the schema's
-versions (Alembic migrations) from `common.schema`: a change here needs a migration
-(`scripts/ctl migrate revision -m "what changed"`), and tests/unit/common/test_schema.py fails until the
-migrations build exactly these tables.
+their history, chat lines, revocations, the registry of live processes, the admins' audit log (which
+also queues their table commands for the game servers), and the frontend's rate-limit counters. Engines
+come from `common.db`; the schema's versions (Alembic migrations) from `common.schema`: a change here
+needs a migration (`scripts/ctl migrate revision -m "what changed"`), and
+tests/unit/common/test_schema.py fails until the migrations build exactly these tables.
 
 Column limits are checked in Python, before any database sees a value (`Text`, `Int`, `BigInt`): SQLite
 would store an over-long string or a NUL character that PostgreSQL refuses, so both refuse it alike,
@@ -324,6 +324,17 @@ class ChatRecord(Base):
     name: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     ts: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class RateCount(Base):
+    """One fixed-window rate-limit counter of the frontend (`frontend.rate_store`), shared by every worker
+    and frontend host: the key is a hash (no address or account name is stored), `expires` an epoch."""
+
+    __tablename__ = "rate_counts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Int, default=0)
+    expires: Mapped[float] = mapped_column(Float, index=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -37,14 +37,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app, TrustedProxies.of(settings.trusted_proxies))
     csrf = CSRFProtect(app)
     csrf.exempt(admin.bp)  # it checks CSRF itself, after refusing non-admins (frontend/admin.py)
-    db.init_app(app)
+    database = db.init_app(app)
     metrics.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(client.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(admin.bp)
-    throttle.init_app(app, settings)
+    throttle.init_app(app, settings, database.engine)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:

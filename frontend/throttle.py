@@ -9,7 +9,8 @@ signed "known device" cookie) is not held back by the account's limit, so a stra
 slow down only themselves and other strangers, never lock the owner out. Registration counts per address
 (`register_address_limit`). A refusal is a 429 page with `Retry-After`, counted in `counters`.
 
-Storage is in memory, per worker process (gunicorn runs 2): each worker keeps its own counts.
+The counts are kept in Felt's database (`frontend.rate_store`), so every gunicorn worker and every
+frontend host behind haproxy counts the same tries together.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
+from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response as BaseResponse
 
 from common.config import Settings
+from frontend import rate_store  # noqa: F401  (registers the felt-db:// storage with limits)
 
 KNOWN_COOKIE = "felt_known"
 MAX_KNOWN = 5  # account names one browser remembers
@@ -59,7 +62,7 @@ def remember(response: BaseResponse, username: str) -> None:
                         samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
 
 
-def init_app(app: Flask, settings: Settings) -> Limiter:
+def init_app(app: Flask, settings: Settings, engine: Engine) -> Limiter:
     """Wrap the login and register views with their limits; the counters go to `app.extensions`."""
     for name in ("login_address_limit", "login_account_limit", "register_address_limit"):
         try:
@@ -75,8 +78,9 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         counters[f"{kind}_throttled"] += 1
         app.logger.warning("throttled %s from %s (%s)", kind, get_remote_address(), limit.limit)
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True,
-                      on_breach=breached)
+    shared: dict[str, Any] = {"engine": engine}  # (typed as str | int: the storage takes an engine too)
+    limiter = Limiter(get_remote_address, app=app, storage_uri="felt-db://", storage_options=shared,
+                      headers_enabled=True, on_breach=breached)
 
     def failed(response: Response) -> bool:
         return response.status_code == 400  # the form was refused (wrong password, unknown name)
