@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import random
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,7 @@ import msgspec
 
 from common.cards import FULL_DECK
 from common.views import FairContribution, FairReveal
+from common.views import Seen as Seen  # what a player saw of a deal: the verifier's input
 
 SCHEME = "felt-shuffle-v1"
 SEED_BYTES = 32
@@ -201,20 +204,6 @@ def dealt_cards(game: str, key: bytes, context: Mapping[str, Any]) -> Dealt:
     raise ValueError(f"no deal is known for game {game!r}")
 
 
-class Seen(msgspec.Struct, omit_defaults=True):
-    """What one player saw of a deal: their seat, their own cards as dealt, the public cards in the order
-    shown (a prefix of the deal's), cards they saw other seats hold (`others`: shown at a showdown,
-    passed to them in Hearts), the cards they drew (Crazy Eights: [stock size after the draw, card]),
-    and the contribution their client sent (if it did)."""
-
-    seat: int | None = None
-    hand: list[str] = []
-    public: list[str] = []
-    others: dict[int, list[str]] = {}
-    drawn: list[tuple[int, str]] = []
-    contribution: str | None = None
-
-
 @dataclass
 class Verdict:
     ok: bool
@@ -306,9 +295,29 @@ def reveal_from(obj: Any) -> tuple[FairReveal, Seen | None]:
     """A reveal (and what was seen) from JSON: a `FairReveal` object, a log entry carrying one under
     "reveal", or {"reveal": ..., "seen": ...}."""
     if isinstance(obj, dict) and "reveal" in obj:
-        seen = msgspec.convert(obj["seen"], Seen) if obj.get("seen") is not None else None
+        # (strict=False: JSON's object keys are text, `others` is keyed by seat number)
+        seen = msgspec.convert(obj["seen"], Seen, strict=False) if obj.get("seen") is not None else None
         return msgspec.convert(obj["reveal"], FairReveal), seen
     return msgspec.convert(obj, FairReveal), None
+
+
+def deals_in(text: str) -> list[tuple[FairReveal, Seen | None]]:
+    """Every revealed deal in `text`: a reveal, {"reveal", "seen"}, a log entry, a `felt-replay` export
+    (all of its deals) or a Hold'em PHH export. Raises ValueError (or msgspec's) when there is none."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        fields = tomllib.loads(text)
+        raw = fields.get("_felt_fair_reveal")
+        if not isinstance(raw, str):
+            raise ValueError("this PHH file has no _felt_fair_reveal (a hand from before fair deals?)")
+        return [reveal_from(json.loads(raw))]
+    obj = json.loads(text)
+    if isinstance(obj, dict) and obj.get("format") == "felt-replay":
+        deals = obj.get("fair")
+        if not isinstance(deals, list) or not deals:
+            raise ValueError("this replay has no revealed deals (a game from before fair deals?)")
+        return [reveal_from(one) for one in deals]
+    return [reveal_from(obj)]
 
 
 def contributions_of(seed: bytes, seats: Sequence[int], values: Mapping[int, str]) -> list[FairContribution]:
@@ -319,16 +328,16 @@ def contributions_of(seed: bytes, seats: Sequence[int], values: Mapping[int, str
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m common.fairness verify FILE_OR_JSON`: check a revealed deal; exit 0 when it verifies."""
+    """`python -m common.fairness verify FILE_OR_JSON`: check revealed deals (a reveal, or every deal of an
+    exported game: JSON replay or PHH); exit 0 when every one verifies."""
     import argparse
-    import json
     import pathlib
     import sys
 
     ap = argparse.ArgumentParser(prog="python -m common.fairness", description=main.__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("verify", help="check a revealed deal against its commitment")
-    check.add_argument("source", help="a JSON file, '-' for standard input, or the JSON text itself")
+    check = sub.add_parser("verify", help="check revealed deals against their commitments")
+    check.add_argument("source", help="a JSON or PHH file, '-' for standard input, or the JSON text itself")
     check.add_argument("--seen", help="JSON of what you saw: {seat, hand, public, contribution}")
     args = ap.parse_args(argv)
     source: str = args.source
@@ -339,21 +348,28 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = pathlib.Path(source).read_text()
     try:
-        reveal, seen = reveal_from(json.loads(text))
+        deals = deals_in(text)
         if args.seen:
-            seen = msgspec.convert(json.loads(args.seen), Seen)
-    except (ValueError, msgspec.ValidationError) as exc:
+            if len(deals) != 1:
+                raise ValueError(f"--seen needs a single deal; this has {len(deals)}")
+            deals = [(deals[0][0], msgspec.convert(json.loads(args.seen), Seen, strict=False))]
+    except (ValueError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
         print(f"not a revealed deal: {exc}", file=sys.stderr)
         return 2
-    verdict = verify(reveal, seen)
-    print(f"table {reveal.table}, deal {reveal.deal} ({reveal.game}): "
-          f"{'VERIFIED' if verdict.ok else 'NOT VERIFIED'}")
-    for line in verdict.checked:
-        print(f"  ok: {line}")
-    for line in verdict.problems:
-        print(f"  FAIL: {line}")
-    print(f"  deck: {' '.join(verdict.deck)}")
-    return 0 if verdict.ok else 1
+    failed = 0
+    for reveal, seen in deals:
+        verdict = verify(reveal, seen)
+        failed += not verdict.ok
+        print(f"table {reveal.table}, deal {reveal.deal} ({reveal.game}): "
+              f"{'VERIFIED' if verdict.ok else 'NOT VERIFIED'}")
+        for line in verdict.checked:
+            print(f"  ok: {line}")
+        for line in verdict.problems:
+            print(f"  FAIL: {line}")
+        print(f"  deck: {' '.join(verdict.deck)}")
+    if len(deals) > 1:
+        print(f"{len(deals) - failed} of {len(deals)} deals verified")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

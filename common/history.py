@@ -23,6 +23,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from common.fair_files import export_deals
+
 REPLAY_FORMAT = "felt-replay"
 #: Version of the replay form; bumped when a field's meaning changes (new fields may appear without it).
 REPLAY_VERSION = 1
@@ -83,6 +85,8 @@ def for_viewer(stored: Mapping[str, Any], viewer: str) -> dict[str, Any]:
         steps.append(one)
     out["steps"] = steps
     out.pop("phh", None)
+    if "fair" in stored:  # each deal's reveal, with what this viewer saw of it: verifiable offline
+        out["fair"] = export_deals(stored, steps, out["viewer"]["seat"])
     return out
 
 

@@ -272,6 +272,20 @@ class FairReveal(msgspec.Struct, omit_defaults=True):
     context: dict[str, Any] = {}
 
 
+class Seen(msgspec.Struct, omit_defaults=True):
+    """What one player saw of a deal: their seat, their own cards as dealt, the public cards in the order
+    shown (a prefix of the deal's), cards they saw other seats hold (`others`: shown at a showdown,
+    passed to them in Hearts), the cards they drew (Crazy Eights: [stock size after the draw, card]),
+    and the contribution their client sent (if it did)."""
+
+    seat: int | None = None
+    hand: list[str] = []
+    public: list[str] = []
+    others: dict[int, list[str]] = {}
+    drawn: list[tuple[int, str]] = []
+    contribution: str | None = None
+
+
 # ---- the exported schema ---------------------------------------------------------------------------
 
 

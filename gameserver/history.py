@@ -23,6 +23,7 @@ import msgspec
 
 from common import history as h
 from common.ratings import GameResult, SeatResult
+from common.views import FairReveal
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event
@@ -115,6 +116,8 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
             step["kind"] = "deal"
         else:  # a kind of entry this module does not know of, shown by its events
             step.update(kind="entry", entry=e.to_builtins(entry).get("t"))
+        if state.fair is not None and state.fair.dealt:
+            step["deal"] = state.fair.deal  # the fair deal whose cards are in play
         step["views"] = {key: config.game.view(state.game, seat) for key, seat in viewers}
         # what `visible_to(viewer)` gives: the event's own seat sees it whole, everyone else without its
         # secret fields; worked out twice per event, not once per viewer
@@ -134,8 +137,11 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
                    "lower_is_better": outcome.lower_is_better},
         "steps": steps,
     }
+    reveals = [x.reveal for x in record.entries if isinstance(x, e.Revealed)]
+    if reveals:  # public once each deal is over: every seat and spectator was sent them
+        replay["fair"] = reveals
     if config.cash:
-        replay["phh"] = {key: phh(config, record, steps, key) for key in
+        replay["phh"] = {key: phh(config, record, steps, key, reveals) for key in
                          [*(k for k, _ in viewers), h.FULL]}
     raw = _encoder.encode(replay)  # one pass over the views' structs, in C
     return GameHistory(gid, msgspec.json.decode(raw), stats, raw)
@@ -175,10 +181,11 @@ def _toml(value: Any) -> str:
     raise TypeError(f"no TOML for {value!r}")
 
 
-def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]], viewer: str) -> str:
+def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]], viewer: str,
+        reveals: list[FairReveal] | None = None) -> str:
     """The hand as PHH (https://phh.readthedocs.io, variant NT) from the events `viewer` was shown:
     players in PHH order (from the seat after the button round to the button), hole cards nobody showed
-    this viewer written `????`."""
+    this viewer written `????`; its fair deal's reveal as `_felt_fair_reveal` (JSON text)."""
     events = [ev for step in steps for ev in step["events"][viewer]]
     started = next(ev for ev in events if ev["kind"] == "hand_started")
     stacks = started["stacks"]
@@ -216,6 +223,8 @@ def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]],
     if over is not None:
         fields.append(("finishing_stacks", [over["stacks"][s] for s in order]))
     fields += [("_felt_game_id", h.game_id(config.id, deal_seq)), ("_felt_viewer", viewer)]
+    if reveals:
+        fields.append(("_felt_fair_reveal", msgspec.json.encode(reveals[0]).decode()))
     return "".join(f"{key} = {_toml(value)}\n" for key, value in fields)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +16,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 from playwright.sync_api import expect  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from common.models import TableAction  # noqa: E402
+from common.models import FinishedGame, TableAction  # noqa: E402
 from tests.browser.conftest import make_stack  # noqa: E402
 from tests.integration.stack import Stack  # noqa: E402
 
@@ -65,3 +66,22 @@ def test_the_commitment_is_shown_and_the_deal_verifies(person, stack) -> None:
     page.click("#fair-panel details button")
     expect(page.locator("#fair-pasted")).to_have_attribute("data-state", "failed")
     expect(page.locator("#fair-pasted")).to_contain_text("not the commitment")
+    # a downloaded export (the game's JSON replay) carries every deal with the cards ann saw: all verify
+    export = None
+    deadline = time.monotonic() + 30  # the replay is written just after the game's record
+    while export is None and time.monotonic() < deadline:
+        with stack.engine.connect() as conn:
+            game_id = conn.execute(select(FinishedGame.game_id).where(
+                FinishedGame.table_id == ann.table_id, FinishedGame.replay.is_not(None))).scalar()
+        if game_id is None:
+            page.wait_for_timeout(200)  # polls the server's database, not a guess at how long it takes
+            continue
+        answer = page.context.request.get(f"{stack.frontend_url}/history/{game_id}/export.json")
+        assert answer.ok, answer.status
+        export = answer.json()
+    assert export is not None and export["fair"] and export["fair"][0]["seen"]["seat"] is not None
+    page.fill("#fair-paste", json.dumps(export))
+    page.click("#fair-panel details button")
+    expect(page.locator("#fair-pasted")).to_have_attribute("data-state", "verified")
+    expect(page.locator("#fair-pasted")).to_contain_text("your 5 dealt cards")
+

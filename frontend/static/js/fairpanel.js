@@ -116,13 +116,21 @@ export class FairDeals {
         h("dt", {}, "Deck"), h("dd", {}, h("code", {}, (this.verdict?.deck ?? []).join(" ")))));
     }
     this.area ??= h("textarea", { id: "fair-paste", rows: 3, "aria-label": "A revealed deal as JSON",
-      placeholder: "Paste a revealed deal (JSON) to check it" });
+      placeholder: "Paste a revealed deal or an exported game (JSON) to check it" });
     const area = this.area;
     const check = () => {
       try {
         const obj = JSON.parse(area.value);
-        const reveal = obj.reveal ?? obj;
-        this.pasted = { reveal, verdict: verify(reveal, obj.seen ?? null) };
+        // an exported game (JSON replay) carries each deal with what its viewer saw: check them all
+        const deals = obj.format === "felt-replay" ? (obj.fair ?? []) : [obj];
+        if (!deals.length) throw new Error("this replay has no revealed deals");
+        const results = deals.map((d) => ({ reveal: d.reveal ?? d, verdict: verify(d.reveal ?? d, d.seen ?? null) }));
+        const failed = results.filter((r) => !r.verdict.ok);
+        this.pasted = results.length === 1 ? results[0] : {
+          reveal: { deal: results.map((r) => r.reveal.deal).join(", ") },
+          verdict: failed.length
+            ? { ok: false, problems: failed.map((r) => `deal ${r.reveal.deal}: ${r.verdict.problems.join("; ")}`) }
+            : { ok: true, checked: [`all ${results.length} deals`, ...results[results.length - 1].verdict.checked] } };
       } catch (error) {
         this.pasted = { reveal: { deal: "?" }, verdict: { ok: false, problems: [`not a revealed deal (${error.message})`] } };
       }

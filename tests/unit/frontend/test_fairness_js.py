@@ -84,3 +84,22 @@ def test_the_browser_checker_agrees_with_the_scheme() -> None:
     chosen = msgspec.to_builtins(reveal(random.Random(1), "hearts"))
     chosen["contributions"][0] = dict(chosen["contributions"][0], value="00" * 32, by="server")
     assert run_js([{"reveal": chosen, "seen": None}])[0]["ok"] is False
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed (apt-get install nodejs)")
+def test_the_browser_checker_verifies_exported_games_deals() -> None:
+    """The `fair` list of a JSON export, as a browser would read the downloaded file (seat keys as text)."""
+    from common import history as ch
+    from gameserver import history
+    from tests.unit.gameserver.history_play import play
+
+    cases = []
+    for game, seats in (("crazy_eights", 3), ("hearts", 4), ("holdem", 3)):
+        played = play(game, seats, 5, people=2)
+        stored = history.build(played.table.config, played.records[0]).replay
+        export = json.loads(json.dumps(ch.for_viewer(stored, "0")))
+        cases += [deal for deal in export["fair"] if "seen" in deal]
+    assert len(cases) >= 3
+    results = run_js(cases)
+    assert all(result["ok"] for result in results), results
+    assert all(any("dealt cards" in line for line in result["checked"]) for result in results)
