@@ -41,7 +41,14 @@ def shuffled_deck(rng: random.Random) -> list[str]:
     return deck
 
 
+#: Each card's place in a sorted hand: by suit (C, D, S, H), then rank (a view sorts a hand each time).
+_HAND_PLACE = {card: i for i, card in enumerate(r + s for s in "CDSH" for r in RANKS)}
+
+
 def sort_hand(cards: list[str] | tuple[str, ...]) -> list[str]:
-    """Cards by suit (C, D, S, H) then rank, the order players usually hold them."""
-    order = {"C": 0, "D": 1, "S": 2, "H": 3}
-    return sorted(cards, key=lambda c: (order[suit(c)], RANK_VALUE[rank(c)]))
+    """Cards by suit (C, D, S, H) then rank, the order players usually hold them.
+
+    >>> sort_hand(["AH", "2S", "TC", "3C", "KD"])
+    ['3C', 'TC', 'KD', '2S', 'AH']
+    """
+    return sorted(cards, key=_HAND_PLACE.__getitem__)

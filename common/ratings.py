@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from openskill.models import PlackettLuce
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from common.models import GamePlayer, Rating, RatingChange
@@ -32,6 +32,13 @@ MODEL = PlackettLuce()  # the library's defaults: mu 25, sigma 25/3, beta 25/6, 
 _players = cast(Table, GamePlayer.__table__)
 _ratings = cast(Table, Rating.__table__)
 _changes = cast(Table, RatingChange.__table__)
+#: One game's rating updates as one executemany, its statement built once (not one statement built
+#: and compiled per person)
+_UPDATE_RATING = (update(_ratings)
+                  .where(_ratings.c.game == bindparam("in_game"), _ratings.c.user_id == bindparam("user"))
+                  .values(mu=bindparam("new_mu"), sigma=bindparam("new_sigma"),
+                          ordinal=bindparam("new_ordinal"), games=_ratings.c.games + 1,
+                          updated=bindparam("now")))
 
 
 @dataclass(frozen=True)
@@ -124,10 +131,9 @@ def _rate(conn: Connection, result: GameResult) -> None:
     before = [(float(existing[u].mu), float(existing[u].sigma)) for u in users]
     ranks = places([s.score for s in people], result.lower_is_better)
     after = new_ratings(before, ranks)
-    for u, (mu, sigma) in zip(users, after, strict=True):
-        conn.execute(update(_ratings).where(_ratings.c.game == result.game, _ratings.c.user_id == u)
-                     .values(mu=mu, sigma=sigma, ordinal=ordinal(mu, sigma), games=_ratings.c.games + 1,
-                             updated=now))
+    conn.execute(_UPDATE_RATING, [
+        {"in_game": result.game, "user": u, "new_mu": mu, "new_sigma": sigma,
+         "new_ordinal": ordinal(mu, sigma), "now": now} for u, (mu, sigma) in zip(users, after, strict=True)])
     conn.execute(insert(_changes), [
         {"game_id": result.game_id, "game": result.game, "user_id": u, "place": rank, "mu_before": b[0],
          "sigma_before": b[1], "mu": a[0], "sigma": a[1], "ts": now}

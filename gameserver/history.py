@@ -15,6 +15,7 @@ views only, for `common.history` to hand out per viewer.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +33,17 @@ from gameserver.table_types import GameRecord
 
 @dataclass
 class GameHistory:
-    """A finished game's replay (the stored form and its JSON) and each seat's stats."""
+    """A finished game's replay (its JSON, and the stored form read from it on first use: the server
+    stores the JSON only) and each seat's stats."""
 
     game_id: str
-    replay: dict[str, Any]
+    raw: bytes  # the replay as JSON
     stats: dict[int, dict[str, int]] = field(default_factory=dict)  # seat -> {"pot": …, "moons": …}
-    raw: bytes = b""  # `replay` as JSON
+
+    @functools.cached_property
+    def replay(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = msgspec.json.decode(self.raw)
+        return decoded
 
 
 def _viewers(config: en.TableConfig) -> list[tuple[str, int | None]]:
@@ -144,7 +150,7 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
         replay["phh"] = {key: phh(config, record, steps, key, reveals) for key in
                          [*(k for k, _ in viewers), h.FULL]}
     raw = _encoder.encode(replay)  # one pass over the views' structs, in C
-    return GameHistory(gid, msgspec.json.decode(raw), stats, raw)
+    return GameHistory(gid, raw, stats)
 
 
 def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,13 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                             entropy_wait=0.0)  # deals at once: the bench measures moves, not deals
         migrate(url)
         engine = open_db(url)
+        if actions is not None:  # the same tables' seeds every run, so the same games (instrcount)
+            import gameserver.server as server_module
+
+            fixed = random.Random(11)
+            setattr(server_module, "secrets", types.SimpleNamespace(  # noqa: B010  (not exported)
+                randbits=fixed.getrandbits, token_hex=lambda n=16: fixed.randbytes(n).hex(),
+                token_urlsafe=lambda n=16: fixed.randbytes(n).hex()))
         server = GameServer(settings, "g1", "inproc://bench", Store(engine), games())
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
