@@ -56,15 +56,18 @@ def test_a_commit_that_fails_changes_nothing_and_says_so_to_the_sender(tmp_path:
             with unwritable(tmp_path):
                 rid = h.forward(p.Act(table=table_id, action=p.Draw(), seq=seq, req=7), user=mover, conn=conn)
                 seen: list[p.Deliver] = []
+                said_unhealthy = False  # (a beat sent before the failed commit may still be on its way)
                 while True:
                     msg = await h.recv()
                     if isinstance(msg, p.Heartbeat):
-                        assert msg.healthy is False or h.server.healthy  # says so at once when it turns
+                        assert msg.healthy is False or not said_unhealthy  # never healthy again meanwhile
+                        said_unhealthy = said_unhealthy or msg.healthy is False
                     if not isinstance(msg, p.Deliver):
                         continue
                     seen.append(msg)
                     if msg.rid == rid:
                         break
+                assert said_unhealthy  # at once when it turned: before the refusal itself
                 answer = p.decode_server(seen[-1].frame)
                 assert isinstance(answer, p.Error) and answer.code == p.E_UNAVAILABLE and answer.req == 7
                 assert all(other not in d.conns for d in seen), "nobody else heard of the undone move"
