@@ -635,18 +635,19 @@ class Table(FairDealing, Absence):
             "public": self.public, "spectator_delay": self.spectator_delay,
             **self._policy_view_fields(), **self._shared_view_fields(),
             **self._fair_view(not broadcast, self._pending)}
+        public = [ev.visible_to(None) for ev in events]  # an event as all but its own seat see it
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
             if conn in by_conn:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, shared,
+                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, public, shared,
                                                              conn in creators)))
         if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
-            out.append(Outbound([], self._view_frame(None, events, shared), hold=HOLD_VIEW))
+            out.append(Outbound([], self._view_frame(None, events, public, shared), hold=HOLD_VIEW))
         elif spectators:
             others = [c for c in spectators if c not in creators]
             if others:
-                out.append(Outbound(others, self._view_frame(None, events, shared)))
-            out.extend(Outbound([c], self._view_frame(None, events, shared, True))
+                out.append(Outbound(others, self._view_frame(None, events, public, shared)))
+            out.extend(Outbound([c], self._view_frame(None, events, public, shared, True))
                        for c in spectators if c in creators)
         return out
 
@@ -677,11 +678,15 @@ class Table(FairDealing, Absence):
     def _shared_view_fields(self) -> dict[str, Any]:
         return {}
 
-    def _view_frame(self, seat: int | None, events: list[Event], shared: dict[str, Any],
-                    creator: bool = False) -> str:
+    def _view_frame(self, seat: int | None, events: list[Event], public: list[dict[str, Any]],
+                    shared: dict[str, Any], creator: bool = False) -> str:
+        """`seat`'s view frame (None: a spectator's); `public` is each of `events` as everyone but its
+        own seat sees it (the same for every viewer unless the event has secret fields and is theirs)."""
         game = self.state.game
         view = self.game.view(game, seat) if game is not None else None
-        return p.encode_str(p.View(view=view, seat=seat, events=[ev.visible_to(seat) for ev in events],
+        seen = [ev.visible_to(seat) if ev.secret and seat is not None and ev.seat == seat else plain
+                for ev, plain in zip(events, public, strict=True)]
+        return p.encode_str(p.View(view=view, seat=seat, events=seen,
                                    invite=self.config.invite if creator else None, **shared))
 
 
