@@ -52,6 +52,7 @@ class Pending:
     server: str
     deadline: float
     creates: bool = False  # a create_table: its ack names a table this connection now uses
+    table: str | None = None  # the table it is about: used by this connection once the answer is no error
     forward: p.Forward | None = None  # to re-send when the table has moved
     hops: int = 0
     move_started: float | None = None  # an `act`: when it arrived here (the move-latency metric)
@@ -294,11 +295,10 @@ class Gateway:
         rid = self._rid
         forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
         now = self.clock()
+        creates = isinstance(body, p.CreateTable)
         self.pending[rid] = Pending(conn, body.req, link.name, now + self.settings.request_timeout,
-                                    creates=isinstance(body, p.CreateTable), forward=forward,
+                                    creates=creates, table=None if creates else body.table, forward=forward,
                                     move_started=now if isinstance(body, p.Act) else None)
-        if not isinstance(body, p.CreateTable):
-            self.tables_of.setdefault(conn, set()).add(body.table)
         if not self._send(link, forward):
             del self.pending[rid]
             if link.connected:
@@ -432,6 +432,10 @@ class Gateway:
             pending = self.pending.pop(msg.rid, None)
             if pending is not None and pending.move_started is not None:
                 self._moves_answered.append(pending.move_started)
+            if pending is not None and pending.table is not None and frame_type(msg.frame) != "error":
+                # a table is this connection's to hear about (outages, hand-overs) once its server
+                # answered for it: a guessed id, a private table it may not see, learns nothing later
+                self.tables_of.setdefault(pending.conn, set()).add(pending.table)
             if pending is not None and pending.creates:
                 table = msg.table if frame_type(msg.frame) == "ack" else None
                 if msg.table is None:  # a game server of an older version: the table is in the ack

@@ -335,6 +335,31 @@ def test_tables_moved_are_routed_to_their_new_owner_and_their_players_resume() -
     scenario(test)
 
 
+def test_a_table_refused_to_a_connection_tells_it_nothing_later() -> None:
+    """A guessed or private table id answered with an error is not the connection's table: it hears of
+    no hand-over or outage of it (which would tell it the table exists and where)."""
+    async def test(h: Harness) -> None:
+        h.gateway.request("rtX:1", 7, "ann", p.Watch(table="g1-0004", req=1))
+        h.gateway.request("rtX:2", 8, "bob", p.Watch(table="g1-0004", req=1))
+        answers = {}
+        for _ in range(2):
+            peer, fwd = await h.server_recv("g1", p.Forward)
+            answers[fwd.conn] = (peer, fwd)
+        peer, fwd = answers["rtX:1"]
+        h.server_send("g1", peer, p.Deliver(conns=["rtX:1"], frame=p.encode_str(p.Error(
+            code=p.E_NO_TABLE, text="no such table", req=1, table="g1-0004")), rid=fwd.rid))
+        peer, fwd = answers["rtX:2"]
+        h.server_send("g1", peer, p.Deliver(conns=["rtX:2"], frame=p.encode_str(p.Ack(req=1)), rid=fwd.rid))
+        await h.delivered_to("rtX:1", p.Error)
+        await h.delivered_to("rtX:2", p.Ack)
+        h.server_send("g1", peer, p.TablesMoved(tables=["g1-0004"], owner="g2"))
+        status = await h.delivered_to("rtX:2", p.TableStatus)
+        assert status.table == "g1-0004"
+        assert not [c for c, m in h.delivered if isinstance(m, p.TableStatus)], "rtX:1 was told nothing"
+
+    scenario(test, heartbeat_interval=2.0)
+
+
 def test_the_links_follow_the_registry() -> None:
     async def test(h: Harness) -> None:
         key = curve.own_key(h.keys, "gameserver", "g3")
