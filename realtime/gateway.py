@@ -296,8 +296,9 @@ class Gateway:
         forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
         now = self.clock()
         creates = isinstance(body, p.CreateTable)
+        table = None if isinstance(body, p.CreateTable) else body.table
         self.pending[rid] = Pending(conn, body.req, link.name, now + self.settings.request_timeout,
-                                    creates=creates, table=None if creates else body.table, forward=forward,
+                                    creates=creates, table=table, forward=forward,
                                     move_started=now if isinstance(body, p.Act) else None)
         if not self._send(link, forward):
             del self.pending[rid]
