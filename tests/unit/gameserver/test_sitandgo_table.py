@@ -12,11 +12,13 @@ import pytest
 
 from common import protocol as p
 from common import sitandgo as sg
+from common.views import HoldemView
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.holdem import GAME
 from gameserver.sitandgo import options_for
 from gameserver.table import Result, Sender, rebuild
+from tests.unit.gameserver.frames import narrow
 from tests.unit.gameserver.recording import RecordingSitAndGo
 
 ANN, BOB, CID = Sender("rt:1", 1, "ann"), Sender("rt:2", 2, "bob"), Sender("rt:3", 3, "cid")
@@ -108,7 +110,7 @@ def test_blinds_rise_with_the_clock() -> None:
     assert levels[0] == [10, 20] and levels[1] == [25, 50] and levels[2] == [50, 100]
     first_l1 = next(i for i, d in enumerate(deals) if d.level == 1)
     assert all(d.level == 0 for d in deals[:first_l1]) and view.state in ("running", "finished")
-    assert table.game.view(table.state.game, 0).big_blind in (50, 100)
+    assert narrow(table.game.view(table.state.game, 0), HoldemView).big_blind in (50, 100)
 
 
 def test_levels_by_hands_and_the_view() -> None:
@@ -153,7 +155,7 @@ def test_played_to_the_end_pays_the_prize_table_and_conserves_balance_chips(seat
     ended = [x for x in table.journal if isinstance(x, e.SitAndGoEnded)]
     assert len(ended) == 1 and ended[0].fee == 10 * seats
     winner = ended[0].winner
-    assert table.seats[winner] is not None and table.seats[winner].stack == 200 * seats, "all the chips"
+    assert narrow(table.seats[winner], en.SeatState).stack == 200 * seats, "all the chips"
 
 
 def test_a_rebuild_in_the_middle_finishes_the_same_way() -> None:
