@@ -1,11 +1,14 @@
 """Sit-and-go tournaments end to end on a real stack (frontend, realtime, two game servers): a person
 and bots play one to its end — balance chips conserved (entries in = prizes + fees out), the prize table
-paid to the balances, the finished tournament recorded; and one whose owning game server is SIGKILLed in
-the middle: another game server takes it over from its log and finishes it, chips conserved."""
+paid to the balances, the finished tournament recorded; one whose owning game server is SIGKILLed in
+the middle: another game server takes it over from its log and finishes it, chips conserved; and one
+whose game server is drained in the middle: handed over at a move boundary and finished."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +28,7 @@ from tests.integration.players import (
     owner_of,
     wait_for,
 )
-from tests.integration.stack import Stack
+from tests.integration.stack import ROOT, Stack
 
 STEEP = sg.SitAndGo(buy_in=100, fee=10, stack=200, level_hands=2,
                     levels=[sg.BlindLevel(10, 20), sg.BlindLevel(25, 50), sg.BlindLevel(50, 100),
@@ -148,3 +151,38 @@ def test_a_sit_and_go_survives_a_sigkill_of_its_game_server(sng_stack: Stack, ne
     player = run(scenario())
     check_the_result(stack, player, seats, paid_before=10_000 - 110)
     assert chips_total(stack) == before, "conserved across the crash and takeover"
+
+
+def test_a_sit_and_go_is_handed_over_by_a_drain(sng_stack: Stack, new_user: Any) -> None:
+    stack = sng_stack
+    seats = 3
+    user = new_user()
+    before = chips_total(stack)
+
+    async def scenario() -> ResilientPlayer:
+        player = await open_sit_and_go(stack, user, seats)
+        source, epoch = owner_of(stack, player.table)
+        task = asyncio.ensure_future(player.play(until_over=False))
+        await wait_for(lambda: player.last_view is not None and player.last_view.cash is not None
+                       and player.last_view.cash.hand_no >= 1 and finished_state(player) == "running")
+        player.paused = True  # the table waits for the person: the drain finds it mid-tournament
+        await asyncio.sleep(0.3)
+        drained = subprocess.run([sys.executable, "-m", "common.registry", "drain", source], cwd=ROOT,
+                                 env=stack.env, capture_output=True, text=True, timeout=30)
+        assert drained.returncode == 0, drained.stderr
+        await wait_for(lambda: owner_of(stack, player.table)[0] != source, timeout=15)
+        assert owner_of(stack, player.table)[1] == epoch + 1
+        player.paused = False
+        await player.resume()
+        await wait_for(lambda: finished_state(player) == "finished", timeout=90,
+                       state=lambda: (player.seen[-6:], player.last_view and player.last_view.sit_and_go))
+        task.cancel()
+        await hang_up(player)
+        proc = stack.procs.pop(f"gs-{source}")
+        assert proc.wait(timeout=15) == 0, "a drained game server exits by itself"
+        stack.start_gameserver(source)
+        return player
+
+    player = run(scenario())
+    check_the_result(stack, player, seats, paid_before=10_000 - 110)
+    assert chips_total(stack) == before, "conserved across the hand-over"

@@ -212,3 +212,50 @@ def test_closing_a_running_sit_and_go_refunds_every_entry() -> None:
     join(table, BOB)
     closed = table.close("admin", 1.0)
     assert sorted(closed.chips) == [(ANN.user, 110), (BOB.user, 110)] and en.chips_on_table(table.state) == 0
+
+
+def test_each_hand_exports_its_level_s_blinds_and_replays_in_pokerkit() -> None:
+    """A tournament's hands are finished games like a cash table's; their PHH posts the blinds of the
+    level the hand was dealt at (hands all in on the blinds included), and pokerkit agrees on the end."""
+    import pokerkit
+
+    from common import history as ch
+    from gameserver import history
+
+    table = make_table(seats=3, seed=5)
+    join(table, ANN)
+    records = []
+    for _ in range(2):
+        table.handle(ANN, p.AddBot(table=table.id), 1, 0.0)
+    table.connection_lost(ANN.conn, 0.0)
+    now = 0.0
+    while not table.over:
+        now = max(now, table.wake_at() or now)
+        result = table.tick(now)
+        if result.finished is not None:
+            records.append(result.finished)
+    levels = set()
+    for record in records:
+        assert record.deal is not None and isinstance(record.deal[1], e.HandDealt)
+        blinds = record.deal[1].blinds
+        assert blinds is not None
+        levels.add(tuple(blinds))
+        stored = history.build(table.config, record).replay
+        phh = ch.phh_for(stored, ch.FULL)
+        assert phh is not None and f"blinds_or_straddles = [{blinds[0]}, {blinds[1]}" in phh
+        hh = pokerkit.HandHistory.loads(phh)
+        state = None
+        for state in hh:  # noqa: B007 (the last state is the hand's end)
+            pass
+        assert state is not None and hh.finishing_stacks == list(state.stacks), phh
+    assert len(levels) >= 2, "the blinds rose during the tournament"
+    assert any(not any(isinstance(x, e.Acted) for x in r.entries) for r in records), \
+        "(this seed has) a hand all in on the blinds, ended and recorded at its deal"
+
+
+def test_a_snapshot_round_trip_keeps_the_tournament() -> None:
+    table = make_table(seats=2)
+    join(table, ANN)
+    join(table, BOB, now=7.0)
+    restored = en.restore(table.config, en.snapshot(table.state))
+    assert restored == table.state and restored.tourney is not None and restored.tourney.started_at == 7.0
