@@ -300,6 +300,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
     elif isinstance(entry, e.Seated):
         if not 0 <= entry.seat < config.seats or seats[entry.seat] is not None:
             raise Corrupt(f"seat {entry.seat} is not free")
+        if (entry.paid is not None) != (state.tourney is not None):
+            raise Corrupt(f"seat {entry.seat}: a sit-and-go's entry at a cash table, or the other way round")
         seats = _with_seat(seats, entry.seat, pol.seated(config.policy, SeatState(
             user=entry.user, name=entry.name, bot=entry.bot, stack=entry.stack)))
     elif isinstance(entry, e.Unseated):
@@ -379,19 +381,18 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             raise Corrupt(f"a top-up of seat {entry.seat} in the middle of its hand")
         seats = _with_seat(seats, entry.seat, replace(occupant, stack=occupant.stack + entry.amount))
     elif isinstance(entry, (e.SitAndGoStarted, e.Busted, e.SitAndGoEnded)):
-        pass  # the tournament's own (below)
+        if state.tourney is None:  # else the tournament's own (below)
+            raise Corrupt(f"a sit-and-go entry at table {config.id}, which is not one")
     elif isinstance(entry, e.Closed):
         changes["closed"] = True
     else:
         raise Corrupt(f"unknown entry {entry!r}")
-    if state.tourney is not None and config.sit_and_go is not None and isinstance(entry, _TOURNEY_ENTRIES):
+    if state.tourney is not None and isinstance(entry, _TOURNEY_ENTRIES):
+        assert config.sit_and_go is not None  # a tournament state only at a sit-and-go (new_state)
         try:
             changes["tourney"] = sgs.apply(config.sit_and_go, state.tourney, state.seats, entry)
         except sgs.Corrupt as exc:
             raise Corrupt(str(exc)) from None
-    elif isinstance(entry, (e.SitAndGoStarted, e.Busted, e.SitAndGoEnded)) or (
-            isinstance(entry, e.Seated) and entry.paid is not None):
-        raise Corrupt(f"a sit-and-go entry at table {config.id}, which is not one")
     if isinstance(entry, (e.Started, e.HandDealt, e.Redealt)) and "fair" in changes:
         changes["fair"] = msgspec.structs.replace(changes["fair"], context=_fair_context(config, entry))
     seq = state.seq + 1

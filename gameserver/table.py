@@ -268,14 +268,14 @@ class Table(FairDealing, Absence):
             # nobody could act (a Hold'em hand all in on the blinds): the deal played itself out
         else:
             self.game_entries.append((self.state.seq, entry))
-        if isinstance(entry, (e.Acted, e.Started, e.HandDealt)):
-            if isinstance(entry, e.Acted):
-                self.game_actions.append(e.to_builtins(entry))
-            outcome = self.game.outcome(self.state.game)
-            self._reveal_if_over(outcome is not None)  # first: the record's entries end with the reveal
-            if outcome is not None:
-                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
-                                         self.dealt, [x for _, x in self.game_entries])
+            if not isinstance(entry, e.Acted):
+                return events
+            self.game_actions.append(e.to_builtins(entry))
+        outcome = self.game.outcome(self.state.game)
+        self._reveal_if_over(outcome is not None)  # first: the record's entries end with the reveal
+        if outcome is not None:
+            self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
+                                     self.dealt, [x for _, x in self.game_entries])
         return events
 
     def _finish(self, result: Result, now: float) -> None:
