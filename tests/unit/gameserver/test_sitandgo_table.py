@@ -154,6 +154,9 @@ def test_played_to_the_end_pays_the_prize_table_and_conserves_balance_chips(seat
     assert en.chips_on_table(table.state) == 0
     ended = [x for x in table.journal if isinstance(x, e.SitAndGoEnded)]
     assert len(ended) == 1 and ended[0].fee == 10 * seats
+    absent = [x.action for x in table.journal if isinstance(x, e.Acted) and x.seat == 0]
+    assert absent and all(isinstance(a, (p.Check, p.Fold)) for a in absent), \
+        "an absent person is checked or folded for, never bet for"
     winner = ended[0].winner
     assert narrow(table.seats[winner], en.SeatState).stack == 200 * seats, "all the chips"
 
@@ -259,3 +262,19 @@ def test_a_snapshot_round_trip_keeps_the_tournament() -> None:
     join(table, BOB, now=7.0)
     restored = en.restore(table.config, en.snapshot(table.state))
     assert restored == table.state and restored.tourney is not None and restored.tourney.started_at == 7.0
+
+
+def test_a_registrant_away_past_the_grace_period_is_refunded_before_the_start_not_after() -> None:
+    table = make_table(seats=3)
+    join(table, ANN)
+    join(table, BOB)
+    table.connection_lost(BOB.conn, 0.0)
+    grace = table.grace_period
+    refunded = table.tick(grace + 1)
+    assert refunded.chips == [(BOB.user, 110)] and table.seats[1] is None
+    join(table, BOB, now=grace + 2)
+    join(table, CID, now=grace + 2)  # full: it starts
+    table.connection_lost(CID.conn, grace + 2)
+    later = table.tick(2 * grace + 10)
+    assert later.chips == [] and table.seats[2] is not None, "after the start the seat and stack stay"
+    assert table.seats[2].away or table.tourney.places.get(2) is not None
