@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from common.policy import TablePolicy
-from common.views import FairCommit, FairReveal, GameView
+from common.sitandgo import SitAndGo
+from common.views import FairCommit, FairReveal, GameView, SitAndGoInfo
 
 PROTOCOL_VERSION = 1
 
@@ -196,6 +197,8 @@ class CreateTable(Msg, tag="create_table"):
     #: whole hand behind, at cash tables).
     spectator_delay: SpectatorDelay = 0
     policy: TablePolicy | None = None  # time banks and absence (common.policy); None: the defaults
+    #: Hold'em: a sit-and-go tournament (common.sitandgo) instead of a cash table
+    sit_and_go: SitAndGo | None = None
     req: Req | None = None
 
 
@@ -347,6 +350,7 @@ class TableInfo(msgspec.Struct, omit_defaults=True):
     creator: int = 0  # user id of the table's creator (who may add bots)
     spectator_delay: SpectatorDelay = 0  # spectators see the table this late: seconds, or "hand"
     policy: TablePolicy | None = None  # time banks and absence (common.policy)
+    sit_and_go: SitAndGo | None = None  # a sit-and-go tournament's settings (common.sitandgo)
 
 
 class Tables(Msg, tag="tables"):
@@ -395,6 +399,7 @@ class View(Msg, tag="view"):
     seq: int
     view: GameView | None = None  # this viewer's view of the game (common.views); None before it starts
     cash: CashInfo | None = None  # at a cash table (a game whose series is "cash")
+    sit_and_go: SitAndGoInfo | None = None  # at a sit-and-go table (common.sitandgo)
     game: str = ""
     status: str = "waiting"  # "waiting" | "playing" | "over"
     players: list[str | None] = []  # display names by seat

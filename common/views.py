@@ -286,6 +286,38 @@ class Seen(msgspec.Struct, omit_defaults=True):
     contribution: str | None = None
 
 
+class SitAndGoPlace(msgspec.Struct, omit_defaults=True):
+    """A sit-and-go entrant who finished: their seat, name, place (1 = the winner) and prize."""
+
+    seat: int
+    name: str
+    place: int
+    prize: int = 0
+
+
+class SitAndGoInfo(msgspec.Struct, omit_defaults=True):
+    """A sit-and-go table's own facts, beside the hand's view: the entry (buy-in and fee), who is
+    registered, the pool and the prize for each paid place; once it runs, the level in play (1 = the
+    first) with its blinds, when the next level begins (wall-clock s) or how many hands it is away, and
+    the next level's blinds; every place decided so far (busted players, and at the end everyone)."""
+
+    buy_in: int
+    fee: int
+    stack: int
+    registered: int
+    seats: int
+    pool: int
+    prizes: list[int]
+    state: Literal["registering", "running", "finished"] = "registering"
+    level: int = 1
+    small_blind: int = 0
+    big_blind: int = 0
+    next_level_at: float | None = None
+    hands_to_next_level: int | None = None
+    next_blinds: list[int] | None = None  # [small, big] of the next level (None: this is the last)
+    places: list[SitAndGoPlace] = []
+
+
 # ---- the exported schema ---------------------------------------------------------------------------
 
 

@@ -67,8 +67,9 @@ def recent() -> str:
     rows = db.session().execute(
         select(GamePlayer, FinishedGame).join(FinishedGame, FinishedGame.game_id == GamePlayer.game_id)
         .where(GamePlayer.user_id == me.id).order_by(GamePlayer.finished.desc()).limit(RECENT)).all()
-    games = [{"id": fg.game_id, "game": GAME_TITLES.get(fg.game, fg.game), "finished": fg.finished,
-              "place": gp.place, "score": gp.score, "seats": len(fg.players),
+    games = [{"id": fg.game_id, "game": _title(fg), "finished": fg.finished,
+              "place": gp.place, "score": _prize(fg, gp.seat) if _sit_and_go(fg) else gp.score,
+              "seats": len(fg.players),
               "others": [p["name"] for p in fg.players if p["seat"] != gp.seat]} for gp, fg in rows]
     return render_template("history.html", games=games)
 
@@ -79,11 +80,29 @@ def game(game_id: str) -> str:
     found = _game(game_id, replay=False)  # a replay is written just after its game's record
     viewer = _viewer(found, full=False)
     sat = viewer != h.SPECTATOR
-    result = [{"seat": p["seat"], "name": p["name"], "bot": p["bot"], "score": found.scores[p["seat"]],
-               "winner": p["seat"] in found.winners} for p in found.players]
-    return render_template("replay.html", game=found, title=GAME_TITLES.get(found.game, found.game),
-                           result=result, sat=sat, cash=found.game == "holdem",
+    tournament = _sit_and_go(found) is not None
+    result = [{"seat": p["seat"], "name": p["name"], "bot": p["bot"], "winner": p["seat"] in found.winners,
+               "score": f"{score} · {_prize(found, p['seat'])}" if tournament else score}
+              for p, score in zip(found.players, found.scores, strict=True)]
+    return render_template("replay.html", game=found, title=_title(found), result=result, sat=sat,
+                           cash=found.game == "holdem" and not tournament, tournament=tournament,
                            has_replay=found.replay is not None)
+
+
+def _sit_and_go(game: FinishedGame) -> dict[str, Any] | None:
+    """A finished sit-and-go's places and prizes (its hands are games of their own), or None."""
+    detail = (game.detail or {}).get("sit_and_go")
+    return detail if isinstance(detail, dict) else None
+
+
+def _title(game: FinishedGame) -> str:
+    title = GAME_TITLES.get(game.game, game.game)
+    return f"{title} · Sit & Go" if _sit_and_go(game) is not None else title
+
+
+def _prize(game: FinishedGame, seat: int) -> int:
+    places = (_sit_and_go(game) or {}).get("places", [])
+    return next((int(p.get("prize", 0)) for p in places if p.get("seat") == seat), 0)
 
 
 @bp.get("/history/<game_id>/replay.json")

@@ -22,11 +22,13 @@ import msgspec
 
 from common import fairness
 from common import protocol as p
+from common import sitandgo as sg
 from common.policy import DEFAULT as DEFAULT_POLICY
 from common.policy import TablePolicy
 from common.views import FairReveal
 from gameserver import entries as e
 from gameserver import policy as pol
+from gameserver import sitandgo_state as sgs
 from gameserver.rules.base import CashGame, Event, Game, Redeals
 
 #: Consecutive clock expiries after which a bot plays for the seat until its player acts again (the
@@ -55,6 +57,12 @@ class TableConfig:
     def cash(self) -> bool:
         """Hands follow one another with stacks bought in from balances (the game declares it)."""
         return self.game.series == "cash"
+
+    @functools.cached_property
+    def sit_and_go(self) -> sg.SitAndGo | None:
+        """A sit-and-go tournament's settings (kept in the options), or None: a cash table or a match."""
+        raw = self.options.get("sit_and_go")
+        return None if raw is None else msgspec.convert(raw, sg.SitAndGo)
 
     @property
     def cash_game(self) -> CashGame[Any]:
@@ -116,19 +124,21 @@ class TableState(msgspec.Struct, frozen=True, omit_defaults=True):
     fair: FairDeal | None = None  # the current (or last) fair deal
     reveal: FairReveal | None = None  # the last revealed deal
     clocked: int | None = None  # the seat the clock made the last move for, if it did
+    tourney: sgs.SitAndGoState | None = None  # a sit-and-go's entrants, levels and places
 
 
-class Corrupt(Exception):
+class Corrupt(sgs.Corrupt):
     """An entry that cannot apply to this state: the log and the state disagree."""
 
 
 def new_state(config: TableConfig) -> TableState:
-    return TableState(seats=(None,) * config.seats)
+    tourney = sgs.SitAndGoState() if config.sit_and_go is not None else None
+    return TableState(seats=(None,) * config.seats, tourney=tourney)
 
 
 def over(config: TableConfig, state: TableState) -> bool:
     """A finished match (a cash table is never over: hand follows hand), or a closed table."""
-    if state.closed:
+    if state.closed or (state.tourney is not None and state.tourney.ended):
         return True
     return not config.cash and state.game is not None and config.game.outcome(state.game) is not None
 
@@ -147,6 +157,8 @@ def status(config: TableConfig, state: TableState) -> str:
     """What the lobby shows: waiting, playing, over (a finished match) or closed."""
     if state.closed:
         return "closed"
+    if state.tourney is not None:
+        return "over" if state.tourney.ended else "playing" if state.tourney.started else "waiting"
     if config.cash:
         return "playing" if in_hand(config, state) or len(funded(state)) >= 2 else "waiting"
     if state.game is None:
@@ -174,6 +186,9 @@ def hand_setup(config: TableConfig, hand: e.HandDealt, rng: random.Random | None
     """Cash tables: hand `n` dealt from `rng` (its fair deal's), or in older logs from its own deck derived
     from the secret seed and the number."""
     options = dict(config.options, stacks=hand.stacks, button=hand.button)
+    if hand.blinds is not None:  # a sit-and-go's level (its settings are the host's, not the rules')
+        options.update(small_blind=hand.blinds[0], big_blind=hand.blinds[1])
+        options.pop("sit_and_go", None)
     return config.game.setup(config.seats, rng or random.Random(f"{config.seed}:{hand.n}"), options)
 
 
@@ -285,6 +300,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
     elif isinstance(entry, e.Seated):
         if not 0 <= entry.seat < config.seats or seats[entry.seat] is not None:
             raise Corrupt(f"seat {entry.seat} is not free")
+        if (entry.paid is not None) != (state.tourney is not None):
+            raise Corrupt(f"seat {entry.seat}: a sit-and-go's entry at a cash table, or the other way round")
         seats = _with_seat(seats, entry.seat, pol.seated(config.policy, SeatState(
             user=entry.user, name=entry.name, bot=entry.bot, stack=entry.stack)))
     elif isinstance(entry, e.Unseated):
@@ -317,6 +334,8 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         game = hand_setup(config, entry, rng)
         events = list(config.game.opening_events(game))
         seats = pol.refilled(config.policy, seats)
+        if config.game.outcome(game) is not None:  # all in on the blinds: the hand ran itself out
+            seats = _settled(config, game, seats)
         changes.update(game=game, game_start=state.seq + 1, hand_no=entry.n, button=entry.button,
                        clocked=None)
     elif isinstance(entry, e.Redealt):
@@ -356,15 +375,24 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
         seats = _with_seat(seats, entry.seat, pol.drawn(_seat(state, entry.seat), entry))
     elif isinstance(entry, e.ToppedUp):
         occupant = _seat(state, entry.seat)
-        if occupant.user != entry.user or entry.amount <= 0 or not config.cash:
+        if occupant.user != entry.user or entry.amount <= 0 or not config.cash or state.tourney is not None:
             raise Corrupt(f"a top-up of seat {entry.seat} that does not fit it")
         if in_hand(config, state) and config.cash_game.dealt_in(state.game)[entry.seat]:
             raise Corrupt(f"a top-up of seat {entry.seat} in the middle of its hand")
         seats = _with_seat(seats, entry.seat, replace(occupant, stack=occupant.stack + entry.amount))
+    elif isinstance(entry, (e.SitAndGoStarted, e.Busted, e.SitAndGoEnded)):
+        if state.tourney is None:  # else the tournament's own (below)
+            raise Corrupt(f"a sit-and-go entry at table {config.id}, which is not one")
     elif isinstance(entry, e.Closed):
         changes["closed"] = True
     else:
         raise Corrupt(f"unknown entry {entry!r}")
+    if state.tourney is not None and isinstance(entry, _TOURNEY_ENTRIES):
+        assert config.sit_and_go is not None  # a tournament state only at a sit-and-go (new_state)
+        try:
+            changes["tourney"] = sgs.apply(config.sit_and_go, state.tourney, state.seats, entry)
+        except sgs.Corrupt as exc:
+            raise Corrupt(str(exc)) from None
     if isinstance(entry, (e.Started, e.HandDealt, e.Redealt)) and "fair" in changes:
         changes["fair"] = msgspec.structs.replace(changes["fair"], context=_fair_context(config, entry))
     seq = state.seq + 1
@@ -379,6 +407,9 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
                                  for s in to_act}
         changes["to_act"] = to_act
     return replace(state, seats=seats, seq=seq, **changes), events
+
+
+_TOURNEY_ENTRIES = (e.Seated, e.Unseated, e.SitAndGoStarted, e.HandDealt, e.Busted, e.SitAndGoEnded)
 
 
 def _settled(config: TableConfig, game: Any, seats: tuple[SeatState | None, ...]) -> tuple[
@@ -418,5 +449,8 @@ def restore(config: TableConfig, raw: bytes | str) -> TableState:
 
 def chips_on_table(state: TableState) -> int:
     """Every chip this table holds. A hand only moves chips among the seats dealt into it (their stacks
-    as dealt stay in the seats until it settles), so this is the seats' stacks, in a hand or not."""
+    as dealt stay in the seats until it settles), so this is the seats' stacks, in a hand or not. A
+    sit-and-go's stacks are tournament chips: it holds the entries paid (`SitAndGoState.pool`)."""
+    if state.tourney is not None:
+        return state.tourney.pool
     return sum(s.stack for s in state.seats if s is not None)

@@ -31,13 +31,15 @@ class Entry(msgspec.Struct, tag_field="t", frozen=True, forbid_unknown_fields=Tr
 
 
 class Seated(Entry, tag="seat", frozen=True):
-    """A person or a bot sat down with `stack` chips (cash tables: bought in from the balance)."""
+    """A person or a bot sat down with `stack` chips (cash tables: bought in from the balance). At a
+    sit-and-go, `paid` (the buy-in and fee) came from the balance and `stack` is tournament chips."""
 
     seat: int
     user: int  # 0 for a bot
     name: str
     bot: bool = False
     stack: int = 0
+    paid: int | None = None
 
 
 class Unseated(Entry, tag="unseat", frozen=True):
@@ -117,6 +119,8 @@ class HandDealt(Entry, tag="hand", frozen=True):
     stacks: list[int]
     button: int
     fair: int | None = None  # the fair deal whose deck this hand is dealt from (None: older logs)
+    level: int | None = None  # a sit-and-go: the blind level (0 = the first) this hand posts
+    blinds: list[int] | None = None  # [small, big] of that level (None: the table's options)
 
 
 class Redealt(Entry, tag="deal", frozen=True):
@@ -165,6 +169,36 @@ class Acted(Entry, tag="act", frozen=True):
     from_seq: int | None = None
 
 
+class SitAndGoStarted(Entry, tag="sng_start", frozen=True):
+    """A sit-and-go's last seat was taken: registration is closed and the blind levels count from `at`
+    (wall-clock seconds)."""
+
+    at: float
+
+
+class Busted(Entry, tag="busted", frozen=True):
+    """A sit-and-go entrant ran out of chips and finished in `place`; the seat stays, dealt out."""
+
+    seat: int
+    place: int
+
+
+class Prize(msgspec.Struct, frozen=True):
+    seat: int
+    user: int  # 0: a bot's prize goes to the house, which paid its entry
+    place: int
+    amount: int
+
+
+class SitAndGoEnded(Entry, tag="sng_end", frozen=True):
+    """The sit-and-go ended with `winner` holding every chip: `prizes` are credited to balances and
+    `fee` (every entrant's) to the house, out of what the entrants paid."""
+
+    winner: int
+    prizes: list[Prize]
+    fee: int = 0
+
+
 class Closed(Entry, tag="closed", frozen=True):
     """The table closed (everybody left); a closed table never gets another entry."""
 
@@ -172,7 +206,8 @@ class Closed(Entry, tag="closed", frozen=True):
 
 
 AnyEntry = (Seated | Unseated | Away | Back | Leaving | StoodUp | Started | HandDealt | Acted | Closed
-            | Redealt | Committed | Contributed | Revealed | SatOut | SatIn | Banked | ToppedUp)
+            | Redealt | Committed | Contributed | Revealed | SatOut | SatIn | Banked | ToppedUp
+            | SitAndGoStarted | Busted | SitAndGoEnded)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEntry)
@@ -198,12 +233,25 @@ def from_builtins(obj: Any) -> AnyEntry:
     return entry
 
 
-def chip_move(entry: Entry) -> tuple[int, int] | None:
-    """(account, +/- chips) this entry moves between a balance and the table, if any.
+def chip_moves(entry: Entry) -> list[tuple[int, int]]:
+    """Every (account, +/- chips) this entry moves between balances and the table: `chip_move`'s, or a
+    sit-and-go's end: each prize and the fees to the house."""
+    if isinstance(entry, SitAndGoEnded):
+        moves = [(prize.user, prize.amount) for prize in entry.prizes if prize.amount]
+        return moves + [(HOUSE, entry.fee)] if entry.fee else moves
+    move = chip_move(entry)
+    return [] if move is None else [move]
 
-    A `Seated` stack and a `ToppedUp` amount are debits of the player's balance, an `Unseated` cashout
-    a credit; account 0 is the house, which bots buy in from.
+
+def chip_move(entry: Entry) -> tuple[int, int] | None:
+    """(account, +/- chips) this entry moves between a balance and the table, if any (one at most: see
+    `chip_moves` for the entry that moves several).
+
+    A `Seated` stack (a sit-and-go's `paid` instead) and a `ToppedUp` amount are debits of the player's
+    balance, an `Unseated` cashout a credit; account 0 is the house, which bots buy in from.
     """
+    if isinstance(entry, Seated) and entry.paid is not None:
+        return (entry.user, -entry.paid) if entry.paid else None
     if isinstance(entry, Seated) and entry.stack:
         return (entry.user, -entry.stack)
     if isinstance(entry, Unseated) and entry.cashout:

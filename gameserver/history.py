@@ -215,6 +215,9 @@ def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]],
                            for shown in ev["hands"])
     over = next((ev for ev in reversed(events) if ev["kind"] == "hand_over"), None)
     small, big = int(config.options["small_blind"]), int(config.options["big_blind"])
+    assert record.deal is not None
+    if isinstance(record.deal[1], e.HandDealt) and record.deal[1].blinds:  # a sit-and-go's level
+        small, big = record.deal[1].blinds
     fields: list[tuple[str, Any]] = [
         ("variant", "NT"), ("ante_trimming_status", True), ("antes", [0] * len(order)),
         ("blinds_or_straddles", [small, big] + [0] * (len(order) - 2)), ("min_bet", big),
@@ -278,6 +281,15 @@ def _people_dealt_in(config: en.TableConfig, record: GameRecord) -> dict[int, in
     dealt_in = config.cash_game.dealt_in(record.dealt.game) if config.cash else (True,) * config.seats
     return {seat: s.user for seat, s in enumerate(record.dealt.seats)
             if s is not None and not s.bot and s.user and dealt_in[seat]}
+
+
+def tournament_result(record: dict[str, Any]) -> GameResult:
+    """A finished sit-and-go's result for the players' history rows (`gameserver.sitandgo`'s record:
+    each entrant's place is its score, lower is better; never rated)."""
+    seats = [SeatResult(seat=p["seat"], user=p["user"], score=score)
+             for p, score in zip(record["players"], record["scores"], strict=True)]
+    return GameResult(game_id=record["game_id"], game=record["game"], rated=False, lower_is_better=True,
+                      seats=seats, finished=record["finished"])
 
 
 def replay_text(config: en.TableConfig, record: GameRecord, folded: list[Step]) -> str:

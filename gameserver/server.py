@@ -43,6 +43,7 @@ from gameserver.placement import Placement
 from gameserver.replays import Replays
 from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
+from gameserver.sitandgo import SitAndGoTable, is_sit_and_go, options_for
 from gameserver.store import Fenced, InsufficientChips, Store, StoreFailed
 from gameserver.table import Checkpoint, Outbound, Refused, Result, Sender, Table
 from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW
@@ -110,6 +111,8 @@ class GameServer(Placement):
         """A match table, or a cash table for games played hand after hand (Hold'em)."""
         kw.setdefault("policy", self.default_policy())
         kw.update(bot_delay=self.settings.bot_delay, entropy_wait=self.settings.entropy_wait)
+        if is_sit_and_go(kw["options"]):
+            return SitAndGoTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
         if game.series == "cash":
             return CashTable(table_id, game, hand_pause=self.settings.hand_pause, **kw)
         return Table(table_id, game, **kw)
@@ -570,7 +573,8 @@ class GameServer(Placement):
             return self._refuse(who, rid, body.req, p.E_OVERLOADED,
                                 "this game server is full; try again shortly")
         try:
-            options = game.check_options(body.seats, body.options)
+            options = game.check_options(body.seats, body.options) if body.sit_and_go is None \
+                else options_for(game, body.seats, body.sit_and_go, body.options)
         except ValueError as exc:
             return self._refuse(who, rid, body.req, p.E_BAD_TABLE, str(exc))
         self._next_number += 1
@@ -712,6 +716,8 @@ class GameServer(Placement):
                               scores=list(record.outcome.scores), winners=list(record.outcome.winners),
                               actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
             self.replays.submit(table.config, record, made)
+        if result.tournament is not None:  # a sit-and-go's places and prizes, with the entry that paid them
+            self.store.finish(history.tournament_result(result.tournament), **result.tournament)
         self._pending_out.extend(result.out)
         moves_only = bool(result.log) and all(isinstance(x, (e.Acted, e.Contributed)) for x in result.log)
         if result.finished is not None or not moves_only:

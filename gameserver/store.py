@@ -170,16 +170,13 @@ class Store:
         for i, entry in enumerate(entries):
             self._actions.append({"table_id": table_id, "seq": first_seq + i, "epoch": epoch,
                                   "entry": e.to_builtins(entry), "ts": now})
-            move = e.chip_move(entry)
-            if move is None:
-                continue
-            user, delta = move
-            if user == e.HOUSE:
-                self._house[table_id] = self._house.get(table_id, 0) + delta
-            elif delta > 0:
-                self._credits.append({"uid": user, "d": delta, "table": table_id})
-            else:
-                raise ValueError(f"table {table_id}: a debit of user {user} must be committed on its own")
+            for user, delta in e.chip_moves(entry):
+                if user == e.HOUSE:
+                    self._house[table_id] = self._house.get(table_id, 0) + delta
+                elif delta > 0:
+                    self._credits.append({"uid": user, "d": delta, "table": table_id})
+                else:
+                    raise ValueError(f"table {table_id}: a debit of user {user} must be committed on its own")
 
     def snapshot(self, table_id: str, seq: int, state: bytes, fmt: int = e.LOG_FORMAT) -> None:
         self._snapshots.append({"table_id": table_id, "seq": seq, "format": fmt, "state": state.decode(),
@@ -361,11 +358,7 @@ class Store:
                 if self.owner:
                     self._fence(conn, {table_id})
                 conn.execute(insert(_actions), rows)
-                for entry in entries:
-                    move = e.chip_move(entry)
-                    if move is None:
-                        continue
-                    user, delta = move
+                for user, delta in (move for entry in entries for move in e.chip_moves(entry)):
                     if user == e.HOUSE:
                         conn.execute(_house_move, {"d": delta})
                         continue

@@ -263,15 +263,19 @@ class Table(FairDealing, Absence):
         if isinstance(entry, (e.Started, e.HandDealt)):
             self.game_actions = []
             self.deal, self.dealt, self.game_entries = (self.state.seq, entry), self.state, []
-            return events
-        self.game_entries.append((self.state.seq, entry))
-        if isinstance(entry, e.Acted):
+            if self.game.outcome(self.state.game) is None:
+                return events
+            # nobody could act (a Hold'em hand all in on the blinds): the deal played itself out
+        else:
+            self.game_entries.append((self.state.seq, entry))
+            if not isinstance(entry, e.Acted):
+                return events
             self.game_actions.append(e.to_builtins(entry))
-            outcome = self.game.outcome(self.state.game)
-            self._reveal_if_over(outcome is not None)  # first: the record's entries end with the reveal
-            if outcome is not None:
-                self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
-                                         self.dealt, [x for _, x in self.game_entries])
+        outcome = self.game.outcome(self.state.game)
+        self._reveal_if_over(outcome is not None)  # first: the record's entries end with the reveal
+        if outcome is not None:
+            self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
+                                     self.dealt, [x for _, x in self.game_entries])
         return events
 
     def _finish(self, result: Result, now: float) -> None:
@@ -342,7 +346,7 @@ class Table(FairDealing, Absence):
         self._refuse_if_over()
         seat = self._open_seat(req.seat)
         name = f"Bot {sum(1 for s in self.state.seats if s and s.bot) + 1}"
-        self._add(e.Seated(seat=seat, user=0, name=name, bot=True, stack=self._bot_stack()))
+        self._add(self._bot_seated(seat, name))
         self._ack(who, req, rid, result, seat)
 
     def _open_seat(self, wanted: int | None) -> int:
@@ -368,6 +372,9 @@ class Table(FairDealing, Absence):
 
     def _bot_stack(self) -> int:
         return 0
+
+    def _bot_seated(self, seat: int, name: str) -> e.Seated:
+        return e.Seated(seat=seat, user=0, name=name, bot=True, stack=self._bot_stack())
 
     def _on_leave(self, who: Sender, req: p.Leave, rid: int, now: float, result: Result) -> None:
         if self.spectators.pop(who.conn, None) is not None:

@@ -58,11 +58,13 @@ class Result:
     log: list[e.AnyEntry] = field(default_factory=list)  # entries to append to the durable log, in order
     first_seq: int = 0  # the seq of log[0]
     finished: GameRecord | None = None  # set when this call ended the game (or a hand, at a cash table)
+    #: A sit-and-go that ended in this call: its finished-games record (`gameserver.sitandgo`).
+    tournament: dict[str, Any] | None = None
 
     @property
     def chips(self) -> list[tuple[int, int]]:
         """(account, +/- chips) the entries move between balances and the table (0: the house)."""
-        return [m for m in map(e.chip_move, self.log) if m is not None]
+        return [m for entry in self.log for m in e.chip_moves(entry)]
 
 
 class Refused(Exception):

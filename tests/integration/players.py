@@ -267,10 +267,12 @@ def chips_total(stack: Stack | Path) -> int:
     engine.dispose()
     at_tables = 0
     for entry in entries:  # stacks bought in when seated, cashed out when unseated
-        if entry.get("t") == "seat":
-            at_tables += int(entry.get("stack", 0))
+        if entry.get("t") == "seat":  # a sit-and-go's entry: `paid` (its stack is tournament chips)
+            at_tables += int(entry.get("paid", entry.get("stack", 0)))
         elif entry.get("t") == "unseat":
             at_tables -= int(entry.get("cashout", 0))
+        elif entry.get("t") == "sng_end":  # the prizes and the fees paid out
+            at_tables -= sum(int(x["amount"]) for x in entry["prizes"]) + int(entry.get("fee", 0))
     return users + house + at_tables
 
 

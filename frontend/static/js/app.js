@@ -369,7 +369,17 @@ export class App {
       return reply.table;
     };
     let id;
-    if (GAMES[settings.game]?.cash) {
+    if (settings.sit_and_go) { // the entry (buy-in and fee) is fixed: no buy-in to choose
+      const cost = settings.sit_and_go.buy_in + (settings.sit_and_go.fee ?? 0);
+      const balance = this.knownBalance();
+      if (balance !== null && cost > balance) {
+        throw new Error(`You have ${formatChips(balance)} chips; this sit-and-go costs ${formatChips(cost)}.`);
+      }
+      id = await send().catch((error) => {
+        this.toast(error.text ?? error.message);
+        throw error;
+      });
+    } else if (GAMES[settings.game]?.cash) {
       const game = GAMES[settings.game];
       const option = (key) => settings.options?.[key] ?? game.options.find((o) => o.key === key)?.default;
       id = await buyInDialog({ low: option("min_buy_in"), high: option("max_buy_in"), balance: this.knownBalance(),
@@ -392,7 +402,7 @@ export class App {
     const body = this.withInvite(id, { msg: "join", table: id });
     if (seat !== null && seat !== undefined) body.seat = seat;
     const frame = this.tables.get(id)?.frame;
-    if (GAMES[info?.game ?? frame?.game]?.cash) {
+    if (GAMES[info?.game ?? frame?.game]?.cash && !(info?.sit_and_go ?? frame?.sit_and_go)) {
       const cash = frame?.cash ?? {};
       const done = await buyInDialog({ low: info?.options?.min_buy_in ?? cash.min_buy_in,
         high: info?.options?.max_buy_in ?? cash.max_buy_in, balance: this.knownBalance(),

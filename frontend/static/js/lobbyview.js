@@ -81,6 +81,7 @@ export class LobbyView {
     fill($("create-delay"), ...DELAYS.map(([value, label]) => h("option", { value }, label)));
     fill($("create-bank"), ...BANKS.map(([value, label]) => h("option", { value }, label)));
     select.addEventListener("change", () => this.renderOptions());
+    $("sng-on").addEventListener("change", () => this.renderOptions());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.run(form.querySelector("button[type=submit]"), () => this.submitCreate());
@@ -116,6 +117,11 @@ export class LobbyView {
     if (byHand.disabled && byHand.selected) $("create-delay").value = "0";
     $("create-seats-range").textContent = game.minSeats === game.maxSeats ? `(always ${game.minSeats})`
       : `(${game.minSeats}–${game.maxSeats})`;
+    // Hold'em offers a sit-and-go; its blinds and stacks come from the tournament's settings
+    const sng = game.name === "holdem" && $("sng-on").checked;
+    $("create-sng").hidden = game.name !== "holdem";
+    $("sng-fields").hidden = !sng;
+    $("create-options").hidden = sng;
     fill($("create-options"), ...game.options.map((opt) => {
       const id = `opt-${opt.key}`;
       if (opt.type === "bool") {
@@ -138,9 +144,11 @@ export class LobbyView {
     const clock = $("create-clock").value;
     const delay = $("create-delay").value;
     const policy = BANK_POLICY[$("create-bank").value];
+    const sitAndGo = game.name === "holdem" && $("sng-on").checked ? this.readSitAndGo() : null;
     return {
       game: game.name,
       seats: Math.round(Number($("create-seats").value)),
+      ...(sitAndGo ? { sit_and_go: sitAndGo } : {}),
       options,
       clock: clock ? Number(clock) : null,
       public: $("create-public").checked,
@@ -148,6 +156,18 @@ export class LobbyView {
       spectator_delay: delay === "hand" ? "hand" : Number(delay),
       ...(policy ? { policy } : {}),
     };
+  }
+
+  /** The sit-and-go settings of the form (the server checks them and says what is wrong). */
+  readSitAndGo() {
+    const int = (id) => Math.round(Number($(id).value));
+    const out = { buy_in: int("sng-buy-in"), fee: int("sng-fee"), stack: int("sng-stack") };
+    out[$("sng-unit").value === "hands" ? "level_hands" : "level_seconds"] = int("sng-length");
+    const text = $("sng-levels").value.trim();
+    if (text) {
+      out.levels = text.split(/[,;\s]+/).filter(Boolean).map((pair) => pair.split("/").map((x) => Math.round(Number(x))));
+    }
+    return out;
   }
 
   async submitCreate() {
@@ -188,7 +208,7 @@ export class LobbyView {
     if (mine && info.status !== "over") {
       actions.push(h("button", { type: "button", class: "small primary open",
         onclick: () => this.app.openTable(info.id) }, "Open"));
-    } else if ((info.status === "waiting" || game?.cash) && info.status !== "over" && free > 0) {
+    } else if ((info.status === "waiting" || (game?.cash && !info.sit_and_go)) && info.status !== "over" && free > 0) {
       actions.push(h("button", { type: "button", class: "small primary join",
         onclick: (e) => this.run(e.currentTarget, () => this.app.join(info.id)) }, "Join"));
     }
@@ -202,11 +222,16 @@ export class LobbyView {
     if (info.clock && info.policy?.time_bank) details.push(`${info.policy.time_bank}s bank`);
     const opts = info.options ?? {};
     if (info.game === "hearts" && opts.target) details.push(`to ${opts.target}`);
-    if (info.game === "holdem" && opts.big_blind) details.push(`blinds ${opts.small_blind}/${opts.big_blind}`);
+    const sng = info.sit_and_go;
+    if (sng) {
+      details.push(`Sit & Go · buy-in ${sng.buy_in}${sng.fee ? ` + ${sng.fee}` : ""}`,
+        `${taken}/${info.seats} registered`);
+    } else if (info.game === "holdem" && opts.big_blind) details.push(`blinds ${opts.small_blind}/${opts.big_blind}`);
     if (info.game === "crazy_eights") {
       for (const opt of game?.options ?? []) if (opts[opt.key]) details.push(opt.label.toLowerCase());
     }
-    return h("tr", { "data-table": info.id, "data-game": info.game, "data-status": info.status, class: mine ? "mine" : "" },
+    return h("tr", { "data-table": info.id, "data-game": info.game, "data-status": info.status, class: mine ? "mine" : "",
+      "data-kind": sng ? "sit_and_go" : undefined },
       h("td", { "data-label": "Game" }, h("strong", {}, tableName(info.id)), " ",
         h("span", {}, game?.title ?? info.game), " ", h("small", { class: "muted id" }, info.id), details.length ? h("div", { class: "muted small" }, details.join(" · ")) : null),
       h("td", { "data-label": "Players" }, h("div", { class: "players" }, players)),

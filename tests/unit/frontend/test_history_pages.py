@@ -139,3 +139,25 @@ def test_the_leaderboard_and_profile_show_rated_games(app: Flask, client: FlaskC
     assert 'id="rating-history"' in profile and profile.count("Replay") == 2
     assert re.search(r'data-game="hearts">1 game', profile)
     assert client.get("/player/nobody").status_code == 404
+
+
+def test_a_finished_sit_and_go_is_in_my_games_with_its_place_and_prize(app: Flask, client: FlaskClient,
+                                                                       people: AuthActions) -> None:
+    from tests.unit.gameserver.test_sitandgo_table import play_out
+
+    table, _ = play_out(seats=5, seed=2)  # alice (user 1) and four bots
+    record = table._record(table.seq, time.time())
+    store = Store(database(app).engine)
+    store.finish(history.tournament_result(record), **record)
+    store.flush()
+    place = table.tourney.places[0]
+    prize = table.tourney.prizes.get(0, 0)
+    people.login("alice")
+    page = client.get("/history").get_data(as_text=True)
+    row = page[page.index(f'data-game-id="{record["game_id"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Sit &amp; Go" in row and f"{place} of 5" in row and f"<td>{prize}</td>" in row
+    detail = client.get(f"/history/{record['game_id']}")
+    text = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and "Place · prize" in text and 'id="tournament-note"' in text
+    assert f"<td>{place} · {prize}</td>" in text and 'id="no-replay"' not in text

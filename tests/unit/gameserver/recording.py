@@ -5,6 +5,7 @@ from __future__ import annotations
 from common import protocol as p
 from gameserver import entries as e
 from gameserver.cash_table import CashTable
+from gameserver.sitandgo import SitAndGoTable
 from gameserver.table import Result, Sender, Table
 
 
@@ -29,4 +30,8 @@ class RecordingTable(Recording):
 
 
 class RecordingCashTable(Recording, CashTable):
+    pass
+
+
+class RecordingSitAndGo(Recording, SitAndGoTable):
     pass

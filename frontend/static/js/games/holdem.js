@@ -8,6 +8,7 @@ import { formatChips, h, listWords } from "../dom.js";
 import { actionOf, amountEntry, clampAmount as clampTo, entryOf } from "../legal.js";
 import { scoreTable, summarize } from "./common.js";
 import { preActionButtons, runPreAction } from "./holdem_pre.js";
+import { sitAndGoLine, sitAndGoOf, sitAndGoPlaces } from "./sitandgo.js";
 
 const STREET_NAME = { preflop: "Pre-flop", flop: "Flop", turn: "Turn", river: "River", showdown: "Showdown",
   over: "Hand over" };
@@ -98,7 +99,8 @@ function winningCards(ctx) {
 
 function startable(ctx) {
   const cash = cashOf(ctx);
-  return ctx.me !== null && !inHand(ctx.view) && !cash.next_hand_at && !(cash.hand_no > 0);
+  return ctx.me !== null && !inHand(ctx.view) && !cash.next_hand_at && !(cash.hand_no > 0)
+    && (sitAndGoOf(ctx)?.state ?? "registering") === "registering";
 }
 
 export default {
@@ -177,11 +179,14 @@ export default {
     if (!inHand(view)) {
       const funded = stacksOf(ctx).filter((s) => s > 0).length;
       let text;
-      if (cash.next_hand_at) text = ["Next hand in ", ctx.table.countdown(cash.next_hand_at, 3)];
+      const sng = sitAndGoOf(ctx);
+      if (sng?.state === "finished") text = ["The sit-and-go is over."];
+      else if (cash.next_hand_at) text = ["Next hand in ", ctx.table.countdown(cash.next_hand_at, 3)];
+      else if (sng) text = ["Registering: the tournament starts when every seat is taken."];
       else if (funded < 2) text = ["Waiting for players: a hand needs two with chips."];
       else text = ["Ready: a seated player starts the first hand."];
-      return h("div", { class: "waiting" }, h("p", { class: "big" }, text), handResult(ctx),
-        cash.min_buy_in ? h("p", { class: "muted" },
+      return h("div", { class: "waiting" }, h("p", { class: "big" }, text), handResult(ctx), sitAndGoLine(ctx),
+        sitAndGoPlaces(ctx), cash.min_buy_in && !sng ? h("p", { class: "muted" },
           `Buy-in ${formatChips(cash.min_buy_in)}–${formatChips(cash.max_buy_in)} chips`) : null);
     }
     const board = view.board ?? [];
@@ -201,7 +206,7 @@ export default {
       h("div", { class: "center-info" }, h("span", {}, STREET_NAME[view.street] ?? view.street),
         cash.hand_no ? h("span", {}, `hand ${cash.hand_no}`) : null,
         h("span", {}, `Blinds ${formatChips(view.small_blind)}/${formatChips(view.big_blind)}`)),
-      handResult(ctx));
+      sitAndGoLine(ctx), sitAndGoPlaces(ctx), handResult(ctx));
   },
 
   hand(ctx) {
@@ -217,8 +222,8 @@ export default {
       const free = ctx.frame.players.filter((p) => p === null).length;
       const funded = stacksOf(ctx).filter((s) => s > 0).length;
       return h("div", { class: "game-controls" },
-        h("button", { type: "button", class: "primary", id: "start", disabled: funded < 2 || ctx.busy,
-          onclick: () => ctx.table.start() }, "Deal the first hand"),
+        sitAndGoOf(ctx) ? null : h("button", { type: "button", class: "primary", id: "start",
+          disabled: funded < 2 || ctx.busy, onclick: () => ctx.table.start() }, "Deal the first hand"),
         free && ctx.table.app.mayAddBots(ctx.table)
           ? h("button", { type: "button", id: "fill-bots", onclick: () => ctx.table.fillBots() },
             `Fill ${free} seat${free === 1 ? "" : "s"} with bots`) : null);
@@ -330,6 +335,13 @@ export default {
   },
 
   result(ctx, over) {
+    const sng = sitAndGoOf(ctx);
+    if (sng?.state === "finished") { // the tournament's end: places and prizes
+      const places = [...(sng.places ?? [])].sort((a, b) => a.place - b.place);
+      return { title: "Tournament over", subtitle: `Sit & Go, ${sng.registered} players, pool ${formatChips(sng.pool)}`,
+        scoreLabel: "Place · prize", rows: places.map((p) => ({ seat: p.seat, name: ctx.nameOf(p.seat),
+          winner: p.place === 1, score: `${p.place} · ${p.prize ? formatChips(p.prize) : "—"}` })) };
+    }
     const summary = summarize(ctx, over, null, {
       lowerIsBetter: false, scoreLabel: "Chips won or lost",
       format: (v) => (v > 0 ? `+${formatChips(v)}` : formatChips(v)),
