@@ -105,9 +105,9 @@ def hands(table_id: str) -> Response:
         key = (game_id, viewer)
         summary = _summaries.get(key)
         if summary is None:
-            text = s.execute(select(FinishedGame.replay).where(FinishedGame.game_id == game_id)).scalar()
-            assert text is not None  # written, and a replay is never taken back
-            summary = hand_summary.summarize(history.for_viewer(history.unpack(text), viewer), number=n,
+            packed = s.execute(select(FinishedGame.replay).where(FinishedGame.game_id == game_id)).scalar()
+            assert packed is not None  # written, and a replay is never taken back
+            summary = hand_summary.summarize(history.for_viewer(history.unpack(packed), viewer), number=n,
                                              finished=finished)
             _summaries.put(key, summary)
         out.append(summary)

@@ -76,7 +76,8 @@ def test_holdem_streets_board_shown_cards_and_results_as_a_seat_saw_them() -> No
         assert all(a["kind"] != "hand_over" for r in mine["rounds"] for a in r["actions"])
         watched = summary(replay, h.SPECTATOR)
         assert watched["mine"] is None and watched["viewer"] == {"seat": None}
-        assert not {c for seat, cards in holes.items() if seat not in shown for c in cards} & cards_in(watched)
+        unshown = {c for seat, cards in holes.items() if seat not in shown for c in cards}
+        assert not unshown & cards_in(watched)
     assert showdowns, "some hand went to a showdown"
 
 
@@ -110,7 +111,8 @@ def test_unknown_event_kinds_are_left_out_and_stand_ins_are_marked() -> None:
     replay = {"game": "crazy_eights", "game_id": "t:1", "table": "t", "viewer": {"seat": 0, "full": False},
               "players": [{"seat": 0, "name": "ann", "bot": False}, {"seat": 1, "name": "Bot", "bot": True}],
               "result": {"scores": [0, 5], "winners": [0], "lower_is_better": True},
-              "steps": [{"kind": "deal", "view": {"hand": ["2C"]}, "events": [{"kind": "secret_thing", "deck": ["AS"]}]},
+              "steps": [{"kind": "deal", "view": {"hand": ["2C"]},
+                         "events": [{"kind": "secret_thing", "deck": ["AS"]}]},
                         {"kind": "move", "seat": 0, "by": "clock", "view": {},
                          "events": [{"kind": "played", "seat": 0, "card": "2C", "suit": "C", "extra": 1}]},
                         {"kind": "move", "seat": 1, "by": "bot", "view": {},
