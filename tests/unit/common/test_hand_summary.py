@@ -118,6 +118,6 @@ def test_unknown_event_kinds_are_left_out_and_stand_ins_are_marked() -> None:
                         {"kind": "move", "seat": 1, "by": "bot", "view": {},
                          "events": [{"kind": "passed", "seat": 1}]}]}
     out = hs.summarize(replay, number=4, finished=3.0)
-    assert out["rounds"][0]["actions"] == [{"kind": "played", "seat": 0, "card": "2C", "suit": "C", "by": "clock"},
-                                           {"kind": "passed", "seat": 1}]
+    played = {"kind": "played", "seat": 0, "card": "2C", "suit": "C", "by": "clock"}
+    assert out["rounds"][0]["actions"] == [played, {"kind": "passed", "seat": 1}]
     assert "AS" not in json.dumps(out) and out["mine"] == ["2C"] and out["number"] == 4

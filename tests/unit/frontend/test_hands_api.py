@@ -101,7 +101,8 @@ def test_a_spectator_of_a_public_table_gets_the_spectators_view(app: Flask, clie
     for summary in listed:
         assert summary["viewer"] == {"seat": None} and summary["mine"] is None
         shown = {s["seat"] for s in summary["shown"]}
-        hidden = {c for seat, cards in holes(app, summary["game_id"]).items() if seat not in shown for c in cards}
+        dealt = holes(app, summary["game_id"])
+        hidden = {c for seat, cards in dealt.items() if seat not in shown for c in cards}
         assert not hidden & cards_in(summary)
         hidden_some = hidden_some or bool(hidden)
     assert hidden_some
