@@ -5,7 +5,9 @@ Owns the route only. Each game is summarized (`common.hand_summary`) from the re
 (`common.history.may_see` and `for_viewer`): the seat they sat in, else a spectator's of a public table;
 never the stored or the full form, so nothing leaves that this user was not shown. A private table
 nobody of that name sat at (nor created) answers 404, as a table that does not exist. A game whose
-replay is not written yet (it follows the game's record by a moment) is listed as `pending`.
+replay is not written yet (it follows the game's record by a moment) is listed as `pending`. At a table
+with a spectator delay a spectator's list holds back what the delay still hides: the games that ended
+less than its seconds ago, or (a delay of one hand) the table's latest game.
 
 Summaries of finished games never change: they are kept in a small per-process cache by game and viewer.
 """
@@ -13,6 +15,7 @@ Summaries of finished games never change: they are kept in a small per-process c
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -93,12 +96,18 @@ def hands(table_id: str) -> Response:
              .where(FinishedGame.table_id == table_id, FinishedGame.game_id.is_not(None)))
     if not table.public:
         query = query.where(FinishedGame.game_id.in_(list(seats)))
-    rows = s.execute(query.order_by(FinishedGame.id.desc()).limit(HANDS)).all()
-    out = []
+    rows = s.execute(query.order_by(FinishedGame.id.desc()).limit(HANDS + 1)).all()
+    delay = table.spectator_delay
+    latest = rows[0][-1] if rows else 0
+    now = time.time()
+    out: list[dict[str, Any]] = []
     for game_id, public, finished, game, written, n in rows:
         viewer = history.may_see(seats.get(game_id), bool(public), full=False)
-        if viewer is None:
+        if viewer is None or len(out) == HANDS:
             continue
+        if viewer == history.SPECTATOR and (n == latest if delay == "hand" else
+                                            finished > now - float(delay or 0)):
+            continue  # not shown to spectators yet
         if not written:
             out.append({"game_id": game_id, "game": game, "number": n, "finished": finished, "pending": True})
             continue

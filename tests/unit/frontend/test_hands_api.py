@@ -135,3 +135,19 @@ def test_a_hand_whose_replay_is_not_written_yet_is_pending(app: Flask, client: F
     [summary] = get(client)
     assert summary == {"game_id": game_id, "game": "hearts", "number": 1, "finished": summary["finished"],
                        "pending": True}
+
+
+def test_a_spectator_delay_holds_back_what_spectators_have_not_seen_end(app: Flask, client: FlaskClient,
+                                                                        people: AuthActions) -> None:
+    add_table(app, "holdem", 3)
+    ids = store_games(app, "holdem", 3, 7, hands=3)
+    people.login("carol")
+    for delay, listed in (("hand", ids[:2]), (600.0, []), (0, ids)):
+        with database(app).engine.begin() as conn:
+            conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay=delay))
+        assert [x["game_id"] for x in get(client)] == listed[::-1]
+    people.logout()
+    people.login("alice")  # she played them: a delay is for spectators
+    with database(app).engine.begin() as conn:
+        conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay="hand"))
+    assert [x["game_id"] for x in get(client)] == ids[::-1]
