@@ -122,9 +122,12 @@ export class HandsPanel {
       this.back = document.activeElement;
       this.dialog = h("dialog", { class: "hands-dialog", id: "hands-dialog", "aria-labelledby": "hands-title" });
       this.dialog.addEventListener("close", () => this.closed());
-      this.dialog.addEventListener("keydown", (event) => {
-        if (this.dialog.dataset.mode === "replay" && !(event.target instanceof HTMLInputElement)) this.stepper?.onKey(event);
-      });
+      // on the document, not the dialog: a step button that turns disabled drops the focus to the body
+      this.keys = (event) => {
+        if (event.altKey || event.ctrlKey || event.metaKey || event.target instanceof HTMLInputElement) return;
+        if (this.dialog?.dataset.mode === "replay") this.stepper?.onKey(event); // handled: prevented
+      };
+      document.addEventListener("keydown", this.keys, true);
       document.body.append(this.dialog);
       this.dialog.showModal();
     }
@@ -137,6 +140,7 @@ export class HandsPanel {
   }
 
   closed() {
+    document.removeEventListener("keydown", this.keys, true);
     this.dialog?.remove();
     this.dialog = null;
     this.stepper = null;

@@ -31,7 +31,8 @@ export function eventText(ev, nameOf) {
     case "trick_won": return `${who}took the trick (${ev.points} points)`;
     case "deal_scored": return `deal ${ev.deal + 1} scored${ev.moon !== null && ev.moon !== undefined ? `: ${nameOf(ev.moon)} shot the moon` : ""}`;
     case "started": return `${nameOf(ev.first)} leads; the starter is ${cardLabel(ev.starter)}`;
-    case "hand_over": return ev.went_out !== undefined && ev.went_out !== null ? `${nameOf(ev.went_out)} went out` : "the game is over";
+    case "hand_over": return ev.went_out !== undefined && ev.went_out !== null ? `${nameOf(ev.went_out)} went out`
+      : ev.stacks ? "the hand is over" : "the game is over";
     case "hearts_broken": return `${who}broke hearts`;
     case "match_over": return "the match is over";
     default: return `${who}${String(ev.kind ?? "event").replace(/_/g, " ")}`;
