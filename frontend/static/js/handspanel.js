@@ -221,7 +221,8 @@ function outcome(x) {
     const pots = x.rounds.flatMap((r) => r.actions).filter((a) => a.kind === "pot_awarded");
     return listWords(pots.map((a) => `${nameOf(a.seat)} won ${formatChips(a.amount)}${a.hand ? ` with ${a.hand.toLowerCase()}` : ""}`));
   }
-  return `${listWords(winners.map((r) => nameOf(r.seat)))} won (${listWords(winners.map((r) => `${r.score} points`))})`;
+  const points = (n) => `${n} point${n === 1 ? "" : "s"}`;
+  return `${listWords(winners.map((r) => nameOf(r.seat)))} won (${listWords(winners.map((r) => points(r.score)))})`;
 }
 
 function actionLine(a, nameOf) {
