@@ -3,8 +3,10 @@ of one table, newest first, for the table's hand-history panel.
 
 Owns the route only. Each game is summarized (`common.hand_summary`) from the replay this user may see
 (`common.history.may_see` and `for_viewer`): the seat they sat in, else a spectator's of a public table;
-never the stored or the full form, so nothing leaves that this user was not shown. A private table
-nobody of that name sat at (nor created) answers 404, as a table that does not exist. A game whose
+never the stored or the full form, so nothing leaves that this user was not shown. A private table this
+user never sat at in a finished game, did not create and has no invite code for (`?invite=`, as its
+link carries) answers 404, as a table that does not exist; with the code, the list has the games they
+sat in (none, for one who only watches). A game whose
 replay is not written yet (it follows the game's record by a moment) is listed as `pending`. At a table
 with a spectator delay a spectator's list holds back what the delay still hides: the games that ended
 less than its seconds ago, or (a delay of one hand) the table's latest game.
@@ -14,12 +16,13 @@ Summaries of finished games never change: they are kept in a small per-process c
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -86,7 +89,9 @@ def hands(table_id: str) -> Response:
         FinishedGame, FinishedGame.game_id == GamePlayer.game_id).where(
         FinishedGame.table_id == table_id, GamePlayer.user_id == user.id)
     seats: dict[str, int] = {gid: seat for gid, seat in s.execute(mine)}
-    if not table.public and not seats and table.creator != user.id:
+    invite = request.args.get("invite", "")
+    invited = bool(invite and table.invite) and hmac.compare_digest(invite.encode(), table.invite.encode())
+    if not table.public and not seats and table.creator != user.id and not invited:
         return _not_found()  # a private table is nobody else's business, not even that it exists
     earlier = aliased(FinishedGame)
     number = (select(func.count()).where(earlier.table_id == table_id, earlier.id <= FinishedGame.id)

@@ -7,8 +7,10 @@
 // the board, the cards shown and the results, or the step-by-step replay (replayview.js, as on the
 // replay page). Everything comes from GET /api/tables/<id>/hands and /history/<game>/replay.json, which
 // the server cuts to what this player may see: nothing here hides a card, none is in what it gets.
-// The list is fetched when the table opens and again when a view says a hand or game ended (its replay
-// is written a moment after: asked again until it is there).
+// The list is fetched once a view shows that a hand or game has ended at this table (on opening it, or
+// when its events say so; the replay is written a moment after: asked again until it is there), never
+// before (there is nothing to list), and not for one who only watches a private table (its hands are
+// for those who played them).
 
 import { cardFace, cardLabel } from "./cards.js";
 import { $, fill, formatChips, h, listWords } from "./dom.js";
@@ -37,21 +39,28 @@ export class HandsPanel {
   mount() {
     this.body = h("div", { class: "hh-side", id: "hands-side" });
     this.renderSide();
-    if (this.hands === null) this.refresh();
     return this.body;
   }
 
   /** A view arrived: a hand or game that ended shows in the list once its replay is written. */
   onFrame(frame) {
-    if ((frame.events ?? []).some((ev) => ENDED.has(ev.kind))) this.refresh({ newer: true });
+    this.watchingPrivate = frame.public === false && (frame.seat ?? null) === null;
+    if (this.watchingPrivate) {
+      this.renderSide();
+      return;
+    }
+    const ended = (frame.events ?? []).some((ev) => ENDED.has(ev.kind));
+    const before = frame.status === "over" || frame.view?.over === true || (frame.cash?.hand_no ?? 0) > 1;
+    if (ended || (this.hands === null && !this.asked && before)) this.refresh({ newer: ended });
   }
 
   onGameOver() {
-    this.refresh({ newer: true });
+    if (!this.watchingPrivate) this.refresh({ newer: true });
   }
 
   get url() {
-    return `/api/tables/${encodeURIComponent(this.table.id)}/hands`;
+    const invite = this.table.app.invites?.get(this.table.id); // a private table's link lets its players ask
+    return `/api/tables/${encodeURIComponent(this.table.id)}/hands${invite ? `?invite=${encodeURIComponent(invite)}` : ""}`;
   }
 
   /** Fetch the list; with `newer`, again (a few times) until it has a hand newer than the one it had. */
@@ -98,8 +107,9 @@ export class HandsPanel {
     const last = this.hands?.find((x) => !x.pending) ?? null;
     const word = this.word;
     let line;
-    if (this.failed) line = h("p", { class: "muted" }, `Could not load the hands: ${this.failed}`);
-    else if (this.hands === null) line = h("p", { class: "muted" }, "Loading…");
+    if (this.watchingPrivate) line = h("p", { class: "muted" }, `A private table's ${word}s are shown to those who played them.`);
+    else if (this.failed) line = h("p", { class: "muted" }, `Could not load the hands: ${this.failed}`);
+    else if (this.hands === null && this.asked) line = h("p", { class: "muted" }, "Loading…");
     else if (!last) line = h("p", { class: "muted" }, `No finished ${word}s at this table yet.`);
     else line = h("p", { id: "hands-last", "data-game-id": last.game_id }, h("b", {}, `${title(last)}: `), outcome(last));
     const count = this.hands?.filter((x) => !x.pending).length ?? 0;

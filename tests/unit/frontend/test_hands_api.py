@@ -39,7 +39,7 @@ def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 def add_table(app: Flask, game: str, seats: int, public: bool = True) -> None:
     with database(app).sessions() as s:
         s.add(TableRecord(id=TABLE, server="g1", owner="g1", game=game, seats=seats, creator=1, seed="secret",
-                          public=public))
+                          public=public, invite="" if public else "letmein"))
         s.commit()
 
 
@@ -118,6 +118,9 @@ def test_a_private_table_is_only_for_those_who_sat_there(app: Flask, client: Fla
     nowhere = client.get("/api/tables/g9-9999/hands")
     assert stranger.status_code == nowhere.status_code == 404
     assert stranger.get_json() == nowhere.get_json()  # not even that the table exists
+    assert client.get(f"/api/tables/{TABLE}/hands?invite=wrong").status_code == 404
+    invited = client.get(f"/api/tables/{TABLE}/hands?invite=letmein")  # knows of it: sees no game of it
+    assert invited.status_code == 200 and invited.get_json()["hands"] == []
     people.logout()
     people.login("bob")
     [summary] = get(client)
