@@ -29,7 +29,8 @@ export function eventText(ev, nameOf) {
     case "cards_passed": return `${who}passed ${ev.cards ? labels(ev.cards) : "three cards"} to ${nameOf(ev.to_seat)}`;
     case "cards_received": return `${who}received ${ev.cards ? labels(ev.cards) : "three cards"} from ${nameOf(ev.from_seat)}`;
     case "trick_won": return `${who}took the trick (${ev.points} points)`;
-    case "deal_scored": return `deal ${ev.deal + 1} scored${ev.moon !== null && ev.moon !== undefined ? `: ${nameOf(ev.moon)} shot the moon` : ""}`;
+    case "deal_scored": return `deal ${ev.deal + 1} scored${ev.moon !== null && ev.moon !== undefined ? `: ${nameOf(ev.moon)} shot the moon` : ""}` +
+      (ev.points ? ` (${ev.points.map((n, seat) => `${nameOf(seat)} ${n}`).join(", ")})` : "");
     case "started": return `${nameOf(ev.first)} leads; the starter is ${cardLabel(ev.starter)}`;
     case "hand_over": return ev.went_out !== undefined && ev.went_out !== null ? `${nameOf(ev.went_out)} went out`
       : ev.stacks ? "the hand is over" : "the game is over";
