@@ -20,6 +20,7 @@ import { eventText, ReplayStepper } from "./replayview.js";
 const ENDED = new Set(["hand_over", "match_over"]);
 const RETRY_MS = 700;
 const RETRIES = 8;
+const MISSING_RETRIES = 2;
 
 const cardRow = (list) => h("span", { class: "cardrow" }, (list ?? []).map((c) => cardFace(c, { cls: "small" })));
 const clock = (ts) => new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -85,8 +86,11 @@ export class HandsPanel {
     this.hands = hands;
     this.failed = null;
     this.render();
-    const waiting = hands.some((x) => x.pending) || (newer && this.newest() <= before);
-    if (waiting && tries < RETRIES) {
+    // the record of a game is written with the move that ended it, its replay a moment later (pending);
+    // a hand missing altogether is rare (a spectator delay holds it back, or the write is in flight)
+    const pending = hands.some((x) => x.pending);
+    const missing = newer && this.newest() <= before && !pending;
+    if ((pending && tries < RETRIES) || (missing && tries < MISSING_RETRIES)) {
       this.retry = setTimeout(() => this.refresh({ newer, tries: tries + 1 }), RETRY_MS * (tries + 1));
     }
   }
