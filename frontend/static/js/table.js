@@ -77,7 +77,11 @@ export class TableController {
     } catch (error) {
       console.error("fair-deal panel:", error); // reported, but the checker never stops the table
     }
-    this.handsPanel.onFrame(frame);
+    try {
+      this.handsPanel.onFrame(frame);
+    } catch (error) {
+      console.error("hand history:", error); // the panel never stops the table
+    }
     const ctx = this.context();
     const lines = [];
     if (!before && frame.status === "waiting") lines.push({ text: "You are at the table.", kind: "seat" });
