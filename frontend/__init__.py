@@ -20,7 +20,7 @@ from common.proxies import TrustedProxies
 
 def create_app(settings: Settings | None = None) -> Flask:
     """A configured frontend app; `settings` defaults to `common.config.load()` (file + environment)."""
-    from frontend import admin, api, auth, client, db, history, metrics, proxies, throttle
+    from frontend import admin, api, auth, client, db, hands, history, metrics, proxies, throttle
 
     settings = settings if settings is not None else load()
     app = Flask(__name__)
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(client.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(hands.bp)
     app.register_blueprint(admin.bp)
     throttle.init_app(app, settings, database.engine)
 

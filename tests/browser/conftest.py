@@ -74,13 +74,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture
 def person(browser: Browser, stack: Stack) -> Iterator[Callable[..., Person]]:
-    """`person(prefix, transport=None, viewport=...)`: a registered, logged-in person in their own context."""
+    """`person(prefix, transport=None, viewport=..., name=None)`: a registered, logged-in person in their own
+    context, named `prefix` and a counter (or exactly `name`, unique within the module's stack)."""
     made: list[Person] = []
 
     from tests.browser.person import Person
 
-    def make(prefix: str = "player", *, transport: str | None = None, **context: Any) -> Person:
-        name = f"{prefix}{next(_names)}"
+    def make(prefix: str = "player", *, transport: str | None = None, name: str | None = None,
+             **context: Any) -> Person:
+        name = name or f"{prefix}{next(_names)}"
         p = Person.open(browser, stack.frontend_url, name, transport=transport, **context)
         made.append(p)
         p.register()

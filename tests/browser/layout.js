@@ -22,6 +22,13 @@
   if (opts.turn) need('#felt .seat.turn', 'whose turn it is');
   if (opts.clock) need('#prompt .countdown, #felt .seat.turn .countdown', 'the clock');
   need('#prompt', 'the prompt');
+  // a seat's name and its tags (YOU, BOT, away) keep one line: a long name is cut short instead
+  for (const line of document.querySelectorAll('#felt .seat-name')) {
+    const parts = [...line.children].filter(shown);
+    const tops = parts.map((el) => el.getBoundingClientRect().top);
+    if (tops.length > 1 && Math.max(...tops) - Math.min(...tops) > 3)
+      out.push(`the name line of ${name(line.closest('.seat'))} wraps onto two lines`);
+  }
   // pieces that must not overlap one another
   const groups = [
     ['seat', '#felt .seat'], ['board', '#board'], ['trick', '#trick'], ['piles', '.c8-center .piles'],

@@ -37,9 +37,10 @@ def wait_my_turn(p: Person, extra: str = "true") -> None:
 
 
 def test_every_game_fits_at_four_sizes(person) -> None:
-    # a short name (the counter makes it "a<n>"): a 5-character name with its YOU tag wraps to two lines
-    # on a 360-wide phone and, with a time bank, pushes the Hold'em hand below the fold (an open bug)
-    ann = person("a", viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
+    # a 5-character name of wide letters: with its YOU tag it once wrapped to two lines on a 360-wide
+    # phone and, with a time bank showing (every clocked table has one), pushed the Hold'em hand below
+    # the fold; the name now keeps one line, cut short with an ellipsis where it must be
+    ann = person(name="WMWMW", viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
     page = ann.page
 
     # Crazy Eights: the waiting room, then a turn with the clock running
@@ -70,6 +71,7 @@ def test_every_game_fits_at_four_sizes(person) -> None:
     ann.fill_with_bots()
     page.click("#start")
     wait_my_turn(ann, "!!document.getElementById('fold')")
+    assert page.locator("#felt .seat.me .time-bank").count() == 1, "a time bank shows on my seat"
     check_sizes(ann, "hold'em, facing a bet", shoot="holdem")
     ann.back_to_lobby()
     assert not ann.errors, ann.errors

@@ -44,7 +44,8 @@ export function seatBox(ctx, seat, pos, { tags = [], cards = null, stats = [], b
     "data-seat": seat, "data-rel": pos.rel,
     style: { "--x": `${pos.x}%`, "--y": `${pos.y}%`, "--order": mine ? n : pos.rel },
   });
-  const nameLine = h("div", { class: "seat-name" }, h("span", { class: "name" }, state.player ?? "Empty seat"));
+  const nameLine = h("div", { class: "seat-name" }, h("span", { class: "name", title: state.player ?? undefined },
+    state.player ?? "Empty seat")); // a long name is cut short on screen: the title has it whole
   if (mine) nameLine.append(h("span", { class: "tag you" }, "you"));
   if (state.bot) nameLine.append(h("span", { class: "tag bot" }, "bot"));
   if (state.sittingOut) {

@@ -13,6 +13,7 @@ import { confirmDialog } from "./dialogs.js";
 import { FairDeals } from "./fairpanel.js";
 import { $, fill, h } from "./dom.js";
 import { GAMES, gameOf } from "./games/index.js";
+import { HandsPanel } from "./handspanel.js";
 import { renderHand } from "./handview.js";
 import { actionOf, mayAct } from "./legal.js";
 import { fitTable } from "./fit.js";
@@ -49,6 +50,7 @@ export class TableController {
     this.wasMyTurn = false;
     this.lowWarned = null; // the deadline the clock-low sound was played for
     this.fair = new FairDeals(this); // commitments, this browser's entropy, and each deal verified
+    this.handsPanel = new HandsPanel(this); // the last hands at this table, and their replays
   }
 
   // ---- what the server says ----------------------------------------------------------------------
@@ -74,6 +76,11 @@ export class TableController {
       this.fair.onFrame(frame);
     } catch (error) {
       console.error("fair-deal panel:", error); // reported, but the checker never stops the table
+    }
+    try {
+      this.handsPanel.onFrame(frame);
+    } catch (error) {
+      console.error("hand history:", error); // the panel never stops the table
     }
     const ctx = this.context();
     const lines = [];
@@ -133,6 +140,7 @@ export class TableController {
     this.over = msg;
     this.lastResult = { ...msg, hand_no: this.frame?.cash?.hand_no ?? null };
     this.resultDismissed = false;
+    this.handsPanel.onGameOver();
     const me = this.frame?.seat;
     if (!this.game?.cash && me !== null && me !== undefined && msg.winners?.includes(me)) this.app.sound.play("win");
     this.render();
@@ -267,6 +275,7 @@ export class TableController {
         ui.play,
         h("aside", { class: "side", id: "side" },
           h("section", { class: "panel" }, h("h2", {}, "Scores"), ui.scores),
+          h("section", { class: "panel hands-panel" }, h("h2", {}, "Hand history"), this.handsPanel.mount()),
           h("section", { class: "panel fair-deal" }, h("h2", {}, "Fair deal"), ui.fair),
           h("section", { class: "panel" }, h("h2", {}, "What happened"), ui.events),
           h("section", { class: "panel chat" }, h("h2", {}, "Chat"), ui.chatLines, ui.chatForm))),

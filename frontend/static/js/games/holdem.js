@@ -127,7 +127,7 @@ export default {
   seatTags(ctx, seat) {
     const view = ctx.view;
     const tags = [];
-    if (view.button === seat) tags.push("button");
+    if (view.button === seat) tags.push("BTN"); // the dealer button, as poker rooms write it (short on a phone)
     if (view.small_blind_seat === seat && view.street === "preflop") tags.push("SB");
     if (view.big_blind_seat === seat && view.street === "preflop") tags.push("BB");
     return tags;
