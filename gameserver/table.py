@@ -31,12 +31,12 @@ from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.absence import Absence
 from gameserver.fair_host import FairDealing
-from gameserver.rules.base import Event, Game, IllegalMove, Outcome
+from gameserver.rules.base import Event, Game, IllegalMove
+from gameserver.seating import Seating
 from gameserver.spectating import Delay, DelayLine
+from gameserver.table_frames import TableFrames
 from gameserver.table_types import (
     HOLD_EVENT,
-    HOLD_NEWCOMER,
-    HOLD_VIEW,
     Checkpoint,
     GameRecord,
     Outbound,
@@ -53,7 +53,7 @@ EVENT_MEMORY = 256
 AWAY_AFTER_TIMEOUTS = en.AWAY_AFTER_TIMEOUTS
 
 
-class Table(FairDealing, Absence):
+class Table(FairDealing, Absence, TableFrames, Seating):
     def __init__(self, table_id: str, game: Game[Any], *, seats: int, options: Mapping[str, Any],
                  creator: int,
                  seed: int, clock: float | None = None, public: bool = True, rated: bool | None = None,
@@ -323,84 +323,6 @@ class Table(FairDealing, Absence):
         if self.over:
             raise Refused(p.E_GAME_OVER, "the game is over")
 
-    def _on_join(self, who: Sender, req: p.Join, rid: int, now: float, result: Result) -> None:
-        mine = self.seat_of(who.user)
-        if mine is not None:  # joining again = taking the seat back on this connection
-            self._returned(mine, now)
-            self._back(mine)
-            self._ack(who, req, rid, result, mine)
-            result.out.extend(self._attach(mine, who.conn))
-            if not self._pending:
-                result.out.extend(self._views_for([who.conn], []))
-            return
-        self._refuse_if_over()
-        seat = self._open_seat(req.seat)
-        self._add(self._seated(who, req, seat))
-        self._ack(who, req, rid, result, seat)
-        self.spectators.pop(who.conn, None)
-        self.conns[seat] = who.conn
-
-    def _on_addbot(self, who: Sender, req: p.AddBot, rid: int, now: float, result: Result) -> None:
-        if who.user != self.creator:
-            raise Refused(p.E_NOT_CREATOR, "only the table's creator can add bots")
-        self._refuse_if_over()
-        seat = self._open_seat(req.seat)
-        name = f"Bot {sum(1 for s in self.state.seats if s and s.bot) + 1}"
-        self._add(self._bot_seated(seat, name))
-        self._ack(who, req, rid, result, seat)
-
-    def _open_seat(self, wanted: int | None) -> int:
-        """The seat to fill (the asked one, or the first free one), or Refused."""
-        if not self._seating_open():
-            raise Refused(p.E_ALREADY_STARTED, "the game has started; you can watch it instead")
-        seat = wanted if wanted is not None else next(
-            (i for i, s in enumerate(self.state.seats) if s is None), None)
-        if seat is None:
-            raise Refused(p.E_TABLE_FULL, "every seat at this table is taken")
-        if not 0 <= seat < self.config.seats:
-            raise Refused(p.E_BAD_FIELD, f"seat must be between 0 and {self.config.seats - 1}")
-        if self.state.seats[seat] is not None:
-            raise Refused(p.E_SEAT_TAKEN, f"seat {seat} is taken")
-        return seat
-
-    # hooks a kind of table (a cash table) changes
-    def _seating_open(self) -> bool:
-        return self.state.game is None and en.pending_deal(self.state) is None
-
-    def _seated(self, who: Sender, req: p.Join, seat: int) -> e.Seated:
-        return e.Seated(seat=seat, user=who.user, name=who.name)
-
-    def _bot_stack(self) -> int:
-        return 0
-
-    def _bot_seated(self, seat: int, name: str) -> e.Seated:
-        return e.Seated(seat=seat, user=0, name=name, bot=True, stack=self._bot_stack())
-
-    def _on_leave(self, who: Sender, req: p.Leave, rid: int, now: float, result: Result) -> None:
-        if self.spectators.pop(who.conn, None) is not None:
-            self._ack(who, req, rid, result)
-            return
-        seat = self.seat_of(who.user)
-        if seat is None:
-            raise Refused(p.E_NOT_SEATED, "you are not at this table")
-        if not self.over:
-            self._leave_seat(seat)
-        self._ack(who, req, rid, result)
-        self.conns.pop(seat, None)
-        self.gone_since.pop(seat, None)
-
-    def _leave_seat(self, seat: int) -> None:
-        """A player leaves: before the game the seat is freed; during it a bot plays it to the end."""
-        if self._seating_open():
-            self._add(e.Unseated(seat=seat))
-        else:
-            self._add(e.Away(seat=seat))
-
-    def _on_watch(self, who: Sender, req: p.Watch, rid: int, now: float, result: Result) -> None:
-        self._ack(who, req, rid, result)
-        self.spectators[who.conn] = who
-        result.out.extend(self._views_for([who.conn], []))
-
     def _on_start(self, who: Sender, req: p.Start, rid: int, now: float, result: Result) -> None:
         if self.seat_of(who.user) is None:
             raise Refused(p.E_NOT_SEATED, "only a seated player can start the game")
@@ -612,89 +534,6 @@ class Table(FairDealing, Absence):
         else:  # standing in for a person: not while they are given time to come back
             self._bot_due = max(now + self.bot_delay, self.hold_bots_until,
                                 min(self._bot_ready(s, now) for s in needy))
-
-    # ---- frames --------------------------------------------------------------------------------
-
-    def _game_over_frame(self, outcome: Outcome) -> str:
-        names = [s.name if s else "" for s in self.state.seats]
-        return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
-                                       players=names, winners=list(outcome.winners)))
-
-    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
-        """Each connection's own view: seats get theirs, spectators share the public one (held back for
-        the delay line, when the table has one: every `broadcast`'s spectator view goes into it, watched
-        or not, and a spectator who opens the table gets what the line last released). A pass's
-        (`broadcast`) views leave out the fair-deal facts that did not change; the others carry all."""
-        out: list[Outbound] = []
-        by_conn = {conn: seat for seat, conn in self.conns.items()}
-        spectators = [c for c in conns if c not in by_conn]
-        line = self.spectator_line
-        if line is not None and spectators and not broadcast:
-            out.append(Outbound(spectators, "", hold=HOLD_NEWCOMER))
-            spectators = []
-        # what every viewer's frame shares is worked out once, not once per seat
-        shared: dict[str, Any] = {
-            "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
-            "players": self.players(), "deadline": self.deadline, "creator": self.creator,
-            "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
-            "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
-            "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            "public": self.public, "spectator_delay": self.spectator_delay,
-            **self._policy_view_fields(), **self._shared_view_fields(),
-            **self._fair_view(not broadcast, self._pending)}
-        public = [ev.visible_to(None) for ev in events]  # an event as all but its own seat see it
-        creators = self._creator_conns(conns, by_conn)
-        for conn in conns:
-            if conn in by_conn:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, public, shared,
-                                                             conn in creators)))
-        if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
-            out.append(Outbound([], self._view_frame(None, events, public, shared), hold=HOLD_VIEW))
-        elif spectators:
-            others = [c for c in spectators if c not in creators]
-            if others:
-                out.append(Outbound(others, self._view_frame(None, events, public, shared)))
-            out.extend(Outbound([c], self._view_frame(None, events, public, shared, True))
-                       for c in spectators if c in creators)
-        return out
-
-    def _creator_conns(self, conns: list[str], by_conn: dict[str, int]) -> set[str]:
-        """The connections of `conns` that are the creator's, at a private table (their view carries the
-        invite code); nobody else's does."""
-        if not self.config.invite:
-            return set()
-        seats = self.state.seats
-        mine = {c for c, seat in by_conn.items() if (s := seats[seat]) is not None and s.user == self.creator}
-        mine |= {c for c, who in self.spectators.items() if who.user == self.creator}
-        return mine & set(conns)
-
-    def spectator_placeholder(self) -> str:
-        """What a spectator of a delayed table is shown before its line has released anything."""
-        return p.encode_str(p.View(table=self.id, seq=0, game=self.game.name, status="waiting",
-                                   players=[None] * self.config.seats, creator=self.creator,
-                                   public=self.public, spectator_delay=self.spectator_delay))
-
-    def release_to_spectators(self, now: float) -> list[Outbound]:
-        """The delay line's frames due by `now`, for whoever watches now."""
-        if self.spectator_line is None:
-            return []
-        frames = self.spectator_line.release(now)
-        watching = list(self.spectators)
-        return [Outbound(watching, frame) for frame in frames] if watching else []
-
-    def _shared_view_fields(self) -> dict[str, Any]:
-        return {}
-
-    def _view_frame(self, seat: int | None, events: list[Event], public: list[dict[str, Any]],
-                    shared: dict[str, Any], creator: bool = False) -> str:
-        """`seat`'s view frame (None: a spectator's); `public` is each of `events` as everyone but its
-        own seat sees it (the same for every viewer unless the event has secret fields and is theirs)."""
-        game = self.state.game
-        view = self.game.view(game, seat) if game is not None else None
-        seen = [ev.visible_to(seat) if ev.secret and seat is not None and ev.seat == seat else plain
-                for ev, plain in zip(events, public, strict=True)]
-        return p.encode_str(p.View(view=view, seat=seat, events=seen,
-                                   invite=self.config.invite if creator else None, **shared))
 
 
 #: The method of Table that handles each request type (chat: the server stores it).
