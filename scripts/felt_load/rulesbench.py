@@ -130,12 +130,19 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         migrate(url)
         engine = open_db(url)
         if actions is not None:  # the same tables' seeds every run, so the same games (instrcount)
-            import gameserver.server as server_module
+            import importlib
 
             fixed = random.Random(11)
-            setattr(server_module, "secrets", types.SimpleNamespace(  # noqa: B010  (not exported)
-                randbits=fixed.getrandbits, token_hex=lambda n=16: fixed.randbytes(n).hex(),
-                token_urlsafe=lambda n=16: fixed.randbytes(n).hex()))
+            drawn = types.SimpleNamespace(randbits=fixed.getrandbits,
+                                          token_hex=lambda n=16: fixed.randbytes(n).hex(),
+                                          token_urlsafe=lambda n=16: fixed.randbytes(n).hex())
+            for name in ("gameserver.server", "gameserver.opening"):  # where a checkout draws them
+                try:
+                    module = importlib.import_module(name)
+                except ImportError:
+                    continue
+                if hasattr(module, "secrets"):
+                    setattr(module, "secrets", drawn)  # noqa: B010  (not exported)
         server = GameServer(settings, "g1", "inproc://bench", Store(engine), games())
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
