@@ -22,7 +22,8 @@ from prometheus_client.core import CounterMetricFamily
 now_ns = time.thread_time_ns
 
 #: The parts a realtime process counts: a client's frame in to its request handed to ZeroMQ; ZeroMQ sends
-#: to game servers; ZeroMQ receives and reading what a game server sent; SockJS framing and socket writes.
+#: to game servers; ZeroMQ receives and reading what a game server sent; routing each frame of a batch to its
+#: connections, SockJS framing and socket writes.
 REALTIME_PARTS = ("edge_in", "to_gameserver", "from_gameserver", "edge_out")
 EDGE_IN, TO_GAMESERVER, FROM_GAMESERVER, EDGE_OUT = range(4)
 #: The parts a game server counts: ZeroMQ receives and decoding; the tables (decide, evolve, views); the

@@ -384,8 +384,10 @@ class Gateway:
             except p.ProtocolError as exc:
                 log.warning("bad message from %s: %s", link.name, exc.text)
                 continue
+            started = hp.now_ns()  # one reading per batch, not per frame: each costs a system call
             for msg in messages:
                 self._dispatch(link, msg)
+            self.hot.add(hp.EDGE_OUT, started)
             if self._moves_answered:  # the batch held the move's answer and the views it caused here
                 self._observe_moves()
         assert self._loop is not None
@@ -444,9 +446,7 @@ class Gateway:
                     table = answer.table if isinstance(answer, p.Ack) else None
                 if table:
                     self.tables_of.setdefault(pending.conn, set()).add(table)
-        started = hp.now_ns()
-        self.deliver(msg.conns, msg.frame, msg.close)
-        self.hot.add(hp.EDGE_OUT, started)
+        self.deliver(msg.conns, msg.frame, msg.close)  # timed by the batch (`_drain_some`) as edge out
 
     def _on_moved(self, msg: p.Moved) -> None:
         """The table of a request is served elsewhere: remember, and send the request there."""
