@@ -111,6 +111,15 @@ def auth(client: FlaskClient) -> AuthActions:
 
 
 @pytest.fixture
+def people(auth: AuthActions, client: FlaskClient) -> AuthActions:
+    """alice, bob and carol, registered (and logged out again)."""
+    for name in ("alice", "bob", "carol"):
+        auth.register(name)
+        auth.logout()
+    return auth
+
+
+@pytest.fixture
 def csrf(client: FlaskClient) -> Callable[[str], str]:
     """`csrf(path)`: the CSRF token of the form at `path`."""
     return lambda path: csrf_token(client, path)

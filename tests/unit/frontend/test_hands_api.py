@@ -23,14 +23,6 @@ from tests.unit.frontend.test_history_pages import store_games
 TABLE = "g1-0001"  # what tests/unit/gameserver/history_play.py names its table
 
 
-@pytest.fixture
-def people(auth: AuthActions, client: FlaskClient) -> AuthActions:
-    for name in ("alice", "bob", "carol"):
-        auth.register(name)
-        auth.logout()
-    return auth
-
-
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hands_api, "_summaries", hands_api._Summaries(16))  # each test's own games

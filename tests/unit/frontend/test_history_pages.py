@@ -14,7 +14,6 @@ import re
 import time
 
 import pokerkit
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -44,14 +43,6 @@ def store_games(app: Flask, game: str, seats: int, seed: int, public: bool = Tru
         ids.append(made.result.game_id)
     store.flush()
     return ids
-
-
-@pytest.fixture
-def people(auth: AuthActions, client: FlaskClient) -> AuthActions:
-    for name in ("alice", "bob", "carol"):
-        auth.register(name)
-        auth.logout()
-    return auth
 
 
 def test_my_games_lists_the_games_i_sat_at_and_needs_a_login(app: Flask, client: FlaskClient,
