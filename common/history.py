@@ -66,6 +66,19 @@ def may_see(seat: int | None, public: bool, full: bool) -> str | None:
     return SPECTATOR if public else None
 
 
+def held_from_spectators(delay: float | str | None, finished: float, now: float, latest: bool) -> bool:
+    """Whether a finished game is still hidden from spectators by its table's spectator delay: one that
+    ended less than `delay` seconds before `now`, or, with a delay of one hand, the table's `latest`
+    finished game (its spectators are shown a hand once the next one is over).
+
+    >>> held_from_spectators("hand", 0, 10, latest=True), held_from_spectators(30, 100, 120, latest=False)
+    (True, True)
+    """
+    if delay == "hand":
+        return latest
+    return finished > now - float(delay or 0)
+
+
 def for_viewer(stored: Mapping[str, Any], viewer: str) -> dict[str, Any]:
     """One viewer's replay from the stored form: each step with that viewer's `view` and `events`
     (FULL: `views` of every seat, the full events and each move as taken)."""

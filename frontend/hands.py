@@ -110,8 +110,7 @@ def hands(table_id: str) -> Response:
         viewer = history.may_see(seats.get(game_id), bool(public), full=False)
         if viewer is None or len(out) == HANDS:
             continue
-        if viewer == history.SPECTATOR and (n == latest if delay == "hand" else
-                                            finished > now - float(delay or 0)):
+        if viewer == history.SPECTATOR and history.held_from_spectators(delay, finished, now, n == latest):
             continue  # not shown to spectators yet
         if not written:
             out.append({"game_id": game_id, "game": game, "number": n, "finished": finished, "pending": True})

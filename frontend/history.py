@@ -4,22 +4,23 @@ leaderboard of a game and a player's profile. Every page needs a logged-in user.
 Owns routes only. The replays are built in the game-server tier (`gameserver.history`) and stored with
 the finished game; this tier never looks inside one: `common.history.may_see` says which viewer's
 replay a user gets (their seat's, the full one if they sat there and ask, else a spectator's of a public
-table) and `for_viewer` cuts it out. The page's script (static/js/replay.js) fetches that JSON and steps
-through it.
+table, once the table's spectator delay no longer hides it) and `for_viewer` cuts it out. The page's
+script (static/js/replay.js) fetches that JSON and steps through it.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from common import history as h
 from common import ratings
-from common.models import FinishedGame, GamePlayer, User
+from common.models import FinishedGame, GamePlayer, TableRecord, User
 from frontend import db
 from frontend.auth import current_user, find_user, login_required
 
@@ -50,7 +51,20 @@ def _viewer(game: FinishedGame, full: bool) -> str:
     viewer = h.may_see(seat, game.public, full)
     if viewer is None:
         abort(404)  # a private table's game is nobody else's business, not even that it exists
+    if viewer == h.SPECTATOR and _held_back(game):
+        abort(404)  # spectators of a delayed table see a game here no sooner than at the table
     return viewer
+
+
+def _held_back(game: FinishedGame) -> bool:
+    """Whether the spectator delay of `game`'s table still hides it from spectators."""
+    s = db.session()
+    table = s.get(TableRecord, game.table_id)
+    if table is None or not table.spectator_delay:
+        return False
+    latest = s.execute(select(func.max(FinishedGame.id))
+                       .where(FinishedGame.table_id == game.table_id)).scalar()
+    return h.held_from_spectators(table.spectator_delay, game.finished, time.time(), latest == game.id)
 
 
 def _names(user_ids: list[int]) -> dict[int, User]:

@@ -146,3 +146,31 @@ def test_a_spectator_delay_holds_back_what_spectators_have_not_seen_end(app: Fla
     with database(app).engine.begin() as conn:
         conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay="hand"))
     assert [x["game_id"] for x in get(client)] == ids[::-1]
+
+
+def test_the_history_pages_hold_back_from_spectators_what_the_delay_still_hides(
+        app: Flask, client: FlaskClient, people: AuthActions) -> None:
+    """The replay and export of a hand its spectators have not yet seen end are not theirs either."""
+    add_table(app, "holdem", 3)
+    ids = store_games(app, "holdem", 3, 7, hands=3)
+    paths = ("/history/{}", "/history/{}/replay.json", "/history/{}/export.json", "/history/{}/export.phh")
+
+    def statuses(game_id: str) -> set[int]:
+        return {client.get(path.format(game_id)).status_code for path in paths}
+
+    with database(app).engine.begin() as conn:
+        conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay="hand"))
+    people.login("carol")  # watched only
+    assert statuses(ids[-1]) == {404} and statuses(ids[0]) == {200}
+    with database(app).engine.begin() as conn:
+        conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay=600.0))
+    assert statuses(ids[0]) == {404}
+    with database(app).engine.begin() as conn:
+        conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay=0))
+    assert statuses(ids[-1]) == {200}
+    people.logout()
+    people.login("alice")  # she played them: a delay is for spectators
+    with database(app).engine.begin() as conn:
+        conn.execute(update(TableRecord).where(TableRecord.id == TABLE).values(spectator_delay=600.0))
+    assert statuses(ids[-1]) == {200}
+
