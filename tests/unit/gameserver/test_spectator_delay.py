@@ -10,6 +10,7 @@ from pathlib import Path
 
 from common import protocol as p
 from common.policy import TablePolicy
+from gameserver import engine as en
 from tests.unit.gameserver.frames import acked_table, narrow
 from tests.unit.gameserver.harness import Harness
 
@@ -70,26 +71,39 @@ def test_seconds_no_spectator_frame_before_the_delay(tmp_path: Path) -> None:
 
 
 def test_a_hand_delay_shows_each_hand_only_once_the_next_is_dealt(tmp_path: Path) -> None:
+    async def watched(h: Harness) -> set[int]:
+        """The hands a spectator of a new table of a person and a bot is shown; stops early if a hand
+        cleaned out a seat (the table then deals no next hand, so the last is never shown)."""
+        # a disconnected player's turns wait for nobody: a bot plays them at once
+        table_id = acked_table(await h.reply_to(h.forward(
+            p.CreateTable(game="holdem", seats=2, spectator_delay="hand",
+                          policy=TablePolicy(disconnect_bank=0)))))
+        await h.reply_to(h.forward(p.AddBot(table=table_id)))
+        await h.reply_to(h.forward(p.Start(table=table_id)))
+        await h.reply_to(h.forward(p.Watch(table=table_id), user=5, conn=SPECTATOR))
+        h.send(p.ConnClosed(conn="rtA:1"))  # a bot plays for the creator: hand follows hand
+        table = h.server.tables[table_id]
+        seen: set[int] = set()
+        deadline = time.time() + 20
+        while len(seen) < 2 and time.time() < deadline:
+            for _, frame in await spectator_frames(h, time.time() + 0.2):
+                if isinstance(frame, p.View) and frame.cash is not None and frame.cash.hand_no:
+                    live = table.state.hand_no
+                    assert frame.cash.hand_no < live, f"hand {frame.cash.hand_no} shown during it"
+                    seen.add(frame.cash.hand_no)
+            if not en.in_hand(table.config, table.state) and any(
+                    s is not None and s.stack == 0 for s in table.state.seats):
+                break  # busted: bots may lose a whole stack in a hand
+        return seen
+
     async def scenario() -> None:
         async with Harness(tmp_path, hand_pause=0.05) as h:
-            h.set_chips(1, 10_000)
-            # a disconnected player's turns wait for nobody: a bot plays them at once
-            table_id = acked_table(await h.reply_to(h.forward(
-                p.CreateTable(game="holdem", seats=2, spectator_delay="hand",
-                              policy=TablePolicy(disconnect_bank=0)))))
-            await h.reply_to(h.forward(p.AddBot(table=table_id)))
-            await h.reply_to(h.forward(p.Start(table=table_id)))
-            await h.reply_to(h.forward(p.Watch(table=table_id), user=5, conn=SPECTATOR))
-            h.send(p.ConnClosed(conn="rtA:1"))  # a bot plays for the creator: hand follows hand
-            table = h.server.tables[table_id]
+            h.set_chips(1, 20_000)
             seen: set[int] = set()
-            deadline = time.time() + 20
-            while len(seen) < 2 and time.time() < deadline:
-                for _, frame in await spectator_frames(h, time.time() + 0.2):
-                    if isinstance(frame, p.View) and frame.cash is not None and frame.cash.hand_no:
-                        live = table.state.hand_no
-                        assert frame.cash.hand_no < live, f"hand {frame.cash.hand_no} shown during it"
-                        seen.add(frame.cash.hand_no)
+            for _ in range(5):  # each table a new deck: a bust in the first hands is not likely twice
+                seen = await watched(h)
+                if {1, 2} <= seen:
+                    break
             assert {1, 2} <= seen, seen
 
     asyncio.run(scenario())
