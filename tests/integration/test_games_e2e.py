@@ -88,10 +88,13 @@ def test_holdem_cash_table_buy_in_hands_and_cash_out(stack, new_user) -> None:
         a = await connect_player(stack.realtime_url(0), ann.token()["token"], stack.origin)
         b = await connect_player(stack.realtime_url(1), bob.token()["token"], stack.origin)
         try:
-            created = acked(await a.request(p.CreateTable(game="holdem", seats=3, options={
+            # The bot sits with the minimum (100) and the people only check or call, so no one loses
+            # more than 100 a hand: with more than that each, the second hand is always dealt (at 100,
+            # the bot and the creator could both lose everything to Bob in the first).
+            created = acked(await a.request(p.CreateTable(game="holdem", seats=3, buy_in=300, options={
                 "small_blind": 5, "big_blind": 10, "min_buy_in": 100, "max_buy_in": 1000})))
             table = str(created.table)
-            assert created.seat == 0  # the creator sits with the minimum buy-in
+            assert created.seat == 0
             too_much = await b.request(p.Join(table=table, buy_in=5000))
             assert isinstance(too_much, p.Error) and too_much.code == p.E_BAD_FIELD
             assert acked(await b.request(p.Join(table=table, buy_in=400))).seat == 1
