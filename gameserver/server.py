@@ -160,6 +160,7 @@ class GameServer(Placement, TableOpening):
             loop.remove_reader(cast(int, self.sock.getsockopt(zmq.FD)))
             self.replays.close()
             self._flush()
+            self.store.close()
             self.sock.close(linger=0)
             self._stop_auth()
             try:

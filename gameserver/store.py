@@ -7,8 +7,10 @@ group commit). Chips move with the log entries that move them, in the same trans
 player's balance (a buy-in) is decided on its own, at once, by `commit_debit`: a conditional UPDATE
 that refuses that one request when the balance cannot pay, and never fails a batch.
 
+Batches are written on one connection the store holds from flush to flush (no pool check-out per pass).
 A failed flush raises `StoreFailed` and drops the whole batch (the caller rolls its tables back), and
-drops the pooled connections too, so a database that becomes writable again is reopened read-write.
+drops that connection and the pooled ones too, so a database that becomes writable again is reopened
+read-write; a connection found dead before a commit is replaced and the batch written on the new one.
 
 Fencing (`gameserver.ownership`): a store that serves as `owner` writes for a table only at the epoch it
 holds (`hold`), checked in the same transaction as the writes by one UPDATE over the batch's tables. A
@@ -24,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Table, bindparam, event, insert, select, update
+from sqlalchemy.engine import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from common import ratings
 from common.models import (
@@ -114,6 +116,10 @@ class _DriverSql:
         return f"owner = {self.mark} AND (id, epoch) IN (VALUES {pairs})"
 
 
+class _Reconnect(Exception):
+    """The batch's connection was found dead before its commit: write it again on a new one."""
+
+
 class Store:
     def __init__(self, engine: Engine, owner: str = "") -> None:
         self.engine = engine
@@ -126,6 +132,8 @@ class Store:
         self._releasing: set[str] = set()  # released while writes for them were queued
         #: Told each commit's duration in seconds (the server's log-commit metric).
         self.on_commit: Callable[[float], None] = lambda seconds: None
+        self._conn: Connection | None = None  # the batches' own, used on the loop thread only
+        event.listen(engine, "engine_disposed", self._engine_disposed)
         self._new_tables: list[dict[str, Any]] = []
         self._actions: list[dict[str, Any]] = []
         self._snapshots: list[dict[str, Any]] = []
@@ -232,14 +240,16 @@ class Store:
             return
         started = time.perf_counter()
         try:
-            for _ in range(2):
+            for attempt in range(3):
                 try:
-                    with self.engine.begin() as conn:
-                        self._write_batch(conn)
+                    self._write_and_commit()
                     self.on_commit(time.perf_counter() - started)
                     return
                 except Fenced as exc:
                     self._drop(exc.tables)
+                except _Reconnect:
+                    if attempt:
+                        raise StoreFailed("the database connection was lost twice in one flush") from None
             raise StoreFailed("fencing did not settle")  # tables cannot be fenced twice in one flush
         except (SQLAlchemyError, self._driver_error) as exc:
             self._failed()
@@ -249,6 +259,69 @@ class Store:
             for table_id in self._releasing:
                 self.held.pop(table_id, None)
             self._releasing.clear()
+
+    def _write_and_commit(self) -> None:
+        """The batch in one transaction on the store's own connection, held from one flush to the next
+        (a pass then pays no pool check-out, reset and check-in, nor PostgreSQL's ping of each check-out).
+        A connection found dead before the commit (the database restarted) is replaced and the batch
+        tried again (`_Reconnect`): nothing of it was written. One lost during the commit is not, as the
+        commit may have happened."""
+        conn = self._conn
+        if conn is None or conn.invalidated or conn.closed:
+            conn = self._conn = self.engine.connect()  # a checked-out connection: pinged on PostgreSQL
+        transaction = conn.begin()
+        try:
+            self._write_batch(conn)
+        except (SQLAlchemyError, self._driver_error) as exc:
+            lost = self._lost(exc, conn)
+            self._close_connection(transaction)
+            if lost:
+                raise _Reconnect() from exc
+            raise
+        except BaseException:
+            self._close_connection(transaction)
+            raise
+        try:
+            transaction.commit()
+        except BaseException:
+            self._close_connection(None)
+            raise
+
+    def _lost(self, exc: Exception, conn: Connection) -> bool:
+        """Whether `exc` says the connection is dead (SQLAlchemy's word for its own statements; the
+        dialect's, for what the driver's cursor raised)."""
+        if isinstance(exc, DBAPIError):
+            return exc.connection_invalidated
+        if not isinstance(exc, self._driver_error):
+            return False
+        try:
+            return self.engine.dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None)
+        except (SQLAlchemyError, self._driver_error):
+            return True
+
+    def close(self) -> None:
+        """Return the batches' connection (at the end of serving; a later flush opens another)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _engine_disposed(self, _engine: Engine) -> None:
+        self._close_connection(None)  # its pool is gone: the connection is closed, not checked in
+
+    def _close_connection(self, transaction: RootTransaction | None) -> None:
+        """After a failure: the connection is not trusted again (closed, not returned to the pool)."""
+        conn, self._conn = self._conn, None
+        try:
+            if transaction is not None and transaction.is_active:
+                transaction.rollback()
+        except (SQLAlchemyError, self._driver_error):
+            pass
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except (SQLAlchemyError, self._driver_error):
+                pass
 
     def _written_tables(self) -> set[str]:
         tables = {a["table_id"] for a in self._actions} | {x["table_id"] for x in self._snapshots}
@@ -339,6 +412,7 @@ class Store:
 
     def _failed(self) -> None:
         """Drop pooled connections: SQLite keeps a connection opened read-only so for good."""
+        self._close_connection(None)
         try:
             self.engine.dispose()
         except SQLAlchemyError:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
 
 from common.db import make_engine
 from common.models import TableRecord
@@ -42,5 +43,53 @@ def test_a_batch_reads_back_as_written_and_a_refused_one_leaves_nothing(tmp_path
             store.flush()
         assert len(Store(engine).open_tables("g1")[0].entries) == 2, "nothing of the refused batch"
         assert not store.dirty
+    finally:
+        engine.dispose()
+
+
+def test_batches_share_one_connection_and_a_dead_one_is_replaced_with_nothing_lost(tmp_path: Path) -> None:
+    engine = make_engine(dbs.database_url(tmp_path))
+    checkouts: list[object] = []
+    event.listen(engine, "checkout", lambda *args: checkouts.append(args))
+    try:
+        store = Store(engine, owner="g1")
+        new_table(store, "g1-0001")
+        store.flush()
+        for seq in range(1, 6):
+            store.append("g1-0001", seq, [e.Seated(seat=0, user=seq, name=f"p{seq}")])
+            store.flush()
+        assert len(checkouts) == 1, "one connection for every batch, not a check-out a pass"
+        assert store._conn is not None
+        store._conn.connection.dbapi_connection.close()  # type: ignore[union-attr]  # the database went away
+        store.append("g1-0001", 6, [e.Seated(seat=1, user=6, name="p6")])
+        store.flush()  # found dead at the first statement: written again on a new connection
+        assert len(checkouts) == 2
+        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1, 2, 3, 4, 5, 6]
+        store.close()
+        assert store._conn is None
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_lost_in_its_commit_fails_the_batch_instead_of_writing_it_twice(tmp_path: Path) -> None:
+    engine = make_engine(dbs.database_url(tmp_path))
+    try:
+        store = Store(engine, owner="g1")
+        new_table(store, "g1-0001")
+        store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+        store.flush()
+
+        def lose_it(conn: Connection) -> None:
+            conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
+
+        event.listen(engine, "commit", lose_it)
+        store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
+        with pytest.raises(StoreFailed):
+            store.flush()  # whether the commit happened is unknown: the server must not assume either way
+        event.remove(engine, "commit", lose_it)
+        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1]
+        store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
+        store.flush()  # and the next batch opens a new connection
+        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1, 2]
     finally:
         engine.dispose()
