@@ -43,6 +43,10 @@ What it fixes, and how:
   decides by the client's address (`client_address`, the one place that says which it is): past the cap
   on unauthenticated sessions or the rate of new ones, the request gets HTTP 429 with `Retry-After` and
   no session exists. A session counts as unauthenticated until the app calls `Connection.authenticated`.
+* websocket reads (B8, cost). Tornado reads a frame's header, length, mask and payload as separate reads,
+  and its stream stops and restarts watching the socket for every frame (two `epoll_ctl` calls and the
+  event loop's bookkeeping for them). A websocket here reads whatever arrived in one go and takes the
+  frames out of it (`realtime.ws_frames`), with Tornado's checks and its handling of each message.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,10 +23,12 @@ from sockjs.tornado.transports import (
 from tornado.http1connection import HTTP1Connection
 from tornado.httputil import HTTPServerRequest
 from tornado.iostream import StreamClosedError
+from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocketProtocol13
 
 from common import hotpath as hp
 from common.protocol import too_deep
+from realtime import ws_frames
 from realtime.admission import TOO_MANY_UNAUTHENTICATED, client_address
 from realtime.sockjs_session import CLOSE_TOO_BIG, FRAME_DEPTH, _refuse, log
 
@@ -40,6 +42,11 @@ else:
 
 
 # ---- transports ----------------------------------------------------------------------------------
+
+#: A websocket reads at most this much a time (frames over it arrive in several reads).
+_READ_CHUNK = 65536
+#: After this much read without a pause, a websocket lets the loop serve others (Tornado's figure).
+_YIELD_AFTER = 256 * 1024
 
 
 def _normalize_origin(origin: str) -> str | None:
@@ -264,9 +271,84 @@ class _Info(_HttpMixin, static.InfoHandler):
 
 class _WebSocket13(WebSocketProtocol13):
     """Tornado's websocket protocol, telling the app why before it closes a frame over its size (1009),
-    and writing text frames without wrapping each write's future in a task (`felt_write`)."""
+    reading frames from chunks of whatever arrived (`realtime.ws_frames`), and writing text frames
+    without wrapping each write's future in a task (`felt_write`)."""
 
     handler: _WebSocket
+    _felt_opcode = 0  # of the fragmented message being gathered
+
+    async def _receive_frame_loop(self) -> None:
+        """Tornado's loop and checks, reading the socket a chunk at a time: the stream's buffer is left
+        empty, so it keeps watching the socket instead of stopping and restarting for every frame."""
+        frames = ws_frames.FrameBuffer()
+        work = 0
+        try:
+            while not self.client_terminated:
+                chunk = await self.stream.read_bytes(_READ_CHUNK, partial=True)
+                self._wire_bytes_in += len(chunk)
+                frames.feed(chunk)
+                while not self.client_terminated:
+                    head = frames.peek()
+                    if head is None or not self._felt_header_ok(head):
+                        break
+                    payload = frames.take(head)
+                    if payload is None:
+                        break
+                    handled = self._felt_frame(head, payload)
+                    if handled is not None:
+                        await handled
+                work += len(chunk)
+                if work >= _YIELD_AFTER:  # as Tornado: a client that never pauses lets others in
+                    work = 0
+                    await asyncio.sleep(0)
+        except StreamClosedError:
+            self._abort()
+        finally:
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    def _felt_header_ok(self, head: ws_frames.Header) -> bool:
+        """Tornado's checks of a header, made before its payload is waited for; False: aborted."""
+        reserved = head.rsv
+        if self._decompressor is not None and head.opcode != 0:
+            self._frame_compressed = bool(reserved & ws_frames.RSV1)
+            reserved &= ~ws_frames.RSV1
+        if reserved or (head.control and head.length >= 126):
+            self._abort()  # an extension nobody agreed to, or a control frame too long
+            return False
+        whole = head.length + (len(self._fragmented_message_buffer)
+                               if self._fragmented_message_buffer is not None else 0)
+        if whole > self.params.max_message_size:
+            self.close(1009, "message too big")
+            self._abort()
+            return False
+        return True
+
+    def _felt_frame(self, head: ws_frames.Header, payload: bytes) -> Awaitable[None] | None:
+        """One whole frame: control frames at once, data frames gathered to the message's last."""
+        data = _websocket_mask(head.mask, payload) if head.mask is not None else payload
+        opcode = head.opcode
+        if head.control:
+            if not head.fin:
+                self._abort()  # control frames are never fragmented
+                return None
+        elif opcode == 0:  # a continuation
+            if self._fragmented_message_buffer is None:
+                self._abort()
+                return None
+            self._fragmented_message_buffer.extend(data)
+            if not head.fin:
+                return None
+            opcode = self._felt_opcode
+            data = bytes(self._fragmented_message_buffer)
+            self._fragmented_message_buffer = None
+        elif self._fragmented_message_buffer is not None:
+            self._abort()  # a new message before the last one ended
+            return None
+        elif not head.fin:
+            self._felt_opcode = opcode
+            self._fragmented_message_buffer = bytearray(data)
+            return None
+        return self._handle_message(opcode, data)
 
     def felt_write(self, message: str) -> asyncio.Future[None]:
         """`write_message(message)` less its coroutine wrapper (a task per frame): the stream's own
