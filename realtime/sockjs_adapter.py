@@ -47,6 +47,9 @@ What it fixes, and how:
   and its stream stops and restarts watching the socket for every frame (two `epoll_ctl` calls and the
   event loop's bookkeeping for them). A websocket here reads whatever arrived in one go and takes the
   frames out of it (`realtime.ws_frames`), with Tornado's checks and its handling of each message.
+  Writes: while nothing waits in a websocket's stream, a frame goes straight to its socket (Tornado's
+  stream makes a future a write and schedules a callback for it on the loop); whatever the socket does
+  not take goes through the stream, and so does everything after it until the stream has written it.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import struct
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ from sockjs.tornado.transports import (
 )
 from tornado.http1connection import HTTP1Connection
 from tornado.httputil import HTTPServerRequest
-from tornado.iostream import StreamClosedError
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocketProtocol13
 
@@ -43,6 +44,8 @@ else:
 
 # ---- transports ----------------------------------------------------------------------------------
 
+_HEAD_16 = struct.Struct("!BBH")
+_HEAD_64 = struct.Struct("!BBQ")
 #: A websocket reads at most this much a time (frames over it arrive in several reads).
 _READ_CHUNK = 65536
 #: After this much read without a pause, a websocket lets the loop serve others (Tornado's figure).
@@ -350,16 +353,38 @@ class _WebSocket13(WebSocketProtocol13):
             return None
         return self._handle_message(opcode, data)
 
-    def felt_write(self, message: str) -> asyncio.Future[None]:
-        """`write_message(message)` less its coroutine wrapper (a task per frame): the stream's own
-        future, done at once when the socket took everything; raises StreamClosedError."""
+    def felt_write(self, message: str) -> asyncio.Future[None] | None:
+        """`write_message(message)` less its coroutine wrapper (a task per frame) and, while nothing
+        waits in the stream's buffer, less the stream: the frame goes to the socket at once. None when
+        the socket took all of it; otherwise the stream's future for the rest, which it writes when the
+        socket can take it. Raises StreamClosedError."""
         data = message.encode()
         self._message_bytes_out += len(data)
-        flags = 0
-        if self._compressor:
-            data = self._compressor.compress(data)
-            flags |= self.RSV1
-        return self._write_frame(True, 0x1, data, flags=flags)
+        stream = self.stream
+        if self._compressor or type(stream) is not IOStream or stream.writing() or stream.closed():
+            flags = 0
+            if self._compressor:
+                data = self._compressor.compress(data)
+                flags |= self.RSV1
+            return self._write_frame(True, 0x1, data, flags=flags)
+        size = len(data)  # a server's frame: final, text, unmasked
+        if size < 126:
+            frame = bytes((0x81, size)) + data
+        elif size <= 0xFFFF:
+            frame = _HEAD_16.pack(0x81, 126, size) + data
+        else:
+            frame = _HEAD_64.pack(0x81, 127, size) + data
+        self._wire_bytes_out += len(frame)
+        try:
+            sent = stream.socket.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:  # the peer is gone: closed as Tornado closes a stream whose write failed
+            stream.close(exc_info=exc)
+            raise StreamClosedError(real_error=exc) from exc
+        if sent == len(frame):
+            return None
+        return stream.write(memoryview(frame)[sent:])
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if code == CLOSE_TOO_BIG[0] and not self.server_terminated and not self.stream.closed():
@@ -432,6 +457,8 @@ class _WebSocket(WebSocketTransport):
                 future = self.write_message(message, binary)
         except (WebSocketClosedError, StreamClosedError, OSError):
             self._felt_lost()
+            return
+        if future is None:  # the socket took it all
             return
         if future.done():  # the socket took it all: nothing is left behind to count
             if not future.cancelled() and future.exception() is not None:
