@@ -79,9 +79,10 @@ def held_from_spectators(delay: float | str | None, finished: float, now: float,
     return finished > now - float(delay or 0)
 
 
-def for_viewer(stored: Mapping[str, Any], viewer: str) -> dict[str, Any]:
+def for_viewer(stored: Mapping[str, Any], viewer: str, fair: bool = True) -> dict[str, Any]:
     """One viewer's replay from the stored form: each step with that viewer's `view` and `events`
-    (FULL: `views` of every seat, the full events and each move as taken)."""
+    (FULL: `views` of every seat, the full events and each move as taken); `fair`: with each deal's
+    reveal and what this viewer saw of it (an export's; a summary of the hand has no use for it)."""
     out = {k: v for k, v in stored.items() if k != "steps"}
     out["viewer"] = {"seat": int(viewer) if viewer.isdigit() else None, "full": viewer == FULL}
     steps = []
@@ -98,7 +99,7 @@ def for_viewer(stored: Mapping[str, Any], viewer: str) -> dict[str, Any]:
         steps.append(one)
     out["steps"] = steps
     out.pop("phh", None)
-    if "fair" in stored:  # each deal's reveal, with what this viewer saw of it: verifiable offline
+    if fair and "fair" in stored:  # each deal's reveal, with what this viewer saw of it: verifiable offline
         out["fair"] = export_deals(stored, steps, out["viewer"]["seat"])
     return out
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Table, func, select
 
@@ -31,6 +31,7 @@ from common.protocol import text_problem
 from common.registry import DRAINING, GONE, LIVE, Registry
 from frontend import db
 from frontend.auth import current_user
+from frontend.responses import json_response as _json
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -67,13 +68,6 @@ def admin_only(view: F) -> F:
             return _json({"error": {"code": "refused", "text": refusal.text}}, refusal.status)
 
     return cast(F, wrapped)
-
-
-def _json(body: dict[str, Any], status: int = 200) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _registry() -> Registry:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app
 from sqlalchemy import text
 
 from common import tokens
@@ -20,17 +20,11 @@ from common.protocol import E_UNAVAILABLE
 from common.registry import Registry
 from frontend import db, metrics
 from frontend.auth import current_user
+from frontend.responses import json_response as _json
 
 E_LOGIN_REQUIRED = "login_required"
 
 bp = Blueprint("api", __name__)
-
-
-def _json(body: dict[str, Any], status: int = 200) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _error(code: str, text: str, status: int) -> Response:

@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -30,6 +30,7 @@ from common import hand_summary, history
 from common.models import FinishedGame, GamePlayer, TableRecord
 from frontend import db
 from frontend.auth import current_user
+from frontend.responses import json_response
 
 bp = Blueprint("hands", __name__)
 
@@ -65,10 +66,7 @@ _summaries = _Summaries(_CACHED)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return json_response(body, status, cache="private, no-store")
 
 
 def _not_found() -> Response:
@@ -120,8 +118,8 @@ def hands(table_id: str) -> Response:
         if summary is None:
             packed = s.execute(select(FinishedGame.replay).where(FinishedGame.game_id == game_id)).scalar()
             assert packed is not None  # written, and a replay is never taken back
-            summary = hand_summary.summarize(history.for_viewer(history.unpack(packed), viewer), number=n,
-                                             finished=finished)
+            replay = history.for_viewer(history.unpack(packed), viewer, fair=False)
+            summary = hand_summary.summarize(replay, number=n, finished=finished)
             _summaries.put(key, summary)
         out.append(summary)
     return _json({"table": table_id, "hands": out})

@@ -121,3 +121,12 @@ def test_unknown_event_kinds_are_left_out_and_stand_ins_are_marked() -> None:
     played = {"kind": "played", "seat": 0, "card": "2C", "suit": "C", "by": "clock"}
     assert out["rounds"][0]["actions"] == [played, {"kind": "passed", "seat": 1}]
     assert "AS" not in json.dumps(out) and out["mine"] == ["2C"] and out["number"] == 4
+
+
+def test_a_summary_is_made_without_the_exports_deal_checks_and_says_the_same() -> None:
+    replay = stored("holdem", 3, 4)[0]
+    export, lean = h.for_viewer(replay, "0"), h.for_viewer(replay, "0", fair=False)
+    # what the seat saw of each deal, checked against its reveal: worked out for exports only
+    assert any("seen" in deal for deal in export["fair"])
+    assert not any("seen" in deal for deal in lean.get("fair", []))
+    assert hs.summarize(lean, number=1, finished=12.5) == hs.summarize(export, number=1, finished=12.5)
