@@ -13,7 +13,7 @@ drops that connection and the pooled ones too, so a database that becomes writab
 read-write; a connection found dead before a commit is replaced and the batch written on the new one.
 
 Fencing (`gameserver.ownership`): a store that serves as `owner` writes for a table only at the epoch it
-holds (`hold`), checked in the same transaction as the writes by one UPDATE over the batch's tables. A
+holds (`hold`), checked in the same transaction as the writes by one locking read of the batch's tables. A
 table whose row names another owner or epoch is fenced: its part of the batch is dropped, the rest is
 written, and `take_fenced()` tells the server which tables it must stop serving.
 """
@@ -109,11 +109,15 @@ class _DriverSql:
         self.status = f"UPDATE {_tables.name} SET status = {mark} WHERE id = {mark}"
         self.credit = f"UPDATE {_users.name} SET chips = chips + {mark} WHERE id = {mark}"
         self.house = f"UPDATE {_house.name} SET chips = chips + {mark} WHERE id = 1"
+        self.sqlite = dialect.name == "sqlite"
+        self._lock = "" if self.sqlite else " FOR UPDATE"
 
-    def ours(self, count: int) -> str:
-        """Where a table is this owner's at the epoch held: owner, then (id, epoch) `count` times."""
+    def fence(self, count: int) -> str:
+        """The tables (of `count`) that are this owner's at the epoch held, locked till the commit:
+        parameters owner, then (id, epoch) `count` times."""
         pairs = ", ".join([f"({self.mark}, {self.mark})"] * count)
-        return f"owner = {self.mark} AND (id, epoch) IN (VALUES {pairs})"
+        return (f"SELECT id FROM {_tables.name} WHERE owner = {self.mark} "
+                f"AND (id, epoch) IN (VALUES {pairs}){self._lock}")
 
 
 class _Reconnect(Exception):
@@ -331,22 +335,32 @@ class Store:
 
     def _fence(self, conn: Connection, tables: set[str]) -> None:
         """Inside the batch's transaction, first: raise Fenced unless every table is still ours at the
-        epoch we hold (an UPDATE, so it takes the write lock / row locks a takeover would need)."""
+        epoch we hold. The rows are read locked until the commit, so a takeover (an UPDATE of them) waits
+        for it: PostgreSQL's FOR UPDATE; on SQLite the transaction holds the database's write lock from
+        its start (`_begin_writing`). Nothing is written for the fence itself."""
         pairs = [(t, self.held[t]) for t in tables if t in self.held]
         found: set[str] = set()
         if pairs:
-            ours = self._sql.ours(len(pairs))
             params = [self.owner, *(x for pair in pairs for x in pair)]
             cursor = conn.connection.cursor()
             try:
-                cursor.execute(f"UPDATE {_tables.name} SET epoch = epoch WHERE {ours}", params)
-                if cursor.rowcount == len(tables):
-                    return
-                cursor.execute(f"SELECT id FROM {_tables.name} WHERE {ours}", params)
+                cursor.execute(self._sql.fence(len(pairs)), params)
                 found = {row[0] for row in cursor.fetchall()}
             finally:
                 cursor.close()
+            if len(found) == len(tables):
+                return
         raise Fenced(tables - found)
+
+    def _begin_writing(self, conn: Connection) -> None:
+        """SQLite: take the database's write lock now (BEGIN IMMEDIATE), before the fence reads, so no
+        takeover can commit between the fence and the writes (PostgreSQL locks the fence's rows)."""
+        if self._sql.sqlite:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            finally:
+                cursor.close()
 
     def _drop(self, tables: set[str]) -> None:
         """Forget the queued writes of fenced `tables`."""
@@ -363,6 +377,7 @@ class Store:
         self._credits = [c for c in self._credits if c["table"] not in tables]
 
     def _write_batch(self, conn: Connection) -> None:
+        self._begin_writing(conn)
         if self.owner:
             tables = self._written_tables()
             if tables:
@@ -429,6 +444,7 @@ class Store:
         started = time.perf_counter()
         try:
             with self.engine.begin() as conn:
+                self._begin_writing(conn)
                 if self.owner:
                     self._fence(conn, {table_id})
                 conn.execute(insert(_actions), rows)

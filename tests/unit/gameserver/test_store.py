@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from common.db import make_engine
 from common.models import TableRecord
@@ -91,5 +92,54 @@ def test_a_connection_lost_in_its_commit_fails_the_batch_instead_of_writing_it_t
         store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
         store.flush()  # and the next batch opens a new connection
         assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1, 2]
+    finally:
+        engine.dispose()
+
+
+def _takeover(engine: Engine, table: str, wait_ms: int) -> int:
+    """What a game server taking `table` over runs (gameserver.ownership), waiting at most `wait_ms`
+    for locks; the rows it changed."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}" if sqlite
+                                     else f"SET LOCAL lock_timeout = '{wait_ms}ms'")
+                done = conn.execute(update(TableRecord).where(
+                    TableRecord.id == table, TableRecord.owner == "g1",
+                    TableRecord.epoch == 1).values(owner="g2", epoch=2))
+                return int(done.rowcount)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+                conn.commit()
+
+
+def test_the_fence_holds_a_takeover_off_until_the_batch_is_written_and_then_fences_it(tmp_path: Path) -> None:
+    engine = make_engine(dbs.database_url(tmp_path))
+    try:
+        store = Store(engine, owner="g1")
+        new_table(store, "g1-0001")
+        store.flush()
+        tried: list[str] = []
+        fence = store._fence
+
+        def fence_then_try_a_takeover(conn: Connection, tables: set[str]) -> None:
+            fence(conn, tables)
+            try:
+                tried.append(f"took {_takeover(engine, 'g1-0001', 100)}")
+            except OperationalError:
+                tried.append("waited")  # the batch's transaction held it off
+
+        store._fence = fence_then_try_a_takeover  # type: ignore[method-assign]
+        store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+        store.flush()
+        assert tried == ["waited"]
+        store._fence = fence  # type: ignore[method-assign]
+        assert _takeover(engine, "g1-0001", 5000) == 1, "after the commit the takeover goes through"
+        store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
+        store.flush()  # written by g1 at epoch 1 after g2 took the table: fenced, dropped
+        assert store.take_fenced() == {"g1-0001"}
+        assert [seq for seq, _ in Store(engine).open_tables("g2")[0].entries] == [1]
     finally:
         engine.dispose()
