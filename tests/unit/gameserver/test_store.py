@@ -143,3 +143,25 @@ def test_the_fence_holds_a_takeover_off_until_the_batch_is_written_and_then_fenc
         assert [seq for seq, _ in Store(engine).open_tables("g2")[0].entries] == [1]
     finally:
         engine.dispose()
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_batch(tmp_path: Path) -> None:
+    """What a PostgreSQL restart or an administrator's kill does to the batches' connection: the next
+    batch finds it dead at its first statement and is written on a new one (SQLite has no server)."""
+    if dbs.backend() != "postgresql":
+        pytest.skip("a server-side end of a connection is PostgreSQL's")
+    engine = make_engine(dbs.database_url(tmp_path))
+    try:
+        store = Store(engine, owner="g1")
+        new_table(store, "g1-0001")
+        store.flush()
+        assert store._conn is not None
+        backend = store._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        store._conn.commit()
+        with engine.connect() as admin:
+            assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar()
+        store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+        store.flush()
+        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1]
+    finally:
+        engine.dispose()
