@@ -156,7 +156,7 @@ def test_a_connection_the_server_ended_is_replaced_before_the_batch(tmp_path: Pa
         new_table(store, "g1-0001")
         store.flush()
         assert store._conn is not None
-        backend = store._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        backend = store._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         store._conn.commit()
         with engine.connect() as admin:
             assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar()
