@@ -13,7 +13,7 @@ drops that connection and the pooled ones too, so a database that becomes writab
 read-write; a connection found dead before a commit is replaced and the batch written on the new one.
 
 Fencing (`gameserver.ownership`): a store that serves as `owner` writes for a table only at the epoch it
-holds (`hold`), checked in the same transaction as the writes by one locking read of the batch's tables. A
+holds (`hold`), checked in the same transaction as the writes by one statement over the batch's tables. A
 table whose row names another owner or epoch is fenced: its part of the batch is dropped, the rest is
 written, and `take_fenced()` tells the server which tables it must stop serving.
 """
@@ -112,12 +112,18 @@ class _DriverSql:
         self.sqlite = dialect.name == "sqlite"
         self._lock = "" if self.sqlite else " FOR UPDATE"
 
-    def fence(self, count: int) -> str:
-        """The tables (of `count`) that are this owner's at the epoch held, locked till the commit:
-        parameters owner, then (id, epoch) `count` times."""
+    def _ours(self, count: int) -> str:
         pairs = ", ".join([f"({self.mark}, {self.mark})"] * count)
-        return (f"SELECT id FROM {_tables.name} WHERE owner = {self.mark} "
-                f"AND (id, epoch) IN (VALUES {pairs}){self._lock}")
+        return f"owner = {self.mark} AND (id, epoch) IN (VALUES {pairs})"
+
+    def fence(self, count: int) -> str:
+        """The tables (of `count`) that are this owner's at the epoch held (PostgreSQL: locked till the
+        commit): parameters owner, then (id, epoch) `count` times."""
+        return f"SELECT id FROM {_tables.name} WHERE {self._ours(count)}{self._lock}"
+
+    def fence_update(self, count: int) -> str:
+        """SQLite's fence: the same rows, changed to what they are (it takes the write lock)."""
+        return f"UPDATE {_tables.name} SET epoch = epoch WHERE {self._ours(count)}"
 
 
 class _Reconnect(Exception):
@@ -335,32 +341,28 @@ class Store:
 
     def _fence(self, conn: Connection, tables: set[str]) -> None:
         """Inside the batch's transaction, first: raise Fenced unless every table is still ours at the
-        epoch we hold. The rows are read locked until the commit, so a takeover (an UPDATE of them) waits
-        for it: PostgreSQL's FOR UPDATE; on SQLite the transaction holds the database's write lock from
-        its start (`_begin_writing`). Nothing is written for the fence itself."""
+        epoch we hold, holding off any takeover (an UPDATE of those rows) until the commit. PostgreSQL:
+        the rows are read FOR UPDATE (an UPDATE would leave a dead row version behind every pass).
+        SQLite: an UPDATE that changes nothing, which takes the database's write lock (and, writing the
+        same bytes, rewrites no page)."""
         pairs = [(t, self.held[t]) for t in tables if t in self.held]
         found: set[str] = set()
         if pairs:
+            sql = self._sql
             params = [self.owner, *(x for pair in pairs for x in pair)]
             cursor = conn.connection.cursor()
             try:
-                cursor.execute(self._sql.fence(len(pairs)), params)
+                if sql.sqlite:
+                    cursor.execute(sql.fence_update(len(pairs)), params)
+                    if cursor.rowcount == len(tables):
+                        return
+                cursor.execute(sql.fence(len(pairs)), params)
                 found = {row[0] for row in cursor.fetchall()}
             finally:
                 cursor.close()
             if len(found) == len(tables):
                 return
         raise Fenced(tables - found)
-
-    def _begin_writing(self, conn: Connection) -> None:
-        """SQLite: take the database's write lock now (BEGIN IMMEDIATE), before the fence reads, so no
-        takeover can commit between the fence and the writes (PostgreSQL locks the fence's rows)."""
-        if self._sql.sqlite:
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-            finally:
-                cursor.close()
 
     def _drop(self, tables: set[str]) -> None:
         """Forget the queued writes of fenced `tables`."""
@@ -377,7 +379,6 @@ class Store:
         self._credits = [c for c in self._credits if c["table"] not in tables]
 
     def _write_batch(self, conn: Connection) -> None:
-        self._begin_writing(conn)
         if self.owner:
             tables = self._written_tables()
             if tables:
@@ -444,7 +445,6 @@ class Store:
         started = time.perf_counter()
         try:
             with self.engine.begin() as conn:
-                self._begin_writing(conn)
                 if self.owner:
                     self._fence(conn, {table_id})
                 conn.execute(insert(_actions), rows)
