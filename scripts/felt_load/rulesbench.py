@@ -143,7 +143,8 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                     continue
                 if hasattr(module, "secrets"):
                     setattr(module, "secrets", drawn)  # noqa: B010  (not exported)
-        server = GameServer(settings, "g1", "inproc://bench", Store(engine), games())
+        # fenced as a live game server writes: its batches check they still own their tables
+        server = GameServer(settings, "g1", "inproc://bench", Store(engine, owner="g1"), games())
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
         peer = b"rt1"
