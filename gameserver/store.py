@@ -43,6 +43,7 @@ from common.models import (
 )
 from gameserver import entries as e
 from gameserver.engine import TableState
+from gameserver.store_sql import DriverSql
 
 _tables = cast(Table, TableRecord.__table__)
 _actions = cast(Table, TableAction.__table__)
@@ -93,39 +94,6 @@ class StoredTable:
     chat: list[tuple[str, str, float]] = field(default_factory=list)  # recent (name, text, ts), oldest first
 
 
-class _DriverSql:
-    """The statements of every pass (the fence, the log, snapshots, statuses, chips) in the driver's own
-    SQL, run on its cursor inside the SQLAlchemy transaction: each pass would otherwise build, cache-key
-    and compile them again (a third of the game server's time per pass, measured)."""
-
-    def __init__(self, dialect: Any) -> None:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.mark = mark
-        json = f"CAST({mark} AS JSON)" if dialect.name == "postgresql" else mark  # SQLite: JSON is text
-        self.actions = (f"INSERT INTO {_actions.name} (table_id, seq, epoch, entry, ts) "
-                        f"VALUES ({mark}, {mark}, {mark}, {json}, {mark})")
-        self.snapshots = (f"INSERT INTO {_snapshots.name} (table_id, seq, format, state, ts) "
-                          f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})")
-        self.status = f"UPDATE {_tables.name} SET status = {mark} WHERE id = {mark}"
-        self.credit = f"UPDATE {_users.name} SET chips = chips + {mark} WHERE id = {mark}"
-        self.house = f"UPDATE {_house.name} SET chips = chips + {mark} WHERE id = 1"
-        self.sqlite = dialect.name == "sqlite"
-        self._lock = "" if self.sqlite else " FOR UPDATE"
-
-    def _ours(self, count: int) -> str:
-        pairs = ", ".join([f"({self.mark}, {self.mark})"] * count)
-        return f"owner = {self.mark} AND (id, epoch) IN (VALUES {pairs})"
-
-    def fence(self, count: int) -> str:
-        """The tables (of `count`) that are this owner's at the epoch held (PostgreSQL: locked till the
-        commit): parameters owner, then (id, epoch) `count` times."""
-        return f"SELECT id FROM {_tables.name} WHERE {self._ours(count)}{self._lock}"
-
-    def fence_update(self, count: int) -> str:
-        """SQLite's fence: the same rows, changed to what they are (it takes the write lock)."""
-        return f"UPDATE {_tables.name} SET epoch = epoch WHERE {self._ours(count)}"
-
-
 class _Reconnect(Exception):
     """The batch's connection was found dead before its commit: write it again on a new one."""
 
@@ -133,7 +101,7 @@ class _Reconnect(Exception):
 class Store:
     def __init__(self, engine: Engine, owner: str = "") -> None:
         self.engine = engine
-        self._sql = _DriverSql(engine.dialect)
+        self._sql = DriverSql(engine.dialect)
         #: what the driver raises from its own cursor (SQLAlchemy wraps only what runs through it)
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self.owner = owner  # "" : no fencing (tools and tests that write tables of nobody's)
@@ -250,7 +218,8 @@ class Store:
             return
         started = time.perf_counter()
         try:
-            for attempt in range(3):
+            reconnected = False
+            for _ in range(3):
                 try:
                     self._write_and_commit()
                     self.on_commit(time.perf_counter() - started)
@@ -258,8 +227,9 @@ class Store:
                 except Fenced as exc:
                     self._drop(exc.tables)
                 except _Reconnect:
-                    if attempt:
+                    if reconnected:
                         raise StoreFailed("the database connection was lost twice in one flush") from None
+                    reconnected = True
             raise StoreFailed("fencing did not settle")  # tables cannot be fenced twice in one flush
         except (SQLAlchemyError, self._driver_error) as exc:
             self._failed()
@@ -282,6 +252,9 @@ class Store:
         transaction = conn.begin()
         try:
             self._write_batch(conn)
+        except Fenced:
+            transaction.rollback()  # the connection is sound: kept for the batch without those tables
+            raise
         except (SQLAlchemyError, self._driver_error) as exc:
             lost = self._lost(exc, conn)
             self._close_connection(transaction)

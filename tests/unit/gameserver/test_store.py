@@ -140,6 +140,7 @@ def test_the_fence_holds_a_takeover_off_until_the_batch_is_written_and_then_fenc
         store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
         store.flush()  # written by g1 at epoch 1 after g2 took the table: fenced, dropped
         assert store.take_fenced() == {"g1-0001"}
+        assert store._conn is not None, "a fence leaves the connection to the next batch"
         assert [seq for seq, _ in Store(engine).open_tables("g2")[0].entries] == [1]
     finally:
         engine.dispose()
