@@ -1,19 +1,24 @@
 """The realtime side of realtime <-> game server: one ZeroMQ DEALER per game server.
 
-Owns routing by a cached owner map (a table's owner as last heard: a `moved` answer or a `tables_moved`
-notice updates it; an unknown table goes to the server its id names, "g2-0007" -> "g2", or, if that one is
-gone, to any live server, which knows or finds the owner), request ids and their deadlines (a client
-always gets an answer: the server's, `timeout`, or `unavailable`), heartbeats both ways with a liveness
-count, close-and-recreate of a dead server's socket, merging the lobby list across servers, and the set of
-links itself, which follows the registry (`set_servers`). Sockets are
-read with `loop.add_reader` on their file descriptor, draining with NOBLOCK (the FD is edge-triggered, so
-every send is followed by a check for input).
+Owns the `Gateway` (its state, start and stop) and the request/answer path: routing by a cached owner map
+(a table's owner as last heard: a `moved` answer or a `tables_moved` notice updates it; an unknown table
+goes to the server its id names, "g2-0007" -> "g2", or, if that one is gone, to any live server, which
+knows or finds the owner), request ids, sending (a loop pass's messages for one server batched into one
+ZeroMQ message), and reading the servers' answers and notices and handing them to the client connections.
+Sockets are read with `loop.add_reader` on their file descriptor, draining with NOBLOCK (the FD is
+edge-triggered, so every send is followed by a check for input).
 
 Every link is a CurveZMQ client (unless `curve` is off): this process's own key (`keys/realtime/<name>`,
 the name being its identity up to the first dot) and the game server's public key, pinned, so a process
 squatting on a game server's port completes no handshake, gets no request and can send nothing. A link
 whose server key is not known yet stays down and is retried every heartbeat. The DEALER declares no
 routing id: the game server knows this process by its key.
+
+Elsewhere: the links themselves and their health (opening with the pinned key, following the registry
+with `set_servers`, heartbeats both ways with a liveness count, close-and-recreate of a dead server's
+socket, request deadlines) in `realtime.gateway_links`; merging the lobby list across servers in
+`realtime.gateway_lobby`; the records `Link`, `Pending` and `LobbyQuery` in `realtime.gateway_records`
+(importable from here too).
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import zmq
@@ -32,72 +36,19 @@ from common import hotpath as hp
 from common import protocol as p
 from common.config import Settings, keys_dir_of
 from common.metrics import RealtimeMetrics, frame_type
+from realtime.gateway_links import GatewayLinks
+from realtime.gateway_lobby import GatewayLobby
+from realtime.gateway_records import DeliverFn, Link, LobbyFn, LobbyQuery, Pending
+
+__all__ = ["MAX_HOPS", "DeliverFn", "Gateway", "Link", "LobbyFn", "LobbyQuery", "Pending"]
 
 log = logging.getLogger("felt.realtime.gateway")
-
-#: deliver(conns, frame, close): hands frames to the client connections of this process.
-DeliverFn = Callable[[list[str], str, bool], None]
-#: lobby(update): hands lobby changes to this process's lobby subscribers.
-LobbyFn = Callable[[p.LobbyUpdate], None]
-
 
 #: `moved` answers one request may follow before it is refused (a loop would otherwise never end).
 MAX_HOPS = 3
 
 
-@dataclass
-class Pending:
-    conn: str
-    req: int | None
-    server: str
-    deadline: float
-    creates: bool = False  # a create_table: its ack names a table this connection now uses
-    table: str | None = None  # the table it is about: used by this connection once the answer is no error
-    forward: p.Forward | None = None  # to re-send when the table has moved
-    hops: int = 0
-    move_started: float | None = None  # an `act`: when it arrived here (the move-latency metric)
-
-
-@dataclass
-class LobbyQuery:
-    """A list_tables fanned out to every live server; answered when all replied or time ran out."""
-
-    conn: str
-    req: int | None
-    waiting: set[str]
-    deadline: float
-    tables: list[p.TableInfo] = field(default_factory=list)
-
-
-class Link:
-    """The DEALER to one game server and what we know of its health."""
-
-    def __init__(self, name: str, endpoint: str, registry_key: bytes | None = None) -> None:
-        self.name = name
-        self.endpoint = endpoint
-        self.registry_key = registry_key  # its public key as registered (the key directory's comes first)
-        self.draining = False  # it hands its tables to others: no new tables go to it
-        self.sock: zmq.Socket[Any] | None = None
-        self.last_heard = 0.0
-        self.alive = True
-        self.tables = 0  # load, from its heartbeats
-        self.created = 0  # tables asked of it since its last heartbeat (a burst spreads, not piles up)
-        self.boot = ""  # its start id, from its heartbeats
-        self.healthy = True  # false while it says its database refuses writes
-        self.server_key: bytes | None = None  # its public key, as pinned when the socket was opened
-        self.opened = 0.0  # when the socket was (re)opened
-        self.connected = False  # heard from since then: the handshake completed
-        self.batches = False  # it reads a pass's messages from one ZeroMQ message (its heartbeat says)
-        self.outbox: list[bytes] = []  # this pass's messages for it, sent at the end of the pass
-        self.outbox_rids: list[int] = []  # the requests among them (answered if the send fails)
-
-    @property
-    def serving(self) -> bool:
-        """Alive and able to write its log: requests for its tables go to it."""
-        return self.alive and self.healthy
-
-
-class Gateway:
+class Gateway(GatewayLobby, GatewayLinks):
     def __init__(self, settings: Settings, identity: str, deliver: DeliverFn, lobby: LobbyFn | None = None, *,
                  ctx: zmq.Context[Any] | None = None, clock: Callable[[], float] = time.monotonic,
                  metrics: RealtimeMetrics | None = None) -> None:
@@ -142,65 +93,6 @@ class Gateway:
             self._ticker.cancel()
         for link in self.links.values():
             self._close(link)
-
-    def _open(self, link: Link, now: float) -> None:
-        server_key = None
-        if self.key is not None:
-            server_key = curve.server_key(self.keys, link.name) or link.registry_key
-            if server_key is None:
-                if link.alive:
-                    log.warning("no public key for game server %s in %s yet; it stays unavailable until "
-                                "there is one", link.name, self.keys / "gameserver" / link.name)
-                link.alive = False
-                return
-        sock = self.ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        if self.key is not None and server_key is not None:
-            assert self.key.secret is not None
-            sock.curve_secretkey, sock.curve_publickey = self.key.secret, self.key.public
-            sock.curve_serverkey = server_key
-            link.server_key = server_key
-        sock.setsockopt(zmq.SNDHWM, 100_000)
-        sock.setsockopt(zmq.RCVHWM, 100_000)
-        sock.connect(link.endpoint)
-        link.sock, link.last_heard, link.opened, link.connected = sock, now, self.clock(), False
-        link.batches = False  # until this server's heartbeat says it reads batches (it may be older now)
-        assert self._loop is not None
-        self._loop.add_reader(cast(int, sock.getsockopt(zmq.FD)), self._drain, link)
-        self._send(link, p.Heartbeat(sender=self.identity))
-
-    def set_servers(self, servers: dict[str, tuple[str, bytes | None]]) -> None:
-        """The game servers to link to now (name -> endpoint, registered public key), from the registry:
-        new ones are linked, moved ones re-linked, and the links of those no longer listed closed (their
-        pending requests answered `unavailable`)."""
-        now = self.clock()
-        for name in list(self.links):
-            if name not in servers:
-                log.info("game server %s left the registry; link closed", name)
-                self._fail_pending(name)
-                self._close(self.links.pop(name))
-        for name, (endpoint, key) in servers.items():
-            known = self.links.get(name)
-            if known is not None and known.endpoint == endpoint and known.registry_key in (None, key):
-                known.registry_key = key  # pinned at its next (re)connect, unless the key directory has one
-                continue
-            if known is not None:
-                log.info("game server %s is now at %s; re-linking", name, endpoint)
-                self._fail_pending(name)
-                self._close(known)
-            else:
-                log.info("game server %s joined the registry at %s; linking", name, endpoint)
-            self.links[name] = Link(name, endpoint, key)
-            if self._loop is not None:
-                self._open(self.links[name], now)
-
-    def _close(self, link: Link) -> None:
-        link.outbox, link.outbox_rids = [], []  # never sent: their requests were (or are) answered
-        if link.sock is not None:
-            if self._loop is not None:
-                self._loop.remove_reader(cast(int, link.sock.getsockopt(zmq.FD)))
-            link.sock.close(linger=0)
-            link.sock = None
 
     # ---- sending -------------------------------------------------------------------------------
 
@@ -323,26 +215,6 @@ class Gateway:
     def _owner_of(self, table: str) -> str:
         return self.owners.get(table) or table.partition("-")[0]
 
-    def _list_tables(self, conn: str, user: int, name: str, body: p.ListTables, issued: float = 0.0) -> None:
-        live = [link for link in self.links.values() if link.alive]
-        self._rid += 1
-        rid = self._rid
-        query = LobbyQuery(conn, body.req, {link.name for link in live},
-                           self.clock() + self.settings.request_timeout)
-        self.lobby[rid] = query
-        for link in live:
-            if not self._send(link, p.Forward(conn=conn, user=user, name=name, rid=rid, body=body,
-                                              issued=issued)):
-                query.waiting.discard(link.name)
-        self._maybe_answer_lobby(rid)
-
-    def _maybe_answer_lobby(self, rid: int, force: bool = False) -> None:
-        query = self.lobby[rid]
-        if query.waiting and not force:
-            return
-        del self.lobby[rid]
-        query.tables.sort(key=lambda t: t.id)
-        self.deliver([query.conn], p.encode_str(p.Tables(tables=query.tables, req=query.req)), False)
 
     def conn_closed(self, conn: str) -> None:
         """Tell every live game server that a client connection is gone."""
@@ -401,22 +273,7 @@ class Gateway:
         elif isinstance(msg, p.TablesMoved):
             self._on_tables_moved(msg)
         elif isinstance(msg, p.Heartbeat):
-            link.tables, link.created, link.batches = msg.tables, 0, msg.batches
-            if msg.draining != link.draining:
-                link.draining = msg.draining
-                log.info("game server %s is %s", link.name, "draining" if msg.draining else "live again")
-            if link.boot and msg.boot != link.boot:  # restarted between two heartbeats
-                log.info("game server %s restarted", link.name)
-                self._announce(link, True, "the table is back: resume to carry on")
-            link.boot = msg.boot
-            if msg.healthy != link.healthy:
-                link.healthy = msg.healthy
-                if msg.healthy:
-                    log.info("game server %s can write again", link.name)
-                    self._announce(link, True, "the table is back: resume to carry on")
-                else:
-                    log.warning("game server %s cannot write its log; its tables are unavailable", link.name)
-                    self._announce(link, False, "the table cannot be saved right now; hold on")
+            self._on_heartbeat(link, msg)
         elif isinstance(msg, p.TablesChanged) and self.lobby_push is not None:
             self.lobby_push(p.LobbyUpdate(tables=msg.tables, removed=msg.removed))
         elif isinstance(msg, p.Revoked) and self.revoked_push is not None:
@@ -492,70 +349,3 @@ class Gateway:
             for at in started:
                 self.metrics.move_latency.observe(now - at)
 
-    def _announce(self, link: Link, available: bool, text: str) -> None:
-        """Tell each connection that used a table of this server whether it is reachable."""
-        for conn, tables in list(self.tables_of.items()):
-            for table in sorted(t for t in tables if self._owner_of(t) == link.name):
-                frame = p.encode_str(p.TableStatus(table=table, available=available, text=text))
-                self.deliver([conn], frame, False)
-
-    # ---- time ----------------------------------------------------------------------------------
-
-    async def _tick_forever(self) -> None:
-        interval = self.settings.heartbeat_interval
-        step = min(0.25, interval / 2)
-        next_beat = 0.0
-        while True:
-            now = self.clock()
-            self._expire(now)
-            for link in self.links.values():
-                if link.sock is None:  # its key was not known: perhaps it is now (not only each beat)
-                    self._open(link, now)
-            if now >= next_beat:
-                next_beat = now + interval
-                self._heartbeat(now)
-            await asyncio.sleep(step)
-
-    def _heartbeat(self, now: float) -> None:
-        limit = self.settings.heartbeat_interval * self.settings.heartbeat_liveness
-        for link in self.links.values():
-            if link.sock is None:
-                continue  # waiting for its server's key: retried every tick
-            if not link.alive and now - link.opened > limit:
-                self._close(link)  # never answered: reconnect, pinning its key afresh
-                self._open(link, link.last_heard)
-                continue
-            if cast(int, link.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
-                link.last_heard = now  # its messages are waiting for us: we are behind, it is not silent
-            if link.alive and now - link.last_heard > limit:
-                link.alive = False
-                log.warning("game server %s is silent; its tables are unavailable", link.name)
-                self._fail_pending(link.name)
-                self._announce(link, False, "the table's game server is not answering; your seat is kept")
-                self._close(link)  # drop queued requests: they would arrive stale
-                self._open(link, link.last_heard)  # reconnect; stays unavailable until it answers
-                continue
-            self._send(link, p.Heartbeat(sender=self.identity))
-
-    def _fail_pending(self, server: str) -> None:
-        for rid, pending in list(self.pending.items()):
-            if pending.server == server:
-                del self.pending[rid]
-                self._error(pending.conn, p.E_UNAVAILABLE, "the game server went away; try again shortly",
-                            pending.req)
-        for rid, query in list(self.lobby.items()):
-            if server in query.waiting:
-                query.waiting.discard(server)
-                self._maybe_answer_lobby(rid)
-
-    def _expire(self, now: float) -> None:
-        # pending is in send order and every request has the same timeout, so deadlines are sorted
-        while self.pending:
-            rid, pending = next(iter(self.pending.items()))
-            if pending.deadline > now:
-                break
-            del self.pending[rid]
-            self._error(pending.conn, p.E_TIMEOUT, "the game server did not answer in time", pending.req)
-        for rid, query in list(self.lobby.items()):
-            if query.deadline <= now:
-                self._maybe_answer_lobby(rid, force=True)
