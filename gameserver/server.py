@@ -1,16 +1,21 @@
 """The game-server process: a ZeroMQ ROUTER that hosts tables for any number of realtime processes.
 
-Owns the socket loop, the table directory, timers (bots, turn clocks), liveness of realtime peers, chat,
-and group commits to the store. Every message for a table is handled one at a time on this one thread
-(one writer per table). Connection ids look like "<realtime identity>:<n>"; who may speak for which
-connections, and where their frames go, is `gameserver.peers`' business (CurveZMQ keys, never a
-declared routing id).
+Owns the server's state and lifecycle (bind, run, a graceful stop), the table directory, liveness of
+realtime peers (their messages, heartbeats, revocations), and the requests: dispatch to tables, chat, and
+absorbing each table's result into the store and the outgoing frames. Every message for a table is
+handled one at a time on this one thread (one writer per table). Connection ids look like
+"<realtime identity>:<n>"; who may speak for which connections, and where their frames go, is
+`gameserver.peers`' business (CurveZMQ keys, never a declared routing id).
+
+The rest of `GameServer` is in its mixins: the socket loop's pass (drain, group commit and its undo,
+sending, broadcasts) in `gameserver.socket_loop`, timers (bots, turn clocks) and pruning in
+`gameserver.timers`, where tables come from and go to in `gameserver.placement`, and the opening of
+tables and buy-ins in `gameserver.opening`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import secrets
 import time
@@ -38,25 +43,24 @@ from gameserver.guards import check_private_endpoint, realtime_of
 from gameserver.lobby import LobbyTracker
 from gameserver.opening import TableOpening
 from gameserver.ownership import Ownership
-from gameserver.peers import Peer, Peers, bind, open_router
+from gameserver.peers import Peers, bind, open_router
 from gameserver.placement import Placement
 from gameserver.replays import Replays
 from gameserver.revocations import Revocations
 from gameserver.rules.base import Game
 from gameserver.sitandgo import SitAndGoTable, is_sit_and_go
-from gameserver.store import Store, StoreFailed
+from gameserver.socket_loop import SocketLoop
+from gameserver.store import Store
 from gameserver.table import Checkpoint, Outbound, Result, Sender, Table
-from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW
+from gameserver.timers import TableTimers
 
 log = logging.getLogger("felt.gameserver")
 
-#: Messages handled per pass before the store is flushed and replies go out.
-BATCH = 256
 #: A table writes a snapshot at every deal and after this many entries, so recovery folds a short tail.
 SNAPSHOT_EVERY = 200
 
 
-class GameServer(Placement, TableOpening):
+class GameServer(SocketLoop, TableTimers, Placement, TableOpening):
     def __init__(self, settings: Settings, name: str, endpoint: str, store: Store,
                  games: dict[str, Game[Any]], *, ctx: zmq.Context[Any] | None = None,
                  clock: Callable[[], float] = time.time, registry: Registry | None = None,
@@ -179,207 +183,7 @@ class GameServer(Placement, TableOpening):
             self._pending_out.append(Outbound(table.watchers(), frame))
         self._commit_and_send()
 
-    # ---- socket --------------------------------------------------------------------------------
-
-    def _drain(self) -> None:
-        """Read everything waiting (the FD is edge-triggered), then commit once and reply."""
-        sock = self.sock
-        if sock is None or sock.closed:  # stopped: a call still scheduled finds nothing to read
-            return
-        now = self.clock()
-        if not self._make_sure(now):  # not sure which tables are ours: read nothing yet
-            if not self._retrying:  # one retry pending at a time, however many arrivals wake us
-                self._retrying = True
-                asyncio.get_running_loop().call_later(0.25, self._retry_drain)
-            return
-        handled = 0
-        hot = self.metrics.hot
-        started, table_before = hp.now_ns(), hot.ns[hp.TABLE]
-        while handled < BATCH and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
-            try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                break
-            if len(frames) < 2:
-                log.warning("dropped a message of %d frames", len(frames))
-                self.metrics.messages_in("malformed").inc()
-                handled += 1
-                continue
-            # a realtime process sends what one of its loop passes produced as one message, one part each
-            key = str(frames[1].get("User-Id")).encode() if self.peers.allow is not None else None
-            route = frames[0].bytes
-            for body in frames[1:]:
-                handled += 1
-                try:
-                    self._on_message(route, key, body.bytes, now)
-                except Exception:  # one message must not stop the loop for everybody else
-                    log.exception("error handling a message from peer %s", route.hex())
-        hot.add_outer(hp.FROM_REALTIME, started, hp.TABLE, table_before)
-        self._commit_and_send()
-
-    def _retry_drain(self) -> None:
-        self._retrying = False
-        self._drain()
-
-    def _commit_and_send(self) -> None:
-        hot = self.metrics.hot
-        started = hp.now_ns()
-        self._flush()
-        started = hot.add(hp.COMMIT, started)
-        out, self._pending_out = self._hold_for_spectators(self._pending_out), []
-        frames: dict[bytes, list[p.Outgoing]] = {}
-        for item in out:
-            self._send(item, frames)
-        batches = {route: list(p.encode_delivers(items)) for route, items in frames.items()}
-        internal, self._internal_out = self._internal_out, []
-        for route, payload in internal:
-            batches.setdefault(route, []).append(payload)
-        for route, payloads in batches.items():  # one ZeroMQ message per realtime process per pass
-            assert self.sock is not None
-            try:
-                self.sock.send_multipart([route, *payloads], zmq.NOBLOCK)
-            except zmq.Again:
-                log.warning("realtime %s is not keeping up; dropped %d frames", route.hex(), len(payloads))
-                self.metrics.zmq_dropped("realtime").inc(len(payloads))
-        hot.add(hp.TO_REALTIME, started)
-        self._announce_lobby()
-        self._check_input()
-
-    def _hold_for_spectators(self, out: list[Outbound]) -> list[Outbound]:
-        """Committed spectator frames of delayed tables go into their delay lines; a spectator who just
-        opened such a table is sent what its line last released (`gameserver.spectating`)."""
-        if not any(item.hold for item in out):
-            return out
-        now = self.clock()
-        kept: list[Outbound] = []
-        for item in out:
-            table = self.tables.get(item.table or "")
-            line = table.spectator_line if table is not None else None
-            if not item.hold:
-                kept.append(item)
-            elif table is None or line is None:
-                continue
-            elif item.hold == HOLD_NEWCOMER:
-                frames = line.latest or [table.spectator_placeholder()]
-                kept.extend(Outbound(item.conns, frame, table=table.id) for frame in frames)
-            else:
-                line.hold(item.frame, now, table.state.hand_no, view=item.hold == HOLD_VIEW)
-                self._arm(table)
-        return kept
-
-    def _flush(self) -> bool:
-        """Commit what this pass decided. If the database refuses, every table the pass changed goes back
-        to what the log holds, and the requests that changed them are refused: memory never runs ahead
-        of the log, and nobody else hears of what was undone."""
-        try:
-            self.store.flush()
-        except StoreFailed as exc:
-            log.error("the database refused a write (%s); %d table(s) rolled back to the log", exc,
-                      len(self._touched))
-            self._set_healthy(False)
-            self.chat.committed(served=())
-            self._roll_back_pass()
-            return False
-        finally:
-            self._drop_fenced()
-        self.chat.committed(served=self.tables)
-        self._touched.clear()
-        return True
-
-    def _drop_fenced(self) -> None:
-        """Tables the store found served by another server now: this pass's news of them is not sent
-        (requests are refused: the realtime tier re-routes the retry)."""
-        fenced = self.store.take_fenced()
-        if not fenced:
-            return
-        for table_id in fenced:
-            self._touched.pop(table_id, None)
-            self._fenced(table_id)
-        kept: list[Outbound] = []
-        for item in self._pending_out:
-            if item.table not in fenced:
-                kept.append(item)
-            elif item.rid is not None:
-                kept.append(self._failure(item))
-        self._pending_out = kept
-
-    def _touch(self, table: Table) -> None:
-        """Before a table changes in this pass: remember what to roll back to."""
-        if table.id not in self._touched:
-            self._touched[table.id] = table.checkpoint()
-
-    def _roll_back_pass(self) -> None:
-        now = self.clock()
-        failed = set(self._touched)
-        for table_id, saved in self._touched.items():
-            self._status_written.pop(table_id, None)
-            self.lobby.dirty.add(table_id)
-            table = self.tables.get(table_id)
-            if table is None:
-                continue
-            if saved is None:  # created in this pass: it never existed
-                del self.tables[table_id]
-                continue
-            table.rollback(saved, now)
-            self._arm(table)
-        self._touched.clear()
-        kept: list[Outbound] = []
-        for item in self._pending_out:
-            if item.table not in failed:
-                kept.append(item)
-            elif item.rid is not None:
-                kept.append(self._failure(item))
-        self._pending_out = kept
-
-    def _set_healthy(self, healthy: bool) -> None:
-        if healthy == self.healthy:
-            return
-        self.healthy = healthy
-        if healthy:
-            log.warning("the database takes writes again; serving")
-        self._heartbeat_all()  # at once, not at the next heartbeat
-
-    def _heartbeat_all(self) -> None:
-        for peer in self.peers:
-            self._send_heartbeat(peer)
-
-    def _announce_lobby(self) -> None:
-        """Tell every realtime process which public tables changed in the lobby's eyes (once a pass)."""
-        changes = self.lobby.changes(self.tables)
-        if changes is not None:
-            self._broadcast(changes)
-
-    def _broadcast(self, msg: p.Msg) -> None:
-        assert self.sock is not None
-        payload = p.encode(msg)
-        for peer in self.peers:
-            try:
-                self.sock.send_multipart([peer.route, payload], zmq.NOBLOCK)
-            except zmq.Again:
-                log.warning("realtime %s is not keeping up; dropped a lobby update", peer.incarnation)
-                self.metrics.zmq_dropped("realtime").inc()
-
-    def _check_input(self) -> None:
-        """After sending: the edge-triggered FD may have swallowed an arrival, so look for one."""
-        sock = self.sock
-        if sock is not None and not sock.closed and cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
-            asyncio.get_running_loop().call_soon(self._drain)
-
-    def _failure(self, out: Outbound) -> Outbound:
-        frame = p.encode_str(p.Error(code=p.E_UNAVAILABLE, req=out.req, table=out.table,
-                                     text="the table could not be saved, so nothing changed; try again"))
-        return Outbound(out.conns, frame, out.rid, req=out.req, table=out.table)
-
-    def _send(self, out: Outbound, frames: dict[bytes, list[p.Outgoing]]) -> None:
-        self.metrics.sent(out.frame)
-        by_route: dict[bytes, list[str]] = {}
-        for conn in out.conns:
-            route = self.peers.route_of(conn)
-            if route is not None:  # its realtime process is gone: nobody to tell
-                by_route.setdefault(route, []).append(conn)
-        frame = out.frame.encode()  # crosses to the client as it is (`Delivers`)
-        for route, conns in by_route.items():
-            frames.setdefault(route, []).append((conns, frame, out.rid, out.close, out.table))
+    # ---- realtime peers: their messages and liveness -------------------------------------------
 
     def _on_message(self, route: bytes, key: bytes | None, payload: bytes, now: float) -> None:
         """One message from a realtime process, authenticated as `key` (None without CURVE)."""
@@ -433,16 +237,6 @@ class GameServer(Placement, TableOpening):
         self._reply(msg, p.Error(code=p.E_FORBIDDEN, text="this request names a player the game server "
                                  "does not know", req=msg.body.req))
         return False
-
-    def _send_heartbeat(self, peer: Peer) -> None:
-        assert self.sock is not None
-        try:
-            beat = p.Heartbeat(sender=self.name, tables=len(self.tables), boot=self.boot,
-                               healthy=self.healthy, draining=self.draining, batches=True)
-            self.sock.send_multipart([peer.route, p.encode(beat)], zmq.NOBLOCK)
-        except zmq.Again:
-            self.metrics.zmq_dropped("realtime").inc()
-        self._check_input()
 
     async def _heartbeats(self) -> None:
         while True:
@@ -608,70 +402,3 @@ class GameServer(Placement, TableOpening):
         if result.finished is not None or not moves_only:
             self.lobby.dirty.add(table.id)  # a move alone changes nothing the lobby shows
         self._arm(table)
-
-    # ---- timers --------------------------------------------------------------------------------
-
-    def _arm(self, table: Table) -> None:
-        when = table.wake_at()
-        if when is None:
-            return
-        heapq.heappush(self._timers, (when, table.id))
-        if self._timers[0][1] == table.id:
-            self._rearm_handle()
-
-    def _rearm_handle(self) -> None:
-        if self._timer_handle is not None:
-            self._timer_handle.cancel()
-            self._timer_handle = None
-        if not self._timers:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # not serving yet (recovery): run() re-arms
-        delay = max(0.0, self._timers[0][0] - self.clock())
-        self._timer_handle = loop.call_later(delay, self._on_timers)
-
-    def _on_timers(self) -> None:
-        self._timer_handle = None
-        now = self.clock()
-        due: set[str] = set()
-        while self._timers and self._timers[0][0] <= now:
-            due.add(heapq.heappop(self._timers)[1])
-        for table_id in due:
-            table = self.tables.get(table_id)
-            if table is None:
-                continue
-            when = table.wake_at()
-            if when is not None and when <= now:
-                try:
-                    self._touch(table)
-                    self._absorb(table, table.tick(now))
-                except Exception:
-                    log.exception("table %s: automatic move failed", table_id)
-            else:
-                self._arm(table)
-        self._commit_and_send()
-        self._rearm_handle()
-
-    def _forget(self, table_id: str) -> None:
-        del self.tables[table_id]
-        self.chat.forget(table_id)
-        self._status_written.pop(table_id, None)
-        self.lobby.dirty.add(table_id)
-        self.store.release(table_id)
-
-    def _prune(self, now: float) -> None:
-        """Forget finished tables nobody watches (their record stays in the database), and close
-        tables nobody sits at or watches (bots alone do not keep a table open)."""
-        for table_id, table in list(self.tables.items()):
-            if table.over and not table.watchers():
-                self._forget(table_id)
-            elif table.abandoned():
-                self._touch(table)
-                self._absorb(table, table.close("abandoned", now))
-                self._forget(table_id)
-        if self.store.dirty:
-            self._commit_and_send()
-        self._announce_lobby()
-        self._check_input()  # the lobby broadcast may have swallowed the FD's edge of an arrival
