@@ -174,9 +174,13 @@ class SocketLoop:
         for table_id in fenced:
             self._touched.pop(table_id, None)
             self._fenced(table_id)
+        self._refuse_pending_of(fenced)
+
+    def _refuse_pending_of(self, tables: set[str]) -> None:
+        """Nothing of `tables` queued this pass goes out, but a request's answer becomes a failure."""
         kept: list[Outbound] = []
         for item in self._pending_out:
-            if item.table not in fenced:
+            if item.table not in tables:
                 kept.append(item)
             elif item.rid is not None:
                 kept.append(self._failure(item))
@@ -202,13 +206,7 @@ class SocketLoop:
             table.rollback(saved, now)
             self._arm(table)
         self._touched.clear()
-        kept: list[Outbound] = []
-        for item in self._pending_out:
-            if item.table not in failed:
-                kept.append(item)
-            elif item.rid is not None:
-                kept.append(self._failure(item))
-        self._pending_out = kept
+        self._refuse_pending_of(failed)
 
     def _set_healthy(self, healthy: bool) -> None:
         if healthy == self.healthy:

@@ -10,6 +10,31 @@ import socket
 import struct
 
 
+async def upgrade(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int, path: str,
+                  origin: str, timeout: float = 5.0) -> None:
+    """The websocket opening handshake on a raw connection, as a browser sends it; asserts the 101."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                  f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n").encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    assert head.startswith(b"HTTP/1.1 101"), head
+
+
+async def read_frame(reader: asyncio.StreamReader, timeout: float = 5.0) -> tuple[int, bytes] | None:
+    """The next frame a server sent as (opcode, payload); None once the connection ended."""
+    try:
+        first, second = await asyncio.wait_for(reader.readexactly(2), timeout)
+        size = second & 0x7F
+        if size == 126:
+            (size,) = struct.unpack("!H", await reader.readexactly(2))
+        elif size == 127:
+            (size,) = struct.unpack("!Q", await reader.readexactly(8))
+        return first & 0x0F, await reader.readexactly(size)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+
+
 class StalledWebSocket:
     """A websocket client on a raw socket with a tiny receive buffer that reads nothing after the open."""
 
@@ -23,12 +48,7 @@ class StalledWebSocket:
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
         reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 24)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                      f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                      f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n").encode())
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
-        assert head.startswith(b"HTTP/1.1 101"), head
+        await upgrade(reader, writer, port, path, origin, timeout=2)
         self = cls(reader, writer)
         assert await self.frame() == "o"
         return self
@@ -41,17 +61,8 @@ class StalledWebSocket:
 
     async def frame(self, timeout: float = 5.0) -> str | None:
         """The next text frame's payload, None at a close frame or the end."""
-        try:
-            first, second = await asyncio.wait_for(self.reader.readexactly(2), timeout)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return None
-        size = second & 0x7F
-        if size == 126:
-            (size,) = struct.unpack("!H", await self.reader.readexactly(2))
-        elif size == 127:
-            (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
-        payload = await self.reader.readexactly(size)
-        return None if first & 0x0F == 0x8 else payload.decode()
+        got = await read_frame(self.reader, timeout)
+        return None if got is None or got[0] == 0x8 else got[1].decode()
 
     async def close(self) -> None:
         self.writer.close()

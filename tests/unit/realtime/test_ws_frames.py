@@ -6,9 +6,7 @@ between them, reserved bits, a continuation of nothing, a control frame in piece
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import socket
 import struct
 
@@ -16,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from realtime import ws_frames
+from tests.hostile import read_frame, upgrade
 from tests.unit.realtime.test_sockjs_adapter import ALLOWED, async_test, new_sid, serve
 
 
@@ -106,12 +105,7 @@ class RawWebSocket:
     async def open(cls, port: int) -> RawWebSocket:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET /sockjs/000/{new_sid()}/websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                      f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                      f"Sec-WebSocket-Version: 13\r\nOrigin: {ALLOWED}\r\n\r\n").encode())
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-        assert head.startswith(b"HTTP/1.1 101"), head
+        await upgrade(reader, writer, port, f"/sockjs/000/{new_sid()}/websocket", ALLOWED)
         self = cls(reader, writer)
         assert await self.read() == (0x1, b"o")
         return self
@@ -122,19 +116,9 @@ class RawWebSocket:
 
     async def read(self, timeout: float = 5.0) -> tuple[int, bytes] | None:
         """The next frame from the server as (opcode, payload), heartbeats skipped; None at the end."""
-        while True:
-            try:
-                first, second = await asyncio.wait_for(self.reader.readexactly(2), timeout)
-                size = second & 0x7F
-                if size == 126:
-                    (size,) = struct.unpack("!H", await self.reader.readexactly(2))
-                elif size == 127:
-                    (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
-                payload = await self.reader.readexactly(size)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                return None
-            if (first & 0x0F, payload) != (0x1, b"h"):
-                return first & 0x0F, payload
+        while (got := await read_frame(self.reader, timeout)) == (0x1, b"h"):
+            pass
+        return got
 
     def close(self) -> None:
         self.writer.close()
