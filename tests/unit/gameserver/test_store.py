@@ -4,6 +4,7 @@ the whole batch as StoreFailed, with nothing of it stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,82 +19,82 @@ from gameserver.store import Store, StoreFailed
 from tests import dbs
 
 
-def new_table(store: Store, table: str) -> None:
-    store.create_table(id=table, server="g1", game="crazy_eights", seats=2, options={}, clock=None,
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database of the suite's kind (SQLite, or PostgreSQL), disposed of after the test."""
+    made = make_engine(dbs.database_url(tmp_path))
+    yield made
+    made.dispose()
+
+
+def owning_a_table(engine: Engine) -> Store:
+    """g1's store, with its table g1-0001 written."""
+    store = Store(engine, owner="g1")
+    store.create_table(id="g1-0001", server="g1", game="crazy_eights", seats=2, options={}, clock=None,
                        public=True, creator=1, seed="1", status="waiting", created=1.0)
+    store.flush()
+    return store
 
 
-def test_a_batch_reads_back_as_written_and_a_refused_one_leaves_nothing(tmp_path: Path) -> None:
-    engine = make_engine(dbs.database_url(tmp_path))
-    try:
-        store = Store(engine, owner="g1")
-        new_table(store, "g1-0001")
+def logged(engine: Engine, owner: str = "g1") -> list[int]:
+    """The seqs of the entries written for `owner`'s table, read back from the database."""
+    return [seq for seq, _ in Store(engine).open_tables(owner)[0].entries]
+
+
+def test_a_batch_reads_back_as_written_and_a_refused_one_leaves_nothing(engine: Engine) -> None:
+    store = owning_a_table(engine)
+    seated = [e.Seated(seat=0, user=1, name='ann "the" \\ ü'), e.Seated(seat=1, user=2, name="bob")]
+    store.append("g1-0001", 1, seated)
+    store.set_status("g1-0001", "playing")
+    store.flush()
+    stored = Store(engine).open_tables("g1")
+    assert [entry for _, entry in stored[0].entries] == seated
+    assert [seq for seq, _ in stored[0].entries] == [1, 2]
+    with engine.connect() as conn:
+        assert conn.execute(select(TableRecord.__table__.c.status)).scalar() == "playing"
+    store.append("g1-0001", 3, [e.Seated(seat=0, user=3, name="cy")])
+    store.append("g1-0001", 2, [e.Seated(seat=1, user=4, name="di")])  # seq 2 is written already
+    with pytest.raises(StoreFailed):
         store.flush()
-        seated = [e.Seated(seat=0, user=1, name='ann "the" \\ ü'), e.Seated(seat=1, user=2, name="bob")]
-        store.append("g1-0001", 1, seated)
-        store.set_status("g1-0001", "playing")
-        store.flush()
-        stored = Store(engine).open_tables("g1")
-        assert [entry for _, entry in stored[0].entries] == seated
-        assert [seq for seq, _ in stored[0].entries] == [1, 2]
-        with engine.connect() as conn:
-            assert conn.execute(select(TableRecord.__table__.c.status)).scalar() == "playing"
-        store.append("g1-0001", 3, [e.Seated(seat=0, user=3, name="cy")])
-        store.append("g1-0001", 2, [e.Seated(seat=1, user=4, name="di")])  # seq 2 is written already
-        with pytest.raises(StoreFailed):
-            store.flush()
-        assert len(Store(engine).open_tables("g1")[0].entries) == 2, "nothing of the refused batch"
-        assert not store.dirty
-    finally:
-        engine.dispose()
+    assert len(Store(engine).open_tables("g1")[0].entries) == 2, "nothing of the refused batch"
+    assert not store.dirty
 
 
-def test_batches_share_one_connection_and_a_dead_one_is_replaced_with_nothing_lost(tmp_path: Path) -> None:
-    engine = make_engine(dbs.database_url(tmp_path))
+def test_batches_share_one_connection_and_a_dead_one_is_replaced_with_nothing_lost(engine: Engine) -> None:
     checkouts: list[object] = []
     event.listen(engine, "checkout", lambda *args: checkouts.append(args))
-    try:
-        store = Store(engine, owner="g1")
-        new_table(store, "g1-0001")
+    store = owning_a_table(engine)
+    for seq in range(1, 6):
+        store.append("g1-0001", seq, [e.Seated(seat=0, user=seq, name=f"p{seq}")])
         store.flush()
-        for seq in range(1, 6):
-            store.append("g1-0001", seq, [e.Seated(seat=0, user=seq, name=f"p{seq}")])
-            store.flush()
-        assert len(checkouts) == 1, "one connection for every batch, not a check-out a pass"
-        assert store._conn is not None
-        store._conn.connection.dbapi_connection.close()  # type: ignore[union-attr]  # the database went away
-        store.append("g1-0001", 6, [e.Seated(seat=1, user=6, name="p6")])
-        store.flush()  # found dead at the first statement: written again on a new connection
-        assert len(checkouts) == 2
-        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1, 2, 3, 4, 5, 6]
-        store.close()
-        assert store._conn is None
-    finally:
-        engine.dispose()
+    assert len(checkouts) == 1, "one connection for every batch, not a check-out a pass"
+    assert store._conn is not None
+    store._conn.connection.dbapi_connection.close()  # type: ignore[union-attr]  # the database went away
+    store.append("g1-0001", 6, [e.Seated(seat=1, user=6, name="p6")])
+    store.flush()  # found dead at the first statement: written again on a new connection
+    assert len(checkouts) == 2
+    assert logged(engine) == [1, 2, 3, 4, 5, 6]
+    store.close()
+    assert store._conn is None
 
 
-def test_a_connection_lost_in_its_commit_fails_the_batch_instead_of_writing_it_twice(tmp_path: Path) -> None:
-    engine = make_engine(dbs.database_url(tmp_path))
-    try:
-        store = Store(engine, owner="g1")
-        new_table(store, "g1-0001")
-        store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
-        store.flush()
+def test_a_connection_lost_in_its_commit_fails_the_batch_instead_of_writing_it_twice(engine: Engine) -> None:
+    store = owning_a_table(engine)
+    store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+    store.flush()
 
-        def lose_it(conn: Connection) -> None:
-            conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
+    def lose_it(conn: Connection) -> None:
+        conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
 
-        event.listen(engine, "commit", lose_it)
-        store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
-        with pytest.raises(StoreFailed):
-            store.flush()  # whether the commit happened is unknown: the server must not assume either way
-        event.remove(engine, "commit", lose_it)
-        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1]
-        store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
-        store.flush()  # and the next batch opens a new connection
-        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1, 2]
-    finally:
-        engine.dispose()
+    event.listen(engine, "commit", lose_it)
+    store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
+    with pytest.raises(StoreFailed):
+        store.flush()  # whether the commit happened is unknown: the server must not assume either way
+    event.remove(engine, "commit", lose_it)
+    assert logged(engine) == [1]
+    store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
+    store.flush()  # and the next batch opens a new connection
+    assert logged(engine) == [1, 2]
 
 
 def _takeover(engine: Engine, table: str, wait_ms: int) -> int:
@@ -115,54 +116,42 @@ def _takeover(engine: Engine, table: str, wait_ms: int) -> int:
                 conn.commit()
 
 
-def test_the_fence_holds_a_takeover_off_until_the_batch_is_written_and_then_fences_it(tmp_path: Path) -> None:
-    engine = make_engine(dbs.database_url(tmp_path))
-    try:
-        store = Store(engine, owner="g1")
-        new_table(store, "g1-0001")
-        store.flush()
-        tried: list[str] = []
-        fence = store._fence
+def test_the_fence_holds_a_takeover_off_until_the_batch_is_written_and_then_fences_it(engine: Engine) -> None:
+    store = owning_a_table(engine)
+    tried: list[str] = []
+    fence = store._fence
 
-        def fence_then_try_a_takeover(conn: Connection, tables: set[str]) -> None:
-            fence(conn, tables)
-            try:
-                tried.append(f"took {_takeover(engine, 'g1-0001', 100)}")
-            except OperationalError:
-                tried.append("waited")  # the batch's transaction held it off
+    def fence_then_try_a_takeover(conn: Connection, tables: set[str]) -> None:
+        fence(conn, tables)
+        try:
+            tried.append(f"took {_takeover(engine, 'g1-0001', 100)}")
+        except OperationalError:
+            tried.append("waited")  # the batch's transaction held it off
 
-        store._fence = fence_then_try_a_takeover  # type: ignore[method-assign]
-        store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
-        store.flush()
-        assert tried == ["waited"]
-        store._fence = fence  # type: ignore[method-assign]
-        assert _takeover(engine, "g1-0001", 5000) == 1, "after the commit the takeover goes through"
-        store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
-        store.flush()  # written by g1 at epoch 1 after g2 took the table: fenced, dropped
-        assert store.take_fenced() == {"g1-0001"}
-        assert store._conn is not None, "a fence leaves the connection to the next batch"
-        assert [seq for seq, _ in Store(engine).open_tables("g2")[0].entries] == [1]
-    finally:
-        engine.dispose()
+    store._fence = fence_then_try_a_takeover  # type: ignore[method-assign]
+    store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+    store.flush()
+    assert tried == ["waited"]
+    store._fence = fence  # type: ignore[method-assign]
+    assert _takeover(engine, "g1-0001", 5000) == 1, "after the commit the takeover goes through"
+    store.append("g1-0001", 2, [e.Seated(seat=1, user=2, name="bob")])
+    store.flush()  # written by g1 at epoch 1 after g2 took the table: fenced, dropped
+    assert store.take_fenced() == {"g1-0001"}
+    assert store._conn is not None, "a fence leaves the connection to the next batch"
+    assert logged(engine, "g2") == [1]
 
 
-def test_a_connection_the_server_ended_is_replaced_before_the_batch(tmp_path: Path) -> None:
+def test_a_connection_the_server_ended_is_replaced_before_the_batch(engine: Engine) -> None:
     """What a PostgreSQL restart or an administrator's kill does to the batches' connection: the next
     batch finds it dead at its first statement and is written on a new one (SQLite has no server)."""
     if dbs.backend() != "postgresql":
         pytest.skip("a server-side end of a connection is PostgreSQL's")
-    engine = make_engine(dbs.database_url(tmp_path))
-    try:
-        store = Store(engine, owner="g1")
-        new_table(store, "g1-0001")
-        store.flush()
-        assert store._conn is not None
-        backend = store._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-        store._conn.commit()
-        with engine.connect() as admin:
-            assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar()
-        store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
-        store.flush()
-        assert [seq for seq, _ in Store(engine).open_tables("g1")[0].entries] == [1]
-    finally:
-        engine.dispose()
+    store = owning_a_table(engine)
+    assert store._conn is not None
+    backend = store._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    store._conn.commit()
+    with engine.connect() as admin:
+        assert admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar()
+    store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+    store.flush()
+    assert logged(engine) == [1]
