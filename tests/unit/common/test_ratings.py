@@ -6,26 +6,14 @@ Updates must be OpenSkill's own for the same inputs; a game is rated once howeve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from openskill.models import PlackettLuce
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from common import ratings
-from common.db import make_engine
 from common.models import FinishedGame, GamePlayer, Rating, RatingChange
 from gameserver.store import Store
-from tests import dbs
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(dbs.database_url(tmp_path))
-    yield made
-    made.dispose()
 
 
 def finish(store: Store, result: ratings.GameResult) -> None:

@@ -8,18 +8,15 @@ hold a login's account limit together.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from common.db import make_engine
 from common.models import RateCount
 from frontend.rate_store import PRUNE_EVERY, DatabaseStorage
-from tests import dbs
 
 from .conftest import csrf_token
 
@@ -31,12 +28,6 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(dbs.database_url(tmp_path))
-    yield made
-    made.dispose()
 
 
 def test_a_window_counts_up_and_starts_over_when_it_lapses(engine: Engine) -> None:

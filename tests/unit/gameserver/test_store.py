@@ -4,27 +4,15 @@ the whole batch as StoreFailed, with nothing of it stored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from common.db import make_engine
 from common.models import TableRecord
 from gameserver import entries as e
 from gameserver.store import Store, StoreFailed
 from tests import dbs
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A fresh database of the suite's kind (SQLite, or PostgreSQL), disposed of after the test."""
-    made = make_engine(dbs.database_url(tmp_path))
-    yield made
-    made.dispose()
 
 
 def owning_a_table(engine: Engine) -> Store:
