@@ -34,24 +34,14 @@ from common import ratings
 from common.models import (
     ChatRecord,
     FinishedGame,
-    House,
     Revocation,
-    TableAction,
-    TableRecord,
-    TableSnapshot,
-    User,
 )
 from gameserver import entries as e
 from gameserver.engine import TableState
-from gameserver.store_sql import DriverSql
+from gameserver.store_sql import DriverSql, _actions, _house, _snapshots, _tables, _users
 
-_tables = cast(Table, TableRecord.__table__)
-_actions = cast(Table, TableAction.__table__)
-_snapshots = cast(Table, TableSnapshot.__table__)
 _finished = cast(Table, FinishedGame.__table__)
 _chat = cast(Table, ChatRecord.__table__)
-_users = cast(Table, User.__table__)
-_house = cast(Table, House.__table__)
 _revocations = cast(Table, Revocation.__table__)
 _set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
 _encode_json = msgspec.json.Encoder().encode

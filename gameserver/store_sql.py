@@ -2,7 +2,7 @@
 
 Owns the text of the statements every group commit runs on the driver's cursor (the fence, the log,
 snapshots, statuses, chips), built once per store: going through SQLAlchemy, each pass would build,
-cache-key and compile them again.
+cache-key and compile them again; and the handles of the tables they write, which the store uses too.
 """
 
 from __future__ import annotations
