@@ -304,23 +304,25 @@ class Store:
 
     def _fence(self, conn: Connection, tables: set[str]) -> None:
         """Inside the batch's transaction, first: raise Fenced unless every table is still ours at the
-        epoch we hold, holding off any takeover (an UPDATE of those rows) until the commit. PostgreSQL:
-        the rows are read FOR UPDATE (an UPDATE would leave a dead row version behind every pass).
+        epoch we hold, holding off any takeover (an UPDATE of those rows) until the commit; the rows are
+        found by their key (`DriverSql.fence`). PostgreSQL: they are read FOR UPDATE (an UPDATE would
+        leave a dead row version behind every pass).
         SQLite: an UPDATE that changes nothing, which takes the database's write lock (and, writing the
         same bytes, rewrites no page)."""
         pairs = [(t, self.held[t]) for t in tables if t in self.held]
         found: set[str] = set()
         if pairs:
             sql = self._sql
-            params = [self.owner, *(x for pair in pairs for x in pair)]
             cursor = conn.connection.cursor()
             try:
                 if sql.sqlite:
-                    cursor.execute(sql.fence_update(len(pairs)), params)
+                    cursor.execute(sql.fence_update(len(pairs)), sql.fence_update_params(self.owner, pairs))
                     if cursor.rowcount == len(tables):
                         return
-                cursor.execute(sql.fence(len(pairs)), params)
-                found = {row[0] for row in cursor.fetchall()}
+                cursor.execute(sql.fence(len(pairs)), [t for t, _ in pairs])
+                held = dict(pairs)
+                found = {t for t, owner, epoch in cursor.fetchall()
+                         if owner == self.owner and epoch == held[t]}
             finally:
                 cursor.close()
             if len(found) == len(tables):

@@ -39,15 +39,27 @@ class DriverSql:
         self.sqlite = dialect.name == "sqlite"
         self._lock = "" if self.sqlite else " FOR UPDATE"
 
-    def _ours(self, count: int) -> str:
-        pairs = ", ".join([f"({self.mark}, {self.mark})"] * count)
-        return f"owner = {self.mark} AND (id, epoch) IN (VALUES {pairs})"
+    def _keys(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
 
     def fence(self, count: int) -> str:
-        """The tables (of `count`) that are this owner's at the epoch held (PostgreSQL: locked till the
-        commit): parameters owner, then (id, epoch) `count` times."""
-        return f"SELECT id FROM {_tables.name} WHERE {self._ours(count)}{self._lock}"
+        """The id, owner and epoch of `count` tables, found by their primary key (PostgreSQL: locked till
+        the commit); the store checks owner and epoch. Parameters: the ids.
+
+        By the key, not by `owner = ?`: a server keeps owning the tables it closed, and a fence planned
+        on the owner's index (SQLite's planner picks it, PostgreSQL's too before it has statistics) reads
+        every one of them: 6 ms a pass at 50,000 (measured), against 12 µs by the key."""
+        return f"SELECT id, owner, epoch FROM {_tables.name} WHERE id IN ({self._keys(count)}){self._lock}"
 
     def fence_update(self, count: int) -> str:
-        """SQLite's fence: the same rows, changed to what they are (it takes the write lock)."""
-        return f"UPDATE {_tables.name} SET epoch = epoch WHERE {self._ours(count)}"
+        """SQLite's fence: those of the tables that are the owner's at the epoch held, changed to what they
+        are (it takes the write lock). Parameters as `fence_update_params` gives them; `+owner` keeps
+        the owner's index out of the plan."""
+        pairs = ", ".join([f"({self.mark}, {self.mark})"] * count)
+        return (f"UPDATE {_tables.name} SET epoch = epoch WHERE id IN ({self._keys(count)}) "
+                f"AND +owner = {self.mark} AND (id, epoch) IN (VALUES {pairs})")
+
+    @staticmethod
+    def fence_update_params(owner: str, pairs: list[tuple[str, int]]) -> list[Any]:
+        """`fence_update`'s parameters for `pairs` of (table id, epoch held)."""
+        return [*(table for table, _ in pairs), owner, *(x for pair in pairs for x in pair)]

@@ -143,3 +143,40 @@ def test_a_connection_the_server_ended_is_replaced_before_the_batch(engine: Engi
     store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
     store.flush()
     assert logged(engine) == [1]
+
+
+def _plan(engine: Engine, sql: str, params: list[object]) -> str:
+    """How the database would run `sql` (PostgreSQL: as for a large table, where a scan is no choice)."""
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        rows = conn.exec_driver_sql(explain + sql, tuple(params)).fetchall()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_the_fence_finds_its_tables_by_key_however_many_the_server_owned(engine: Engine) -> None:
+    """A server keeps owning the tables it closed: a fence that read them all (by the owner's index, as
+    SQLite plans `owner = ?`) would cost a pass more the longer the server ran. It reads the batch's rows
+    by their key, and still fences exactly the tables taken over."""
+    store = Store(engine, owner="g1")
+    for n in range(1, 401):
+        store.create_table(id=f"g1-{n:04}", server="g1", game="crazy_eights", seats=2, options={},
+                           clock=None, public=True, creator=1, seed="1",
+                           status="playing" if n <= 3 else "over", created=1.0)
+    store.flush()
+    sql = store._sql
+    pairs = [("g1-0001", 1), ("g1-0002", 1), ("g1-0003", 1)]
+    plans = [_plan(engine, sql.fence(3), [t for t, _ in pairs])]
+    if sql.sqlite:
+        plans.append(_plan(engine, sql.fence_update(3), sql.fence_update_params("g1", pairs)))
+    for plan in plans:
+        assert "ix_tables_owner" not in plan and "Seq Scan" not in plan and "SCAN tables" not in plan, plan
+        assert "sqlite_autoindex_tables_1" in plan or "tables_pkey" in plan, plan
+    assert _takeover(engine, "g1-0002", 5000) == 1
+    for seq, table in enumerate(("g1-0001", "g1-0002", "g1-0003"), start=1):
+        store.append(table, 1, [e.Seated(seat=0, user=seq, name=f"p{seq}")])
+    store.flush()
+    assert store.take_fenced() == {"g1-0002"}
+    stored = {t.record.id: [seq for seq, _ in t.entries] for t in Store(engine).open_tables("g1")}
+    assert stored == {"g1-0001": [1], "g1-0003": [1]}
