@@ -13,6 +13,13 @@ never looks inside a view). `for_viewer` cuts the stored form down to one viewer
 The stored form (`REPLAY_FORMAT`, version `REPLAY_VERSION`) and the viewer's form are JSON; the README
 documents both. `pack`/`unpack` are the compressed text the database keeps. Unknown step fields (an
 entry type added later) pass through untouched.
+
+The database keeps the stored form compacted (`"stored": COMPACT`): each step has the spectator's view
+and events once, each seat only what differs from them (`own`: the view's fields that differ; `secret`:
+its events whole where the spectator's copy lacks their secret fields). A game's views are alike but for
+a seat's own cards, so the compact form is a quarter of the size and costs the game server that much
+less to encode and compress. `unpack` gives the stored form back whole, so every reader sees one form;
+older rows (no `stored`) are whole already.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ REPLAY_FORMAT = "felt-replay"
 REPLAY_VERSION = 1
 SPECTATOR = "spectator"
 FULL = "full"
+#: The `stored` marker of a compacted replay (see the module docstring).
+COMPACT = 2
 
 
 def game_id(table_id: str, deal_seq: int) -> str:
@@ -49,8 +58,40 @@ def pack_raw(raw: bytes) -> str:
 
 
 def unpack(text: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(text)))
-    return data
+    """The stored form of a replay from the database's text (whole, however it was kept)."""
+    return expand(json.loads(zlib.decompress(base64.b64decode(text))))
+
+
+def expand(stored: dict[str, Any]) -> dict[str, Any]:
+    """A compacted stored replay made whole: every viewer's `views` and `events` at each step (a whole
+    one is returned as it is)."""
+    if stored.pop("stored", None) != COMPACT:
+        return stored
+    stored["steps"] = [expand_step(step) for step in stored["steps"]]
+    return stored
+
+
+def expand_step(step: dict[str, Any]) -> dict[str, Any]:
+    """One compacted step made whole (see the module docstring), its viewers in the whole form's order:
+    the seats, the spectator, then (events) the full events. Readers share the values; none changes one."""
+    whole = {k: v for k, v in step.items() if k not in ("view", "own", "whole", "secret")}
+    spectator: dict[str, Any] = step["view"]
+    own: dict[str, dict[str, Any]] = step.get("own", {})
+    kept: dict[str, dict[str, Any]] = step.get("whole", {})  # a seat's view lacking a spectator's field
+    public: list[Any] = step["events"]
+    secret: dict[str, dict[str, Any]] = step.get("secret", {})
+    views: dict[str, Any] = {}
+    events: dict[str, list[Any]] = {}
+    full = list(public)
+    for seat in sorted({*own, *kept}, key=int):
+        views[seat] = kept[seat] if seat in kept else {**spectator, **own[seat]}
+        mine = list(public)
+        for index, event in secret.get(seat, {}).items():
+            mine[int(index)] = full[int(index)] = event
+        events[seat] = mine
+    views[SPECTATOR], events[SPECTATOR], events[FULL] = spectator, list(public), full
+    whole["views"], whole["events"] = views, events
+    return whole
 
 
 def may_see(seat: int | None, public: bool, full: bool) -> str | None:

@@ -42,8 +42,8 @@ class GameHistory:
 
     @functools.cached_property
     def replay(self) -> dict[str, Any]:
-        decoded: dict[str, Any] = msgspec.json.decode(self.raw)
-        return decoded
+        """The stored form, whole (as `common.history.unpack` gives it)."""
+        return h.expand(msgspec.json.decode(self.raw))
 
 
 def _viewers(config: en.TableConfig) -> list[tuple[str, int | None]]:
@@ -124,19 +124,22 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
             step.update(kind="entry", entry=e.to_builtins(entry).get("t"))
         if state.fair is not None and state.fair.dealt:
             step["deal"] = state.fair.deal  # the fair deal whose cards are in play
-        step["views"] = {key: config.game.view(state.game, seat) for key, seat in viewers}
+        _compact_views(config, state, step)
         # what `visible_to(viewer)` gives: the event's own seat sees it whole, everyone else without its
-        # secret fields; worked out twice per event, not once per viewer
-        public = [ev.visible_to(None) for ev in events]
-        whole = [ev.visible_to(ev.seat) if ev.secret else p for ev, p in zip(events, public, strict=True)]
-        pairs = list(zip(events, public, whole, strict=True))
-        step["events"] = {key: [w if ev.seat == seat else p for ev, p, w in pairs] for key, seat in viewers}
-        step["events"][h.FULL] = whole
+        # secret fields (kept once, as the spectator sees them; a seat's own secret events besides)
+        step["events"] = [ev.visible_to(None) for ev in events]
+        secret: dict[str, dict[str, Any]] = {}
+        for index, ev in enumerate(events):
+            if ev.secret and ev.seat is not None:
+                secret.setdefault(str(ev.seat), {})[str(index)] = ev.visible_to(ev.seat)
+        if secret:
+            step["secret"] = secret
         steps.append(step)
         _count(stats, events)
     outcome = record.outcome
     replay: dict[str, Any] = {
-        "format": h.REPLAY_FORMAT, "version": h.REPLAY_VERSION, "game": config.game.name, "table": config.id,
+        "format": h.REPLAY_FORMAT, "version": h.REPLAY_VERSION, "stored": h.COMPACT,
+        "game": config.game.name, "table": config.id,
         "game_id": gid, "options": {k: v for k, v in config.options.items() if k not in ("stacks", "button")},
         "players": [{"seat": p["seat"], "name": p["name"], "bot": p["bot"]} for p in record.players],
         "result": {"scores": list(outcome.scores), "winners": list(outcome.winners),
@@ -147,10 +150,29 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
     if reveals:  # public once each deal is over: every seat and spectator was sent them
         replay["fair"] = reveals
     if config.cash:
-        replay["phh"] = {key: phh(config, record, steps, key, reveals) for key in
+        told = [h.expand_step(step) for step in steps]
+        replay["phh"] = {key: phh(config, record, told, key, reveals) for key in
                          [*(k for k, _ in viewers), h.FULL]}
     raw = _encoder.encode(replay)  # one pass over the views' structs, in C
     return GameHistory(gid, raw, stats)
+
+
+def _compact_views(config: en.TableConfig, state: en.TableState, step: dict[str, Any]) -> None:
+    """The step's views, compacted (`common.history`): the spectator's, and each seat's fields that
+    differ from it (a seat's view missing a field of the spectator's is kept whole)."""
+    game = config.game
+    spectator = _builtins(game.view(state.game, None))
+    own: dict[str, dict[str, Any]] = {}
+    whole: dict[str, dict[str, Any]] = {}
+    for seat in range(config.seats):
+        view = _builtins(game.view(state.game, seat))
+        if view.keys() >= spectator.keys():
+            own[str(seat)] = {k: v for k, v in view.items() if k not in spectator or spectator[k] != v}
+        else:
+            whole[str(seat)] = view
+    step["view"], step["own"] = spectator, own
+    if whole:
+        step["whole"] = whole
 
 
 def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:

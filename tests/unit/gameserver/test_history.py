@@ -12,6 +12,7 @@ import dataclasses
 import re
 from typing import Any
 
+import msgspec
 import pokerkit
 import pytest
 
@@ -109,6 +110,34 @@ def test_the_stored_replay_packs_and_unpacks_and_passes_unknown_fields_through()
     assert again == stored
     assert ch.for_viewer(again, "1")["steps"][0]["commitment"] == "abc"
     assert ch.for_viewer(again, "1")["version"] == ch.REPLAY_VERSION
+
+
+@pytest.mark.parametrize(("game", "seats"), [("crazy_eights", 4), ("hearts", 4), ("holdem", 6)])
+def test_the_database_keeps_a_replay_compacted_and_gets_it_back_whole(game: str, seats: int) -> None:
+    """What the game server writes is the compact form (each seat's view and events only where they
+    differ from the spectator's), a fraction of the whole; unpacked, it is the whole form, every viewer's
+    own view and events as `view` and `visible_to` give them."""
+    import json
+
+    def plain(value: Any) -> Any:
+        return json.loads(msgspec.json.encode(value))
+
+    played = play(game, seats, 3, people=2)
+    config = played.table.config
+    for record in played.records:
+        folded = history.fold_steps(config, record)
+        text = history.replay_text(config, record, folded)
+        compact = json.loads(history.build(config, record, folded).raw)
+        assert compact["stored"] == ch.COMPACT
+        whole = ch.unpack(text)
+        assert "stored" not in whole
+        assert len(json.dumps(compact)) * 2 < len(json.dumps(whole)), "a fraction of the whole form"
+        assert len(whole["steps"]) == len(folded)
+        for step, (_, state, events) in zip(whole["steps"], folded, strict=True):
+            for key, seat in [*((str(s), s) for s in range(seats)), (ch.SPECTATOR, None)]:
+                assert step["views"][key] == plain(config.game.view(state.game, seat))
+                assert step["events"][key] == plain([ev.visible_to(seat) for ev in events])
+            assert step["events"][ch.FULL] == plain([ev.visible_to(ev.seat) for ev in events])
 
 
 # ---- PHH against pokerkit ----------------------------------------------------------------------------
