@@ -7,21 +7,21 @@ people rates nobody. Hold'em is not rated: a cash table has no finishing order (
 each hand is a few seconds of mostly luck at stakes the players chose), so a rating would measure
 buy-ins, not skill; its profile figures (hands, biggest pot) are kept instead.
 
-`record(conn, results)` runs inside the store's transaction that writes the finished games, so a
-game's result, its players' history rows and their new ratings are written together or not at all; a
-game id already rated (a recovery writing a game again) changes nothing. The reads for the pages
-(`leaderboard`, `profile`) are here too.
+The game server writes a game's result, its players' history rows and their new ratings in the batch
+that stores the finished game, together or not at all (`gameserver.store_results`, on the driver's
+cursor, with this module's rules: `rated_people`, `places`, `new_ratings`); a game id already rated (a
+recovery writing a game again) changes nothing. The reads for the pages (`leaderboard`, `profile`) are
+here too.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from openskill.models import PlackettLuce
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
 from common.models import GamePlayer, Rating, RatingChange
@@ -32,13 +32,6 @@ MODEL = PlackettLuce()  # the library's defaults: mu 25, sigma 25/3, beta 25/6, 
 _players = cast(Table, GamePlayer.__table__)
 _ratings = cast(Table, Rating.__table__)
 _changes = cast(Table, RatingChange.__table__)
-#: One game's rating updates as one executemany, its statement built once (not one statement built
-#: and compiled per person)
-_UPDATE_RATING = (update(_ratings)
-                  .where(_ratings.c.game == bindparam("in_game"), _ratings.c.user_id == bindparam("user"))
-                  .values(mu=bindparam("new_mu"), sigma=bindparam("new_sigma"),
-                          ordinal=bindparam("new_ordinal"), games=_ratings.c.games + 1,
-                          updated=bindparam("now")))
 
 
 @dataclass(frozen=True)
@@ -91,53 +84,6 @@ def rated_people(result: GameResult) -> list[SeatResult]:
         return []
     people = [s for s in result.seats if s.user]
     return people if len({s.user for s in people}) >= 2 else []
-
-
-def record(conn: Connection, results: Sequence[GameResult]) -> None:
-    """Inside the caller's transaction: each game's people in `game_players`, and its rating update. A
-    game already recorded (its id has history rows) is skipped, so this is idempotent by game id."""
-    for result in results:
-        if conn.execute(select(_players.c.game_id).where(_players.c.game_id == result.game_id)
-                        .limit(1)).first() is not None:
-            continue
-        scores = [s.score for s in result.seats]
-        place = dict(zip((s.seat for s in result.seats), places(scores, result.lower_is_better), strict=True))
-        rows = [{"game_id": result.game_id, "seat": s.seat, "user_id": s.user, "game": result.game,
-                 "score": s.score, "place": place[s.seat], "pot": s.pot, "moons": s.moons,
-                 "finished": result.finished} for s in result.seats if s.user]
-        if rows:
-            conn.execute(insert(_players), rows)
-        _rate(conn, result)
-
-
-def _rate(conn: Connection, result: GameResult) -> None:
-    people = rated_people(result)
-    if not people:
-        return
-    users = [s.user for s in people]
-    now = result.finished or time.time()
-    existing = {row.user_id: row for row in conn.execute(
-        select(_ratings).where(_ratings.c.game == result.game, _ratings.c.user_id.in_(users))
-        .with_for_update())}
-    missing = [u for u in users if u not in existing]
-    if missing:  # a first rated game: the model's starting rating
-        start = MODEL.rating()
-        conn.execute(insert(_ratings), [
-            {"game": result.game, "user_id": u, "mu": start.mu, "sigma": start.sigma,
-             "ordinal": ordinal(start.mu, start.sigma), "games": 0, "updated": now} for u in missing])
-        existing.update({row.user_id: row for row in conn.execute(
-            select(_ratings).where(_ratings.c.game == result.game, _ratings.c.user_id.in_(missing))
-            .with_for_update())})
-    before = [(float(existing[u].mu), float(existing[u].sigma)) for u in users]
-    ranks = places([s.score for s in people], result.lower_is_better)
-    after = new_ratings(before, ranks)
-    conn.execute(_UPDATE_RATING, [
-        {"in_game": result.game, "user": u, "new_mu": mu, "new_sigma": sigma,
-         "new_ordinal": ordinal(mu, sigma), "now": now} for u, (mu, sigma) in zip(users, after, strict=True)])
-    conn.execute(insert(_changes), [
-        {"game_id": result.game_id, "game": result.game, "user_id": u, "place": rank, "mu_before": b[0],
-         "sigma_before": b[1], "mu": a[0], "sigma": a[1], "ts": now}
-        for u, rank, b, a in zip(users, ranks, before, after, strict=True)])
 
 
 # ---- reads for the pages ---------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from gameserver.socket_loop import SocketLoop
 from gameserver.store import Store
 from gameserver.table import Checkpoint, Outbound, Result, Sender, Table
 from gameserver.timers import TableTimers
+from gameserver.wal_checkpoints import WalCheckpointer
 
 log = logging.getLogger("felt.gameserver")
 
@@ -156,6 +157,9 @@ class GameServer(SocketLoop, TableTimers, Placement, TableOpening):
         heartbeat = asyncio.ensure_future(self._heartbeats())
         loop.call_soon(self._drain)
         self._rearm_handle()
+        checkpoints = WalCheckpointer(self.store.engine)
+        if checkpoints.start():
+            self.store.leave_checkpoints()
         try:
             await self._stopped.wait()
             self._farewell()
@@ -165,6 +169,7 @@ class GameServer(SocketLoop, TableTimers, Placement, TableOpening):
             self.replays.close()
             self._flush()
             self.store.close()
+            checkpoints.stop()
             self.sock.close(linger=0)
             self._stop_auth()
             try:

@@ -37,6 +37,7 @@ from common.models import (
     Revocation,
 )
 from gameserver import entries as e
+from gameserver import store_results
 from gameserver.engine import TableState
 from gameserver.store_sql import DriverSql, _actions, _house, _snapshots, _tables, _users
 
@@ -92,6 +93,7 @@ class Store:
     def __init__(self, engine: Engine, owner: str = "") -> None:
         self.engine = engine
         self._sql = DriverSql(engine.dialect)
+        self._results_sql = store_results.ResultSql(engine.dialect)
         #: what the driver raises from its own cursor (SQLAlchemy wraps only what runs through it)
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self.owner = owner  # "" : no fencing (tools and tests that write tables of nobody's)
@@ -101,6 +103,8 @@ class Store:
         #: Told each commit's duration in seconds (the server's log-commit metric).
         self.on_commit: Callable[[float], None] = lambda seconds: None
         self._conn: Connection | None = None  # the batches' own, used on the loop thread only
+        #: SQLite: whether the batches' commits run the WAL's checkpoints (off: `leave_checkpoints`)
+        self.checkpoints_in_commits = True
         event.listen(engine, "engine_disposed", self._engine_disposed)
         self._new_tables: list[dict[str, Any]] = []
         self._actions: list[dict[str, Any]] = []
@@ -239,6 +243,7 @@ class Store:
         conn = self._conn
         if conn is None or conn.invalidated or conn.closed:
             conn = self._conn = self.engine.connect()  # a checked-out connection: pinged on PostgreSQL
+            self._set_checkpoints(conn)
         transaction = conn.begin()
         try:
             self._write_batch(conn)
@@ -273,10 +278,28 @@ class Store:
             return True
 
     def close(self) -> None:
-        """Return the batches' connection (at the end of serving; a later flush opens another)."""
+        """Return the batches' connection (at the end of serving; a later flush opens another), doing
+        its checkpoints again, as every pooled connection does."""
         conn, self._conn = self._conn, None
         if conn is not None:
+            self.checkpoints_in_commits = True
+            self._set_checkpoints(conn)
             conn.close()
+
+    def leave_checkpoints(self) -> None:
+        """SQLite: the batches' commits no longer checkpoint the WAL; a `WalCheckpointer` does."""
+        self.checkpoints_in_commits = False
+        if self._conn is not None and not self._conn.closed and not self._conn.invalidated:
+            self._set_checkpoints(self._conn)
+
+    def _set_checkpoints(self, conn: Connection) -> None:
+        if self._sql.sqlite:
+            pages = 1000 if self.checkpoints_in_commits else 0  # SQLite's default, or none
+            cursor = conn.connection.cursor()  # on the driver's cursor: no transaction is begun
+            try:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+            finally:
+                cursor.close()
 
     def _engine_disposed(self, _engine: Engine) -> None:
         self._close_connection(None)  # its pool is gone: the connection is closed, not checked in
@@ -362,9 +385,9 @@ class Store:
                                                    for x in self._snapshots])
             if self._status:
                 cursor.executemany(sql.status, [(st, t) for t, st in self._status.items()])
-            # rare writes (a game's record, chat, replays) through SQLAlchemy, in the order main keeps
+            # a game's record (`store_results`), then rare writes (chat, replays) through SQLAlchemy
             if self._finished:
-                self._write_finished(conn)
+                store_results.write(cursor, self._results_sql, self._finished, self._results)
             if self._chat:
                 conn.execute(insert(_chat), self._chat)
             if self._replays:
@@ -376,15 +399,6 @@ class Store:
                 cursor.execute(sql.house, (house,))
         finally:
             cursor.close()
-
-    def _write_finished(self, conn: Connection) -> None:
-        ids = [r["game_id"] for r in self._finished if r.get("game_id")]
-        stored = set(conn.execute(select(_finished.c.game_id).where(_finished.c.game_id.in_(ids))).scalars()
-                     ) if ids else set()
-        new = [r for r in self._finished if r.get("game_id") not in stored]
-        if new:
-            conn.execute(insert(_finished), new)
-        ratings.record(conn, [self._results[r["game_id"]] for r in new if r.get("game_id") in self._results])
 
     def _clear(self) -> None:
         self._results, self._replays = {}, []
