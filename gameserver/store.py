@@ -371,11 +371,11 @@ class Store:
             tables = self._written_tables()
             if tables:
                 self._fence(conn, tables)
-        if self._new_tables:  # rare (a table's first pass): through SQLAlchemy, as the records' types say
-            conn.execute(insert(_tables), self._new_tables)
         sql = self._sql
         cursor = conn.connection.cursor()  # the same connection and transaction, one executemany each
         try:
+            if self._new_tables:
+                cursor.executemany(sql.insert_table, [sql.table_row(t) for t in self._new_tables])
             if self._actions:
                 cursor.executemany(sql.actions, [
                     (a["table_id"], a["seq"], a["epoch"], _encode_json(a["entry"]).decode(), a["ts"])

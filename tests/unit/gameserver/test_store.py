@@ -4,8 +4,10 @@ the whole batch as StoreFailed, with nothing of it stored."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import Table, event, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -180,3 +182,28 @@ def test_the_fence_finds_its_tables_by_key_however_many_the_server_owned(engine:
     assert store.take_fenced() == {"g1-0002"}
     stored = {t.record.id: [seq for seq, _ in t.entries] for t in Store(engine).open_tables("g1")}
     assert stored == {"g1-0001": [1], "g1-0003": [1]}
+
+
+def test_a_new_tables_row_is_what_sqlalchemys_insert_writes_defaults_and_all(engine: Engine) -> None:
+    """The store writes a new table's row on the driver's cursor, each column it is not given with the
+    model's default: the row reads back as the same record inserted through SQLAlchemy does."""
+    from sqlalchemy import insert
+
+    tables = cast(Table, TableRecord.__table__)
+    record = {"server": "g1", "game": "holdem", "seats": 6, "options": {"blinds": [1, 2], "ante": None},
+              "clock": 12.5, "public": False, "creator": 7, "seed": "42", "status": "waiting",
+              "created": 1.25, "spectator_delay": "hand", "policy": {"sit_out": 3}}
+    for fields in (record, {k: v for k, v in record.items()  # the defaults too
+                            if k not in ("options", "clock", "public", "spectator_delay", "policy")}):
+        store = Store(engine, owner="g1")
+        store.create_table(id="g1-0001", **fields)
+        store.flush()
+        with engine.begin() as conn:
+            conn.execute(insert(tables), [{"id": "g1-0002", **fields, "owner": "g1", "epoch": 1}])
+            rows = {row.id: row._asdict() for row in conn.execute(select(tables))}
+            conn.execute(tables.delete())
+        store.close()
+        ours, theirs = rows.pop("g1-0001"), rows.pop("g1-0002")
+        ours.pop("id"), theirs.pop("id")
+        assert ours == theirs
+        assert ours["handover"] == {} and ours["roster"] is None and ours["epoch"] == 1
