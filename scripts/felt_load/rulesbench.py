@@ -8,7 +8,8 @@ sharing the core (this machine is shared) slow the run down without changing the
   * server: `GameServer` fed encoded `Forward` messages for many tables of four, 256 a pass as its socket
     loop does, through its own handlers (`_on_message`, then `_commit_and_send`: the SQLite group commit
     and the encoded `Deliver`s) with a stub socket in place of ZeroMQ. Only the server's time is counted;
-    the scripted players (reading the views, choosing moves) run between passes, off the clock.
+    the scripted players (reading the views, choosing moves) run between passes, off the clock. It also
+    gives the CPU of a group commit by what it wrote (`commits`: moves only, a new table, a game's end).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         server = GameServer(settings, "g1", "inproc://bench", Store(engine, owner="g1"), games())
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
+        commits = _time_commits(server.store)
         peer = b"rt1"
         seats = _seats(server.games[game_name])
         rng = random.Random(5)
@@ -234,7 +236,28 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                 feed(items[i:i + batch])
             n += len(items)
         return {"actions": n, "seconds": round(busy, 3), "actions_per_s": round(n / busy) if busy else None,
-                "games": games_done, "tables": tables}
+                "games": games_done, "tables": tables,
+                "commits": {kind: {"n": count, "cpu_us": round(spent / count * 1e6)}
+                            for kind, (count, spent) in commits.items() if count}}
+
+
+def _time_commits(store: Store) -> dict[str, list[Any]]:
+    """Time each of `store`'s group commits (thread CPU) by what its batch held: a finished game's
+    record ("game_end"), a new table's row ("new_table"), or only moves and statuses ("moves")."""
+    spent: dict[str, list[Any]] = {"moves": [0, 0.0], "new_table": [0, 0.0], "game_end": [0, 0.0]}
+    flush = store.flush
+
+    def timed() -> None:
+        kind = "game_end" if store._finished else "new_table" if store._new_tables else "moves"
+        started = time.thread_time()
+        try:
+            flush()
+        finally:
+            spent[kind][0] += 1
+            spent[kind][1] += time.thread_time() - started
+
+    store.flush = timed  # type: ignore[method-assign]
+    return spent
 
 
 def run(seconds: float = 2.0) -> dict[str, Any]:
