@@ -281,9 +281,12 @@ class Store:
         """Return the batches' connection (at the end of serving; a later flush opens another), doing
         its checkpoints again, as every pooled connection does."""
         conn, self._conn = self._conn, None
+        self.checkpoints_in_commits = True
         if conn is not None:
-            self.checkpoints_in_commits = True
-            self._set_checkpoints(conn)
+            try:
+                self._set_checkpoints(conn)
+            except (SQLAlchemyError, self._driver_error):
+                pass  # a connection that fails now is closed all the same
             conn.close()
 
     def leave_checkpoints(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import msgspec
 from sqlalchemy import Table
+from sqlalchemy.exc import ArgumentError
 
 from common import ratings
 from common.models import FinishedGame, GamePlayer, Rating, RatingChange
@@ -94,7 +95,8 @@ def write(cursor: Any, sql: ResultSql, records: Sequence[dict[str, Any]],
 def _record_row(record: dict[str, Any]) -> tuple[Any, ...]:
     unknown = set(record) - set(_COLUMNS)
     if unknown:
-        raise ValueError(f"a finished game's record with no column for {sorted(unknown)}")
+        # an SQLAlchemy error, as SQLAlchemy's insert raised: the batch fails whole (StoreFailed)
+        raise ArgumentError(f"a finished game's record with no column for {sorted(unknown)}")
     full = {**RECORD_DEFAULTS, "finished": time.time(), **record}
     return tuple(_encode_json(full[c]).decode() if c in _JSON else full[c] for c in _COLUMNS)
 

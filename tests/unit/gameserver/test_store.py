@@ -207,3 +207,22 @@ def test_a_new_tables_row_is_what_sqlalchemys_insert_writes_defaults_and_all(eng
         ours.pop("id"), theirs.pop("id")
         assert ours == theirs
         assert ours["handover"] == {} and ours["roster"] is None and ours["epoch"] == 1
+
+
+def test_a_record_with_a_field_the_database_has_no_column_for_fails_its_whole_batch(engine: Engine) -> None:
+    store = owning_a_table(engine)
+    store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+    store.finish(None, table_id="g1-0001", game="crazy_eights", players=[], scores=[], winners=[],
+                 actions=[], game_id="g1-0001:1", colour="red")
+    with pytest.raises(StoreFailed, match="colour"):
+        store.flush()
+    store.create_table(id="g1-0002", server="g1", game="crazy_eights", seats=2, creator=1, seed="1",
+                       status="waiting", created=1.0, colour="red")
+    with pytest.raises(StoreFailed, match="colour"):
+        store.flush()
+    assert logged(engine) == [], "nothing of either batch"
+    with engine.connect() as conn:
+        assert [r.id for r in conn.execute(select(TableRecord.__table__.c.id))] == ["g1-0001"]
+    store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
+    store.flush()  # and the store writes the next batch
+    assert logged(engine) == [1]

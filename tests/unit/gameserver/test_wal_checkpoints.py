@@ -12,17 +12,10 @@ from sqlalchemy.engine import Engine
 from gameserver import entries as e
 from gameserver.store import Store
 from gameserver.wal_checkpoints import WalCheckpointer
+from tests.unit.gameserver.test_store import owning_a_table
 
 #: Entries enough to pass SQLite's automatic checkpoint (1,000 pages of log) several times over.
 BATCHES, PER_BATCH = 60, 40
-
-
-def _store(engine: Engine) -> Store:
-    store = Store(engine, owner="g1")
-    store.create_table(id="g1-0001", server="g1", game="crazy_eights", seats=2, options={}, clock=None,
-                       public=True, creator=1, seed="1", status="playing", created=1.0)
-    store.flush()
-    return store
 
 
 def _write(store: Store, first: int) -> int:
@@ -56,7 +49,7 @@ def sqlite_engine(engine: Engine) -> Engine:
 
 
 def test_commits_leave_the_log_to_the_checkpointer_which_copies_it_back(sqlite_engine: Engine) -> None:
-    store = _store(sqlite_engine)
+    store = owning_a_table(sqlite_engine)
     checkpoints = WalCheckpointer(sqlite_engine)
     busy, logged, copied = checkpoints.checkpoint() or (1, 0, 0)
     assert busy == 0 and logged == copied  # a clean start
@@ -75,7 +68,7 @@ def test_commits_leave_the_log_to_the_checkpointer_which_copies_it_back(sqlite_e
 
 
 def test_commits_that_keep_their_checkpoints_never_let_the_log_grow_that_long(sqlite_engine: Engine) -> None:
-    store = _store(sqlite_engine)
+    store = owning_a_table(sqlite_engine)
     assert _autocheckpoint(store) == 1000
     _write(store, 1)
     checked = WalCheckpointer(sqlite_engine).checkpoint()
@@ -83,7 +76,7 @@ def test_commits_that_keep_their_checkpoints_never_let_the_log_grow_that_long(sq
 
 
 def test_the_thread_checkpoints_by_itself_until_stopped(sqlite_engine: Engine) -> None:
-    store = _store(sqlite_engine)
+    store = owning_a_table(sqlite_engine)
     store.leave_checkpoints()
     checkpoints = WalCheckpointer(sqlite_engine, interval=0.01)
     assert checkpoints.start()
