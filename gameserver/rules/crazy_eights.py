@@ -234,12 +234,12 @@ def _play(state: State, seat: int, card: str, named: str | None) -> tuple[State,
     suit = named if card[0] == "8" and named is not None else card[1]
     events: list[Event] = [Played(seat, card, suit)]
     plays = state.plays + 1
-    new = dataclasses.replace(state, hands=tuple(hands), discards=state.discards + (card,), suit=suit,
-                              drawn=0, passes=0, plays=plays)
+    played: dict[str, Any] = {"hands": tuple(hands), "discards": state.discards + (card,), "suit": suit,
+                              "drawn": 0, "passes": 0, "plays": plays}
     if not hands[seat]:
-        return _finish(new, seat, "out", events), events
+        return _finish(dataclasses.replace(state, **played), seat, "out", events), events
     if plays >= PLAY_LIMIT:
-        return _finish(new, None, "limit", events), events
+        return _finish(dataclasses.replace(state, **played), None, "limit", events), events
     rank, steps, direction, pending = card[0], 1, state.direction, 0
     if rank == "Q" and state.queen_skips:
         steps = 2
@@ -256,7 +256,8 @@ def _play(state: State, seat: int, card: str, named: str | None) -> tuple[State,
     turn = _next(state, seat, steps, direction)
     if pending:
         events.append(PenaltyRaised(turn, pending))
-    return dataclasses.replace(new, turn=turn, direction=direction, pending=pending), events
+    # one new state for the play and the turn it passes (a replace costs about 4 µs)
+    return dataclasses.replace(state, **played, turn=turn, direction=direction, pending=pending), events
 
 
 def _draw(state: State, seat: int) -> tuple[State, list[Event]]:
