@@ -3,12 +3,12 @@
 SQLite copies the write-ahead log back into the database file (a checkpoint, with an fsync) inside
 whichever commit finds the log past 1,000 pages. On a game server that commit is one of the loop's, so
 every half second or so at 500 moves/s one pass stalled for about 6 ms (2 ms of CPU, the rest the
-fsync), every table on the server with it: the largest part of the round trip's p99 (measured; README,
-Performance). Here the batches' connection does no checkpoints (`wal_autocheckpoint = 0`) and this
-thread runs a PASSIVE checkpoint on its own connection every `interval` seconds: it copies what no
-reader still needs and never blocks a writer, and sqlite3 lets go of the GIL while it works, so the
-loop goes on meanwhile. Nothing about durability changes: a checkpoint only moves committed pages.
-PostgreSQL checkpoints by itself; there this does nothing.
+fsync), every table on the server with it: with the passes that end a game, what made a quiet server's
+slow passes (measured; README, Performance). Here the batches' connection does no checkpoints
+(`wal_autocheckpoint = 0`) and this thread runs a PASSIVE checkpoint on its own connection every
+`interval` seconds: it copies what no reader still needs and never blocks a writer, and sqlite3 lets
+go of the GIL while it works, so the loop goes on meanwhile. Nothing about durability changes: a
+checkpoint only moves committed pages. PostgreSQL checkpoints by itself; there this does nothing.
 """
 
 from __future__ import annotations
