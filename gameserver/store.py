@@ -39,13 +39,11 @@ from common.models import (
 from gameserver import entries as e
 from gameserver import store_results
 from gameserver.engine import TableState
-from gameserver.store_sql import DriverSql, _actions, _house, _snapshots, _tables, _users
+from gameserver.store_sql import DriverSql, _actions, _encode_json, _house, _snapshots, _tables, _users
 
 _finished = cast(Table, FinishedGame.__table__)
 _chat = cast(Table, ChatRecord.__table__)
 _revocations = cast(Table, Revocation.__table__)
-_set_status = update(_tables).where(_tables.c.id == bindparam("tid")).values(status=bindparam("st"))
-_encode_json = msgspec.json.Encoder().encode
 _credit = update(_users).where(_users.c.id == bindparam("uid")).values(chips=_users.c.chips + bindparam("d"))
 _set_replay = (update(_finished).where(_finished.c.game_id == bindparam("gid"))
                .values(replay=bindparam("replay")))
@@ -93,7 +91,7 @@ class Store:
     def __init__(self, engine: Engine, owner: str = "") -> None:
         self.engine = engine
         self._sql = DriverSql(engine.dialect)
-        self._results_sql = store_results.ResultSql(engine.dialect)
+        self._results_sql = store_results.ResultSql(self._sql)
         #: what the driver raises from its own cursor (SQLAlchemy wraps only what runs through it)
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self.owner = owner  # "" : no fencing (tools and tests that write tables of nobody's)
@@ -378,7 +376,7 @@ class Store:
         cursor = conn.connection.cursor()  # the same connection and transaction, one executemany each
         try:
             if self._new_tables:
-                cursor.executemany(sql.insert_table, [sql.table_row(t) for t in self._new_tables])
+                cursor.executemany(sql.new_table.sql, [sql.new_table.row(t) for t in self._new_tables])
             if self._actions:
                 cursor.executemany(sql.actions, [
                     (a["table_id"], a["seq"], a["epoch"], _encode_json(a["entry"]).decode(), a["ts"])

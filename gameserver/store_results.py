@@ -14,63 +14,51 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-import msgspec
 from sqlalchemy import Table
-from sqlalchemy.exc import ArgumentError
 
 from common import ratings
 from common.models import FinishedGame, GamePlayer, Rating, RatingChange
+from gameserver.store_sql import DriverSql, RowInsert
 
 _finished = cast(Table, FinishedGame.__table__)
 _players = cast(Table, GamePlayer.__table__)
 _ratings = cast(Table, Rating.__table__)
 _changes = cast(Table, RatingChange.__table__)
-_encode_json = msgspec.json.Encoder().encode
-
-#: A finished game's record: the columns a record may set, and what one that leaves them out gets.
-RECORD_DEFAULTS: dict[str, Any] = {"detail": {}, "game_id": None, "public": True, "rated": False}
-_JSON = ("players", "scores", "winners", "actions", "detail")
-_COLUMNS = ("table_id", "game", *_JSON, "finished", "game_id", "public", "rated")
 
 
 class ResultSql:
-    """The statements, in the driver's dialect (built once; a list's marks once per length)."""
+    """The statements, in the driver's dialect (`DriverSql`'s marks; built once, a list's once per
+    length)."""
 
-    def __init__(self, dialect: Any) -> None:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        postgres = dialect.name == "postgresql"
-        self.mark = mark
-        self._lock = " FOR UPDATE" if postgres else ""
-        json = f"CAST({mark} AS JSON)" if postgres else mark
-        values = ", ".join(json if c in _JSON else mark for c in _COLUMNS)
-        self.insert_finished = f"INSERT INTO {_finished.name} ({', '.join(_COLUMNS)}) VALUES ({values})"
+    def __init__(self, sql: DriverSql) -> None:
+        self._sql = sql
+        mark = sql.mark
+        self.finished = RowInsert(_finished, mark, sql.json)
         self.players_of = f"SELECT 1 FROM {_players.name} WHERE game_id = {mark} LIMIT 1"
         self.insert_players = (f"INSERT INTO {_players.name} (game_id, seat, user_id, game, score, place, "
-                               f"pot, moons, finished) VALUES ({', '.join([mark] * 9)})")
+                               f"pot, moons, finished) VALUES ({sql.marks(9)})")
         self.insert_ratings = (f"INSERT INTO {_ratings.name} (game, user_id, mu, sigma, ordinal, games, "
-                               f"updated) VALUES ({', '.join([mark] * 7)})")
+                               f"updated) VALUES ({sql.marks(7)})")
         self.update_rating = (f"UPDATE {_ratings.name} SET mu = {mark}, sigma = {mark}, ordinal = {mark}, "
                               f"games = games + 1, updated = {mark} WHERE game = {mark} AND user_id = {mark}")
         self.insert_changes = (f"INSERT INTO {_changes.name} (game_id, game, user_id, place, mu_before, "
-                               f"sigma_before, mu, sigma, ts) VALUES ({', '.join([mark] * 9)})")
+                               f"sigma_before, mu, sigma, ts) VALUES ({sql.marks(9)})")
         self._stored: dict[int, str] = {}
         self._rated: dict[int, str] = {}
-
-    def _marks(self, count: int) -> str:
-        return ", ".join([self.mark] * count)
 
     def stored(self, count: int) -> str:
         """Which of `count` game ids have a record already."""
         if count not in self._stored:
             self._stored[count] = (f"SELECT game_id FROM {_finished.name} "
-                                   f"WHERE game_id IN ({self._marks(count)})")
+                                   f"WHERE game_id IN ({self._sql.marks(count)})")
         return self._stored[count]
 
     def ratings_of(self, count: int) -> str:
         """The ratings of `count` users in one game (PostgreSQL: locked till the commit)."""
         if count not in self._rated:
-            self._rated[count] = (f"SELECT user_id, mu, sigma FROM {_ratings.name} WHERE game = {self.mark} "
-                                  f"AND user_id IN ({self._marks(count)}){self._lock}")
+            sql = self._sql
+            self._rated[count] = (f"SELECT user_id, mu, sigma FROM {_ratings.name} WHERE game = {sql.mark} "
+                                  f"AND user_id IN ({sql.marks(count)}){sql.lock}")
         return self._rated[count]
 
 
@@ -85,20 +73,11 @@ def write(cursor: Any, sql: ResultSql, records: Sequence[dict[str, Any]],
         stored = {row[0] for row in cursor.fetchall()}
     new = [r for r in records if r.get("game_id") not in stored]
     if new:
-        cursor.executemany(sql.insert_finished, [_record_row(r) for r in new])
+        cursor.executemany(sql.finished.sql, [sql.finished.row(r) for r in new])
     for r in new:
         result = results.get(r.get("game_id") or "")
         if result is not None:
             _people_and_ratings(cursor, sql, result)
-
-
-def _record_row(record: dict[str, Any]) -> tuple[Any, ...]:
-    unknown = set(record) - set(_COLUMNS)
-    if unknown:
-        # an SQLAlchemy error, as SQLAlchemy's insert raised: the batch fails whole (StoreFailed)
-        raise ArgumentError(f"a finished game's record with no column for {sorted(unknown)}")
-    full = {**RECORD_DEFAULTS, "finished": time.time(), **record}
-    return tuple(_encode_json(full[c]).decode() if c in _JSON else full[c] for c in _COLUMNS)
 
 
 def _people_and_ratings(cursor: Any, sql: ResultSql, result: ratings.GameResult) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, event, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from common.models import TableRecord
+from common.models import FinishedGame, TableRecord
 from gameserver import entries as e
 from gameserver.store import Store, StoreFailed
 from tests import dbs
@@ -187,8 +187,6 @@ def test_the_fence_finds_its_tables_by_key_however_many_the_server_owned(engine:
 def test_a_new_tables_row_is_what_sqlalchemys_insert_writes_defaults_and_all(engine: Engine) -> None:
     """The store writes a new table's row on the driver's cursor, each column it is not given with the
     model's default: the row reads back as the same record inserted through SQLAlchemy does."""
-    from sqlalchemy import insert
-
     tables = cast(Table, TableRecord.__table__)
     record = {"server": "g1", "game": "holdem", "seats": 6, "options": {"blinds": [1, 2], "ante": None},
               "clock": 12.5, "public": False, "creator": 7, "seed": "42", "status": "waiting",
@@ -226,3 +224,21 @@ def test_a_record_with_a_field_the_database_has_no_column_for_fails_its_whole_ba
     store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann")])
     store.flush()  # and the store writes the next batch
     assert logged(engine) == [1]
+
+
+def test_a_finished_games_record_is_what_sqlalchemys_insert_writes_defaults_and_all(engine: Engine) -> None:
+    finished = cast(Table, FinishedGame.__table__)
+    record = {"table_id": "g1-0001", "game": "hearts", "players": [{"seat": 0, "user": 1, "name": "ann"}],
+              "scores": [3, 26], "winners": [0], "actions": [{"seat": 0, "card": "2C"}], "finished": 2.5}
+    store = owning_a_table(engine)
+    store.finish(None, **record, game_id="g1-0001:1")
+    store.flush()
+    with engine.begin() as conn:
+        conn.execute(insert(finished), [{**record, "game_id": "g1-0001:2"}])
+        rows = {row.game_id: row._asdict() for row in conn.execute(select(finished))}
+    ours, theirs = rows["g1-0001:1"], rows["g1-0001:2"]
+    for row in (ours, theirs):
+        row.pop("id"), row.pop("game_id")
+    assert ours == theirs
+    assert ours["detail"] == {} and ours["public"] is True and ours["rated"] is False
+    assert ours["replay"] is None
