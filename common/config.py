@@ -43,6 +43,9 @@ class Settings:
     #: Encrypt and mutually authenticate every realtime <-> game-server link with CurveZMQ (common/curve.py).
     #: Off, anyone who can reach a game server's port can act as any player: for benchmarks only.
     curve: bool = True
+    #: The event loop the realtime and game servers run on: "uvloop" (libuv's, common/loops.py) or
+    #: "asyncio" (the standard library's).
+    event_loop: str = "uvloop"
     #: Where each process's CurveZMQ keys and the allow-list live. Empty: <data_dir>/keys.
     keys_dir: str = ""
     #: Serve Prometheus metrics from every process on an internal port (common/metrics.py); off: none.
@@ -166,6 +169,7 @@ POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_t
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window",
                           "drain_spread", "drain_deadline", "entropy_wait"})
 #: TCP ports to listen on.
+EVENT_LOOPS = ("uvloop", "asyncio")
 PORTS = frozenset({"frontend_port", "realtime_port"})
 
 _EXPECTED = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
@@ -222,6 +226,8 @@ def _checked(source: str, name: str, value: Any, *, from_text: bool = False) -> 
             parse_networks(value)
         except ValueError as exc:
             problem = str(exc)
+    elif name == "event_loop" and value not in EVENT_LOOPS:
+        problem = f"must be one of {', '.join(EVENT_LOOPS)}"
     elif name == "realtime_proxy_url" and value and not value.startswith(("http://", "https://")):
         problem = "must be an http:// or https:// URL (or empty)"
     if problem:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
 
-from common import logs
+from common import garbage, logs, loops
 from common.config import load
 from common.metrics import GameServerMetrics, port_for, serve_if_free
 from common.schema import SchemaMismatch, open_db
@@ -41,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"felt: gameserver {name}: {exc}", file=sys.stderr, flush=True)
         return 3
     metrics = GameServerMetrics()
+    garbage.GcClock("gameserver", metrics.registry)
     server = GameServer(settings, name, endpoint, Store(engine), games(), metrics=metrics)
     tcp_port = endpoint.rsplit(":", 1)[-1]
     metrics_port = port_for(settings.metrics, settings.metrics_port_offset,
@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         print(f"felt: gameserver {name}: {exc}", file=sys.stderr, flush=True)
         return 3
-    log.info("serving %s on %s (%d open tables recovered)", ", ".join(server.games), endpoint, recovered)
+    log.info("serving %s on %s (%d open tables recovered), on the %s event loop", ", ".join(server.games),
+             endpoint, recovered, settings.event_loop)
     print(f"READY gameserver {name} {endpoint}", flush=True)
 
     async def serve() -> None:
@@ -66,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.stop)
         exporter = await serve_if_free(metrics.registry, settings.metrics_host, metrics_port, log)
-        gc.freeze()  # start-up objects live forever: keep them out of every later collection
+        garbage.settle()
         try:
             await server.run()
         finally:
             if exporter is not None:
                 await exporter.close()
 
-    asyncio.run(serve())
+    loops.run(serve(), settings.event_loop)
     log.info("stopped; everything written")
     return 0
 

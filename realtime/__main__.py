@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import secrets
 import signal
 import sys
 import time
 
-from common import curve, logs, tokens
+from common import curve, garbage, logs, loops, tokens
 from common.config import load, token_keys
 from common.metrics import RealtimeMetrics, port_for, serve_if_free
 from realtime.app import make_app
@@ -51,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         template = settings.realtime_public_url or f"http://{host}:{{port}}/sockjs"
         public_url = template.replace("{port}", str(port))
         metrics = RealtimeMetrics()
+        garbage.GcClock("realtime", metrics.registry)
         app, services = make_app(settings, identity=identity, verify=verify, metrics=metrics,
                                  public_url=public_url)
         exporter = await serve_if_free(metrics.registry, settings.metrics_host, metrics_port, log)
         # SockJS frames are small; the adapter and the protocol check sizes again, precisely. No xheaders:
         # the client's address is the peer's unless a trusted proxy's (realtime/addresses.py)
         server = app.listen(port, address=host, max_body_size=256 * 1024)
+        log.info("listening on http://%s:%d/sockjs, on the %s event loop", host, port, settings.event_loop)
         print(f"READY realtime {identity} http://{host}:{port}/sockjs", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             follower.on_drain = drain
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        gc.freeze()
+        garbage.settle()
         await stop.wait()
         server.stop()
         services.router.close_all()
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if exporter is not None:
             await exporter.close()
 
-    asyncio.run(serve())
+    loops.run(serve(), settings.event_loop)
     return 0
 
 

@@ -22,6 +22,9 @@ from typing import Any
 from sockjs.tornado import SockJSConnection, SockJSRouter
 from tornado.web import Application
 
+from common import loops
+from common.config import EVENT_LOOPS, load
+
 
 class EchoRouter(SockJSRouter):
     """sockjs-tornado's router as it ships, plus the rooms of its connections."""
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8200)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--event-loop", choices=EVENT_LOOPS, default=None,
+                        help="the loop to run on (default: Felt's event_loop setting, as its realtime runs)")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         await stop.wait()
         server.stop()
 
-    asyncio.run(serve())
+    loops.run(serve(), args.event_loop or load().event_loop)
     return 0
 
 

@@ -45,6 +45,7 @@ from scripts.felt_load.procs import (
     CoreSampler,
     Procs,
     cpu_seconds,
+    gc_seconds,
     hot_seconds,
     ncpus,
     python,
@@ -149,6 +150,7 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
     cpu0 = {k: cpu_seconds(pid) for k, pid in pids.items()}
     threads0 = {k: thread_cpu_seconds(pid) for k, pid in pids.items()}
     hot0 = {k: hot_seconds(url) for k, url in (hot or {}).items()}
+    gc0 = {k: gc_seconds(url) for k, url in (hot or {}).items()}
     cores = CoreSampler()
     await asyncio.sleep(duration)
     w = await load.window()
@@ -159,6 +161,7 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
                    for kind, v in thread_cpu_seconds(pid).items()} for k, pid in pids.items()}
     parts = {k: {part: round((v - hot0[k].get(part, 0.0)) / elapsed, 5)
                  for part, v in hot_seconds(url).items()} for k, url in (hot or {}).items()}
+    collector = {k: _per_second(gc_seconds(url), gc0[k], elapsed) for k, url in (hot or {}).items()}
     await load.play(0, think, pad)
     await asyncio.sleep(0.3)
     await load.window()
@@ -173,13 +176,17 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
         "bytes_per_frame": round(w["bytes_in"] / max(1, w["frames_in"]), 1),
         "rtt": w["rtt"], "rtt_view": w["rtt_view"], "fanout": w["fanout"],
         "errors": w["errors"], "dropped": w["dropped"], "games": w["games"],
-        "cpu": cpu, "threads": threads, "hot": parts, "core_busy": busy,
+        "cpu": cpu, "threads": threads, "hot": parts, "gc": collector, "core_busy": busy,
         "loadgen_cpu": round(w["loadgen_cpu_s"] / elapsed, 3),
         "loadgen_cpu_max_worker": round(w["loadgen_cpu_max"], 3),
         "loadgen_lag_p99_ms": round(w["loadgen_lag_p99_ms"], 2),
         "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
         "moves": w["moves_acked"], "elapsed": elapsed,
     }
+
+
+def _per_second(now: float | None, before: float | None, elapsed: float) -> float | None:
+    return None if now is None or before is None else round((now - before) / elapsed, 5)
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -200,6 +207,7 @@ def median_step(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("threads", "hot"):
         out[key] = {proc: {k: _median([r[key].get(proc, {}).get(k) for r in runs]) for k in by}
                     for proc, by in first.get(key, {}).items()}
+    out["gc"] = {k: _median([(r.get("gc") or {}).get(k) for r in runs]) for k in first.get("gc") or {}}
     out["core_busy"] = {k: _median([r["core_busy"].get(k) for r in runs]) for k in first["core_busy"]}
     errors: dict[str, int] = {}
     for r in runs:
@@ -292,6 +300,9 @@ def hops(step: dict[str, Any]) -> dict[str, float | None] | None:
                                                         for p in ("realtime", "gameserver")))
     out["other threads (both processes)"] = us(sum((threads.get(p) or {}).get("other") or 0.0
                                                    for p in ("realtime", "gameserver")))
+    collector = step.get("gc") or {}
+    for proc in ("realtime", "gameserver"):
+        out[f"{proc}: its garbage collector (within the rows above)"] = us(collector.get(proc))
     return out
 
 

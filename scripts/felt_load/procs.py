@@ -76,6 +76,21 @@ def hot_seconds(url: str) -> dict[str, float]:
 _HOT = re.compile(r'felt_\w+_hot_seconds_total\{part="([a-z_]+)"\} ([0-9.e+-]+)')
 
 
+def gc_seconds(url: str) -> float | None:
+    """The CPU seconds a Felt process's garbage collector has taken, all generations
+    (`felt_*_gc_seconds_total`, common/garbage.py); None when it serves none (an older version)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return None
+    found = _GC.findall(text)
+    return sum(float(v) for v in found) if found else None
+
+
+_GC = re.compile(r'felt_\w+_gc_seconds_total\{generation="[0-9]"\} ([0-9.e+-]+)')
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:

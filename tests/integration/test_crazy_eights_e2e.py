@@ -19,11 +19,20 @@ from tests.integration.players import connect_player, play_until_over
 from tests.integration.stack import Stack, require_haproxy
 
 
-@pytest.fixture(scope="module", params=["direct", "haproxy"])
+@pytest.fixture(scope="module", params=["direct", "haproxy", "asyncio-loop"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack as deployed (uvloop), behind haproxy, and on the standard library's event loop."""
     if request.param == "haproxy":
         require_haproxy()
-    yield from started_stack(tmp_path_factory, f"stack-{request.param}", haproxy=request.param == "haproxy")
+    env = {"FELT_EVENT_LOOP": "asyncio"} if request.param == "asyncio-loop" else None
+    yield from started_stack(tmp_path_factory, f"stack-{request.param}", haproxy=request.param == "haproxy",
+                             env=env)
+
+
+def test_the_servers_run_on_the_configured_event_loop(stack) -> None:
+    loop = "asyncio" if stack.env.get("FELT_EVENT_LOOP") == "asyncio" else "uvloop"
+    for key in ("gs-g1", "rt-0"):
+        assert f"on the {loop} event loop" in stack.log(key), key
 
 
 @pytest.mark.parametrize("transport", ["websocket", "xhr"])
