@@ -14,6 +14,7 @@ sharing the core (this machine is shared) slow the run down without changing the
 
 from __future__ import annotations
 
+import gc
 import random
 import tempfile
 import time
@@ -146,6 +147,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                     setattr(module, "secrets", drawn)  # noqa: B010  (not exported)
         # fenced as a live game server writes: its batches check they still own their tables
         server = GameServer(settings, "g1", "inproc://bench", Store(engine, owner="g1"), games())
+        _settle_as_served()
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
         commits = _time_commits(server.store)
@@ -239,6 +241,17 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                 "games": games_done, "tables": tables,
                 "commits": {kind: {"n": count, "cpu_us": round(spent / count * 1e6)}
                             for kind, (count, spent) in commits.items() if count}}
+
+
+def _settle_as_served() -> None:
+    """The garbage collector as the checkout's game server sets it once started: `common.garbage`'s
+    settings, or (a checkout from before it) start-up frozen only."""
+    try:
+        from common import garbage
+    except ImportError:
+        gc.freeze()
+    else:
+        garbage.settle()
 
 
 def _time_commits(store: Store) -> dict[str, list[Any]]:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from common import logs
@@ -29,6 +30,21 @@ def test_sent_counts_frames_by_type_and_errors_by_code() -> None:
     assert registry.get_sample_value("felt_realtime_messages_out_total", {"type": "error"}) == 1
     assert registry.get_sample_value("felt_realtime_messages_out_total", {"type": "ack"}) == 1
     assert registry.get_sample_value("felt_realtime_errors_total", {"code": p.E_NO_TABLE}) == 1
+
+
+def test_counts_are_served_as_a_counter_per_label_value_as_they_are_added() -> None:
+    metrics = GameServerMetrics()
+    metrics.messages_in("act").inc()
+    metrics.messages_in("act").inc(2)
+    metrics.messages_in("join").inc()
+    metrics.sent(p.encode_str(p.Ack(req=1)), 4)
+    families = {f.name: f for f in text_string_to_metric_families(generate_latest(metrics.registry).decode())}
+    family = families["felt_gameserver_messages_in"]
+    assert family.type == "counter"
+    assert {s.labels["type"]: s.value for s in family.samples} == {"act": 3.0, "join": 1.0}
+    assert [(s.name, s.value) for s in families["felt_gameserver_messages_out"].samples] == [
+        ("felt_gameserver_messages_out_total", 4.0)]
+    assert not families["felt_gameserver_errors"].samples  # no error sent: no series yet
 
 
 def test_metrics_ports_follow_the_service_port_unless_off_or_overridden() -> None:
