@@ -168,8 +168,9 @@ POSITIVE = frozenset({"token_ttl", "auth_timeout", "max_frame_bytes", "request_t
 #: Settings that may be zero but never negative: delays, grace periods, chips.
 NOT_NEGATIVE = frozenset({"starting_chips", "hand_pause", "bot_delay", "grace_period", "resume_window",
                           "drain_spread", "drain_deadline", "entropy_wait"})
-#: TCP ports to listen on.
+#: The event loops `event_loop` may name (common/loops.py).
 EVENT_LOOPS = ("uvloop", "asyncio")
+#: TCP ports to listen on.
 PORTS = frozenset({"frontend_port", "realtime_port"})
 
 _EXPECTED = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
