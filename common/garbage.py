@@ -68,9 +68,6 @@ class GcClock:
         if self._on_gc in gc.callbacks:
             gc.callbacks.remove(self._on_gc)
 
-    def seconds(self) -> float:
-        return sum(self.ns) / 1e9
-
     # the prometheus_client collector protocol
     def collect(self) -> Iterator[Any]:
         spent = CounterMetricFamily(f"felt_{self.tier}_gc_seconds", "CPU time of the garbage collector's "

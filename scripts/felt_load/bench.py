@@ -49,6 +49,7 @@ from scripts.felt_load.procs import (
     hot_seconds,
     ncpus,
     python,
+    scrape,
     thread_cpu_seconds,
 )
 from scripts.felt_load.procs import rss_kib as proc_rss_kib
@@ -149,8 +150,8 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
     await load.window()
     cpu0 = {k: cpu_seconds(pid) for k, pid in pids.items()}
     threads0 = {k: thread_cpu_seconds(pid) for k, pid in pids.items()}
-    hot0 = {k: hot_seconds(url) for k, url in (hot or {}).items()}
-    gc0 = {k: gc_seconds(url) for k, url in (hot or {}).items()}
+    scraped0 = {k: scrape(url) for k, url in (hot or {}).items()}
+    hot0 = {k: hot_seconds(text) for k, text in scraped0.items()}
     cores = CoreSampler()
     await asyncio.sleep(duration)
     w = await load.window()
@@ -159,9 +160,11 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
     cpu = {k: round((cpu_seconds(pid) - cpu0[k]) / elapsed, 4) for k, pid in pids.items()}
     threads = {k: {kind: round((v - threads0[k][kind]) / elapsed, 4)
                    for kind, v in thread_cpu_seconds(pid).items()} for k, pid in pids.items()}
+    scraped = {k: scrape(url) for k, url in (hot or {}).items()}
     parts = {k: {part: round((v - hot0[k].get(part, 0.0)) / elapsed, 5)
-                 for part, v in hot_seconds(url).items()} for k, url in (hot or {}).items()}
-    collector = {k: _per_second(gc_seconds(url), gc0[k], elapsed) for k, url in (hot or {}).items()}
+                 for part, v in hot_seconds(text).items()} for k, text in scraped.items()}
+    collector = {k: _per_second(gc_seconds(text), gc_seconds(scraped0[k]), elapsed)
+                 for k, text in scraped.items()}
     await load.play(0, think, pad)
     await asyncio.sleep(0.3)
     await load.window()

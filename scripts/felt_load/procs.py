@@ -57,14 +57,18 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
     return out
 
 
-def hot_seconds(url: str) -> dict[str, float]:
-    """The `felt_*_hot_seconds_total{part}` counters a Felt process serves (common/hotpath.py), by part;
-    empty when it serves none (an older version, metrics off)."""
+def scrape(url: str) -> str:
+    """The text a Felt process's metrics endpoint serves; empty when it serves none (metrics off)."""
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
-            text = resp.read().decode()
+            return str(resp.read().decode())
     except OSError:
-        return {}
+        return ""
+
+
+def hot_seconds(text: str) -> dict[str, float]:
+    """The `felt_*_hot_seconds_total{part}` counters in a `scrape` (common/hotpath.py), by part; empty
+    when it has none (an older version, metrics off)."""
     out = {}
     for line in text.splitlines():
         found = _HOT.match(line)
@@ -76,14 +80,9 @@ def hot_seconds(url: str) -> dict[str, float]:
 _HOT = re.compile(r'felt_\w+_hot_seconds_total\{part="([a-z_]+)"\} ([0-9.e+-]+)')
 
 
-def gc_seconds(url: str) -> float | None:
-    """The CPU seconds a Felt process's garbage collector has taken, all generations
-    (`felt_*_gc_seconds_total`, common/garbage.py); None when it serves none (an older version)."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            text = resp.read().decode()
-    except OSError:
-        return None
+def gc_seconds(text: str) -> float | None:
+    """The CPU seconds of the garbage collector's runs in a `scrape`, all generations
+    (`felt_*_gc_seconds_total`, common/garbage.py); None when it has none (an older version)."""
     found = _GC.findall(text)
     return sum(float(v) for v in found) if found else None
 
