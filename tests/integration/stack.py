@@ -42,16 +42,20 @@ from tests import dbs
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    """A port that is free now, chosen below the kernel's ephemeral range: outgoing connections (of a
-    load test, say) take ports from that range and could grab it before our server binds it."""
-    for _ in range(200):
+_HANDED_OUT: set[int] = set()
+
+
+def free_port(*, offsets: Sequence[int] = (0,)) -> int:
+    """A port that is free now, with `port + offset` for each of `offsets` (a process that binds the
+    ports after it), none of them handed out before by this process: a stack picks all its ports before
+    it starts the processes that bind them, so a port that is merely free could be picked twice. Chosen
+    below the kernel's ephemeral range: outgoing connections (of a load test, say) take ports from that
+    range and could grab it before our server binds it."""
+    for _ in range(500):
         port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        wanted = [port + offset for offset in offsets]
+        if _HANDED_OUT.isdisjoint(wanted) and all(_is_free(p) for p in wanted):
+            _HANDED_OUT.update(wanted)
             return port
     raise RuntimeError("no free port found")
 
@@ -106,9 +110,7 @@ class Stack:
         self.data_dir = data_dir
         self.public, self.private = public, private
         self.database_url = database_url or dbs.database_url(data_dir)
-        self.frontend_port = free_port()
-        while not _is_free(self.frontend_port + METRICS_OFFSET):  # gunicorn's metrics: port + offset
-            self.frontend_port = free_port()
+        self.frontend_port = free_port(offsets=(0, METRICS_OFFSET))  # gunicorn's metrics: port + offset
         self.metrics_ports: dict[str, int] = {"frontend": self.frontend_port + METRICS_OFFSET}
         self.realtime_ports = [free_port() for _ in range(realtime)]
         self.gameserver_endpoints = {f"g{i + 1}": f"tcp://{private.address}:{free_port()}"

@@ -18,22 +18,13 @@ import pytest
 from common import protocol as p
 from tests.integration.conftest import created_table, run
 from tests.integration.players import ResilientPlayer, finish, finished, log_is_exact, play_on, wait_for
-from tests.integration.stack import ROOT, WebUser, free_port
+from tests.integration.stack import METRICS_OFFSET, ROOT, WebUser, free_port
 
 
-def consecutive_ports() -> int:
-    for _ in range(50):
-        port = free_port()
-        if port < 32000:
-            import socket
-
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no two free ports in a row")
+def served_ports(count: int = 1) -> int:
+    """The first of `count` consecutive free ports, each with its metrics port (+ METRICS_OFFSET) free:
+    `scripts/run` binds them all."""
+    return free_port(offsets=[*range(count), *range(METRICS_OFFSET, METRICS_OFFSET + count)])
 
 
 def ctl(env: dict[str, str], *args: str) -> str:
@@ -46,11 +37,11 @@ def launched(tmp_path: Path, gameservers: int, realtime_procs: int,
              **settings: str) -> Iterator[tuple[dict[str, str], int, int]]:
     """`scripts/run` in `tmp_path` with that many game servers and realtime processes, until every one
     is RUNNING: (env, frontend port, first realtime port); Ctrl-C at the end."""
-    frontend, realtime = free_port(), consecutive_ports()
+    frontend, realtime = served_ports(), served_ports(realtime_procs)
     env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
            "FELT_REALTIME_PORT": str(realtime), "FELT_REALTIME_PROCS": str(realtime_procs),
            "FELT_GAMESERVER_PROCS": str(gameservers), "FELT_CONFIG": "",
-           "FELT_GAMESERVERS": json.dumps({f"g{i}": f"tcp://127.0.0.1:{free_port()}"
+           "FELT_GAMESERVERS": json.dumps({f"g{i}": f"tcp://127.0.0.1:{served_ports()}"
                                            for i in range(1, gameservers + 1)}), **settings}
     out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
     proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
@@ -75,12 +66,12 @@ def tier_pids(env: dict[str, str]) -> dict[str, str]:
 
 
 def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Path) -> None:
-    frontend, realtime = free_port(), consecutive_ports()
+    frontend, realtime = served_ports(), served_ports(2)
     env = {**os.environ, "FELT_DATA_DIR": str(tmp_path), "FELT_FRONTEND_PORT": str(frontend),
            "FELT_REALTIME_PORT": str(realtime), "FELT_CONFIG": "", "FELT_BOT_DELAY": "0.05",
            "FELT_RESUME_WINDOW": "1",
-           "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{free_port()}",
-                                           "g2": f"tcp://127.0.0.1:{free_port()}"})}
+           "FELT_GAMESERVERS": json.dumps({"g1": f"tcp://127.0.0.1:{served_ports()}",
+                                           "g2": f"tcp://127.0.0.1:{served_ports()}"})}
     out = open(tmp_path / "run.out", "wb")  # noqa: SIM115
     proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
                             stderr=subprocess.STDOUT)
