@@ -14,7 +14,7 @@ nothing from it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -226,6 +226,16 @@ class HoldemView(_View, tag="holdem", kw_only=True):
 
 
 GameView = CrazyEightsView | HeartsView | HoldemView
+
+
+_V = TypeVar("_V", bound=msgspec.Struct)
+
+
+def seat_view(public: _V, fields: dict[str, Any]) -> _V:
+    """A seat's view: the spectator's view `public` of the same state with the seat's own `fields` (its
+    cards, its legal moves: a game's `seat_fields`). A host building every viewer's view of a state
+    works out what they share once."""
+    return msgspec.structs.replace(public, **fields) if fields else public
 
 
 # ---- provably fair deals (common.fairness derives and verifies; the README spells the scheme out) ------

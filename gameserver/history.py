@@ -158,21 +158,15 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
 
 
 def _compact_views(config: en.TableConfig, state: en.TableState, step: dict[str, Any]) -> None:
-    """The step's views, compacted (`common.history`): the spectator's, and each seat's fields that
-    differ from it (a seat's view missing a field of the spectator's is kept whole)."""
+    """The step's views, compacted (`common.history`): the spectator's, and each seat's own fields
+    (`Game.seat_fields`: a seat's view is the spectator's with them) that differ from the spectator's."""
     game = config.game
     spectator = _builtins(game.view(state.game, None))
     own: dict[str, dict[str, Any]] = {}
-    whole: dict[str, dict[str, Any]] = {}
     for seat in range(config.seats):
-        view = _builtins(game.view(state.game, seat))
-        if view.keys() >= spectator.keys():
-            own[str(seat)] = {k: v for k, v in view.items() if k not in spectator or spectator[k] != v}
-        else:
-            whole[str(seat)] = view
+        fields = _builtins(game.seat_fields(state.game, seat))
+        own[str(seat)] = {k: v for k, v in fields.items() if spectator[k] != v}
     step["view"], step["own"] = spectator, own
-    if whole:
-        step["whole"] = whole
 
 
 def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:

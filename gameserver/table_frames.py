@@ -2,7 +2,8 @@
 delayed table's spectators are shown.
 
 Mixed into `Table` (`gameserver.table`), like `FairDealing` and `Absence`: what it reads of the host is
-declared here. Every frame to a viewer is built from that viewer's own view (`Game.view`), and an
+declared here. Every frame to a viewer is built from that viewer's own view (`Game.view`: the
+spectator's, worked out once a pass, with a seat's own part, `Game.seat_fields`), and an
 event's secret fields go to its own seat only, so nothing hidden leaves through here. What every
 viewer's frame of a pass shares (players, policy, fair-deal facts, the events as all but their own seat
 see them) is worked out once, not once per seat.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from common import protocol as p
+from common.views import GameView, seat_view
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Game, Outcome
@@ -80,18 +82,20 @@ class TableFrames:
             **self._policy_view_fields(), **self._shared_view_fields(),
             **self._fair_view(not broadcast, self._pending)}
         public = [ev.visible_to(None) for ev in events]  # an event as all but its own seat see it
+        game = self.state.game
+        seen = None if game is None else self.game.view(game, None)  # a seat's view adds its own part
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
             if conn in by_conn:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], events, public, shared,
+                out.append(Outbound([conn], self._view_frame(by_conn[conn], seen, events, public, shared,
                                                              conn in creators)))
         if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
-            out.append(Outbound([], self._view_frame(None, events, public, shared), hold=HOLD_VIEW))
+            out.append(Outbound([], self._view_frame(None, seen, events, public, shared), hold=HOLD_VIEW))
         elif spectators:
             others = [c for c in spectators if c not in creators]
             if others:
-                out.append(Outbound(others, self._view_frame(None, events, public, shared)))
-            out.extend(Outbound([c], self._view_frame(None, events, public, shared, True))
+                out.append(Outbound(others, self._view_frame(None, seen, events, public, shared)))
+            out.extend(Outbound([c], self._view_frame(None, seen, events, public, shared, True))
                        for c in spectators if c in creators)
         return out
 
@@ -122,12 +126,16 @@ class TableFrames:
     def _shared_view_fields(self) -> dict[str, Any]:
         return {}
 
-    def _view_frame(self, seat: int | None, events: list[Event], public: list[dict[str, Any]],
-                    shared: dict[str, Any], creator: bool = False) -> str:
-        """`seat`'s view frame (None: a spectator's); `public` is each of `events` as everyone but its
+    def _view_frame(self, seat: int | None, spectators_view: GameView | None, events: list[Event],
+                    public: list[dict[str, Any]], shared: dict[str, Any], creator: bool = False) -> str:
+        """`seat`'s view frame (None: a spectator's), from the spectator's view of the game (None: no
+        game) and its own part (`Game.seat_fields`); `public` is each of `events` as everyone but its
         own seat sees it (the same for every viewer unless the event has secret fields and is theirs)."""
-        game = self.state.game
-        view = self.game.view(game, seat) if game is not None else None
+        view = spectators_view
+        if seat is not None and view is not None:
+            game = self.state.game
+            assert game is not None
+            view = seat_view(view, self.game.seat_fields(game, seat))
         seen = [ev.visible_to(seat) if ev.secret and seat is not None and ev.seat == seat else plain
                 for ev, plain in zip(events, public, strict=True)]
         return p.encode_str(p.View(view=view, seat=seat, events=seen,

@@ -126,7 +126,13 @@ class Game(Protocol[S]):
         ...
 
     def view(self, state: S, seat: int | None) -> GameView:
-        """What `seat` (None: a spectator) may see, with its `legal`; never another seat's hidden cards."""
+        """What `seat` (None: a spectator) may see, with its `legal`; never another seat's hidden cards.
+        A seat's view is the spectator's with its `seat_fields` (`common.views.seat_view`)."""
+        ...
+
+    def seat_fields(self, state: S, seat: int) -> dict[str, Any]:
+        """What `seat`'s view has instead of the spectator's (its own cards, its legal moves; {} when
+        `seat` is no seat of this game): a host building every viewer's view builds the rest once."""
         ...
 
     def outcome(self, state: S) -> Outcome | None:

@@ -48,7 +48,7 @@ from typing import Any
 
 from common.cards import SUIT_NAMES, SUITS, is_card, shuffled_deck, sort_hand
 from common.protocol import Action, Draw, PassTurn, Play
-from common.views import CrazyEightsOptions, CrazyEightsView, LegalAction
+from common.views import CrazyEightsOptions, CrazyEightsView, LegalAction, seat_view
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
 from gameserver.rules.crazy_eights_events import (
     Dealt,
@@ -421,18 +421,23 @@ def outcome(state: State) -> Outcome | None:
 
 def view(state: State, seat: int | None) -> CrazyEightsView:
     """What `seat` may see (None: a spectator): own hand and legal moves, everyone's counts, public piles."""
-    own = seat if seat is not None and 0 <= seat < state.seats else None
-    return CrazyEightsView(
+    public = CrazyEightsView(
         seats=state.seats, dealer=state.dealer, counts=[len(h) for h in state.hands], top=state.discards[-1],
         suit=state.suit, turn=None if state.over else state.turn, stock=len(state.stock),
         drawn_this_turn=state.drawn, direction=state.direction, pending_draw=state.pending, plays=state.plays,
         discards=list(state.discards), over=state.over,
         options=CrazyEightsOptions(queen_skips=state.queen_skips, ace_reverses=state.ace_reverses,
                                    two_draws_two=state.two_draws_two),
-        seat=own, hand=None if own is None else sort_hand(state.hands[own]),
-        legal=[] if own is None else legal(state, own),
         scores=list(_scores(state, state.went_out)) if state.over else None,
         went_out=state.went_out if state.over else None)
+    return public if seat is None else seat_view(public, seat_fields(state, seat))
+
+
+def seat_fields(state: State, seat: int) -> dict[str, Any]:
+    """A seat's own part of its view: which seat it is, its hand (sorted) and its legal moves."""
+    if not 0 <= seat < state.seats:
+        return {}
+    return {"seat": seat, "hand": sort_hand(state.hands[seat]), "legal": legal(state, seat)}
 
 
 def setup(seats: int, rng: random.Random, options: Mapping[str, Any]) -> State:
@@ -477,6 +482,7 @@ class CrazyEights:
     legal = staticmethod(legal)
     apply = staticmethod(apply)
     view = staticmethod(view)
+    seat_fields = staticmethod(seat_fields)
     outcome = staticmethod(outcome)
     bot_move = staticmethod(bot_move)
     timeout_move = staticmethod(timeout_move)

@@ -39,7 +39,15 @@ from typing import Any
 
 from common.cards import FULL_DECK, SUIT_NAMES, is_card, shuffled_deck, sort_hand, suit
 from common.protocol import Action, PassCards, Play
-from common.views import HeartsLastTrick, HeartsPhase, HeartsTrickCard, HeartsView, LegalAction, PassDirection
+from common.views import (
+    HeartsLastTrick,
+    HeartsPhase,
+    HeartsTrickCard,
+    HeartsView,
+    LegalAction,
+    PassDirection,
+    seat_view,
+)
 from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
 from gameserver.rules.hearts_events import (
     CardsPassed,
@@ -451,18 +459,22 @@ class Hearts:
         if state.last_trick:  # its winner leads the current trick
             last = HeartsLastTrick(winner=trick_winner(state.last_trick),
                                    cards=_trick_cards(state.last_trick))
-        own = seat if seat is not None and 0 <= seat < SEATS else None
-        mine = None if own is None else state.passes[own]
-        return HeartsView(
+        public = HeartsView(
             counts=[len(hand) for hand in state.hands], phase=state.phase,
             pass_direction=state.pass_direction, passed=[p is not None for p in state.passes],
             trick=_trick_cards(state.trick), leader=state.leader,
             turn=state.turn, hearts_broken=state.hearts_broken, deal_points=list(state.deal_points),
             tricks_won=list(state.tricks_won), scores=list(state.scores), deal_number=state.deal_number,
-            deals=[list(points) for points in state.history], last_trick=last, over=state.phase == "over",
-            hand=None if own is None else list(state.hands[own]),  # kept sorted
-            my_pass=None if mine is None else list(mine),
-            legal=[] if own is None else self.legal(state, own))
+            deals=[list(points) for points in state.history], last_trick=last, over=state.phase == "over")
+        return public if seat is None else seat_view(public, self.seat_fields(state, seat))
+
+    def seat_fields(self, state: State, seat: int) -> dict[str, Any]:
+        """A seat's own part of its view: its hand (kept sorted), the cards it passed, its legal moves."""
+        if not 0 <= seat < SEATS:
+            return {}
+        mine = state.passes[seat]
+        return {"hand": list(state.hands[seat]), "my_pass": None if mine is None else list(mine),
+                "legal": self.legal(state, seat)}
 
     def outcome(self, state: State) -> Outcome | None:
         if state.phase != "over":

@@ -30,7 +30,7 @@ from typing import Any
 
 from common.cards import FULL_DECK, is_card, shuffled_deck
 from common.protocol import Action, Bet, Call, Check, Fold, Raise
-from common.views import HoldemPot, HoldemView, LegalAction, Street
+from common.views import HoldemPot, HoldemView, LegalAction, Street, seat_view
 from gameserver.rules.base import CashGame, Event, IllegalMove, Outcome, merge_options
 from gameserver.rules.holdem_eval import best_hand, bot_choice, hand_name, side_pots
 from gameserver.rules.holdem_state import (
@@ -423,20 +423,25 @@ class Holdem:
         return legal(state, seat)
 
     def view(self, state: State, seat: int | None) -> HoldemView:
-        own = seat if seat is not None and 0 <= seat < state.seats else None
-        hole = None if own is None else state.hole[own]
-        return HoldemView(
+        public = HoldemView(
             board=list(state.board), pot=sum(state.committed), pots=_pots(state), stacks=list(state.stacks),
             bets=list(state.bets), dealt_in=list(state.dealt), folded=list(state.folded),
             all_in=[d and not f and not s
                     for d, f, s in zip(state.dealt, state.folded, state.stacks, strict=True)],
             button=state.button, small_blind_seat=state.sb_seat, big_blind_seat=state.bb_seat,
             small_blind=state.small_blind, big_blind=state.big_blind, street=state.street, turn=state.turn,
-            to_call=_to_call(state, own) if own is not None and not state.over else 0,
-            legal=[] if own is None else legal(state, own), over=state.over,
-            hole=None if hole is None else list(hole),
+            to_call=0, legal=[], over=state.over,
             shown={s: list(cards) for s, cards in state.shown} if state.shown else None,
             payouts=None if state.payouts is None else list(state.payouts))
+        return public if seat is None else seat_view(public, self.seat_fields(state, seat))
+
+    def seat_fields(self, state: State, seat: int) -> dict[str, Any]:
+        """A seat's own part of its view: its hole cards, what it must add to call, its legal moves."""
+        if not 0 <= seat < state.seats:
+            return {}
+        hole = state.hole[seat]
+        return {"hole": None if hole is None else list(hole),
+                "to_call": 0 if state.over else _to_call(state, seat), "legal": legal(state, seat)}
 
     def seat_stacks(self, state: State) -> tuple[int, ...]:
         """Chips behind: during the hand without the bets, once it is over the settled stacks."""

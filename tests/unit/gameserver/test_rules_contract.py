@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from common.views import example_action
+from common.views import example_action, seat_view
 from gameserver.rules import games
 from gameserver.rules.base import CashGame, Game
 from tests.unit.random_play import random_table, walk
@@ -52,6 +52,22 @@ def test_every_state_round_trips_through_msgspec(name: str) -> None:
         assert game.apply(back, seat, action) == game.apply(state, seat, action)
         assert game.view(back, seat) == game.view(state, seat)
     assert kinds["over"] >= 1 and kinds["playing"] > 500
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+def test_a_seats_view_is_the_spectators_with_its_own_fields(name: str) -> None:
+    """Hosts build the spectator's view once and each seat's from it (`seat_fields`), so that must be
+    every seat's `view`; a seat's own fields are few, and there are none for a seat the game lacks."""
+    game: Game[Any] = GAMES[name]
+    for _, state in walk(game, seed=5, moves=300):
+        spectator = game.view(state, None)
+        seats = len(msgspec.to_builtins(state)["hands" if name != "holdem" else "hole"])
+        for seat in range(seats):
+            fields = game.seat_fields(state, seat)
+            assert 0 < len(fields) <= 3 and "legal" in fields
+            assert seat_view(spectator, fields) == game.view(state, seat)
+        assert game.seat_fields(state, seats) == {} and game.view(state, seats) == spectator
+        assert game.view(state, -1) == spectator
 
 
 def test_a_cash_game_reports_stacks_and_seats_dealt_in() -> None:
