@@ -2,12 +2,14 @@
 
 `fold_steps(config, record)` folds a finished match or Hold'em hand (`GameRecord`: the state its deal
 left and every entry since) with `engine.evolve`: no second interpreter of the rules. `finished` makes
-what the store writes with the game's record at once (its id, settings and each seat's result, from
-that fold: a Hold'em hand's winnings, Hearts moon shots); `replay_text` (run off the loop,
-`gameserver.replays`) makes the replay: at each step what each seat and a spectator were shown — the
-rules' `view(state, seat)` and each event's `visible_to(seat)`, the same gates live play sends through —
-and the full events, which the finished game reveals to the players who sat at it; for Hold'em also
-the hand in PHH (Poker Hand History) per viewer, hidden hole cards written `????`.
+what the store writes with the game's record at once, on the game server's loop (its id, settings and
+each seat's result: a Hold'em hand's winnings, Hearts moon shots, counted by `tally` from the events
+the table host kept as it played, so a game's end folds nothing there; only a game recovered from a
+snapshot taken after its deal is folded for them); `replay_text` (run off the loop,
+`gameserver.replays`) folds the game and makes the replay: at each step what each seat and a spectator
+were shown — the rules' `view(state, seat)` and each event's `visible_to(seat)`, the same gates live
+play sends through — and the full events, which the finished game reveals to the players who sat at
+it; for Hold'em also the hand in PHH (Poker Hand History) per viewer, hidden hole cards written `????`.
 
 Pure: no I/O. It runs in the game-server tier, which alone holds the seed; what it returns holds
 views only, for `common.history` to hand out per viewer.
@@ -28,7 +30,7 @@ from common.views import FairReveal
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event
-from gameserver.table_types import GameRecord
+from gameserver.table_types import GameRecord, tally
 
 
 @dataclass
@@ -135,7 +137,7 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
         if secret:
             step["secret"] = secret
         steps.append(step)
-        _count(stats, events)
+        tally(stats, events)
     outcome = record.outcome
     replay: dict[str, Any] = {
         "format": h.REPLAY_FORMAT, "version": h.REPLAY_VERSION, "stored": h.COMPACT,
@@ -167,20 +169,6 @@ def _compact_views(config: en.TableConfig, state: en.TableState, step: dict[str,
         fields = _builtins(game.seat_fields(state.game, seat))
         own[str(seat)] = {k: v for k, v in fields.items() if spectator[k] != v}
     step["view"], step["own"] = spectator, own
-
-
-def _count(stats: dict[int, dict[str, int]], events: list[Event]) -> None:
-    """Profile figures: the chips a seat won in a hand (its biggest pot), the deals it shot the moon."""
-    for ev in events:
-        if ev.kind == "hand_over":
-            for seat, won in enumerate(getattr(ev, "payouts", ())):
-                if won:
-                    stats.setdefault(seat, {})["pot"] = won
-        elif ev.kind == "deal_scored":
-            moon = getattr(ev, "moon", None)
-            if moon is not None:
-                mine = stats.setdefault(moon, {})
-                mine["moons"] = mine.get("moons", 0) + 1
 
 
 # ---- PHH -----------------------------------------------------------------------------------------
@@ -258,24 +246,26 @@ def phh(config: en.TableConfig, record: GameRecord, steps: list[dict[str, Any]],
 
 @dataclass
 class Finished:
-    """A finished game's extra columns (`finished_games`), its result for ratings and profiles, and its
-    folded steps, from which `replay_text` makes the replay."""
+    """A finished game's extra columns (`finished_games`) and its result for ratings and profiles."""
 
     columns: dict[str, Any]
     result: GameResult | None
-    folded: list[Step] = field(default_factory=list)
 
 
 def finished(config: en.TableConfig, record: GameRecord, now: float) -> Finished:
     """What the store writes with the record, at once: the game id, the table's visibility and rating
-    settings and each seat's result. Cheap (one fold of the game's moves, no views): the replay itself
-    comes from `replay_text`, which the server runs off its loop."""
+    settings and each seat's result. Cheap: the seats' figures come from the events the table host
+    tallied (`GameRecord.tallied`), and the game is folded only when it has not them (recovered from a
+    snapshot taken after its deal); the replay comes from `replay_text`, which the server runs off its
+    loop."""
     if record.deal is None:  # a game recovered from a log that lost its deal: no replay, not rated
         return Finished({"finished": now}, None)
-    folded = fold_steps(config, record)
     stats: dict[int, dict[str, int]] = {}
-    for _, _, events in folded:
-        _count(stats, events)
+    if record.tallied is not None and record.dealt is not None:
+        tally(stats, record.tallied)
+    else:
+        for _, _, events in fold_steps(config, record):
+            tally(stats, events)
     gid = h.game_id(config.id, record.deal[0])
     columns = {"finished": now, "game_id": gid, "public": config.public, "rated": config.rated}
     scores = record.outcome.scores
@@ -285,7 +275,7 @@ def finished(config: en.TableConfig, record: GameRecord, now: float) -> Finished
                         moons=stats.get(p["seat"], {}).get("moons", 0)) for p in record.players]
     result = GameResult(game_id=gid, game=config.game.name, rated=config.rated,
                         lower_is_better=record.outcome.lower_is_better, seats=seats, finished=now)
-    return Finished(columns, result, folded)
+    return Finished(columns, result)
 
 
 def _people_dealt_in(config: en.TableConfig, record: GameRecord) -> dict[int, int]:
@@ -308,7 +298,7 @@ def tournament_result(record: dict[str, Any]) -> GameResult:
                       seats=seats, finished=record["finished"])
 
 
-def replay_text(config: en.TableConfig, record: GameRecord, folded: list[Step]) -> str:
-    """The stored text (`common.history.pack`) of the game's replay. Pure and thread-safe: it reads only
-    immutable states."""
-    return h.pack_raw(build(config, record, folded).raw)
+def replay_text(config: en.TableConfig, record: GameRecord) -> str:
+    """The stored text (`common.history.pack`) of the game's replay, folded from its record. Pure and
+    thread-safe: it reads only immutable states."""
+    return h.pack_raw(build(config, record).raw)

@@ -3,7 +3,8 @@
 A Hearts match to 100 is some 450 steps, each with a view for every seat and a spectator: hundreds of
 milliseconds of work (figures in README, Performance). The finished game's record, its players and
 their ratings are written at once, with the move that ended it (`gameserver.history.finished`); the
-replay follows in a later batch (an UPDATE of that record), built here from the same fold. A crash in
+replay follows in a later batch (an UPDATE of that record), folded and built here from the record (the
+loop folds nothing at a game's end: the seats' figures come from the events the table kept). A crash in
 between leaves the game without a replay (the pages say so), never without its record.
 """
 
@@ -38,11 +39,11 @@ class Replays:
         except RuntimeError:
             loop = None
         if loop is None:
-            self._write(game_id, history.replay_text(config, record, made.folded))
+            self._write(game_id, history.replay_text(config, record))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="felt-replays")
-        future = self._pool.submit(history.replay_text, config, record, made.folded)
+        future = self._pool.submit(history.replay_text, config, record)
         self._pending[game_id] = future
         future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._done, game_id))
 

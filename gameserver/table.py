@@ -41,6 +41,7 @@ from gameserver.table_frames import TableFrames
 from gameserver.table_time import TableTime
 from gameserver.table_types import (
     HOLD_EVENT,
+    TALLIED,
     Checkpoint,
     GameRecord,
     Outbound,
@@ -100,6 +101,8 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         self.deal: tuple[int, e.Started | e.HandDealt] | None = None
         self.dealt: en.TableState | None = None
         self.game_entries: list[tuple[int, e.AnyEntry]] = []
+        #: The game's events its result counts, with the seq of the entry that reported each.
+        self.game_tallied: list[tuple[int, Event]] = []
 
     # ---- what the lobby sees -------------------------------------------------------------------
 
@@ -234,6 +237,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         """After an undo or a rollback: forget the game's entries (and deal) past the state's seq."""
         seq = self.state.seq
         self.game_entries = [(s, x) for s, x in self.game_entries if s <= seq]
+        self.game_tallied = [(s, x) for s, x in self.game_tallied if s <= seq]
         if self.deal is not None and self.deal[0] > seq:
             self.deal = self.dealt = None
 
@@ -263,23 +267,28 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         except IllegalMove as exc:
             raise Refused(p.E_ILLEGAL_MOVE, str(exc)) from None
         self._pending.append(entry)
-        self._steps.append((self.state.seq, events))
+        seq = self.state.seq
+        self._steps.append((seq, events))
         if isinstance(entry, (e.Started, e.HandDealt)):
             self.game_actions = []
-            self.deal, self.dealt, self.game_entries = (self.state.seq, entry), self.state, []
+            self.deal, self.dealt, self.game_entries, self.game_tallied = (seq, entry), self.state, [], []
+        else:
+            self.game_entries.append((seq, entry))
+        self.game_tallied.extend((seq, ev) for ev in events if ev.kind in TALLIED)
+        if isinstance(entry, (e.Started, e.HandDealt)):
             if self.game.outcome(self.state.game) is None:
                 return events
             # nobody could act (a Hold'em hand all in on the blinds): the deal played itself out
+        elif not isinstance(entry, e.Acted):
+            return events
         else:
-            self.game_entries.append((self.state.seq, entry))
-            if not isinstance(entry, e.Acted):
-                return events
             self.game_actions.append(e.to_builtins(entry))
         outcome = self.game.outcome(self.state.game)
         self._reveal_if_over(outcome is not None)  # first: the record's entries end with the reveal
         if outcome is not None:
+            tallied = [x for _, x in self.game_tallied] if self.dealt is not None else None
             self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
-                                     self.dealt, [x for _, x in self.game_entries])
+                                     self.dealt, [x for _, x in self.game_entries], tallied)
         return events
 
     def _finish(self, result: Result, now: float) -> None:
@@ -456,9 +465,11 @@ def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],
         state, events = en.evolve(table.config, state, entry)
         table.recent.append((state.seq, events))
         if isinstance(entry, (e.Started, e.HandDealt)):
-            table.deal, table.dealt, table.game_entries = (state.seq, entry), state, []
+            table.deal, table.dealt = (state.seq, entry), state
+            table.game_entries, table.game_tallied = [], []
         else:
             table.game_entries.append((state.seq, entry))
+        table.game_tallied.extend((state.seq, ev) for ev in events if ev.kind in TALLIED)
     table.state = state
     if game_actions is not None:
         table.game_actions = game_actions

@@ -1,15 +1,17 @@
 """What a table host takes and gives back: who sent a request, the frames to send, the record of a
 finished game, a request's result (frames, log entries, chip moves), a refusal, and a checkpoint to roll
-back to. Plain data, no behaviour beyond reading it."""
+back to; and which of a game's events its result counts (`TALLIED`, `tally`: the figures a finished
+game's players get in their profiles). Plain data, no behaviour beyond reading it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gameserver import engine as en
 from gameserver import entries as e
-from gameserver.rules.base import Outcome
+from gameserver.rules.base import Event, Outcome
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class GameRecord:
     deal: tuple[int, e.Started | e.HandDealt] | None = None
     dealt: en.TableState | None = None
     entries: list[e.AnyEntry] = field(default_factory=list)
+    #: The game's events of the kinds its result counts (`TALLIED`), kept as it was
+    #: played, from its deal on (None: not known, after a recovery from a later snapshot).
+    tallied: list[Event] | None = None
 
 
 @dataclass
@@ -85,3 +90,21 @@ class Checkpoint:
     game_actions: list[dict[str, Any]]
     extra: Any = None  # what a kind of table adds (a cash table: when the next hand is due)
     deal_due: float | None = None  # when an announced fair deal is dealt at the latest
+
+
+#: The kinds of event `tally` counts: what the table host keeps of a game's events for its result.
+TALLIED = frozenset({"hand_over", "deal_scored"})
+
+
+def tally(stats: dict[int, dict[str, int]], events: Iterable[Event]) -> None:
+    """Profile figures: the chips a seat won in a hand (its biggest pot), the deals it shot the moon."""
+    for ev in events:
+        if ev.kind == "hand_over":
+            for seat, won in enumerate(getattr(ev, "payouts", ())):
+                if won:
+                    stats.setdefault(seat, {})["pot"] = won
+        elif ev.kind == "deal_scored":
+            moon = getattr(ev, "moon", None)
+            if moon is not None:
+                mine = stats.setdefault(moon, {})
+                mine["moons"] = mine.get("moons", 0) + 1

@@ -2,10 +2,11 @@
 
 Bots play whole games on a real table host (Hearts matches to 100, Crazy Eights at five seats, six-seat
 Hold'em hands); for each finished game it times, in CPU time of this thread (`time.thread_time`), the two
-halves of `gameserver.history`: `finished` (the fold of the game's entries and the record's columns, on
-the game server's loop with the move that ended the game) and `replay_text` (every viewer's view at every
-step, encoded and compressed: on the replay worker thread), and the stored size. Prints the median and
-the maximum of each. Pure computation, no network, no database.
+halves of `gameserver.history`: `finished` (the record's columns and each seat's result, from the events
+the table host tallied: on the game server's loop with the move that ended the game) and `replay_text`
+(the fold of the game's entries, every viewer's view at every step, encoded and compressed: on the
+replay worker thread), and the stored size. Prints the median and the maximum of each. Pure
+computation, no network, no database.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def played(game: str, seats: int, seed: int, hands: int = 3) -> tuple[Table, lis
 
 
 def show(xs: list[Any], unit: str) -> str:
-    return f"{statistics.median(xs):.1f} {unit} (max {max(xs):.1f})"
+    return f"{statistics.median(xs):.2f} {unit} (max {max(xs):.2f})"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,12 +77,13 @@ def main(argv: list[str] | None = None) -> None:
                 started = time.thread_time()
                 made = history.finished(table.config, record, 0.0)
                 middle = time.thread_time()
-                text = history.replay_text(table.config, record, made.folded)
+                text = history.replay_text(table.config, record)
                 done = time.thread_time()
                 fold_ms.append((middle - started) * 1000)
                 build_ms.append((done - middle) * 1000)
                 sizes.append(len(text))
-                steps.append(len(made.folded))
+                steps.append(len(history.fold_steps(table.config, record)))
+                assert made.result is not None
         print(f"{label}: {len(steps)} games, {statistics.median(steps):.0f} steps; on the loop "
               f"{show(fold_ms, 'ms')}; replay {show(build_ms, 'ms')}; stored "
               f"{show([s / 1024 for s in sizes], 'KiB')}")

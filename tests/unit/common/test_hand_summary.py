@@ -22,8 +22,8 @@ def stored(game: str, seats: int, seed: int, hands: int = 1) -> tuple[dict[str, 
     played = play(game, seats, seed, people=2, hands=hands)
     out = []
     for record in played.records:
-        made = history.finished(played.table.config, record, 0.0)
-        out.append(h.unpack(history.replay_text(played.table.config, record, made.folded)))
+        assert history.finished(played.table.config, record, 0.0).result is not None
+        out.append(h.unpack(history.replay_text(played.table.config, record)))
     return tuple(out)
 
 

@@ -39,7 +39,7 @@ def store_games(app: Flask, game: str, seats: int, seed: int, public: bool = Tru
         store.finish(made.result, table_id=config.id, game=game, players=record.players,
                      scores=list(record.outcome.scores), winners=list(record.outcome.winners),
                      actions=record.actions, detail=dict(record.outcome.detail), **made.columns)
-        store.set_replay(made.result.game_id, history.replay_text(config, record, made.folded))
+        store.set_replay(made.result.game_id, history.replay_text(config, record))
         ids.append(made.result.game_id)
     store.flush()
     return ids

@@ -41,8 +41,8 @@ def actions(game: str, seats: int, seed: int, hands: int) -> list[dict[str, Any]
     played = play(game, seats, seed, people=2, hands=hands)
     out = []
     for record in played.records:
-        made = history.finished(played.table.config, record, 0.0)
-        replay = h.for_viewer(h.unpack(history.replay_text(played.table.config, record, made.folded)), "0")
+        assert history.finished(played.table.config, record, 0.0).result is not None
+        replay = h.for_viewer(h.unpack(history.replay_text(played.table.config, record)), "0")
         summary = hs.summarize(replay, number=1, finished=0.0)
         out += [a for r in summary["rounds"] for a in r["actions"] if a["kind"] != "trick"]
     return out

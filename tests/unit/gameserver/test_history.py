@@ -19,6 +19,7 @@ import pytest
 from common import history as ch
 from gameserver import entries as e
 from gameserver import history
+from gameserver.table_types import tally
 from tests.unit.gameserver.history_play import WATCHER, Played, make, play
 
 CARD = re.compile(r'"([2-9TJQKA][CDHS])"')
@@ -126,7 +127,7 @@ def test_the_database_keeps_a_replay_compacted_and_gets_it_back_whole(game: str,
     config = played.table.config
     for record in played.records:
         folded = history.fold_steps(config, record)
-        text = history.replay_text(config, record, folded)
+        text = history.replay_text(config, record)
         compact = json.loads(history.build(config, record, folded).raw)
         assert compact["stored"] == ch.COMPACT
         whole = ch.unpack(text)
@@ -239,11 +240,102 @@ def test_profile_figures_come_from_the_games_events() -> None:
     from gameserver.rules.holdem_state import HandOver
 
     stats: dict[int, dict[str, int]] = {}
-    history._count(stats, [HandOver(None, (0, 250, 90), (0, 150, 0))])
-    history._count(stats, [DealScored(None, 0, (26, 26, 0, 26), 2, (26, 26, 0, 26))])
-    history._count(stats, [DealScored(None, 1, (0, 26, 26, 26), 0, (26, 52, 26, 52))])
-    history._count(stats, [DealScored(None, 2, (20, 6, 0, 0), None, (46, 58, 26, 52))])
+    tally(stats, [HandOver(None, (0, 250, 90), (0, 150, 0))])
+    tally(stats, [DealScored(None, 0, (26, 26, 0, 26), 2, (26, 26, 0, 26))])
+    tally(stats, [DealScored(None, 1, (0, 26, 26, 26), 0, (26, 52, 26, 52))])
+    tally(stats, [DealScored(None, 2, (20, 6, 0, 0), None, (46, 58, 26, 52))])
     assert stats == {1: {"pot": 150}, 2: {"moons": 1}, 0: {"moons": 1}}
+
+
+@pytest.mark.parametrize(("game", "seats", "seed"),
+                         [("hearts", 4, 40), ("holdem", 4, 5), ("crazy_eights", 3, 1)])
+def test_a_games_result_comes_from_the_events_the_table_kept_and_matches_the_fold(
+        game: str, seats: int, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table host keeps the events a game's result counts as it plays (`GameRecord.tallied`), so
+    `finished` folds nothing on the loop; its figures are the ones the whole fold gives. A record without
+    them (recovered from a snapshot taken after the deal) is folded for them."""
+    played = play(game, seats, seed, people=2, hands=4)
+    config = played.table.config
+    counted = 0
+    for record in played.records:
+        assert record.tallied is not None
+        from_fold: dict[int, dict[str, int]] = {}
+        for _, _, events in history.fold_steps(config, record):
+            tally(from_fold, events)
+        without = history.finished(config, dataclasses.replace(record, dealt=None, tallied=None), 0.0)
+        with monkeypatch.context() as patched:
+            patched.setattr(history, "fold_steps", _no_fold)
+            made = history.finished(config, record, 0.0)
+        assert made.result is not None and without.result is not None
+        assert made.result.seats == without.result.seats
+        assert {s.seat: {k: v for k, v in (("pot", s.pot), ("moons", s.moons)) if v}
+                for s in made.result.seats if s.pot or s.moons} == from_fold
+        counted += len(from_fold)
+    if game != "crazy_eights":
+        assert counted, "the games played had figures to count (a pot won, a moon shot)"
+
+
+def _no_fold(*_: Any) -> Any:
+    raise AssertionError("folded on the loop")
+
+
+def test_the_events_of_a_request_undone_are_not_kept_for_the_result() -> None:
+    """A pass rolled back (its commit failed) forgets what its entries reported, as it forgets them."""
+    from common import protocol as p
+    from tests.unit.gameserver.history_play import PEOPLE
+
+    table = make("holdem", 2, 4)
+    for who in PEOPLE[:2]:
+        table.handle(who, p.Join(table=table.id, buy_in=100), 0, 0.0)
+    table.handle(PEOPLE[0], p.Start(table=table.id), 0, 0.0)
+    now = 0.0
+    while table.state.game is None:
+        now = table.wake_at() or now + 1
+        table.tick(now)
+    saved = table.checkpoint()
+    to_act = table.state.to_act[0]
+    fold = table.game.legal_moves(table.game_state, to_act)[0]
+    assert type(fold).__name__ == "Fold"
+    result = table.handle(PEOPLE[to_act], p.Act(table=table.id, action=fold, seq=table.seq), 0, now)
+    assert result.finished is not None and result.finished.tallied  # the fold ended the hand
+    assert any(ev.kind == "hand_over" for _, ev in table.game_tallied)
+    table.rollback(saved, now)
+    assert table.game_tallied == [], "nothing the undone fold reported is kept"
+
+
+def test_a_table_rebuilt_from_its_log_keeps_the_same_events_for_the_result() -> None:
+    """Recovery folds the log after the snapshot (`rebuild`): a game dealt in that tail has the same
+    events kept for its result as the table that played it live."""
+    import random
+
+    from common import protocol as p
+    from gameserver import engine as en
+    from gameserver.table import rebuild
+    from tests.unit.gameserver.history_play import PEOPLE, make
+    from tests.unit.gameserver.recording import RecordingCashTable
+
+    def recording() -> RecordingCashTable:
+        like = make("holdem", 2, 4)
+        table = RecordingCashTable(like.id, like.game, seats=2, options=like.config.options, creator=1,
+                                   seed=4, bot_delay=0.5, hand_pause=1.0, bot_rng=random.Random(4))
+        table.journal = []
+        return table
+
+    table = recording()
+    for who in PEOPLE[:2]:
+        table.handle(who, p.Join(table=table.id, buy_in=100), 0, 0.0)
+    table.handle(PEOPLE[0], p.Start(table=table.id), 0, 0.0)
+    now = 0.0
+    while table.state.game is None:
+        now = table.wake_at() or now + 1
+        table.tick(now)
+    to_act = table.state.to_act[0]
+    fold = table.game.legal_moves(table.game_state, to_act)[0]
+    table.handle(PEOPLE[to_act], p.Act(table=table.id, action=fold, seq=table.seq), 0, now)
+    assert [ev.kind for _, ev in table.game_tallied] == ["hand_over"]
+    copy = recording()
+    rebuild(copy, en.new_state(copy.config), list(table.journal))
+    assert copy.game_tallied == table.game_tallied
 
 
 def test_a_person_a_bot_replaced_for_good_still_counts_with_their_seat() -> None:
