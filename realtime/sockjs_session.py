@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from sockjs.tornado import proto
 from sockjs.tornado import session as sjs_session
 from sockjs.tornado.conn import SockJSConnection
-from tornado.ioloop import PeriodicCallback
 
 from realtime.admission import Admission, client_address
 
@@ -222,11 +221,10 @@ def _pending(handler: Any) -> tuple[int, int]:
 
 
 class _Session(sjs_session.Session):
-    """sockjs's session with a robust close, JSON close frames, a loop-clock heartbeat, message gating and
-    a bounded backlog."""
+    """sockjs's session with a robust close, JSON close frames, a heartbeat from the router's wheel,
+    message gating and a bounded backlog."""
 
     server: _SockJSRouter
-    _heartbeat_timer: PeriodicCallback | None
     _felt_queued = 0  # messages in `send_queue`
     _felt_behind = False  # the backlog overflowed: nothing more is queued
 
@@ -322,22 +320,20 @@ class _Session(sjs_session.Session):
                 return  # closed meanwhile: the rest never reaches the app
             self.conn.on_message(msg)
 
-    # heartbeats on the loop's clock; sockjs's `periodic.Callback` cannot cancel its pending timeout
+    # heartbeats from the router's one wheel (`realtime.heartbeats`), not a timer per session; sockjs's
+    # `periodic.Callback` could not cancel its pending timeout either
     def start_heartbeat(self) -> None:
-        self.stop_heartbeat()
-        self._heartbeat_timer = PeriodicCallback(self._heartbeat, self._heartbeat_interval)
-        self._heartbeat_timer.start()
+        self.server.adapter.heartbeats.start(self)
 
     def stop_heartbeat(self) -> None:
-        timer, self._heartbeat_timer = self._heartbeat_timer, None
-        if timer is not None:
-            timer.stop()
+        self.server.adapter.heartbeats.stop(self)
 
     def delay_heartbeat(self) -> None:
-        if self._heartbeat_timer is not None:
-            self.start_heartbeat()
+        heartbeats = self.server.adapter.heartbeats
+        if heartbeats.beating(self):
+            heartbeats.start(self)
 
-    def _heartbeat(self) -> None:
+    def beat(self) -> None:
         handler = self.handler
         if handler is None:
             self.stop_heartbeat()
