@@ -613,8 +613,14 @@ async def test_b3_heartbeats_on_every_transport() -> None:
                 await asyncio.wait_for(client.frame(skip_h=False), 3 * HB)
 
         await asyncio.gather(*(silent(c) for c in plain))
+        assert len(env.router.heartbeats) >= len(ours) - 1  # one wheel: every attached session is in it
         for client in ours + plain:
             await client.close()
+        loop = asyncio.get_running_loop()
+        until = loop.time() + WAIT
+        while len(env.router.heartbeats) and loop.time() < until:
+            await asyncio.sleep(0.01)
+        assert len(env.router.heartbeats) == 0, "a session gone from its transport leaves the wheel"
 
 
 # ---- B4: jsonp and htmlfile ------------------------------------------------------------------------
