@@ -22,7 +22,7 @@ from sockjs.tornado.transports import (
     XhrStreamingTransport,
 )
 from tornado.http1connection import HTTP1Connection
-from tornado.httputil import HTTPServerRequest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol, WebSocketProtocol13
@@ -92,10 +92,16 @@ class _OriginPolicy:
 
 
 def _conn_info(handler: Any) -> sjs_session.ConnectionInfo:
-    """sockjs's ConnectionInfo of a handler's request, with the client's address from `client_address`."""
+    """sockjs's ConnectionInfo of a handler's request: the client's address (`client_address`) and the
+    path. Not its cookies, arguments or headers: the app reads none of them, and a session keeps its
+    ConnectionInfo for as long as it lives."""
     request = handler.request
-    return sjs_session.ConnectionInfo(client_address(request), request.cookies, request.arguments,
-                                      request.headers, request.path)
+    return sjs_session.ConnectionInfo(client_address(request), _NOTHING, _NOTHING, _NOTHING, request.path)
+
+
+_NOTHING: dict[str, Any] = {}  # shared by every ConnectionInfo, and never written
+#: What an open websocket's request keeps of its headers (none is read once the handshake is over).
+_NO_HEADERS = HTTPHeaders()
 
 
 _REFUSALS = {TOO_MANY_UNAUTHENTICATED: "Too many connections from your address are waiting to sign in; "
@@ -281,33 +287,56 @@ class _WebSocket13(WebSocketProtocol13):
     _felt_opcode = 0  # of the fragmented message being gathered
 
     async def _receive_frame_loop(self) -> None:
+        """Called at the end of Tornado's handshake, which awaits it for as long as the connection lasts:
+        the reading runs in a task of its own instead, so the handshake's chain of coroutines (the HTTP
+        connection's request loop, the handler's `_execute` and `get`, the protocol's accept) and all it
+        holds end now rather than with the connection; and the request, which the handler keeps,
+        forgets its headers."""
+        request = self.handler.request  # kept by the handler, and by it its HTTP connection
+        request.headers = _NO_HEADERS  # parsed for the handshake, read no more
+        if isinstance(request.connection, HTTP1Connection):
+            request.connection._request_headers = None  # detached: it reads and writes nothing more
+        self._felt_reader = asyncio.ensure_future(self._felt_read_frames())
+
+    async def _felt_read_frames(self) -> None:
         """Tornado's loop and checks, reading the socket a chunk at a time: the stream's buffer is left
         empty, so it keeps watching the socket instead of stopping and restarting for every frame."""
         frames = ws_frames.FrameBuffer()
         work = 0
         try:
             while not self.client_terminated:
-                chunk = await self.stream.read_bytes(_READ_CHUNK, partial=True)
-                self._wire_bytes_in += len(chunk)
-                frames.feed(chunk)
-                while not self.client_terminated:
-                    head = frames.peek()
-                    if head is None or not self._felt_header_ok(head):
-                        break
-                    payload = frames.take(head)
-                    if payload is None:
-                        break
-                    handled = self._felt_frame(head, payload)
-                    if handled is not None:
-                        await handled
-                work += len(chunk)
+                size = await self._felt_take(frames, await self.stream.read_bytes(_READ_CHUNK, partial=True))
+                work += size
                 if work >= _YIELD_AFTER:  # as Tornado: a client that never pauses lets others in
                     work = 0
                     await asyncio.sleep(0)
         except StreamClosedError:
             self._abort()
+        except asyncio.CancelledError:
+            self._abort()
+            raise
+        except ValueError:  # as Tornado's accept: a malformed stream is dropped
+            log.debug("a malformed websocket stream; dropped", exc_info=True)
+            self._abort()
         finally:
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    async def _felt_take(self, frames: ws_frames.FrameBuffer, chunk: bytes) -> int:
+        """Handle every whole frame `chunk` completes; its size. Nothing of it is held once it returns (an
+        idle connection keeps no copy of what it last read)."""
+        self._wire_bytes_in += len(chunk)
+        frames.feed(chunk)
+        while not self.client_terminated:
+            head = frames.peek()
+            if head is None or not self._felt_header_ok(head):
+                break
+            payload = frames.take(head)
+            if payload is None:
+                break
+            handled = self._felt_frame(head, payload)
+            if handled is not None:
+                await handled
+        return len(chunk)
 
     def _felt_header_ok(self, head: ws_frames.Header) -> bool:
         """Tornado's checks of a header, made before its payload is waited for; False: aborted."""

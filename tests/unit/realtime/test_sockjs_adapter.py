@@ -623,6 +623,29 @@ async def test_b3_heartbeats_on_every_transport() -> None:
         assert len(env.router.heartbeats) == 0, "a session gone from its transport leaves the wheel"
 
 
+@async_test
+async def test_an_open_websocket_keeps_nothing_of_its_handshake() -> None:
+    """Tornado's handshake awaited the websocket's reading for the connection's whole life, its chain of
+    coroutines holding what the upgrade built (about 5 KiB of an idle player): here it ends once the
+    websocket is open, and the request forgets its headers; the socket still carries messages both
+    ways."""
+    async with serve() as env:
+        ws = await env.ws()
+        assert await ws_frame(ws) == "o"
+        await ws.write_message('["hello"]')
+        assert await ws_frame(ws) == 'a["hello"]'
+        (session,) = [s for s in env.router._live if s.handler is not None]
+        request = session.handler.request
+        assert not list(request.headers.get_all()), "no header of the handshake is kept"
+        waiting = sorted(t.get_coro().__qualname__ for t in asyncio.all_tasks())  # type: ignore[union-attr]
+        assert not [name for name in waiting if "_execute" in name], f"the handshake has ended: {waiting}"
+        assert "_WebSocket13._felt_read_frames" in waiting
+        info = session.conn_info
+        assert info is not None and info.ip == "127.0.0.1" and not info.headers
+        await ws.write_message('["again"]')
+        assert await ws_frame(ws) == 'a["again"]'
+
+
 # ---- B4: jsonp and htmlfile ------------------------------------------------------------------------
 
 
