@@ -290,9 +290,11 @@ class _WebSocket13(WebSocketProtocol13):
         """Called at the end of Tornado's handshake, which awaits it for as long as the connection lasts:
         the reading runs in a task of its own instead, so the handshake's chain of coroutines (the HTTP
         connection's request loop, the handler's `_execute` and `get`, the protocol's accept) and all it
-        holds end now rather than with the connection; and the request, which the handler keeps,
-        forgets its headers."""
-        request = self.handler.request  # kept by the handler, and by it its HTTP connection
+        holds end now rather than with the connection; and the handler forgets the request's headers
+        and its URL's arguments."""
+        handler = self.handler
+        handler.path_kwargs = handler.open_kwargs = _NOTHING  # the session id, given to `open` already
+        request = handler.request  # kept by the handler, and by it its HTTP connection
         request.headers = _NO_HEADERS  # parsed for the handshake, read no more
         if isinstance(request.connection, HTTP1Connection):
             request.connection._request_headers = None  # detached: it reads and writes nothing more
