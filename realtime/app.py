@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import tornado.web
+from tornado.ioloop import IOLoop
 
 from common import protocol as p
 from common.config import Settings
@@ -25,6 +26,7 @@ from common.tokens import Claims
 from realtime.addresses import Application
 from realtime.admission import Admission
 from realtime.connection import PlayerConnection
+from realtime.deadlines import Deadlines
 from realtime.gateway import Gateway
 from realtime.sockjs_adapter import Router, make_router, quote
 from realtime.topology import Follower
@@ -54,6 +56,9 @@ class Services:
         self._ids = itertools.count(1)
         #: user -> tokens issued before this are void (announced by game servers: logout, password change)
         self.not_before: dict[int, float] = {}
+        loop = IOLoop.current()
+        #: when each authenticated connection's token expires (`realtime.deadlines`: one timer for all)
+        self.expiries = Deadlines(loop.call_at, loop.time)
 
     def new_conn_id(self) -> str:
         return f"{self.identity}:{next(self._ids)}"

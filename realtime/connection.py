@@ -39,7 +39,6 @@ class PlayerConnection(Connection):
         self.name = ""
         self.issued = 0.0  # when this connection's token was issued, and when it expires (epoch s)
         self.moved = False  # sent elsewhere by a drain
-        self._expiry: object | None = None
         self._tokens = 2 * s.settings.client_rate
         self._last = IOLoop.current().time()
         s.conns[self.conn_id] = self
@@ -140,13 +139,10 @@ class PlayerConnection(Connection):
     def _hold_until(self, claims: Claims) -> None:
         """Keep this connection until its token expires, unless a fresh `auth` extends it first."""
         self.issued = claims.issued
-        loop = IOLoop.current()
-        if self._expiry is not None:
-            loop.remove_timeout(self._expiry)
-        self._expiry = loop.call_later(max(0.0, claims.expires - time.time()), self._expired)
+        when = IOLoop.current().time() + max(0.0, claims.expires - time.time())
+        self.services.expiries.set(self.conn_id, when, self._expired)  # one timer for every connection
 
     def _expired(self) -> None:
-        self._expiry = None
         if not self.closed:
             self.services.counters["token_expired"] += 1
             self.reject(p.E_TOKEN_EXPIRED, "your token expired; reconnect with a fresh one (or send auth "
@@ -188,8 +184,7 @@ class PlayerConnection(Connection):
     def on_close(self) -> None:
         s = self.services
         IOLoop.current().remove_timeout(self._auth_timer)
-        if self._expiry is not None:
-            IOLoop.current().remove_timeout(self._expiry)
+        s.expiries.cancel(self.conn_id)
         if s.conns.pop(self.conn_id, None) is not None:
             s.metrics.connections(self.transport).dec()
         s.lobby.discard(self.conn_id)
