@@ -48,8 +48,6 @@ _HEAD_16 = struct.Struct("!BBH")
 _HEAD_64 = struct.Struct("!BBQ")
 #: A websocket reads at most this much a time (frames over it arrive in several reads).
 _READ_CHUNK = 65536
-#: After this much read without a pause, a websocket lets the loop serve others (Tornado's figure).
-_YIELD_AFTER = 256 * 1024
 
 
 def _normalize_origin(origin: str) -> str | None:
@@ -285,60 +283,76 @@ class _WebSocket13(WebSocketProtocol13):
 
     handler: _WebSocket
     _felt_opcode = 0  # of the fragmented message being gathered
+    _felt_closed = False  # the handler was told the connection closed
 
     async def _receive_frame_loop(self) -> None:
         """Called at the end of Tornado's handshake, which awaits it for as long as the connection lasts:
-        the reading runs in a task of its own instead, so the handshake's chain of coroutines (the HTTP
-        connection's request loop, the handler's `_execute` and `get`, the protocol's accept) and all it
-        holds end now rather than with the connection; and the handler forgets the request's headers
-        and its URL's arguments."""
+        the reading runs on the stream's callbacks instead (`_felt_read`), so the handshake's chain of
+        coroutines (the handler's `_execute` and `get`, the protocol's accept) and all it holds end now
+        rather than with the connection; and the handler forgets the request's headers and its URL's
+        arguments."""
         handler = self.handler
         handler.path_kwargs = handler.open_kwargs = _NOTHING  # the session id, given to `open` already
         request = handler.request  # kept by the handler, and by it its HTTP connection
         request.headers = _NO_HEADERS  # parsed for the handshake, read no more
         if isinstance(request.connection, HTTP1Connection):
             request.connection._request_headers = None  # detached: it reads and writes nothing more
-        self._felt_reader = asyncio.ensure_future(self._felt_read_frames())
+        self._felt_frames = ws_frames.FrameBuffer()
+        self._felt_read()
 
-    async def _felt_read_frames(self) -> None:
-        """Tornado's loop and checks, reading the socket a chunk at a time: the stream's buffer is left
-        empty, so it keeps watching the socket instead of stopping and restarting for every frame."""
-        frames = ws_frames.FrameBuffer()
-        work = 0
+    def _felt_read(self) -> None:
+        """Ask the stream for whatever arrives next (`_felt_got` takes it). Callbacks, not a coroutine:
+        an idle connection holds one pending read, not a task and its frame (1.5 KiB each)."""
+        if self.client_terminated:
+            return self._felt_done()
         try:
-            while not self.client_terminated:
-                size = await self._felt_take(frames, await self.stream.read_bytes(_READ_CHUNK, partial=True))
-                work += size
-                if work >= _YIELD_AFTER:  # as Tornado: a client that never pauses lets others in
-                    work = 0
-                    await asyncio.sleep(0)
+            read = asyncio.ensure_future(self.stream.read_bytes(_READ_CHUNK, partial=True))  # a Future
+            read.add_done_callback(self._felt_got)
         except StreamClosedError:
             self._abort()
-        except asyncio.CancelledError:
+            self._felt_done()
+
+    def _felt_got(self, read: asyncio.Future[bytes]) -> None:
+        try:
+            chunk = read.result()
+        except (StreamClosedError, asyncio.CancelledError):
             self._abort()
-            raise
+            return self._felt_done()
+        self._wire_bytes_in += len(chunk)
+        self._felt_frames.feed(chunk)
+        self._felt_take()
+
+    def _felt_take(self, handled: object = None) -> None:
+        """Tornado's checks and handling of every whole frame waiting, then the next read: after the app
+        has handled a message whose handling it awaits (`handled` is that message's future, done). Each
+        read's callback is a pass of the loop, so a client that never pauses lets the others in."""
+        frames = self._felt_frames
+        try:
+            while not self.client_terminated:
+                head = frames.peek()
+                if head is None or not self._felt_header_ok(head):
+                    break
+                payload = frames.take(head)
+                if payload is None:
+                    break
+                waiting = self._felt_frame(head, payload)
+                if waiting is not None:
+                    asyncio.ensure_future(waiting).add_done_callback(self._felt_take)
+                    return
         except ValueError:  # as Tornado's accept: a malformed stream is dropped
             log.debug("a malformed websocket stream; dropped", exc_info=True)
             self._abort()
-        finally:
-            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+            return self._felt_done()
+        except Exception:
+            log.exception("handling a websocket frame failed; closing it")
+            self._abort()
+            return self._felt_done()
+        self._felt_read()
 
-    async def _felt_take(self, frames: ws_frames.FrameBuffer, chunk: bytes) -> int:
-        """Handle every whole frame `chunk` completes; its size. Nothing of it is held once it returns (an
-        idle connection keeps no copy of what it last read)."""
-        self._wire_bytes_in += len(chunk)
-        frames.feed(chunk)
-        while not self.client_terminated:
-            head = frames.peek()
-            if head is None or not self._felt_header_ok(head):
-                break
-            payload = frames.take(head)
-            if payload is None:
-                break
-            handled = self._felt_frame(head, payload)
-            if handled is not None:
-                await handled
-        return len(chunk)
+    def _felt_done(self) -> None:
+        if not self._felt_closed:
+            self._felt_closed = True
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
     def _felt_header_ok(self, head: ws_frames.Header) -> bool:
         """Tornado's checks of a header, made before its payload is waited for; False: aborted."""
