@@ -51,6 +51,14 @@ What it fixes, and how:
   Writes: while nothing waits in a websocket's stream, a frame goes straight to its socket (Tornado's
   stream makes a future a write and schedules a callback for it on the loop); whatever the socket does
   not take goes through the stream, and so does everything after it until the stream has written it.
+* idle memory (B9, cost). Tornado's handshake awaits a websocket's reading for as long as it is open,
+  so its chain of coroutines, the upgrade request's parsed headers and the 101 answer's headers lived
+  with every connection, beside a heartbeat timer and a token-expiry timer of its own: 21.6 KiB of
+  realtime RSS per idle player. Here a websocket is read on its stream's callbacks (the handshake's
+  coroutines end once it is open), the request, its detached HTTP connection and the handler forget
+  those headers and the URL's arguments (Tornado's `_headers` and `_request_headers` included), and
+  one timer beats every session (`realtime.heartbeats`) and one expires every token
+  (`realtime.deadlines`): 11.5 KiB.
 """
 
 from __future__ import annotations

@@ -98,8 +98,9 @@ def _conn_info(handler: Any) -> sjs_session.ConnectionInfo:
 
 
 _NOTHING: dict[str, Any] = {}  # shared by every ConnectionInfo, and never written
-#: What an open websocket's request keeps of its headers (none is read once the handshake is over).
-_NO_HEADERS = HTTPHeaders()
+#: What an open websocket's request, and its handler's answer, keep of their headers (none is read or
+#: written once the handshake is over).
+_NO_HEADERS, _NO_RESPONSE_HEADERS = HTTPHeaders(), HTTPHeaders()
 
 
 _REFUSALS = {TOO_MANY_UNAUTHENTICATED: "Too many connections from your address are waiting to sign in; "
@@ -293,6 +294,7 @@ class _WebSocket13(WebSocketProtocol13):
         arguments."""
         handler = self.handler
         handler.path_kwargs = handler.open_kwargs = _NOTHING  # the session id, given to `open` already
+        handler._headers = _NO_RESPONSE_HEADERS  # the 101 answer's, written (nothing else is answered)
         request = handler.request  # kept by the handler, and by it its HTTP connection
         request.headers = _NO_HEADERS  # parsed for the handshake, read no more
         if isinstance(request.connection, HTTP1Connection):

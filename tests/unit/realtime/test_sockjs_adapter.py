@@ -637,6 +637,7 @@ async def test_an_open_websocket_keeps_nothing_of_its_handshake() -> None:
         (session,) = [s for s in env.router._live if s.handler is not None]
         request = session.handler.request
         assert not list(request.headers.get_all()), "no header of the handshake is kept"
+        assert not list(session.handler._headers.get_all()), "nor of its answer"
         waiting = sorted(t.get_coro().__qualname__ for t in asyncio.all_tasks())  # type: ignore[union-attr]
         assert not [name for name in waiting if "_execute" in name], f"the handshake has ended: {waiting}"
         assert not [name for name in waiting if name.startswith("_WebSocket13")], "it reads on callbacks"
