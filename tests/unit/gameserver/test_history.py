@@ -279,12 +279,11 @@ def _no_fold(*_: Any) -> Any:
     raise AssertionError("folded on the loop")
 
 
-def test_the_events_of_a_request_undone_are_not_kept_for_the_result() -> None:
-    """A pass rolled back (its commit failed) forgets what its entries reported, as it forgets them."""
+def _dealt_heads_up(table: Any) -> float:
+    """Two people sit at a Hold'em `table` and start; its hand is dealt. The time then."""
     from common import protocol as p
     from tests.unit.gameserver.history_play import PEOPLE
 
-    table = make("holdem", 2, 4)
     for who in PEOPLE[:2]:
         table.handle(who, p.Join(table=table.id, buy_in=100), 0, 0.0)
     table.handle(PEOPLE[0], p.Start(table=table.id), 0, 0.0)
@@ -292,11 +291,26 @@ def test_the_events_of_a_request_undone_are_not_kept_for_the_result() -> None:
     while table.state.game is None:
         now = table.wake_at() or now + 1
         table.tick(now)
-    saved = table.checkpoint()
+    return float(now)
+
+
+def _fold(table: Any, now: float) -> Any:
+    """The seat to act folds (which ends a heads-up hand); the result."""
+    from common import protocol as p
+    from tests.unit.gameserver.history_play import PEOPLE
+
     to_act = table.state.to_act[0]
     fold = table.game.legal_moves(table.game_state, to_act)[0]
     assert type(fold).__name__ == "Fold"
-    result = table.handle(PEOPLE[to_act], p.Act(table=table.id, action=fold, seq=table.seq), 0, now)
+    return table.handle(PEOPLE[to_act], p.Act(table=table.id, action=fold, seq=table.seq), 0, now)
+
+
+def test_the_events_of_a_request_undone_are_not_kept_for_the_result() -> None:
+    """A pass rolled back (its commit failed) forgets what its entries reported, as it forgets them."""
+    table = make("holdem", 2, 4)
+    now = _dealt_heads_up(table)
+    saved = table.checkpoint()
+    result = _fold(table, now)
     assert result.finished is not None and result.finished.tallied  # the fold ended the hand
     assert any(ev.kind == "hand_over" for _, ev in table.game_tallied)
     table.rollback(saved, now)
@@ -308,10 +322,8 @@ def test_a_table_rebuilt_from_its_log_keeps_the_same_events_for_the_result() -> 
     events kept for its result as the table that played it live."""
     import random
 
-    from common import protocol as p
     from gameserver import engine as en
     from gameserver.table import rebuild
-    from tests.unit.gameserver.history_play import PEOPLE, make
     from tests.unit.gameserver.recording import RecordingCashTable
 
     def recording() -> RecordingCashTable:
@@ -322,16 +334,7 @@ def test_a_table_rebuilt_from_its_log_keeps_the_same_events_for_the_result() -> 
         return table
 
     table = recording()
-    for who in PEOPLE[:2]:
-        table.handle(who, p.Join(table=table.id, buy_in=100), 0, 0.0)
-    table.handle(PEOPLE[0], p.Start(table=table.id), 0, 0.0)
-    now = 0.0
-    while table.state.game is None:
-        now = table.wake_at() or now + 1
-        table.tick(now)
-    to_act = table.state.to_act[0]
-    fold = table.game.legal_moves(table.game_state, to_act)[0]
-    table.handle(PEOPLE[to_act], p.Act(table=table.id, action=fold, seq=table.seq), 0, now)
+    _fold(table, _dealt_heads_up(table))
     assert [ev.kind for _, ev in table.game_tallied] == ["hand_over"]
     copy = recording()
     rebuild(copy, en.new_state(copy.config), list(table.journal))
