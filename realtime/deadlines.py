@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 from collections.abc import Callable, Hashable
 from typing import Any
+
+log = logging.getLogger("felt.realtime.deadlines")
 
 #: The heap is rebuilt when it holds more than this many entries and over half of them are stale.
 COMPACT_AFTER = 64
@@ -56,7 +59,10 @@ class Deadlines:
             if live is None or live[1] != order:
                 continue  # cancelled, or set again since
             del self._live[key]
-            live[2]()
+            try:
+                live[2]()
+            except Exception:  # one failing callback must not keep the others (or the timer) from running
+                log.exception("the deadline of %r failed", key)
         self._arm()
 
     def _arm(self) -> None:

@@ -11,8 +11,11 @@ session's beat moves an entry between sets.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Protocol
+
+log = logging.getLogger("felt.realtime.heartbeats")
 
 #: Ticks per heartbeat interval at least (a beat is late or early by at most one tick), and the longest
 #: tick in seconds.
@@ -61,4 +64,8 @@ class Heartbeats:
         self._hand = (self._hand + 1) % len(self._slots)
         for session in list(slot):
             if session in slot:
-                session.beat()
+                try:
+                    session.beat()
+                except Exception:  # one session's failure must not cost the others their beat
+                    log.exception("a heartbeat failed")
+                    self.stop(session)

@@ -320,14 +320,22 @@ class _WebSocket13(WebSocketProtocol13):
         except (StreamClosedError, asyncio.CancelledError):
             self._abort()
             return self._felt_done()
+        except Exception:
+            log.exception("reading a websocket failed; closing it")
+            self._abort()
+            return self._felt_done()
         self._wire_bytes_in += len(chunk)
         self._felt_frames.feed(chunk)
         self._felt_take()
 
-    def _felt_take(self, handled: object = None) -> None:
+    def _felt_take(self, handled: asyncio.Future[Any] | None = None) -> None:
         """Tornado's checks and handling of every whole frame waiting, then the next read: after the app
-        has handled a message whose handling it awaits (`handled` is that message's future, done). Each
-        read's callback is a pass of the loop, so a client that never pauses lets the others in."""
+        has handled a message whose handling it awaits (`handled` is that message's future, done; one
+        that failed closes the connection, as it ended Tornado's loop). Each read's callback is a pass
+        of the loop, so a client that never pauses lets the others in."""
+        if handled is not None and (handled.cancelled() or handled.exception() is not None):
+            self._abort()
+            return self._felt_done()
         frames = self._felt_frames
         try:
             while not self.client_terminated:

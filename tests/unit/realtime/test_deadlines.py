@@ -109,3 +109,16 @@ def test_close_cancels_everything() -> None:
     deadlines.set("a", 10.0, lambda: fired.append("a"))
     deadlines.close()
     assert not loop.armed() and len(deadlines) == 0
+
+
+def test_a_failing_callback_costs_the_others_nothing() -> None:
+    loop, deadlines, fired = make()
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    deadlines.set("broken", 10.0, broken)
+    deadlines.set("same time", 10.0, lambda: fired.append("same time"))
+    deadlines.set("later", 20.0, lambda: fired.append("later"))
+    loop.run_until(30.0)
+    assert fired == ["same time", "later"]

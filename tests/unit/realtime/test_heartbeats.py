@@ -82,3 +82,16 @@ def test_a_beat_may_stop_another_session_of_the_same_slot() -> None:
 def test_the_interval_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Heartbeats(0)
+
+
+def test_a_failing_beat_costs_the_others_of_its_slot_nothing() -> None:
+    class Broken(Session):
+        def beat(self) -> None:
+            raise RuntimeError("a bug")
+
+    wheel = Heartbeats(5.0)
+    broken, fine = Broken(wheel), Session(wheel)
+    wheel.start(broken)
+    wheel.start(fine)
+    run(wheel, [broken, fine], 10)
+    assert fine.beats == [4, 9] and not wheel.beating(broken)
