@@ -267,15 +267,9 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         except IllegalMove as exc:
             raise Refused(p.E_ILLEGAL_MOVE, str(exc)) from None
         self._pending.append(entry)
-        seq = self.state.seq
-        self._steps.append((seq, events))
-        if isinstance(entry, (e.Started, e.HandDealt)):
+        self._steps.append((self.state.seq, events))
+        if self._keep_for_game(entry, events):
             self.game_actions = []
-            self.deal, self.dealt, self.game_entries, self.game_tallied = (seq, entry), self.state, [], []
-        else:
-            self.game_entries.append((seq, entry))
-        self.game_tallied.extend((seq, ev) for ev in events if ev.kind in TALLIED)
-        if isinstance(entry, (e.Started, e.HandDealt)):
             if self.game.outcome(self.state.game) is None:
                 return events
             # nobody could act (a Hold'em hand all in on the blinds): the deal played itself out
@@ -290,6 +284,20 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
             self._ended = GameRecord(outcome, self._players_record(), list(self.game_actions), self.deal,
                                      self.dealt, [x for _, x in self.game_entries], tallied)
         return events
+
+    def _keep_for_game(self, entry: e.AnyEntry, events: list[Event]) -> bool:
+        """`entry`, just applied (the state is the one after it), into what the current game keeps for
+        its record and replay: a deal starts them afresh (True), any other entry joins them, and so do
+        the events its result counts."""
+        seq = self.state.seq
+        if isinstance(entry, (e.Started, e.HandDealt)):
+            self.deal, self.dealt, self.game_entries, self.game_tallied = (seq, entry), self.state, [], []
+            dealing = True
+        else:
+            self.game_entries.append((seq, entry))
+            dealing = False
+        self.game_tallied.extend((seq, ev) for ev in events if ev.kind in TALLIED)
+        return dealing
 
     def _finish(self, result: Result, now: float) -> None:
         """A decided request or tick: settle what a game's end brings, record the entries, and tell every
@@ -461,15 +469,10 @@ _HANDLERS: dict[type, str] = {kind: f"_on_{kind.__name__.lower()}" for kind in (
 def rebuild(table: Table, state: en.TableState, tail: list[e.AnyEntry],
             game_actions: list[dict[str, Any]] | None = None) -> None:
     """Recovery and replay: the table at `state` (a snapshot, or new) with `tail` folded on top."""
-    for entry in tail:
-        state, events = en.evolve(table.config, state, entry)
-        table.recent.append((state.seq, events))
-        if isinstance(entry, (e.Started, e.HandDealt)):
-            table.deal, table.dealt = (state.seq, entry), state
-            table.game_entries, table.game_tallied = [], []
-        else:
-            table.game_entries.append((state.seq, entry))
-        table.game_tallied.extend((state.seq, ev) for ev in events if ev.kind in TALLIED)
     table.state = state
+    for entry in tail:
+        table.state, events = en.evolve(table.config, table.state, entry)
+        table.recent.append((table.state.seq, events))
+        table._keep_for_game(entry, events)
     if game_actions is not None:
         table.game_actions = game_actions

@@ -311,19 +311,16 @@ class _WebSocket13(WebSocketProtocol13):
             read = asyncio.ensure_future(self.stream.read_bytes(_READ_CHUNK, partial=True))  # a Future
             read.add_done_callback(self._felt_got)
         except StreamClosedError:
-            self._abort()
-            self._felt_done()
+            self._felt_drop()
 
     def _felt_got(self, read: asyncio.Future[bytes]) -> None:
         try:
             chunk = read.result()
         except (StreamClosedError, asyncio.CancelledError):
-            self._abort()
-            return self._felt_done()
+            return self._felt_drop()
         except Exception:
             log.exception("reading a websocket failed; closing it")
-            self._abort()
-            return self._felt_done()
+            return self._felt_drop()
         self._wire_bytes_in += len(chunk)
         self._felt_frames.feed(chunk)
         self._felt_take()
@@ -334,8 +331,7 @@ class _WebSocket13(WebSocketProtocol13):
         that failed closes the connection, as it ended Tornado's loop). Each read's callback is a pass
         of the loop, so a client that never pauses lets the others in."""
         if handled is not None and (handled.cancelled() or handled.exception() is not None):
-            self._abort()
-            return self._felt_done()
+            return self._felt_drop()
         frames = self._felt_frames
         try:
             while not self.client_terminated:
@@ -351,15 +347,20 @@ class _WebSocket13(WebSocketProtocol13):
                     return
         except ValueError:  # as Tornado's accept: a malformed stream is dropped
             log.debug("a malformed websocket stream; dropped", exc_info=True)
-            self._abort()
-            return self._felt_done()
+            return self._felt_drop()
         except Exception:
             log.exception("handling a websocket frame failed; closing it")
-            self._abort()
-            return self._felt_done()
+            return self._felt_drop()
         self._felt_read()
 
+    def _felt_drop(self) -> None:
+        """The reading ends on a failure or a closed stream: the connection is aborted and its handler
+        told."""
+        self._abort()
+        self._felt_done()
+
     def _felt_done(self) -> None:
+        """The reading has ended: the handler is told (once)."""
         if not self._felt_closed:
             self._felt_closed = True
             self.handler.on_ws_connection_close(self.close_code, self.close_reason)
