@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Table, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -182,6 +182,26 @@ def test_the_fence_finds_its_tables_by_key_however_many_the_server_owned(engine:
     assert store.take_fenced() == {"g1-0002"}
     stored = {t.record.id: [seq for seq, _ in t.entries] for t in Store(engine).open_tables("g1")}
     assert stored == {"g1-0001": [1], "g1-0003": [1]}
+
+
+def test_a_tables_log_has_one_index_by_table_and_its_reads_use_it(engine: Engine) -> None:
+    """Every move writes a page of each index of the log: it has one by table, the unique
+    `(table_id, seq)`, and reading a table's entries after a point (recovery, replays) is planned on it."""
+    indexes = inspect(engine).get_indexes("table_actions")
+    assert [ix["column_names"] for ix in indexes if ix["column_names"][:1] == ["table_id"]
+            and not ix.get("unique")] == []
+    unique = [c["column_names"] for c in inspect(engine).get_unique_constraints("table_actions")]
+    assert unique == [["table_id", "seq"]]
+    store = owning_a_table(engine)
+    store.append("g1-0001", 1, [e.Seated(seat=0, user=1, name="ann"), e.Seated(seat=1, user=2, name="bob")])
+    store.flush()
+    plan = _plan(engine, "SELECT seq, entry FROM table_actions WHERE table_id = ? AND seq > ? ORDER BY seq"
+                 if engine.dialect.name == "sqlite" else
+                 "SELECT seq, entry FROM table_actions WHERE table_id = %s AND seq > %s ORDER BY seq",
+                 ["g1-0001", 0])
+    assert "sqlite_autoindex_table_actions_1" in plan or "table_actions_table_id_seq_key" in plan, plan
+    assert "SCAN table_actions" not in plan and "Seq Scan" not in plan and "TEMP B-TREE" not in plan, plan
+    assert logged(engine) == [1, 2]
 
 
 def test_a_new_tables_row_is_what_sqlalchemys_insert_writes_defaults_and_all(engine: Engine) -> None:
