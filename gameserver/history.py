@@ -152,7 +152,7 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
     if reveals:  # public once each deal is over: every seat and spectator was sent them
         replay["fair"] = reveals
     if config.cash:
-        told = [h.expand_step(step) for step in steps]
+        told = [h.expand_step(_builtins(step)) for step in steps]
         replay["phh"] = {key: phh(config, record, told, key, reveals) for key in
                          [*(k for k, _ in viewers), h.FULL]}
     raw = _encoder.encode(replay)  # one pass over the views' structs, in C
@@ -161,13 +161,14 @@ def build(config: en.TableConfig, record: GameRecord, folded: list[Step] | None 
 
 def _compact_views(config: en.TableConfig, state: en.TableState, step: dict[str, Any]) -> None:
     """The step's views, compacted (`common.history`): the spectator's, and each seat's own fields
-    (`Game.seat_fields`: a seat's view is the spectator's with them) that differ from the spectator's."""
+    (`Game.seat_fields`: a seat's view is the spectator's with them) that differ from the spectator's.
+    Kept as the rules made them (structs): the replay's one encoding turns them into JSON, in C."""
     game = config.game
-    spectator = _builtins(game.view(state.game, None))
+    spectator = game.view(state.game, None)
     own: dict[str, dict[str, Any]] = {}
     for seat in range(config.seats):
-        fields = _builtins(game.seat_fields(state.game, seat))
-        own[str(seat)] = {k: v for k, v in fields.items() if spectator[k] != v}
+        fields = game.seat_fields(state.game, seat)
+        own[str(seat)] = {k: v for k, v in fields.items() if getattr(spectator, k) != v}
     step["view"], step["own"] = spectator, own
 
 
