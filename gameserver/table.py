@@ -149,10 +149,15 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
     def players(self) -> list[str | None]:
         return [s.name if s else None for s in self.state.seats]
 
-    def info(self) -> p.TableInfo:
+    @property
+    def shown_status(self) -> str:
+        """The status players and the lobby are shown: a closed table is "over" to them."""
         status = self.status
+        return "over" if status == "closed" else status
+
+    def info(self) -> p.TableInfo:
         return p.TableInfo(id=self.id, game=self.game.name, seats=self.config.seats, players=self.players(),
-                           status="over" if status == "closed" else status, spectators=len(self.spectators),
+                           status=self.shown_status, spectators=len(self.spectators),
                            public=self.public, clock=self.clock, options=dict(self.options),
                            creator=self.creator, spectator_delay=self.spectator_delay, policy=self.policy)
 

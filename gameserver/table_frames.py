@@ -6,7 +6,7 @@ declared here. Every frame to a viewer is built from that viewer's own view (`Ga
 spectator's, worked out once a pass, with a seat's own part, `Game.seat_fields`), and an
 event's secret fields go to its own seat only, so nothing hidden leaves through here. What every
 viewer's frame of a pass shares (players, policy, fair-deal facts, the events as all but their own seat
-see them) is worked out once, not once per seat.
+see them) is worked out and encoded once, not once per seat (`common.view_frames`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from common import protocol as p
+from common.view_frames import ViewHead
 from common.views import GameView, seat_view
 from gameserver import engine as en
 from gameserver import entries as e
@@ -40,6 +41,10 @@ class TableFrames:
 
     @property
     def seq(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def shown_status(self) -> str:
         raise NotImplementedError
 
     def info(self) -> p.TableInfo:
@@ -72,15 +77,16 @@ class TableFrames:
             out.append(Outbound(spectators, "", hold=HOLD_NEWCOMER))
             spectators = []
         # what every viewer's frame shares is worked out once, not once per seat
-        shared: dict[str, Any] = {
-            "table": self.id, "seq": self.seq, "game": self.game.name, "status": self.info().status,
-            "players": self.players(), "deadline": self.deadline, "creator": self.creator,
-            "bots": [i for i, s in enumerate(self.state.seats) if s is not None and (s.bot or s.away)],
-            "away": [i for i, s in enumerate(self.state.seats) if s is not None and not s.bot and s.away],
-            "leaving": [i for i, s in enumerate(self.state.seats) if s is not None and s.leaving],
-            "public": self.public, "spectator_delay": self.spectator_delay,
+        seats = self.state.seats
+        shared = ViewHead(
+            table=self.id, seq=self.seq, game=self.game.name, status=self.shown_status,
+            players=self.players(), deadline=self.deadline, creator=self.creator,
+            bots=[i for i, s in enumerate(seats) if s is not None and (s.bot or s.away)],
+            away=[i for i, s in enumerate(seats) if s is not None and not s.bot and s.away],
+            leaving=[i for i, s in enumerate(seats) if s is not None and s.leaving],
+            public=self.public, spectator_delay=self.spectator_delay,
             **self._policy_view_fields(), **self._shared_view_fields(),
-            **self._fair_view(not broadcast, self._pending)}
+            **self._fair_view(not broadcast, self._pending))
         public = [ev.visible_to(None) for ev in events]  # an event as all but its own seat see it
         game = self.state.game
         seen = None if game is None else self.game.view(game, None)  # a seat's view adds its own part
@@ -127,7 +133,7 @@ class TableFrames:
         return {}
 
     def _view_frame(self, seat: int | None, spectators_view: GameView | None, events: list[Event],
-                    public: list[dict[str, Any]], shared: dict[str, Any], creator: bool = False) -> str:
+                    public: list[dict[str, Any]], shared: ViewHead, creator: bool = False) -> str:
         """`seat`'s view frame (None: a spectator's), from the spectator's view of the game (None: no
         game) and its own part (`Game.seat_fields`); `public` is each of `events` as everyone but its
         own seat sees it (the same for every viewer unless the event has secret fields and is theirs)."""
@@ -138,5 +144,4 @@ class TableFrames:
             view = seat_view(view, self.game.seat_fields(game, seat))
         seen = [ev.visible_to(seat) if ev.secret and seat is not None and ev.seat == seat else plain
                 for ev, plain in zip(events, public, strict=True)]
-        return p.encode_str(p.View(view=view, seat=seat, events=seen,
-                                   invite=self.config.invite if creator else None, **shared))
+        return shared.frame(view, seat, seen, self.config.invite if creator else None)
