@@ -247,22 +247,42 @@ class BenchStack:
     def frontend_url(self) -> str:
         return self.origin
 
+    def _migrate_for_code(self) -> None:
+        """A baseline checkout's copy of the master, at its code's schema: migrated down by this
+        checkout's migrations when the baseline is older, then by its own `init-db` (up, if newer)."""
+        from alembic import command
+
+        from common.schema import config, head, known_revisions, open_db
+
+        theirs = subprocess.run([python(), "-c", "from common.schema import head; print(head())"],
+                                cwd=self.code, check=True, capture_output=True, text=True).stdout.strip()
+        if theirs != head() and theirs in known_revisions():
+            engine = open_db(f"sqlite:///{self.db_path}")
+            with engine.begin() as conn:
+                command.downgrade(config(conn), theirs)
+            engine.dispose()
+        subprocess.run([python(), "-m", "frontend.cli", "init-db"], cwd=self.code, check=True,
+                       env=self.env, capture_output=True)
+
     def start(self, users: tuple[str, int] | None = None) -> BenchStack:
         """Start every tier; first make sure the bot accounts `users` = (prefix, count) exist.
 
         Creating them is the documented setup step (`python -m frontend.cli create-users`, idempotent).
         """
         master = {**self.env, "FELT_DATABASE_URL": f"sqlite:///{self.users_path}"}
-        subprocess.run([python(), "-m", "frontend.cli", "init-db"], cwd=self.code, env=master, check=True,
-                       capture_output=True)
-        if users is not None:
-            subprocess.run([python(), "-m", "frontend.cli", "create-users", "--prefix", users[0], "--count",
-                            str(users[1]), "--password", self.PASSWORD], cwd=self.code, env=master,
+        if self.code == ROOT:  # a baseline's stack copies the master as this checkout left it
+            subprocess.run([python(), "-m", "frontend.cli", "init-db"], cwd=self.code, env=master,
                            check=True, capture_output=True)
+            if users is not None:
+                subprocess.run([python(), "-m", "frontend.cli", "create-users", "--prefix", users[0],
+                                "--count", str(users[1]), "--password", self.PASSWORD], cwd=self.code,
+                               env=master, check=True, capture_output=True)
         with sqlite3.connect(self.users_path) as src, sqlite3.connect(self.db_path) as dst:
             src.backup(dst)
         src.close()
         dst.close()
+        if self.code != ROOT:
+            self._migrate_for_code()
         for name in self.gameserver_endpoints:
             self.metrics_ports[f"gs-{name}"] = port = free_port()
             self.procs.spawn(f"gs-{name}", [python(), "-m", "gameserver", "--name", name, "--metrics-port",
