@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Table, insert, select, text
+from sqlalchemy import Column, Table, insert, inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from common import schema
@@ -192,5 +192,39 @@ def test_tables_from_before_the_registry_belong_to_their_creator_after_migrating
             row = conn.execute(select(tables).where(tables.c.id == "g2-0001")).one()
             assert (row.owner, row.epoch, row.handover) == ("g2", 1, {})
             assert conn.execute(text("SELECT seq, epoch FROM table_actions")).all() == [(1, 0)]
+    finally:
+        engine.dispose()
+
+
+def test_a_tables_log_keeps_its_entries_and_loses_only_its_second_index_across_0009(tmp_path: Path) -> None:
+    """0009 drops the log's index on `table_id` alone (its unique `(table_id, seq)` serves every lookup
+    by table); a log written before it reads back whole, and going back down restores the index."""
+    url = dbs.empty_database_url(tmp_path)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(schema.config(conn), "0008")
+            conn.execute(text("INSERT INTO tables (id, server, game, seats, options, public, creator, seed, "
+                              "status, created, owner, epoch) VALUES ('g1-0001', 'g1', 'crazy_eights', 2, "
+                              "'{}', true, 1, '1', 'playing', 1.0, 'g1', 1)"))
+            for seq in (1, 2, 3):
+                conn.execute(text("INSERT INTO table_actions (table_id, seq, epoch, entry, ts) VALUES "
+                                  "('g1-0001', :seq, 1, '{}', 1.0)"), {"seq": seq})
+
+        def by_table() -> list[str | None]:
+            with engine.connect() as conn:
+                found = inspect(conn).get_indexes("table_actions")
+            return [ix["name"] for ix in found if ix["column_names"] == ["table_id"]]
+
+        assert by_table() == ["ix_table_actions_table_id"]
+        with engine.begin() as conn:
+            command.upgrade(schema.config(conn), "0009")
+        assert by_table() == []
+        with engine.connect() as conn:
+            seqs = conn.execute(text("SELECT seq FROM table_actions WHERE table_id = 'g1-0001' ORDER BY seq"))
+            assert [row[0] for row in seqs] == [1, 2, 3]
+        with engine.begin() as conn:
+            command.downgrade(schema.config(conn), "0008")
+        assert by_table() == ["ix_table_actions_table_id"]
     finally:
         engine.dispose()
