@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import random
+import sqlite3
 import tempfile
 import time
 import types
@@ -151,6 +152,9 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         sock = _StubSocket()
         server.sock = sock  # type: ignore[assignment]  # a fake ROUTER socket
         commits = _time_commits(server.store)
+        leave = getattr(server.store, "leave_checkpoints", None)
+        if leave is not None:  # as a live server's store: its commits copy no WAL back (a thread does)
+            leave()
         peer = b"rt1"
         seats = _seats(server.games[game_name])
         rng = random.Random(5)
@@ -240,7 +244,8 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         return {"actions": n, "seconds": round(busy, 3), "actions_per_s": round(n / busy) if busy else None,
                 "games": games_done, "tables": tables,
                 "commits": {kind: {"n": count, "cpu_us": round(spent / count * 1e6)}
-                            for kind, (count, spent) in commits.items() if count}}
+                            for kind, (count, spent) in commits.items() if count},
+                **_wal_pages(Path(tmp) / "games.db", sum(count for count, _ in commits.values()))}
 
 
 def _settle_as_served() -> None:
@@ -252,6 +257,19 @@ def _settle_as_served() -> None:
         gc.freeze()
     else:
         garbage.settle()
+
+
+def _wal_pages(path: Path, commits: int) -> dict[str, float]:
+    """Pages written to SQLite's log per group commit, from its size (nothing copied it back: with no
+    checkpoint the log only grows). Empty when a checkpoint ran (an older checkout's commits ran them)."""
+    wal = path.with_name(path.name + "-wal")
+    if not commits or not wal.exists():
+        return {}
+    with sqlite3.connect(path) as conn:
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    conn.close()
+    frames = (wal.stat().st_size - 32) / (page + 24)  # the log's header, then a header and a page a frame
+    return {"wal_pages_per_commit": round(frames / commits, 2)}
 
 
 def _time_commits(store: Store) -> dict[str, list[Any]]:
