@@ -39,7 +39,6 @@ Options (all off by default):
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from typing import Any
 from common.cards import SUIT_NAMES, SUITS, is_card, shuffled_deck, sort_hand
 from common.protocol import Action, Draw, PassTurn, Play
 from common.views import CrazyEightsOptions, CrazyEightsView, LegalAction, seat_view
-from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
+from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options, replaced
 from gameserver.rules.crazy_eights_events import (
     Dealt,
     Drew,
@@ -220,7 +219,7 @@ def _scores(state: State, went_out: int | None) -> tuple[int, ...]:
 
 
 def _finish(state: State, went_out: int | None, reason: str, events: list[Event]) -> State:
-    state = dataclasses.replace(state, over=True, went_out=went_out)
+    state = replaced(state, over=True, went_out=went_out)
     events.append(HandOver(None, _scores(state, went_out), went_out, reason))
     return state
 
@@ -237,9 +236,9 @@ def _play(state: State, seat: int, card: str, named: str | None) -> tuple[State,
     played: dict[str, Any] = {"hands": tuple(hands), "discards": state.discards + (card,), "suit": suit,
                               "drawn": 0, "passes": 0, "plays": plays}
     if not hands[seat]:
-        return _finish(dataclasses.replace(state, **played), seat, "out", events), events
+        return _finish(replaced(state, **played), seat, "out", events), events
     if plays >= PLAY_LIMIT:
-        return _finish(dataclasses.replace(state, **played), None, "limit", events), events
+        return _finish(replaced(state, **played), None, "limit", events), events
     rank, steps, direction, pending = card[0], 1, state.direction, 0
     if rank == "Q" and state.queen_skips:
         steps = 2
@@ -256,8 +255,8 @@ def _play(state: State, seat: int, card: str, named: str | None) -> tuple[State,
     turn = _next(state, seat, steps, direction)
     if pending:
         events.append(PenaltyRaised(turn, pending))
-    # one new state for the play and the turn it passes (a replace costs about 4 µs)
-    return dataclasses.replace(state, **played, turn=turn, direction=direction, pending=pending), events
+    # one new state for the play and the turn it passes (a replace costs a few µs)
+    return replaced(state, **played, turn=turn, direction=direction, pending=pending), events
 
 
 def _draw(state: State, seat: int) -> tuple[State, list[Event]]:
@@ -270,13 +269,13 @@ def _draw(state: State, seat: int) -> tuple[State, list[Event]]:
         taken = state.stock[-n:][::-1]  # top first
         hands[seat] = hands[seat] + taken
         events: list[Event] = [Drew(seat, c, True) for c in taken]
-        return dataclasses.replace(state, hands=tuple(hands), stock=state.stock[:-n], pending=0, drawn=0,
+        return replaced(state, hands=tuple(hands), stock=state.stock[:-n], pending=0, drawn=0,
                                    passes=0), events
     if state.drawn >= MAX_DRAWS:
         raise IllegalMove(f"you have already drawn {MAX_DRAWS} cards this turn; play a card or pass")
     card = state.stock[-1]
     hands[seat] = hands[seat] + (card,)
-    return dataclasses.replace(state, hands=tuple(hands), stock=state.stock[:-1], drawn=state.drawn + 1,
+    return replaced(state, hands=tuple(hands), stock=state.stock[:-1], drawn=state.drawn + 1,
                                passes=0), [Drew(seat, card)]
 
 
@@ -289,7 +288,7 @@ def _pass(state: State, seat: int) -> tuple[State, list[Event]]:
                           f"{state.drawn}) or when the stock is empty")
     events: list[Event] = [Passed(seat)]
     passes = state.passes + 1
-    new = dataclasses.replace(state, turn=_next(state, seat), drawn=0, passes=passes, pending=0)
+    new = replaced(state, turn=_next(state, seat), drawn=0, passes=passes, pending=0)
     if not state.stock and passes >= state.seats + 1:
         return _finish(new, None, "blocked", events), events
     return new, events

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -48,7 +48,7 @@ from common.views import (
     PassDirection,
     seat_view,
 )
-from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options
+from gameserver.rules.base import Event, Game, IllegalMove, Outcome, merge_options, replaced
 from gameserver.rules.hearts_events import (
     CardsPassed,
     CardsReceived,
@@ -289,12 +289,12 @@ def _apply_pass(state: State, seat: int, cards: Sequence[str]) -> tuple[State, l
     passes = _with(state.passes, seat, chosen)
     events: list[Event] = [CardsPassed(seat, chosen, (seat + offset) % SEATS)]
     if any(p is None for p in passes):
-        return replace(state, hands=hands, passes=passes), events
+        return replaced(state, hands=hands, passes=passes), events
     given = [p for p in passes if p is not None]  # all four by now
     givers = [(seat - offset) % SEATS for seat in range(SEATS)]
     new_hands = tuple(tuple(sort_hand(hands[seat] + given[g])) for seat, g in enumerate(givers))
     events += [CardsReceived(seat, given[g], g) for seat, g in enumerate(givers)]
-    state = replace(state, hands=new_hands, passes=passes, phase="playing",
+    state = replaced(state, hands=new_hands, passes=passes, phase="playing",
                     leader=_holder(new_hands, TWO_OF_CLUBS))
     return state, events
 
@@ -309,12 +309,12 @@ def _apply_play(state: State, seat: int, card: str) -> tuple[State, list[Event]]
         broken = True
         events.append(HeartsBroken(seat))
     if len(trick) < SEATS:
-        return replace(state, hands=hands, trick=trick, hearts_broken=broken), events
+        return replaced(state, hands=hands, trick=trick, hearts_broken=broken), events
     winner = trick_winner(trick)
     cards = tuple(c for _, c in trick)
     points = trick_points(cards, opts.jack_of_diamonds)
     events.append(TrickWon(winner, cards, points))
-    state = replace(
+    state = replaced(
         state, hands=hands, trick=(), leader=winner, hearts_broken=broken,
         tricks_played=state.tricks_played + 1, last_trick=trick,
         taken=_with(state.taken, winner, state.taken[winner] + cards),
@@ -336,9 +336,9 @@ def _end_deal(state: State, events: list[Event]) -> tuple[State, list[Event]]:
     if max(scores) >= opts.target:
         winners = match_winners(scores)
         events.append(MatchOver(None, scores, winners))
-        return replace(state, phase="over", leader=None, scores=scores, history=history), events
+        return replaced(state, phase="over", leader=None, scores=scores, history=history), events
     if state.host_deals:
-        return replace(state, phase="dealing", leader=None, trick=(), scores=scores, history=history), events
+        return replaced(state, phase="dealing", leader=None, trick=(), scores=scores, history=history), events
     number = state.deal_number + 1
     hands = deal_hands(state.match_seed, number)
     nxt = _new_deal(opts, state.match_seed, number, hands, scores, history)
