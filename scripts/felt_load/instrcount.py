@@ -6,7 +6,8 @@ server of `rulesbench --server-only` (its handlers, the SQLite group commit, enc
 socket) under callgrind twice, for `--short` and `--long` moves, and prints the instructions per move of
 the difference (start-up and set-up cancel out). With 4 tables and 4 moves a pass it is a pass of the
 size the game server sees at about 1,000 moves/s in `scripts/bench`. `--code`: another checkout (its
-tiers, this script's driver), to compare versions on the same machine. Needs `valgrind` (Debian
+tiers, this script's driver), to compare versions on the same machine. `--rules GAME`: that game's
+rules alone instead (`rulesbench --rules`: `apply` over recorded games). Needs `valgrind` (Debian
 package); takes a minute or two.
 """
 
@@ -26,15 +27,18 @@ from scripts.felt_load.procs import ROOT, python
 _TOTAL = re.compile(r"summary:\s+(\d+)")
 
 
-def instructions(code: Path, actions: int, tables: int, batch: int) -> int:
-    """Instructions (Ir) of one run of the game server for `actions` moves."""
+def instructions(code: Path, actions: int, tables: int, batch: int, rules: str | None = None) -> int:
+    """Instructions (Ir) of one run of the game server for `actions` moves (`rules`: of that game's
+    rules alone, replaying recorded games)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         driver = ROOT / "scripts" / "felt_load" / "rulesbench.py"
+        what = (["--rules", rules] if rules
+                else ["--server-only", "--tables", str(tables), "--batch", str(batch)])
         subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", python(), str(driver),
-                        "--server-only", "--actions", str(actions), "--tables", str(tables), "--batch",
-                        str(batch)], cwd=code, env={**os.environ, "PYTHONPATH": f"{code}:{ROOT}"},
-                       check=True, capture_output=True, timeout=1800)
+                        *what, "--actions", str(actions)], cwd=code,
+                       env={**os.environ, "PYTHONPATH": f"{code}:{ROOT}"}, check=True, capture_output=True,
+                       timeout=1800)
         found = _TOTAL.search(out.read_text(errors="replace"))
         if found is None:
             raise RuntimeError(f"no totals in {out}")
@@ -48,12 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--short", type=int, default=500)
     ap.add_argument("--long", type=int, default=1500)
+    ap.add_argument("--rules", metavar="GAME", help="count that game's rules alone (`apply` over recorded "
+                    "games; try --short 2000 --long 8000)")
     args = ap.parse_args(argv)
-    short = instructions(args.code.resolve(), args.short, args.tables, args.batch)
-    long = instructions(args.code.resolve(), args.long, args.tables, args.batch)
+    short = instructions(args.code.resolve(), args.short, args.tables, args.batch, args.rules)
+    long = instructions(args.code.resolve(), args.long, args.tables, args.batch, args.rules)
     per_move = (long - short) / (args.long - args.short)
-    print(json.dumps({"code": str(args.code), "tables": args.tables, "batch": args.batch,
-                      "instructions_per_move": round(per_move)}))
+    where = {"rules": args.rules} if args.rules else {"tables": args.tables, "batch": args.batch}
+    print(json.dumps({"code": str(args.code), **where, "instructions_per_move": round(per_move)}))
     return 0
 
 

@@ -70,6 +70,22 @@ def rules_rate(game: Game[Any], seconds: float) -> dict[str, Any]:
     return {"actions": n, "seconds": round(elapsed, 3), "actions_per_s": round(n / elapsed)}
 
 
+def rules_replay(game: Game[Any], actions: int) -> dict[str, Any]:
+    """Replay recorded games' moves through `apply` until `actions` are done: the same work on every run
+    (`instrcount --rules`)."""
+    recorded = _record_games(game, 40, random.Random(7))
+    n = 0
+    while n < actions:
+        for start, moves in recorded:
+            state = start
+            for seat, action in moves[:actions - n]:
+                state, _ = game.apply(state, seat, action)
+            n += min(len(moves), actions - n)
+            if n >= actions:
+                break
+    return {"actions": n}
+
+
 def table_rate(game: Game[Any], seconds: float) -> dict[str, Any]:
     seats = _seats(game)
     rng = random.Random(11)
@@ -309,8 +325,12 @@ if __name__ == "__main__":
     ap.add_argument("--actions", type=int, help="with --server-only: stop after this many actions")
     ap.add_argument("--tables", type=int, default=200, help="with --server-only: tables of four")
     ap.add_argument("--batch", type=int, default=256, help="with --server-only: moves per pass at most")
+    ap.add_argument("--rules", metavar="GAME", help="with --actions: only that game's rules, replaying "
+                    "recorded games for that many moves (a fixed amount of work)")
     args = ap.parse_args()
-    if args.server_only:
+    if args.rules:
+        print(json.dumps(rules_replay(games()[args.rules], args.actions or 10_000)))
+    elif args.server_only:
         print(json.dumps(server_rate("crazy_eights", args.seconds, args.tables, args.batch, args.actions)))
     else:
         print(json.dumps(run(args.seconds)))
