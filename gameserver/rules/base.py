@@ -75,7 +75,8 @@ def replaced(state: _T, **changes: Any) -> _T:
     cls = type(state)
     allowed = _REPLACEABLE.get(cls)
     if allowed is None:
-        if any(not f.init for f in dataclasses.fields(cls)) or hasattr(cls, "__post_init__"):  # type: ignore[arg-type]
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        if any(not f.init for f in fields) or hasattr(cls, "__post_init__"):
             raise TypeError(f"{cls.__name__}: use dataclasses.replace (it has fields set after __init__)")
         allowed = _REPLACEABLE[cls] = frozenset(_field_names(cls))
     if not changes.keys() <= allowed:

@@ -270,13 +270,13 @@ def _draw(state: State, seat: int) -> tuple[State, list[Event]]:
         hands[seat] = hands[seat] + taken
         events: list[Event] = [Drew(seat, c, True) for c in taken]
         return replaced(state, hands=tuple(hands), stock=state.stock[:-n], pending=0, drawn=0,
-                                   passes=0), events
+                        passes=0), events
     if state.drawn >= MAX_DRAWS:
         raise IllegalMove(f"you have already drawn {MAX_DRAWS} cards this turn; play a card or pass")
     card = state.stock[-1]
     hands[seat] = hands[seat] + (card,)
     return replaced(state, hands=tuple(hands), stock=state.stock[:-1], drawn=state.drawn + 1,
-                               passes=0), [Drew(seat, card)]
+                    passes=0), [Drew(seat, card)]
 
 
 def _pass(state: State, seat: int) -> tuple[State, list[Event]]:

@@ -295,7 +295,7 @@ def _apply_pass(state: State, seat: int, cards: Sequence[str]) -> tuple[State, l
     new_hands = tuple(tuple(sort_hand(hands[seat] + given[g])) for seat, g in enumerate(givers))
     events += [CardsReceived(seat, given[g], g) for seat, g in enumerate(givers)]
     state = replaced(state, hands=new_hands, passes=passes, phase="playing",
-                    leader=_holder(new_hands, TWO_OF_CLUBS))
+                     leader=_holder(new_hands, TWO_OF_CLUBS))
     return state, events
 
 

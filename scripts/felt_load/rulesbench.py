@@ -276,8 +276,9 @@ def _settle_as_served() -> None:
 
 
 def _wal_pages(path: Path, commits: int) -> dict[str, float]:
-    """Pages written to SQLite's log per group commit, from its size (nothing copied it back: with no
-    checkpoint the log only grows). Empty when a checkpoint ran (an older checkout's commits ran them)."""
+    """Pages written to SQLite's log per group commit, from its size: a true count only while no
+    checkpoint ran (one starts the log again from its beginning). The store here leaves them to a thread
+    this bench does not start; a checkout's store from before `leave_checkpoints` ran them in commits."""
     wal = path.with_name(path.name + "-wal")
     if not commits or not wal.exists():
         return {}
