@@ -5,7 +5,9 @@ ROUTER answers each with a view-sized Deliver (~1 KiB), as one move crosses the 
 options as Felt's tiers, with and without CURVE (the ROUTER with pyzmq's ZAP authenticator and reading
 each message's User-Id, as a game server does). Reports round trips per second and CPU microseconds per
 round trip (both ends, this process), the median of `--repeat` runs of each, in alternating order, and
-the ratio CURVE / plain measured in the same run.
+the ratio CURVE / plain measured in the same run. `--ping`: one move in flight at a time, the ROUTER in
+a process of its own (over IPC), as a live table's moves cross when nothing batches them; CPU of both
+processes.
 """
 
 from __future__ import annotations
@@ -75,17 +77,88 @@ def one_run(use_curve: bool, moves: int, window: int, keys: Path) -> dict[str, f
     return {"moves_per_s": moves / wall, "cpu_us_per_move": 1e6 * cpu / moves}
 
 
+def _answer(endpoint: str, moves: int, use_curve: bool, keys: str, cpu: Any) -> None:
+    """The game server's end of `ping_run`, in a process of its own: answer `moves` + 1 Forwards."""
+    ctx = zmq.Context()
+    router = ctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    auth = None
+    if use_curve:
+        server = curve.own_key(Path(keys), "gameserver", "g1")
+        auth = ThreadAuthenticator(ctx)
+        auth.start()
+        auth.configure_curve_callback(curve.ZAP_DOMAIN, credentials_provider=curve.AllowList(Path(keys)))
+        router.curve_secretkey, router.curve_publickey = server.secret, server.public
+        router.curve_server = True
+        router.zap_domain = curve.ZAP_DOMAIN.encode()
+    router.bind(endpoint)
+    c0 = 0.0
+    for i in range(moves + 1):
+        frames = router.recv_multipart(copy=False)
+        if use_curve:
+            frames[1].get("User-Id")
+        router.send_multipart([frames[0].bytes, DELIVER])
+        if i == 0:  # the handshake is done
+            c0 = time.process_time()
+    cpu.send(time.process_time() - c0)
+    router.close()
+    if auth is not None:
+        auth.stop()
+    ctx.term()
+
+
+def ping_run(use_curve: bool, moves: int, keys: Path) -> dict[str, float]:
+    """One move in flight, as at a live table: each Forward answered before the next goes, the ROUTER in
+    another process (each message wakes both ends' I/O threads). CPU of both processes, all threads."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    endpoint = f"ipc://{keys}/ping-{'curve' if use_curve else 'plain'}"
+    if use_curve:  # both keys exist before the ROUTER's allow-list is read
+        curve.own_key(keys, "gameserver", "g1")
+        curve.own_key(keys, "realtime", "rt8101")
+    mine, theirs = spawn.Pipe()
+    child = spawn.Process(target=_answer, args=(endpoint, moves, use_curve, str(keys), theirs))
+    child.start()
+    ctx = zmq.Context()
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    if use_curve:
+        server = curve.own_key(keys, "gameserver", "g1")
+        client = curve.own_key(keys, "realtime", "rt8101")
+        dealer.curve_secretkey, dealer.curve_publickey = client.secret, client.public
+        dealer.curve_serverkey = server.public
+    dealer.connect(endpoint)
+    dealer.send(FORWARD)
+    dealer.recv()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(moves):
+        dealer.send(FORWARD)
+        dealer.recv()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    other = mine.recv()
+    child.join()
+    dealer.close()
+    ctx.term()
+    return {"moves_per_s": moves / wall, "cpu_us_per_move": 1e6 * (cpu + other) / moves}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.felt_load.curvebench", description=__doc__)
     ap.add_argument("--moves", type=int, default=50_000, help="round trips per run")
     ap.add_argument("--repeat", type=int, default=5, help="runs of each (medians are reported)")
     ap.add_argument("--window", type=int, default=64, help="moves in flight at once")
+    ap.add_argument("--ping", action="store_true", help="one move in flight, the ROUTER in another process "
+                    "(over IPC): what a round trip costs when nothing batches it")
     args = ap.parse_args(argv)
     runs: dict[str, list[dict[str, float]]] = {"plain": [], "curve": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             for kind in (("plain", "curve") if i % 2 == 0 else ("curve", "plain")):
-                runs[kind].append(one_run(kind == "curve", args.moves, args.window, Path(tmp)))
+                if args.ping:
+                    runs[kind].append(ping_run(kind == "curve", args.moves, Path(tmp)))
+                else:
+                    runs[kind].append(one_run(kind == "curve", args.moves, args.window, Path(tmp)))
     result: dict[str, Any] = {}
     for kind, values in runs.items():
         result[kind] = {k: round(statistics.median(v[k] for v in values), 1) for k in values[0]}
