@@ -31,6 +31,26 @@ FORWARD = p.encode(p.Forward(conn="rt8101.3fa2c1:17", user=42, name="player42", 
 DELIVER = p.encode(p.Deliver(conns=["rt8101.3fa2c1:17"], frame="x" * 1000, rid=123456))
 
 
+def _serve_curve(ctx: zmq.Context[Any], router: zmq.Socket[Any], keys: Path) -> ThreadAuthenticator:
+    """`router` as a game server's CURVE server, its clients checked by pyzmq's ZAP authenticator."""
+    server = curve.own_key(keys, "gameserver", "g1")
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    auth.configure_curve_callback(curve.ZAP_DOMAIN, credentials_provider=curve.AllowList(keys))
+    router.curve_secretkey, router.curve_publickey = server.secret, server.public
+    router.curve_server = True
+    router.zap_domain = curve.ZAP_DOMAIN.encode()
+    return auth
+
+
+def _dial_curve(dealer: zmq.Socket[Any], keys: Path) -> None:
+    """`dealer` as a realtime process's CURVE client of the game server (both keys made if missing)."""
+    server = curve.own_key(keys, "gameserver", "g1")
+    client = curve.own_key(keys, "realtime", "rt8101")
+    dealer.curve_secretkey, dealer.curve_publickey = client.secret, client.public
+    dealer.curve_serverkey = server.public
+
+
 def one_run(use_curve: bool, moves: int, window: int, keys: Path) -> dict[str, float]:
     ctx = zmq.Context()
     router, dealer = ctx.socket(zmq.ROUTER), ctx.socket(zmq.DEALER)
@@ -40,16 +60,8 @@ def one_run(use_curve: bool, moves: int, window: int, keys: Path) -> dict[str, f
         sock.setsockopt(zmq.SNDHWM, 100_000)
         sock.setsockopt(zmq.RCVHWM, 100_000)
     if use_curve:
-        server = curve.own_key(keys, "gameserver", "g1")
-        client = curve.own_key(keys, "realtime", "rt8101")
-        auth = ThreadAuthenticator(ctx)
-        auth.start()
-        auth.configure_curve_callback(curve.ZAP_DOMAIN, credentials_provider=curve.AllowList(keys))
-        router.curve_secretkey, router.curve_publickey = server.secret, server.public
-        router.curve_server = True
-        router.zap_domain = curve.ZAP_DOMAIN.encode()
-        dealer.curve_secretkey, dealer.curve_publickey = client.secret, client.public
-        dealer.curve_serverkey = server.public
+        _dial_curve(dealer, keys)
+        auth = _serve_curve(ctx, router, keys)
     port = router.bind_to_random_port("tcp://127.0.0.1")
     dealer.connect(f"tcp://127.0.0.1:{port}")
     dealer.send(FORWARD)
@@ -82,15 +94,7 @@ def _answer(endpoint: str, moves: int, use_curve: bool, keys: str, cpu: Any) -> 
     ctx = zmq.Context()
     router = ctx.socket(zmq.ROUTER)
     router.setsockopt(zmq.LINGER, 0)
-    auth = None
-    if use_curve:
-        server = curve.own_key(Path(keys), "gameserver", "g1")
-        auth = ThreadAuthenticator(ctx)
-        auth.start()
-        auth.configure_curve_callback(curve.ZAP_DOMAIN, credentials_provider=curve.AllowList(Path(keys)))
-        router.curve_secretkey, router.curve_publickey = server.secret, server.public
-        router.curve_server = True
-        router.zap_domain = curve.ZAP_DOMAIN.encode()
+    auth = _serve_curve(ctx, router, Path(keys)) if use_curve else None
     router.bind(endpoint)
     c0 = 0.0
     for i in range(moves + 1):
@@ -114,20 +118,14 @@ def ping_run(use_curve: bool, moves: int, keys: Path) -> dict[str, float]:
 
     spawn = multiprocessing.get_context("spawn")
     endpoint = f"ipc://{keys}/ping-{'curve' if use_curve else 'plain'}"
-    if use_curve:  # both keys exist before the ROUTER's allow-list is read
-        curve.own_key(keys, "gameserver", "g1")
-        curve.own_key(keys, "realtime", "rt8101")
-    mine, theirs = spawn.Pipe()
-    child = spawn.Process(target=_answer, args=(endpoint, moves, use_curve, str(keys), theirs))
-    child.start()
     ctx = zmq.Context()
     dealer = ctx.socket(zmq.DEALER)
     dealer.setsockopt(zmq.LINGER, 0)
-    if use_curve:
-        server = curve.own_key(keys, "gameserver", "g1")
-        client = curve.own_key(keys, "realtime", "rt8101")
-        dealer.curve_secretkey, dealer.curve_publickey = client.secret, client.public
-        dealer.curve_serverkey = server.public
+    if use_curve:  # both keys exist before the ROUTER's allow-list is read
+        _dial_curve(dealer, keys)
+    mine, theirs = spawn.Pipe()
+    child = spawn.Process(target=_answer, args=(endpoint, moves, use_curve, str(keys), theirs))
+    child.start()
     dealer.connect(endpoint)
     dealer.send(FORWARD)
     dealer.recv()
