@@ -32,6 +32,7 @@ log = logging.getLogger("felt.gameserver.ownership")
 
 _tables = cast(Table, TableRecord.__table__)
 LIVE_STATUSES = ("waiting", "playing")
+FINISHED = "over"  # a match played to its end ("closed": closed before it, or a cash table)
 #: Seconds before the lease's end at which a server stops trusting that it still holds it.
 MARGIN = 1.0
 

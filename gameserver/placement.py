@@ -30,9 +30,10 @@ from common.policy import TablePolicy
 from common.registry import DRAINING, GONE, Replaced
 from gameserver import engine as en
 from gameserver import entries as e
+from gameserver import store_results
 from gameserver.chat import CHAT_HISTORY, TableChat
 from gameserver.lobby import LobbyTracker
-from gameserver.ownership import Ownership
+from gameserver.ownership import FINISHED, Ownership
 from gameserver.peers import Peers
 from gameserver.rules.base import Game
 from gameserver.store import Store, StoredTable
@@ -166,6 +167,9 @@ class Placement:
         and None."""
         table_id = getattr(msg.body, "table", "")
         owner = self.ownership.of(table_id)
+        if owner is not None and owner.status == FINISHED:
+            self._answer_finished(msg, table_id)
+            return None
         if owner is None or not owner.live:
             self._refuse_forward(msg, p.E_NO_TABLE, f"no table {table_id}")
             return None
@@ -183,6 +187,22 @@ class Placement:
             return None
         log.info("table %s: taken over from %s, which is gone", table_id, owner.owner)
         return self._adopt(table_id, now, announce=True)
+
+    def _answer_finished(self, msg: p.Forward, table_id: str) -> None:
+        """A request to a finished table nobody holds in memory any more (its last watcher left, or it ended
+        while its players were reconnecting): `game_over`, and the result to those who may see it (who
+        sat at it; at a public table without a spectator delay, anyone). A private table is, to anyone
+        else, as if there were none."""
+        final = store_results.final_result(self.store.engine, table_id)
+        seated = final is not None and msg.user in final.people
+        if final is None or not (seated or final.public):
+            self._refuse_forward(msg, p.E_NO_TABLE, f"no table {table_id}")
+            return
+        self._refuse_forward(msg, p.E_GAME_OVER, "the game is over")
+        if seated or not final.delayed:
+            over = p.GameOver(table=table_id, seq=final.seq, scores=final.scores, players=final.names,
+                              winners=final.winners)
+            self._pending_out.append(Outbound([msg.conn], p.encode_str(over)))
 
     def _refuse_forward(self, msg: p.Forward, code: str, text: str) -> None:
         table = getattr(msg.body, "table", None)

@@ -1,5 +1,6 @@
 """Finished games' rows, written on the driver's cursor inside a batch's transaction (a part of
-`gameserver.store`): each game's record, its people's history rows and their rating update.
+`gameserver.store`): each game's record, its people's history rows and their rating update; and read
+back (`final_result`) for a request to a finished table no game server holds any more.
 
 Through SQLAlchemy these were nine statements a game, each built, cache-keyed and compiled again (their
 `IN` lists expanded each time): about 1.3 ms of the loop's time for every game that ended, the longest
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
+from sqlalchemy.engine import Engine
 
 from common import ratings
 from common.models import FinishedGame, GamePlayer, Rating, RatingChange
-from gameserver.store_sql import DriverSql, RowInsert
+from gameserver.store_sql import DriverSql, RowInsert, _actions, _tables
 
 _finished = cast(Table, FinishedGame.__table__)
 _players = cast(Table, GamePlayer.__table__)
@@ -60,6 +63,41 @@ class ResultSql:
             self._rated[count] = (f"SELECT user_id, mu, sigma FROM {_ratings.name} WHERE game = {sql.mark} "
                                   f"AND user_id IN ({sql.marks(count)}){sql.lock}")
         return self._rated[count]
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    """A finished table's last result as stored, and who may be told it."""
+
+    table: str
+    seq: int  # the table's last entry
+    scores: list[int]
+    names: list[str]  # by seat ("" for an empty one)
+    winners: list[int]
+    people: frozenset[int]  # the users who sat at it
+    public: bool
+    delayed: bool  # spectators see it late
+
+
+def final_result(engine: Engine, table_id: str) -> FinalResult | None:
+    """The result of `table_id`'s last finished game (a sit-and-go's: the tournament's, written last), or
+    None if it has none."""
+    with engine.connect() as conn:
+        table = conn.execute(select(_tables.c.public, _tables.c.spectator_delay)
+                             .where(_tables.c.id == table_id)).first()
+        game = conn.execute(select(_finished.c.players, _finished.c.scores, _finished.c.winners)
+                            .where(_finished.c.table_id == table_id)
+                            .order_by(_finished.c.id.desc()).limit(1)).first()
+        seq = conn.execute(select(func.max(_actions.c.seq)).where(_actions.c.table_id == table_id)).scalar()
+    if table is None or game is None:
+        return None
+    names = [""] * len(game.scores)
+    for player in game.players:
+        if 0 <= player["seat"] < len(names):
+            names[player["seat"]] = player.get("name") or ""
+    people = frozenset(int(x["user"]) for x in game.players if x.get("user") and not x.get("bot"))
+    return FinalResult(table_id, int(seq or 0), list(game.scores), names, list(game.winners), people,
+                       bool(table.public), bool(table.spectator_delay))
 
 
 def write(cursor: Any, sql: ResultSql, records: Sequence[dict[str, Any]],

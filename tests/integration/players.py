@@ -162,7 +162,8 @@ class ResilientPlayer:
                 self._waiting_for = None
                 if msg.code == p.E_STALE:  # acted on an old view (twice on one, say): fetch the current one
                     await self.resume()
-            if msg.code not in (p.E_STALE, p.E_NOT_YOUR_TURN, p.E_UNAVAILABLE, p.E_TIMEOUT, *LATE_ENTROPY):
+            if msg.code not in (p.E_STALE, p.E_NOT_YOUR_TURN, p.E_UNAVAILABLE, p.E_TIMEOUT, p.E_GAME_OVER,
+                                *LATE_ENTROPY):
                 raise AssertionError(f"{self.user.username}: {msg}")
         elif isinstance(msg, p.View) and msg.table == self.table:
             self.last_view = msg
