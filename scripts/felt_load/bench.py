@@ -8,6 +8,8 @@
                then on a bare sockjs-tornado echo server (scripts/echo_server.py) and a bare sockjs-node
                echo server, same client, same placement, frames padded to Felt's mean frame size, so every
                figure is also a ratio against the echo measured minutes apart on the same core.
+               After the sweep, the game server's CPU per move against its no-network ceiling at
+               each step's shape (its tables and moves per group commit; `ceiling`).
 
 Each move step also reports the CPU µs per move of each hop (edge in, ZeroMQ to the game server, the
 table, the group commit, ZeroMQ back, edge out), from the time each process counts per part of its hot
@@ -36,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.felt_load import report
+from scripts.felt_load import ceiling, report
 from scripts.felt_load import run as R
 from scripts.felt_load.cli import CLIENT_CPU_LIMIT, LAG_MS
 from scripts.felt_load.procs import (
@@ -44,6 +46,7 @@ from scripts.felt_load.procs import (
     BenchStack,
     CoreSampler,
     Procs,
+    commit_count,
     cpu_seconds,
     gc_seconds,
     hot_seconds,
@@ -62,11 +65,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # one set of 1,000 players for everything; think time set per step: (players / 4) / rate
     "quick": {"conn_players": 1000, "move_players": 1000, "cadence": None, "rates": [500, 1000, 2000, 3000],
               "warmup": 1.5, "duration": 5.0, "echo_warmup": 1.0, "echo_duration": 3.0, "repeats": 1,
-              "rules_seconds": 1.0, "workers": 2},
+              "rules_seconds": 1.0, "ceiling_seconds": 3.0, "workers": 2},
     # each player moves every `cadence` s (think cadence/4 at a table of four): players = rate x cadence
     "full": {"conn_players": 10000, "move_players": None, "cadence": 2.0,
              "rates": [250, 500, 1000, 2000, 3000, 4000], "warmup": 3.0, "duration": 15.0, "echo_warmup": 2.0,
-             "echo_duration": 8.0, "repeats": 3, "rules_seconds": 3.0, "workers": 2},
+             "echo_duration": 8.0, "repeats": 3, "rules_seconds": 3.0, "ceiling_seconds": 5.0, "workers": 2},
 }
 
 
@@ -165,6 +168,8 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
                  for part, v in hot_seconds(text).items()} for k, text in scraped.items()}
     collector = {k: _per_second(gc_seconds(text), gc_seconds(scraped0[k]), elapsed)
                  for k, text in scraped.items()}
+    commits = _per_second(commit_count(scraped.get("gameserver", "")), commit_count(scraped0.get(
+        "gameserver", "")), elapsed)
     await load.play(0, think, pad)
     await asyncio.sleep(0.3)
     await load.window()
@@ -183,7 +188,7 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
         "loadgen_cpu": round(w["loadgen_cpu_s"] / elapsed, 3),
         "loadgen_cpu_max_worker": round(w["loadgen_cpu_max"], 3),
         "loadgen_lag_p99_ms": round(w["loadgen_lag_p99_ms"], 2),
-        "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
+        "commits_per_s": commits, "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
         "moves": w["moves_acked"], "elapsed": elapsed,
     }
 
@@ -202,8 +207,8 @@ def median_step(runs: list[dict[str, Any]]) -> dict[str, Any]:
     first = runs[0]
     out = dict(first)
     for key in ("achieved", "frames_per_s", "bytes_per_frame", "loadgen_cpu", "loadgen_lag_p99_ms",
-                "server_core_noise"):
-        out[key] = _median([r[key] for r in runs])
+                "server_core_noise", "commits_per_s"):
+        out[key] = _median([r.get(key) for r in runs])
     for key in ("rtt", "rtt_view", "fanout"):
         out[key] = {q: _median([r[key][q] for r in runs]) for q in first[key]}
     out["cpu"] = {k: _median([r["cpu"].get(k) for r in runs]) for k in first["cpu"]}
@@ -507,6 +512,9 @@ async def bench(v: dict[str, Any], variant: str, only: set[str], use_node: bool,
             base.stop()
         if plain:
             plain.stop()
+    if result.get("moves"):  # after the stacks, so the ceiling runs alone on the game server's core
+        log("the game server against its no-network ceiling, at each step's shape …")
+        ceiling.measure_steps(result["moves"], v["ceiling_seconds"], LOAD_CPU, log)
     return result
 
 

@@ -90,6 +90,16 @@ def gc_seconds(text: str) -> float | None:
 _GC = re.compile(r'felt_\w+_gc_seconds_total\{generation="[0-9]"\} ([0-9.e+-]+)')
 
 
+def commit_count(text: str) -> float | None:
+    """A game server's group commits so far in a `scrape` (the count of its
+    `felt_gameserver_log_commit_seconds` histogram); None when it has none."""
+    found = _COMMITS.search(text)
+    return float(found.group(1)) if found else None
+
+
+_COMMITS = re.compile(r"^felt_gameserver_log_commit_seconds_count ([0-9.e+-]+)$", re.MULTILINE)
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:

@@ -151,6 +151,21 @@ def markdown(r: dict[str, Any]) -> str:
         out.append("| **all Felt processes** (from /proc) | " + " | ".join(
             _f(s["felt_us_per_move"], 0) for s in steps) + " |")
         out.append("")
+    if steps and any(s.get("ceiling") for s in steps):
+        out.append("**The game server against its no-network ceiling** (its loop thread's CPU per move "
+                   "live, over `rulesbench --server-only` at the step's tables and moves per group commit; "
+                   "issue 14's bound: 1.5x)")
+        out.append("")
+        out.append("| target/s | tables | moves per commit | live loop µs/move | live process µs/move "
+                   "| ceiling µs/action | ratio |")
+        out.append("|---|---|---|---|---|---|---|")
+        for s in steps:
+            c = s.get("ceiling")
+            if c:
+                out.append(f"| {s['target']:.0f} | {c['tables']} | {c['moves_per_commit']} | "
+                           f"{_f(c['live_loop_us_per_move'], 0)} | {_f(c['live_process_us_per_move'], 0)} | "
+                           f"{_f(c['ceiling_us_per_action'], 0)} | {_f(c['ratio'])} |")
+        out.append("")
     rules = r.get("rules")
     if rules:
         out.append("**Rules and one game server, no network** (actions/s, one core)")
