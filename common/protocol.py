@@ -18,7 +18,12 @@ from common.policy import TablePolicy
 from common.sitandgo import SitAndGo
 from common.views import FairCommit, FairReveal, GameView, SitAndGoInfo
 
-PROTOCOL_VERSION = 1
+#: The newest client protocol this version speaks; a client says which it speaks in `auth` (1 when it
+#: says nothing) and the `welcome` names the one the connection uses. 2: an applied `act` is answered by
+#: the mover's `view` carrying its `req` (the ack folded in), not by an `ack` and then the view.
+PROTOCOL_VERSION = 2
+#: The first version that folds an applied act's ack into the mover's view.
+FOLDED_ACKS = 2
 
 #: Largest client frame (bytes of JSON) the realtime tier accepts.
 MAX_FRAME_BYTES = 8 * 1024
@@ -174,7 +179,7 @@ Action = Play | Draw | PassTurn | PassCards | Fold | Check | Call | Bet | Raise
 
 class Auth(Msg, tag="auth"):
     token: Annotated[str, msgspec.Meta(max_length=4096)]
-    protocol: Annotated[int, msgspec.Meta(ge=0, le=1000)] = PROTOCOL_VERSION
+    protocol: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 1  # the client's; 1 for one that never said
 
 
 class Ping(Msg, tag="ping"):
@@ -317,7 +322,7 @@ ClientMessage = (Auth | Ping | Lobby | ListTables | CreateTable | Join | Leave |
 class Welcome(Msg, tag="welcome"):
     user: int
     name: str
-    protocol: int = PROTOCOL_VERSION
+    protocol: int = 1  # the one this connection uses: the client's, or this server's newest if lower
 
 
 class Ack(Msg, tag="ack"):
@@ -422,6 +427,8 @@ class View(Msg, tag="view"):
     #: For each seat to act whose turn clock runs: when the clock acts for it (`deadline` + its time bank).
     bank_ends: dict[int, float] = {}
     sitting_out: list[int] = []  # cash tables: seats dealt out of the next hands until they sit in
+    #: Protocol 2, the mover's view only: the `req` of the `act` this view answers (its ack, folded in).
+    req: int | None = None
 
 
 class GameOver(Msg, tag="game_over"):
@@ -462,6 +469,7 @@ class Forward(Msg, tag="fwd"):
     rid: int
     body: TableRequest
     issued: float = 0.0  # when the sender's token was issued (epoch s): refused if its user revoked since
+    fold: bool = False  # the sender speaks protocol 2: an applied act's ack goes into its view (`View.req`)
 
 
 class Heartbeat(Msg, tag="hb"):

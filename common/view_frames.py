@@ -1,7 +1,8 @@
 """`View` frames for every viewer of one pass, with what they share encoded once.
 
-A pass's views of a table differ only in four fields: the viewer's `view` of the game, its `seat`, the
-`events` as it sees them, and a private table's `invite` (its creator's only). The rest (players, status,
+A pass's views of a table differ only in five fields: the viewer's `view` of the game, its `seat`, the
+`events` as it sees them, a private table's `invite` (its creator's only), and the `req` of the act the
+view answers (the mover's, at protocol 2). The rest (players, status,
 policy, time banks, fair-deal facts …) is the same for every viewer, so `ViewHead` encodes it once and
 each viewer's frame is that JSON object with the viewer's own fields spliced in. The frame decodes to
 exactly the `View` built whole (`common.protocol.View`, still the one definition of the message; a test
@@ -20,7 +21,7 @@ from common.views import GameView
 
 _encoder = msgspec.json.Encoder()
 #: The fields a viewer's frame has of its own; every other field of `View` is the pass's, shared.
-OWN_FIELDS = ("view", "seat", "events", "invite")
+OWN_FIELDS = ("view", "seat", "events", "invite", "req")
 
 
 class ViewHead:
@@ -37,9 +38,9 @@ class ViewHead:
         self._open = head[:-1]  # the object without its closing brace
 
     def frame(self, view: GameView | None, seat: int | None, events: list[dict[str, Any]],
-              invite: str | None) -> str:
-        """One viewer's frame: what `p.encode_str(p.View(view=…, seat=…, events=…, invite=…, **fields))`
-        gives, but for the order of its fields. A field at its default is left out, as there."""
+              invite: str | None, req: int | None = None) -> str:
+        """One viewer's frame: what `p.encode_str(p.View(view=…, seat=…, events=…, invite=…, req=…,
+        **fields))` gives, but for the order of its fields. A field at its default is left out, as there."""
         own: dict[str, Any] = {}
         if view is not None:
             own["view"] = view
@@ -49,6 +50,8 @@ class ViewHead:
             own["events"] = events
         if invite is not None:
             own["invite"] = invite
+        if req is not None:
+            own["req"] = req
         if not own:
             return (self._open + b"}").decode()
         return (self._open + b"," + _encoder.encode(own)[1:]).decode()

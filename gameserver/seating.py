@@ -15,7 +15,7 @@ from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event
-from gameserver.table_types import Outbound, Refused, Result, Sender
+from gameserver.table_types import Answer, Outbound, Refused, Result, Sender
 
 
 class Seating:
@@ -47,7 +47,8 @@ class Seating:
     def _attach(self, seat: int, conn: str) -> list[Outbound]:
         raise NotImplementedError
 
-    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
+    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False,
+                   answer: Answer | None = None) -> list[Outbound]:
         raise NotImplementedError
 
     def _on_join(self, who: Sender, req: p.Join, rid: int, now: float, result: Result) -> None:

@@ -303,7 +303,7 @@ class GameServer(SocketLoop, TableTimers, Placement, TableOpening):
 
     def _handle_forward(self, msg: p.Forward, now: float, route: bytes | None = None) -> None:
         body = msg.body
-        who = Sender(conn=msg.conn, user=msg.user, name=msg.name)
+        who = Sender(conn=msg.conn, user=msg.user, name=msg.name, fold=msg.fold)
         table: Table | None = None
         try:
             if isinstance(body, p.ListTables):

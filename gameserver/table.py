@@ -42,6 +42,7 @@ from gameserver.table_time import TableTime
 from gameserver.table_types import (
     HOLD_EVENT,
     TALLIED,
+    Answer,
     Checkpoint,
     GameRecord,
     Outbound,
@@ -96,6 +97,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         self._pending: list[e.AnyEntry] = []  # entries of the request being decided
         self._steps: list[tuple[int, list[Event]]] = []
         self._ended: GameRecord | None = None  # the game (or hand) the request being decided ended
+        self._answer: Answer | None = None  # the act being decided, to answer in its mover's view
         #: The entry that dealt the current match or hand and its seq, the state it left (None: not known,
         #: after a recovery from a later snapshot), and every entry since: the finished game's replay.
         self.deal: tuple[int, e.Started | e.HandDealt] | None = None
@@ -206,7 +208,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         """Decide one request. A refused request changes nothing and is answered with an error."""
         before, actions = self.state, self.game_actions
         kept = len(actions)
-        self._pending, self._steps, self._ended = [], [], None
+        self._pending, self._steps, self._ended, self._answer = [], [], None, None
         result = Result(first_seq=before.seq + 1)
         try:
             if not self.admits(who, getattr(req, "invite", None)):  # a private table, no invite
@@ -226,7 +228,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
     def _undo(self, state: en.TableState, game_actions: list[dict[str, Any]]) -> None:
         self.state, self.game_actions = state, game_actions
         self._trim_game_log()
-        self._pending, self._steps, self._ended = [], [], None
+        self._pending, self._steps, self._ended, self._answer = [], [], None, None
 
     def close(self, reason: str, now: float) -> Result:
         """Close the table for good (everybody left): a closed table never gets another entry."""
@@ -308,6 +310,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         """A decided request or tick: settle what a game's end brings, record the entries, and tell every
         watcher what changed (one view each, carrying the events of every entry)."""
         ended, self._ended = self._ended, None
+        answer, self._answer = self._answer, None
         if ended is not None:
             self._after_game(now)
             result.finished = ended
@@ -322,7 +325,13 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         # a contribution alone changes nothing anyone sees: its sender is answered, nobody else is told
         if self._pending and not all(isinstance(x, e.Contributed) for x in self._pending):
             events = [ev for _, evs in self._steps for ev in evs]
-            result.out.extend(self._views_for(self.watchers(), events, broadcast=True))
+            views = self._views_for(self.watchers(), events, broadcast=True, answer=answer)
+            if answer is not None and any(v.rid == answer.rid for v in views):
+                answer = None  # answered by the mover's view
+            result.out.extend(views)
+        if answer is not None:  # no view of the mover this pass: a plain ack answers it
+            frame = p.encode_str(p.Ack(req=answer.req, table=self.id, seat=answer.seat))
+            result.out.append(Outbound([answer.conn], frame, answer.rid, req=answer.req))
         if ended is not None:
             over = self._game_over_frame(ended.outcome)
             if self.spectator_line is None:
@@ -390,7 +399,10 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
             self._add(banked)
         self._add(e.Acted(seat=seat, action=req.action, by="player", user=who.user, req=req.req,
                           from_seq=req.seq))
-        self._ack(who, req, rid, result, seat)
+        if who.fold:  # protocol 2: the mover's view of this pass answers it (`_finish`)
+            self._answer = Answer(who.conn, req.req, rid, seat)
+        else:
+            self._ack(who, req, rid, result, seat)
         result.out.extend(self._attach(seat, who.conn))
 
     def _on_resume(self, who: Sender, req: p.Resume, rid: int, now: float, result: Result) -> None:

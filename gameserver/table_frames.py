@@ -20,7 +20,7 @@ from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Game, Outcome
 from gameserver.spectating import Delay, DelayLine
-from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW, Outbound, Sender
+from gameserver.table_types import HOLD_NEWCOMER, HOLD_VIEW, Answer, Outbound, Sender
 
 
 class TableFrames:
@@ -64,11 +64,13 @@ class TableFrames:
         return p.encode_str(p.GameOver(table=self.id, seq=self.seq, scores=list(outcome.scores),
                                        players=names, winners=list(outcome.winners)))
 
-    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False) -> list[Outbound]:
+    def _views_for(self, conns: list[str], events: list[Event], broadcast: bool = False,
+                   answer: Answer | None = None) -> list[Outbound]:
         """Each connection's own view: seats get theirs, spectators share the public one (held back for
         the delay line, when the table has one: every `broadcast`'s spectator view goes into it, watched
         or not, and a spectator who opens the table gets what the line last released). A pass's
-        (`broadcast`) views leave out the fair-deal facts that did not change; the others carry all."""
+        (`broadcast`) views leave out the fair-deal facts that did not change; the others carry all.
+        `answer`: the mover's view answers its act (carries its `req`, and is the request's reply)."""
         out: list[Outbound] = []
         by_conn = {conn: seat for seat, conn in self.conns.items()}
         spectators = [c for c in conns if c not in by_conn]
@@ -92,7 +94,13 @@ class TableFrames:
         seen = None if game is None else self.game.view(game, None)  # a seat's view adds its own part
         creators = self._creator_conns(conns, by_conn)
         for conn in conns:
-            if conn in by_conn:
+            if conn not in by_conn:
+                continue
+            if answer is not None and conn == answer.conn:
+                frame = self._view_frame(by_conn[conn], seen, events, public, shared, conn in creators,
+                                         answer.req)
+                out.append(Outbound([conn], frame, answer.rid, req=answer.req))
+            else:
                 out.append(Outbound([conn], self._view_frame(by_conn[conn], seen, events, public, shared,
                                                              conn in creators)))
         if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
@@ -133,7 +141,8 @@ class TableFrames:
         return {}
 
     def _view_frame(self, seat: int | None, spectators_view: GameView | None, events: list[Event],
-                    public: list[dict[str, Any]], shared: ViewHead, creator: bool = False) -> str:
+                    public: list[dict[str, Any]], shared: ViewHead, creator: bool = False,
+                    req: int | None = None) -> str:
         """`seat`'s view frame (None: a spectator's), from the spectator's view of the game (None: no
         game) and its own part (`Game.seat_fields`); `public` is each of `events` as everyone but its
         own seat sees it (the same for every viewer unless the event has secret fields and is theirs)."""
@@ -144,4 +153,4 @@ class TableFrames:
             view = seat_view(view, self.game.seat_fields(game, seat))
         seen = [ev.visible_to(seat) if ev.secret and seat is not None and ev.seat == seat else plain
                 for ev, plain in zip(events, public, strict=True)]
-        return shared.frame(view, seat, seen, self.config.invite if creator else None)
+        return shared.frame(view, seat, seen, self.config.invite if creator else None, req)

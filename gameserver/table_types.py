@@ -19,6 +19,17 @@ class Sender:
     conn: str
     user: int
     name: str
+    fold: bool = False  # speaks protocol 2: an applied act is answered by its view (`View.req`), no ack
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An applied act whose answer is the mover's view of the pass (protocol 2), not an ack before it."""
+
+    conn: str
+    req: int | None
+    rid: int
+    seat: int
 
 
 @dataclass

@@ -212,8 +212,10 @@ class FeltClient:
                                   req=self.next_req()))
         return True
 
-    async def auth(self, token: str) -> p.ServerMessage:
-        await self.send(p.Auth(token=token))
+    async def auth(self, token: str, protocol: int = 1) -> p.ServerMessage:
+        """Authenticate, speaking client `protocol` (2: an applied act is answered by the mover's view,
+        which carries its `req`); the `welcome`, or the error."""
+        await self.send(p.Auth(token=token, protocol=protocol))
         return await self.recv()
 
     async def close(self) -> None:

@@ -39,6 +39,7 @@ class PlayerConnection(Connection):
         self.name = ""
         self.issued = 0.0  # when this connection's token was issued, and when it expires (epoch s)
         self.moved = False  # sent elsewhere by a drain
+        self.protocol = 1  # the client protocol this connection speaks (its `auth` says; `welcome` answers)
         self._tokens = 2 * s.settings.client_rate
         self._last = IOLoop.current().time()
         s.conns[self.conn_id] = self
@@ -85,7 +86,8 @@ class PlayerConnection(Connection):
         elif isinstance(msg, p.Auth):
             self._reauthenticate(msg)
         else:
-            s.gateway.request(self.conn_id, self.user, self.name, msg, self.issued)
+            s.gateway.request(self.conn_id, self.user, self.name, msg, self.issued,
+                              fold=self.protocol >= p.FOLDED_ACKS)
 
     def _refused(self, exc: p.ProtocolError) -> None:
         """A frame that is not an acceptable message: before auth that ends the connection."""
@@ -128,13 +130,14 @@ class PlayerConnection(Connection):
         IOLoop.current().remove_timeout(self._auth_timer)
         self.authenticated()  # off its address's count of connections waiting to sign in
         self.user, self.name = claims.user_id, claims.name
+        self.protocol = min(msg.protocol, p.PROTOCOL_VERSION)
         self._hold_until(claims)
         previous = self.services.by_user.get(claims.user_id)
         self.services.by_user[claims.user_id] = self
         if previous is not None and previous is not self and not previous.closed:
             previous.reject(p.E_REPLACED, "you connected again from elsewhere; this connection is closed",
                             close_code=CLOSE_REPLACED)
-        self.send(p.encode_str(p.Welcome(user=claims.user_id, name=claims.name)))
+        self.send(p.encode_str(p.Welcome(user=claims.user_id, name=claims.name, protocol=self.protocol)))
 
     def _hold_until(self, claims: Claims) -> None:
         """Keep this connection until its token expires, unless a fresh `auth` extends it first."""
@@ -162,8 +165,8 @@ class PlayerConnection(Connection):
         if self.services.revoked(claims.user_id, claims.issued):
             self.reject(p.E_TOKEN_REVOKED, "this token was issued before you logged out; log in again")
             return
-        self._hold_until(claims)
-        self.send(p.encode_str(p.Welcome(user=claims.user_id, name=claims.name)))
+        self._hold_until(claims)  # the protocol stays the one the connection began with
+        self.send(p.encode_str(p.Welcome(user=claims.user_id, name=claims.name, protocol=self.protocol)))
 
     def _within_rate(self) -> bool:
         rate = self.services.settings.client_rate

@@ -165,9 +165,11 @@ class Gateway(GatewayLobby, GatewayLinks):
     def _error(self, conn: str, code: str, text: str, req: int | None, table: str | None = None) -> None:
         self.deliver([conn], p.encode_str(p.Error(code=code, text=text, req=req, table=table)), False)
 
-    def request(self, conn: str, user: int, name: str, body: p.TableRequest, issued: float = 0.0) -> None:
+    def request(self, conn: str, user: int, name: str, body: p.TableRequest, issued: float = 0.0,
+                fold: bool = False) -> None:
         """Send a client's request to the game server that owns it; the answer comes back by `deliver`.
-        `issued`: when the sender's token was issued (a game server refuses revoked ones)."""
+        `issued`: when the sender's token was issued (a game server refuses revoked ones); `fold`: the
+        client speaks protocol 2 (an applied act's ack comes in its view)."""
         if isinstance(body, p.ListTables):
             self._list_tables(conn, user, name, body, issued)
             return
@@ -185,7 +187,7 @@ class Gateway(GatewayLobby, GatewayLinks):
             return
         self._rid += 1
         rid = self._rid
-        forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued)
+        forward = p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, issued=issued, fold=fold)
         now = self.clock()
         creates = isinstance(body, p.CreateTable)
         table = None if isinstance(body, p.CreateTable) else body.table

@@ -338,7 +338,8 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
     felt = R.Load(workers, LOAD_CPU, "felt")
     players = tokens[:4 * max_groups]
     await felt.start(R.worker_configs(players, ["websocket"] * len(players), workers, origin=stack.origin,
-                                      seats=4, concurrency=100, max_seconds=7200))
+                                      seats=4, concurrency=100, max_seconds=7200,
+                                      protocol=v.get("protocol", 2)))
     servers: list[EchoServer] = []
     echoes: dict[str, R.Load] = {}
     felt_plain = R.Load(workers, LOAD_CPU, "felt-plain") if plain else None
@@ -351,14 +352,14 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             repointed = [{**t, "url": plain.realtime_url()} for t in players]
             await felt_plain.start(R.worker_configs(repointed, ["websocket"] * len(players), workers,
                                                     origin=plain.origin, seats=4, concurrency=100,
-                                                    max_seconds=7200))
+                                                    max_seconds=7200, protocol=v.get("protocol", 2)))
             log(f"  connecting {len(players)} players to the stack with CurveZMQ off …")
             await felt_plain.connect()
         if baseline and felt_base:
             repointed = [{**t, "url": baseline.realtime_url()} for t in players]
             await felt_base.start(R.worker_configs(repointed, ["websocket"] * len(players), workers,
                                                    origin=baseline.origin, seats=4, concurrency=100,
-                                                   max_seconds=7200))
+                                                   max_seconds=7200, protocol=v.get("protocol", 2)))
             log(f"  connecting {len(players)} players to the baseline stack ({baseline.code}) …")
             await felt_base.connect()
         for kind in ("tornado", "node") if use_node else ("tornado",):
@@ -547,6 +548,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, help="seconds played before each Felt step is measured")
     ap.add_argument("--keep-going", action="store_true", help="measure every step, even after one Felt "
                     "could not carry (on a busy shared machine a stall is not always overload)")
+    ap.add_argument("--protocol", type=int, choices=(1, 2), default=2,
+                    help="the client protocol Felt's players speak (2, as the browser: a move answered by "
+                         "the mover's view; 1: an ack, then the view)")
     ap.add_argument("--baseline", type=Path, help="a checkout of another version (git worktree add DIR main):"
                     " each move step is measured on a stack running its code too, right after this one")
     args = ap.parse_args(argv)
@@ -561,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.warmup:
         v["warmup"] = args.warmup
     v["keep_going"] = args.keep_going
+    v["protocol"] = args.protocol
     if args.players:
         v["conn_players"] = args.players
         if v["move_players"]:

@@ -39,13 +39,14 @@ async def play_load(tokens: list[dict[str, Any]], origin: str, *, think: float, 
                     warmup: float = 1.0, workers: int = 2, cpus: str | None = None,
                     game: str = "crazy_eights", xhr_streaming: float = 0.0, xhr: float = 0.0,
                     server_pids: dict[str, int] | None = None,
-                    progress: bool = True, label: str = "loadgen") -> dict[str, Any]:
-    """Connect every token's player, play for `duration` seconds after `warmup`, and report."""
+                    progress: bool = True, label: str = "loadgen", protocol: int = 2) -> dict[str, Any]:
+    """Connect every token's player, play for `duration` seconds after `warmup`, and report; players speak
+    client `protocol` (2, as the browser; 1: every move answered by an `ack` before the view)."""
     transports = R.transport_mix(len(tokens), xhr_streaming, xhr)
     load = R.Load(workers, cpus, label, progress)
     hard_limit = duration + warmup + 600
     configs = R.worker_configs(tokens, transports, workers, origin=origin, game=game, seats=4,
-                               max_seconds=hard_limit, concurrency=50)
+                               max_seconds=hard_limit, concurrency=50, protocol=protocol)
     await load.start(configs)
     groups = load.groups
     try:
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--xhr-streaming", type=float, default=0.0, help="share of tables on xhr-streaming")
     ap.add_argument("--xhr", type=float, default=0.0, help="share of tables on xhr-polling")
     ap.add_argument("--game", default="crazy_eights")
+    ap.add_argument("--protocol", type=int, choices=(1, 2), default=2,
+                    help="the client protocol the players speak (2, as the browser: a move answered by the "
+                         "mover's view; 1: by an ack, then the view)")
     ap.add_argument("--home", default=str(ROOT / "var" / "bench"), help="bot accounts and session cache")
     ap.add_argument("--json", help="write the result here")
     args = ap.parse_args(argv)
@@ -141,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         tokens = R.get_tokens(frontend, names, args.password, home / f"sessions-{args.prefix}.json")
         result = asyncio.run(play_load(tokens, origin, think=think, duration=args.duration,
                                        warmup=args.warmup, workers=args.workers, cpus=cpus, game=args.game,
-                                       xhr_streaming=args.xhr_streaming, xhr=args.xhr, server_pids=pids))
+                                       xhr_streaming=args.xhr_streaming, xhr=args.xhr, server_pids=pids,
+                                       protocol=args.protocol))
     finally:
         if stack is not None:
             stack.stop()

@@ -5,7 +5,9 @@ Everything is callback-driven on one asyncio loop per worker process (no corouti
 each seat moves `think` seconds (±20 %) after a view that offers it legal moves, and when the game is
 over every seat leaves and the host opens a new table, so load stays steady.
 
-Measured here, per move: the round trip (the mover's `act` to its `ack`, and to its own new view) and the
+Seats speak client protocol 2 as the browser does (a move is answered by the mover's own new view, which
+carries its `req`; a server of an older version still sends an `ack`, and either counts as the answer).
+Measured here, per move: the round trip (the mover's `act` to its answer, and to its own new view) and the
 fan-out (the same send to the other seats' view with that `seq`; all four seats of a table live in one
 process, so one clock times them all). `EchoGroup` is the same loop against a bare echo server: the mover
 sends a frame of the same size to its room of four, and everybody's copy is timed the same way.
@@ -87,8 +89,9 @@ class _Connected:
 class Seat(_Connected):
     """One simulated player: a connection, its requests in flight, and its latest view."""
 
-    def __init__(self, token: str, url: str, transport: str, stats: Stats) -> None:
+    def __init__(self, token: str, url: str, transport: str, stats: Stats, protocol: int = 2) -> None:
         self.token, self.url, self.transport = token, url, transport
+        self.protocol = protocol  # 2, as the browser: a move is answered by the mover's view (`req`)
         self.stats = stats
         self.conn: Any = None
         self.group: Group | None = None
@@ -111,7 +114,7 @@ class Seat(_Connected):
         self.conn.on_message = self.on_message
         self.conn.on_close = self.on_close
         self.welcomed = asyncio.get_running_loop().create_future()
-        self.send(p.Auth(token=self.token))
+        self.send(p.Auth(token=self.token, protocol=self.protocol))
         if not await asyncio.wait_for(self.welcomed, timeout):
             raise ConnectionError("auth refused")
         return clock() - t0
@@ -148,6 +151,8 @@ class Seat(_Connected):
         if isinstance(msg, st.View):
             stats.views += 1
             if group is not None:
+                if msg.req is not None:  # protocol 2: the view that answers this seat's move
+                    group.on_answer(self, msg.req, now)
                 group.on_view(self, msg, now)
         elif isinstance(msg, p.Ack):
             if group is not None:
@@ -251,12 +256,20 @@ class Group:
 
     # ---- frames --------------------------------------------------------------------------------
 
+    def on_answer(self, seat: Seat, req: int, now: float) -> None:
+        """A view answered `seat`'s request `req` (protocol 2: an applied move)."""
+        if seat.pending.pop(req, None) == "act":
+            self._move_answered(seat, req, now)
+
+    def _move_answered(self, seat: Seat, req: int, now: float) -> None:
+        self.stats.moves_acked += 1
+        if req == seat.act_req:
+            self.stats.rtt.add(now - seat.act_sent)
+
     def on_ack(self, seat: Seat, ack: p.Ack, now: float) -> None:
         kind = seat.pending.pop(ack.req, None) if ack.req is not None else None
-        if kind == "act":
-            self.stats.moves_acked += 1
-            if ack.req == seat.act_req:
-                self.stats.rtt.add(now - seat.act_sent)
+        if kind == "act" and ack.req is not None:
+            self._move_answered(seat, ack.req, now)
         elif kind == "create" and self.state == "creating":
             self.table, self.state = ack.table, "joining"
             self.stats.tables_opened += 1

@@ -36,6 +36,7 @@ class View(msgspec.Struct, tag_field="msg", tag="view", forbid_unknown_fields=Fa
     seat: int | None = None
     game: str = ""
     view: GameView | None = None
+    req: int | None = None  # protocol 2: the mover's act this view answers
 
     @property
     def legal(self) -> list[LegalAction]:

@@ -56,7 +56,8 @@ class Worker:
                 self.groups.append(EchoGroup(self.seats[i:i + seats_per_table], room, self.stats, self.rng,
                                              int(config.get("pad", 600))))
         else:
-            self.seats = [Seat(pl["token"], pl["url"], pl.get("transport", "websocket"), self.stats)
+            protocol = int(config.get("protocol", 2))
+            self.seats = [Seat(pl["token"], pl["url"], pl.get("transport", "websocket"), self.stats, protocol)
                           for pl in config["players"]]
             n = len(self.seats)
             game = config.get("game", "crazy_eights")

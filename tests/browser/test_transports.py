@@ -6,7 +6,9 @@ top bar names the transport in use (sockjs-client's `sock.transport`), which the
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 
@@ -20,9 +22,19 @@ TRANSPORTS = ["websocket", "xhr-streaming", "xhr-polling", "eventsource", "ifram
               "iframe-xhr-polling"]
 
 
+def _messages(frame: str | bytes) -> list[dict[str, Any]]:
+    """The protocol messages of one SockJS frame received over a websocket (`a[...]`: JSON strings)."""
+    text = frame if isinstance(frame, str) else frame.decode()
+    return [json.loads(m) for m in json.loads(text[1:])] if text.startswith("a") else []
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_full_crazy_eights_game(person, transport: str) -> None:
+    received: list[dict[str, Any]] = []
     kim = person("kim", transport=transport)
+    kim.page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.extend(_messages(f))))
+    kim.page.reload()  # its connection opens again, now heard
+    kim.wait_connected()
     assert kim.transport_in_use == transport
     expect(kim.page.locator("#conn")).to_contain_text("Connected")  # friendly; the transport: in the title
     expect(kim.page.locator("#conn")).to_have_attribute("title", re.compile(rf"\({re.escape(transport)}\)$"))
@@ -35,3 +47,9 @@ def test_full_crazy_eights_game(person, transport: str) -> None:
     assert re.search(r"won|tied", kim.result_text())
     assert kim.transport_in_use == transport  # no silent fallback to another transport
     assert not kim.errors, kim.errors
+    # the page speaks protocol 2: each of its moves is answered by its own view, and never by an ack
+    assert kim.page.evaluate("window.felt.net.welcome.protocol") == 2
+    if transport == "websocket":
+        answered = {m["req"] for m in received if m.get("msg") == "view" and "req" in m}
+        assert len(answered) >= 3, received[-5:]
+        assert not [m for m in received if m.get("msg") == "ack" and m.get("req") in answered]

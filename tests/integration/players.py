@@ -26,10 +26,10 @@ UserFactory = Callable[..., WebUser]
 
 
 async def connect_player(url: str, token: str, origin: str, transport: str = "websocket",
-                         source: str | None = None) -> FeltClient:
+                         source: str | None = None, protocol: int = 1) -> FeltClient:
     client = await FeltClient.connect(url, transport, origin=origin, source=source)
-    welcome = await client.auth(token)
-    assert isinstance(welcome, p.Welcome), welcome
+    welcome = await client.auth(token, protocol)
+    assert isinstance(welcome, p.Welcome) and welcome.protocol == protocol, welcome
     return client
 
 
@@ -53,10 +53,13 @@ def legal_of(msg: p.View) -> list[LegalAction]:
     return msg.view.legal if msg.view is not None else []
 
 
-async def play_until_over(client: FeltClient, table: str, seat: int) -> tuple[p.GameOver, list[p.View]]:
+async def play_until_over(client: FeltClient, table: str, seat: int,
+                          answers: list[p.ServerMessage] | None = None) -> tuple[p.GameOver, list[p.View]]:
     """Answer every view that offers this seat a move; return the game-over and every view seen.
+    `answers` gets what answered each move: an `ack`, or at protocol 2 the mover's `view` carrying its
+    `req`.
 
-    After acting, views that arrive before the ack were sent before the move was applied (another
+    After acting, views that arrive before the answer were sent before the move was applied (another
     player's simultaneous move, say), so they are recorded but not acted on.
     """
     views: list[p.View] = []
@@ -67,8 +70,10 @@ async def play_until_over(client: FeltClient, table: str, seat: int) -> tuple[p.
             return msg, views
         if isinstance(msg, p.Error) and msg.code not in LATE_ENTROPY:
             raise AssertionError(f"seat {seat} got an error: {msg}")
-        if isinstance(msg, p.Ack) and msg.req == waiting_for:
+        if isinstance(msg, (p.Ack, p.View)) and waiting_for is not None and msg.req == waiting_for:
             waiting_for = None
+            if answers is not None:
+                answers.append(msg)
         if not isinstance(msg, p.View) or msg.table != table:
             continue
         views.append(msg)

@@ -40,8 +40,12 @@ def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> 
     users = [new_user() for _ in range(3)]
     tokens = [u.token() for u in users]
 
+    # the host speaks protocol 2 (its moves answered by its views), the others 1 (an ack, then the view)
+    protocols = [2, 1, 1]
+
     async def scenario() -> tuple[str, list[p.GameOver]]:
-        clients = [await connect_player(t["url"], t["token"], stack.origin, transport) for t in tokens]
+        clients = [await connect_player(t["url"], t["token"], stack.origin, transport, protocol=v)
+                   for t, v in zip(tokens, protocols, strict=True)]
         assert all(t["url"].startswith(stack.origin) for t in tokens) == (stack.haproxy_port is not None)
         try:
             host = clients[0]
@@ -58,7 +62,12 @@ def test_full_game_between_scripted_clients(stack, new_user, transport: str) -> 
             assert info.players == [u.username for u in users] and info.status == "waiting"
             started = await host.request(p.Start(table=table))
             assert isinstance(started, p.Ack), started
-            results = await asyncio.gather(*(play_until_over(c, table, i) for i, c in enumerate(clients)))
+            answers: list[list[p.ServerMessage]] = [[] for _ in clients]
+            results = await asyncio.gather(*(play_until_over(c, table, i, answers[i])
+                                             for i, c in enumerate(clients)))
+            for protocol, got in zip(protocols, answers, strict=True):
+                assert got, "every seat moved"
+                assert all(isinstance(a, p.View if protocol == 2 else p.Ack) for a in got), (protocol, got)
             for seat, (_, views) in enumerate(results):
                 playing = [v for v in views if v.status != "waiting"]
                 assert playing, f"seat {seat} saw no view of the game"

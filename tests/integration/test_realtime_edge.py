@@ -12,6 +12,7 @@ import pytest
 
 from common import protocol as p
 from common import tokens
+from common.views import CrazyEightsView
 from realtime.client import Closed, FeltClient
 from tests.integration.conftest import created_table, run
 from tests.integration.players import connect_player
@@ -169,5 +170,64 @@ def test_bad_input_gets_an_error_and_changes_nothing(stack, new_user, transport:
         finally:
             await a.close()
             await b.close()
+
+    run(scenario())
+
+
+def test_the_client_protocol_is_negotiated_in_auth_and_kept_for_the_connection(stack, new_user) -> None:
+    """A client that names no protocol speaks 1; one that names a newer one than the server's gets the
+    server's newest; at 2 a move is answered by the mover's view (its `req`), at 1 by an ack."""
+    ann, bob, cy = new_user(), new_user(), new_user()
+
+    async def welcome(user, protocol: int | None) -> tuple[FeltClient, p.Welcome]:
+        client = await FeltClient.connect(stack.realtime_url(0), "websocket", origin=stack.origin)
+        token = user.token()["token"]
+        await client.send(p.Auth(token=token) if protocol is None else p.Auth(token=token, protocol=protocol))
+        answer = await client.recv()
+        assert isinstance(answer, p.Welcome), answer
+        return client, answer
+
+    async def draw(client: FeltClient, table: str) -> p.ServerMessage:
+        """Resume, draw a card (the mover may draw several in one turn), and the answer to the draw."""
+        await client.send(p.Resume(table=table, req=client.next_req()))
+        view = None
+        while view is None or not (view.view and view.view.legal):
+            msg = await client.recv()
+            view = msg if isinstance(msg, p.View) and msg.table == table else view
+        req = client.next_req()
+        await client.send(p.Act(table=table, action=p.Draw(), seq=view.seq, req=req))
+        while True:
+            msg = await client.recv()
+            if getattr(msg, "req", None) == req:
+                return msg
+
+    async def scenario() -> None:
+        (a, wa), (b, wb), (c, wc) = await welcome(ann, None), await welcome(bob, 2), await welcome(cy, 99)
+        again: FeltClient | None = None
+        try:
+            assert (wa.protocol, wb.protocol, wc.protocol) == (1, 2, p.PROTOCOL_VERSION)
+            renewed = await b.auth(bob.token()["token"], protocol=1)  # a fresh token; the protocol stays
+            assert isinstance(renewed, p.Welcome) and renewed.protocol == 2
+            table = created_table(await a.request(p.CreateTable(game="crazy_eights", seats=2)))
+            await b.request(p.Join(table=table))
+            await a.request(p.Start(table=table))
+            turn = None
+            while turn is None:
+                msg = await a.recv()
+                if isinstance(msg, p.View) and msg.table == table and msg.view is not None:
+                    turn = msg.view.turn
+            mover, user, protocol = (a, ann, 1) if turn == 0 else (b, bob, 2)
+            answer = await draw(mover, table)
+            assert isinstance(answer, p.Ack if protocol == 1 else p.View), answer
+            # the same player on a new connection of the other protocol, still to move: the other answer
+            again, _ = await welcome(user, 3 - protocol)
+            answer = await draw(again, table)
+            assert isinstance(answer, p.View if protocol == 1 else p.Ack), answer
+            if isinstance(answer, p.View):  # the mover's own view: its seat, and its hand
+                assert answer.seat == turn and isinstance(answer.view, CrazyEightsView) and answer.view.hand
+        finally:
+            for client in (a, b, c, again):
+                if client is not None:
+                    await client.close()
 
     run(scenario())

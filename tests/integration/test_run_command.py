@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,11 +53,29 @@ def launched(tmp_path: Path, gameservers: int, realtime_procs: int,
             assert proc.poll() is None, (tmp_path / "run.out").read_text()
             assert time.monotonic() < deadline, ctl(env, "status")
             time.sleep(0.3)
+        wait_linked(realtime, realtime_procs, deadline)
         yield env, frontend, realtime
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         proc.wait(timeout=60)
         out.close()
+
+
+def wait_linked(realtime: int, count: int, deadline: float) -> None:
+    """Until each of the `count` realtime processes from port `realtime` on hears every game server it
+    knows (its /healthz): RUNNING in supervisord is before the first heartbeats, and a request then is
+    refused, rightly, as "no game server is available; try again shortly"."""
+    for port in range(realtime, realtime + count):
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                    links = json.loads(resp.read())["gameservers"]
+                if links and all(links.values()):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"realtime on port {port} never heard its game servers"
+            time.sleep(0.2)
 
 
 def tier_pids(env: dict[str, str]) -> dict[str, str]:
@@ -86,6 +105,7 @@ def test_scripts_run_serves_a_game_and_survives_a_game_server_crash(tmp_path: Pa
         while "RUNNING" not in ctl(env, "status", "frontend") or ctl(env, "status").count("RUNNING") < 5:
             assert time.monotonic() < deadline, ctl(env, "status")
             time.sleep(0.3)
+        wait_linked(realtime, 2, deadline)
         user = None
         while user is None:
             try:

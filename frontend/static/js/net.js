@@ -2,7 +2,8 @@
 //
 // `Connection` fetches a token from /api/token (which names the realtime server to use), opens SockJS
 // to it, sends {"msg": "auth"} first, and then carries requests: each gets a fresh `req`, and the
-// answer (`ack`, `tables`, `pong` or `error`) settles its promise. Everything else the server pushes
+// answer (`ack`, `tables`, `pong` or `error`; for a move, the view that carries its `req`) settles its
+// promise. Everything else the server pushes
 // goes to `onMessage`. When the connection drops it reconnects by itself with backoff, each time with a
 // fresh token (which may name another realtime server), and calls `onReady(again=true)` so the app can
 // resume its tables. A connection replaced by a newer login of the same user does not come back by
@@ -12,7 +13,10 @@
 
 import { complete } from "./protocol.js";
 
-const REPLY_KINDS = new Set(["ack", "tables", "pong", "error"]);
+const REPLY_KINDS = new Set(["ack", "tables", "pong", "error", "view"]);
+// Protocol 2: a move that is applied is answered by this player's new view, carrying the move's `req`
+// (no `ack` before it). The view settles the request and reaches the app like any other.
+const PROTOCOL = 2;
 const BACKOFF_S = [0.25, 0.5, 1, 2, 4, 8, 15];
 const REQUEST_TIMEOUT_MS = 12000;
 const PING_EVERY_MS = 20000;
@@ -155,7 +159,7 @@ export class Connection {
     sock.onopen = () => {
       if (this.sock !== sock) return;
       this._setStatus(this.everReady ? "reconnecting" : "connecting", "Signing in…");
-      sock.send(JSON.stringify({ msg: "auth", token: grant.token }));
+      sock.send(JSON.stringify({ msg: "auth", token: grant.token, protocol: PROTOCOL }));
     };
     sock.onmessage = (event) => {
       if (this.sock !== sock) return;
@@ -221,7 +225,9 @@ export class Connection {
       try {
         const grant = await fetchJSON("/api/token");
         this.grant = grant;
-        if (this.ready && this._send({ msg: "auth", token: grant.token })) this._scheduleRenewal();
+        if (this.ready && this._send({ msg: "auth", token: grant.token, protocol: PROTOCOL })) {
+          this._scheduleRenewal();
+        }
       } catch {
         // logged out or unreachable: the server closes at expiry and the reconnect path takes over
       }
@@ -247,7 +253,8 @@ export class Connection {
       clearTimeout(timer);
       if (msg.msg === "error") reject(new ServerError(msg.code, msg.text, msg));
       else resolve(msg);
-      if (msg.msg !== "ack") return; // acks also reach the app (they name the table and seat)
+      // acks also reach the app (they name the table and seat), and so does a view that answers a move
+      if (msg.msg !== "ack" && msg.msg !== "view") return;
     }
     this.onMessage?.(msg);
   }

@@ -19,7 +19,7 @@ const DEFAULTS = {
   table_status: { text: "" },
   move: { text: "" },
   view: { view: null, cash: null, game: "", status: "waiting", players: [], bots: [], seat: null, events: [],
-    deadline: null, public: true, invite: null, spectator_delay: 0 },
+    deadline: null, public: true, invite: null, spectator_delay: 0, req: null },
   game_over: {},
   chat_line: {},
   chat_history: { lines: [] },

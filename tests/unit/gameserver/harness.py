@@ -91,9 +91,10 @@ class Harness:
     def send(self, msg: p.Msg) -> None:
         self.dealer.send(p.encode(msg))
 
-    def forward(self, body: Any, user: int = 1, conn: str = "rtA:1") -> int:
+    def forward(self, body: Any, user: int = 1, conn: str = "rtA:1", fold: bool = False) -> int:
+        """Send `body` as a realtime process forwards it (`fold`: from a client of protocol 2); its rid."""
         self.rid += 1
-        self.send(p.Forward(conn=conn, user=user, name=f"u{user}", rid=self.rid, body=body))
+        self.send(p.Forward(conn=conn, user=user, name=f"u{user}", rid=self.rid, body=body, fold=fold))
         return self.rid
 
     async def recv(self, timeout: float = 3.0) -> p.InternalMessage:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from common import protocol as p
@@ -46,7 +47,8 @@ async def started_match(h: Harness) -> tuple[str, int, str, str]:
     return table_id, mover + 1, f"rtA:{mover + 1}", f"rtA:{2 - mover}"
 
 
-def test_a_commit_that_fails_changes_nothing_and_says_so_to_the_sender(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fold", [False, True], ids=["ack", "answered_by_the_view"])
+def test_a_commit_that_fails_changes_nothing_and_says_so_to_the_sender(tmp_path: Path, fold: bool) -> None:
     async def scenario() -> None:
         async with Harness(tmp_path) as h:
             table_id, mover, conn, other = await started_match(h)
@@ -54,7 +56,8 @@ def test_a_commit_that_fails_changes_nothing_and_says_so_to_the_sender(tmp_path:
             before, seq = table.state, table.seq
             await h.drain()  # the start's views
             with unwritable(tmp_path):
-                rid = h.forward(p.Act(table=table_id, action=p.Draw(), seq=seq, req=7), user=mover, conn=conn)
+                rid = h.forward(p.Act(table=table_id, action=p.Draw(), seq=seq, req=7), user=mover, conn=conn,
+                                fold=fold)
                 seen: list[p.Deliver] = []
                 said_unhealthy = False  # (a beat sent before the failed commit may still be on its way)
                 while True:
@@ -77,8 +80,8 @@ def test_a_commit_that_fails_changes_nothing_and_says_so_to_the_sender(tmp_path:
             h.server.heartbeat_round(h.server.clock())
             assert h.server.healthy  # writable again: reconnected read-write, without a restart
             again = await h.reply_to(h.forward(p.Act(table=table_id, action=p.Draw(), seq=seq, req=7),
-                                               user=mover, conn=conn))
-            assert isinstance(again, p.Ack) and again.req == 7
+                                               user=mover, conn=conn, fold=fold))
+            assert isinstance(again, p.View if fold else p.Ack) and again.req == 7
             assert logged_reqs(h, table_id) == [7]  # in the log exactly once
 
     asyncio.run(scenario())

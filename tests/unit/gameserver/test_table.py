@@ -142,6 +142,27 @@ def test_a_move_acks_first_then_every_seat_gets_a_view() -> None:
     assert theirs and all("card" not in e for e in theirs[0].events if e["kind"] == "drew")
 
 
+def test_at_protocol_2_the_movers_view_is_the_answer_and_no_ack_is_sent() -> None:
+    table = started(2)
+    who = mover(table)
+    folding = Sender(who.conn, who.user, who.name, fold=True)
+    act = p.Act(table=table.id, action=p.Draw(), seq=table.seq, req=4)
+    result = table.handle(folding, act, 11, 1.0)
+    [answer] = [o for o in result.out if who.conn in o.conns]
+    view = narrow(p.decode_server(answer.frame), p.View)
+    assert (answer.rid, answer.req, view.req, view.seq) == (11, 4, 4, table.seq)
+    assert [e for e in view.events if e["kind"] == "drew" and "card" in e]  # still the mover's own view
+    other = BOB if who is ANN else ANN
+    [theirs] = [narrow(m, p.View) for m in frames(result, other.conn)]
+    assert theirs.req is None and all(o.rid is None for o in result.out if o is not answer)
+    # a refused move is answered by an error as ever, and a retried one by a plain ack (no view follows)
+    late = table.handle(folding, p.Act(table=table.id, action=p.Draw(), seq=0, req=5), 12, 1.2)
+    assert narrow(frames(late, who.conn)[0], p.Error).req == 5
+    retry = table.handle(folding, act, 13, 1.5)
+    mine = frames(retry, who.conn)
+    assert narrow(mine[0], p.Ack).req == 4 and retry.out[0].rid == 13 and narrow(mine[1], p.View).req is None
+
+
 def test_spectators_see_no_hand() -> None:
     table = started(2)
     result = table.handle(CID, p.Watch(table=table.id), 4, 0.0)

@@ -51,9 +51,10 @@ def test_every_viewers_frame_is_the_view_built_whole(name: str) -> None:
     head = ViewHead(**fields)
     for seat in [*range(seats), None]:
         view = game.view(state, seat)
-        for seen, invite in (([], None), (events, None), (events, "k3y")):
-            whole = p.View(view=view, seat=seat, events=seen, invite=invite, **fields)
-            _same_frame(head.frame(view, seat, seen, invite), whole)
+        for seen, invite, req in (([], None, None), (events, None, None), (events, "k3y", None),
+                                  (events, None, 12), ([], "k3y", 0)):
+            whole = p.View(view=view, seat=seat, events=seen, invite=invite, req=req, **fields)
+            _same_frame(head.frame(view, seat, seen, invite, req), whole)
     _same_frame(head.frame(None, None, [], None), p.View(**fields))  # before a game: the shared part only
 
 
