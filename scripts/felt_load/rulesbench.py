@@ -199,11 +199,15 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         users: dict[str, tuple[int, str]] = {}  # conn -> (user, name)
         rid = 0
 
+        # the players speak client protocol 2 as the browser's do (a move answered by its view), where the
+        # checkout has it
+        folds = {"fold": True} if "fold" in p.Forward.__struct_fields__ else {}
+
         def fwd(conn: str, body: Any) -> p.Forward:
             nonlocal rid
             rid += 1
             user, name = users[conn]
-            return p.Forward(conn=conn, user=user, name=name, rid=rid, body=body)
+            return p.Forward(conn=conn, user=user, name=name, rid=rid, body=body, **folds)
 
         def open_tables(groups: list[list[str]]) -> dict[str, list[str]]:
             feed([fwd(g[0], p.CreateTable(game=game_name, seats=seats, req=1)) for g in groups])
