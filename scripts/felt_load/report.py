@@ -28,6 +28,11 @@ def _per_move(s: dict[str, Any]) -> str:
     return _f(s["frames_per_s"] / s["achieved"], 1) if s.get("achieved") else "–"
 
 
+def _table_head(out: list[str], title: str, columns: list[str]) -> None:
+    """A bold `title`, then a Markdown table's header of `columns`."""
+    out.extend([title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)])
+
+
 def markdown(r: dict[str, Any]) -> str:
     out: list[str] = []
     meta = r["meta"]
@@ -94,12 +99,10 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{_f((n.get('rtt') or {}).get('p99'))} | {_pct((n.get('cpu') or {}).get('server'))} |")
         out.append("")
     if steps and any("plain" in s for s in steps):
-        out.append("**What CurveZMQ costs** (the same steps on a second stack with `curve = false`, "
-                   "measured right after)")
-        out.append("")
-        out.append("| target/s | achieved/s on / off | rtt p50 on / off | rtt p99 on / off "
-                   "| gameserver CPU on / off | Felt µs/move on / off | CPU ratio |")
-        out.append("|---|---|---|---|---|---|---|")
+        _table_head(out, "**What CurveZMQ costs** (the same steps on a second stack with `curve = false`, "
+                    "measured right after)",
+                    ["target/s", "achieved/s on / off", "rtt p50 on / off", "rtt p99 on / off",
+                     "gameserver CPU on / off", "Felt µs/move on / off", "CPU ratio"])
         for s in steps:
             p = s.get("plain")
             if not p:
@@ -152,13 +155,11 @@ def markdown(r: dict[str, Any]) -> str:
             _f(s["felt_us_per_move"], 0) for s in steps) + " |")
         out.append("")
     if steps and any(s.get("ceiling") for s in steps):
-        out.append("**The game server against its no-network ceiling** (its loop thread's CPU per move "
-                   "live, over `rulesbench --server-only` at the step's tables and moves per group commit; "
-                   "issue 14's bound: 1.5x)")
-        out.append("")
-        out.append("| target/s | tables | moves per commit | live loop µs/move | live process µs/move "
-                   "| ceiling µs/action | ratio |")
-        out.append("|---|---|---|---|---|---|---|")
+        _table_head(out, "**The game server against its no-network ceiling** (its loop thread's CPU per move "
+                    "live, over `rulesbench --server-only` at the step's tables and moves per group commit; "
+                    "issue 14's bound: 1.5x)",
+                    ["target/s", "tables", "moves per commit", "live loop µs/move", "live process µs/move",
+                     "ceiling µs/action", "ratio"])
         for s in steps:
             c = s.get("ceiling")
             if c:
