@@ -314,6 +314,13 @@ def hops(step: dict[str, Any]) -> dict[str, float | None] | None:
     return out
 
 
+def _cpu_per_move(step: dict[str, Any], cpu_key: str) -> float | None:
+    """CPU µs of one process (`cpu_key`) per move answered: a relay's cost that, unlike its cost per
+    frame, does not rise when a move needs fewer frames."""
+    cpu = step["cpu"].get(cpu_key)
+    return round(cpu / step["achieved"] * 1e6, 1) if step["achieved"] and cpu is not None else None
+
+
 def _frame_cost(step: dict[str, Any], cpu_key: str) -> float | None:
     frames = step["frames_per_s"]
     cpu = step["cpu"].get(cpu_key)
@@ -423,6 +430,7 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             if kind in runs[rate][0]:
                 step[kind] = median_step([r[kind] for r in runs[rate]])
                 step[kind]["us_per_frame"] = _frame_cost(step[kind], "server")
+                step[kind]["us_per_move"] = _cpu_per_move(step[kind], "server")
         step["felt_us_per_move"] = _move_cost(step)
         step["hops"] = hops(step)
         if "baseline" in runs[rate][0]:
@@ -441,6 +449,10 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
         echo_cost = (step.get("echo") or {}).get("us_per_frame")
         step["ratio_echo"] = round(step["relay_us_per_frame"] / echo_cost, 2) if echo_cost and step[
             "relay_us_per_frame"] else None
+        step["relay_us_per_move"] = _cpu_per_move(step, "realtime")
+        echo_move = (step.get("echo") or {}).get("us_per_move")
+        step["ratio_echo_move"] = round(step["relay_us_per_move"] / echo_move, 2) if echo_move and step[
+            "relay_us_per_move"] else None
         out.append(step)
     return out
 

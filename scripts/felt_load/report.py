@@ -87,14 +87,17 @@ def markdown(r: dict[str, Any]) -> str:
                    "(same client, same placement, frames padded to Felt's mean size):")
         out.append("")
         out.append("| target/s | echo achieved/s | echo rtt p50 / p99 | echo fan-out p99 | echo CPU "
-                   "| node achieved/s | node rtt p50 / p99 | node CPU |")
-        out.append("|---|---|---|---|---|---|---|---|")
+                   "| relay µs/move · echo µs/move · ratio | node achieved/s | node rtt p50 / p99 "
+                   "| node CPU |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
         for s in steps:
             e, n = s.get("echo") or {}, s.get("node") or {}
             out.append(
                 f"| {s['target']:.0f} | {_f(e.get('achieved'), 0)} | {_f((e.get('rtt') or {}).get('p50'))} / "
                 f"{_f((e.get('rtt') or {}).get('p99'))} | {_f((e.get('fanout') or {}).get('p99'))} | "
-                f"{_pct((e.get('cpu') or {}).get('server'))} | {_f(n.get('achieved'), 0)} | "
+                f"{_pct((e.get('cpu') or {}).get('server'))} | {_f(s.get('relay_us_per_move'), 0)} · "
+                f"{_f(e.get('us_per_move'), 0)} · {_f(s.get('ratio_echo_move'))} | "
+                f"{_f(n.get('achieved'), 0)} | "
                 f"{_f((n.get('rtt') or {}).get('p50'))} / "
                 f"{_f((n.get('rtt') or {}).get('p99'))} | {_pct((n.get('cpu') or {}).get('server'))} |")
         out.append("")
