@@ -31,14 +31,13 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from scripts.felt_load import ceiling, report
+from scripts.felt_load import ceiling, report, steps
 from scripts.felt_load import run as R
 from scripts.felt_load.cli import CLIENT_CPU_LIMIT, LAG_MS
 from scripts.felt_load.procs import (
@@ -166,9 +165,9 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
     scraped = {k: scrape(url) for k, url in (hot or {}).items()}
     parts = {k: {part: round((v - hot0[k].get(part, 0.0)) / elapsed, 5)
                  for part, v in hot_seconds(text).items()} for k, text in scraped.items()}
-    collector = {k: _per_second(gc_seconds(text), gc_seconds(scraped0[k]), elapsed)
+    collector = {k: steps.per_second(gc_seconds(text), gc_seconds(scraped0[k]), elapsed)
                  for k, text in scraped.items()}
-    commits = _per_second(commit_count(scraped.get("gameserver", "")), commit_count(scraped0.get(
+    commits = steps.per_second(commit_count(scraped.get("gameserver", "")), commit_count(scraped0.get(
         "gameserver", "")), elapsed)
     await load.play(0, think, pad)
     await asyncio.sleep(0.3)
@@ -191,40 +190,6 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
         "commits_per_s": commits, "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
         "moves": w["moves_acked"], "elapsed": elapsed,
     }
-
-
-def _per_second(now: float | None, before: float | None, elapsed: float) -> float | None:
-    return None if now is None or before is None else round((now - before) / elapsed, 5)
-
-
-def _median(values: list[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return statistics.median(vals) if vals else None
-
-
-def median_step(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The median of each figure over repeated runs of one step."""
-    first = runs[0]
-    out = dict(first)
-    for key in ("achieved", "frames_per_s", "bytes_per_frame", "loadgen_cpu", "loadgen_lag_p99_ms",
-                "server_core_noise", "commits_per_s"):
-        out[key] = _median([r.get(key) for r in runs])
-    for key in ("rtt", "rtt_view", "fanout"):
-        out[key] = {q: _median([r[key][q] for r in runs]) for q in first[key]}
-    out["cpu"] = {k: _median([r["cpu"].get(k) for r in runs]) for k in first["cpu"]}
-    for key in ("threads", "hot"):
-        out[key] = {proc: {k: _median([r[key].get(proc, {}).get(k) for r in runs]) for k in by}
-                    for proc, by in first.get(key, {}).items()}
-    out["gc"] = {k: _median([(r.get("gc") or {}).get(k) for r in runs]) for k in first.get("gc") or {}}
-    out["core_busy"] = {k: _median([r["core_busy"].get(k) for r in runs]) for k in first["core_busy"]}
-    errors: dict[str, int] = {}
-    for r in runs:
-        for k, v in r["errors"].items():
-            errors[k] = errors.get(k, 0) + v
-    out["errors"] = errors
-    out["client_bound"] = sum(r["client_bound"] for r in runs) * 2 > len(runs)
-    out["repeats"] = len(runs)
-    return out
 
 
 class EchoServer:
@@ -263,68 +228,6 @@ def ensure_node_sockjs() -> bool:
     done = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(target),
                            "sockjs@0.3.24"], capture_output=True, text=True, timeout=300)
     return done.returncode == 0 and node_sockjs().exists()
-
-
-def _move_cost(step: dict[str, Any]) -> float | None:
-    """CPU µs per acknowledged move over the realtime and game-server processes."""
-    felt_cpu = sum(c for c in step["cpu"].values() if c is not None)
-    return round(felt_cpu / step["achieved"] * 1e6, 1) if step["achieved"] else None
-
-
-#: The hops of one move and the counted parts (common/hotpath.py) each is made of, by process.
-HOPS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("edge in (SockJS frame -> validated request)", [("realtime", "edge_in")]),
-    ("ZeroMQ to the game server (encode, send; receive, decode)",
-     [("realtime", "to_gameserver"), ("gameserver", "from_realtime")]),
-    ("the table (decide, evolve, views)", [("gameserver", "table")]),
-    ("the group commit (SQLite, fenced)", [("gameserver", "commit")]),
-    ("ZeroMQ back (send; receive, read headers)",
-     [("gameserver", "to_realtime"), ("realtime", "from_gameserver")]),
-    ("edge out (SockJS framing, socket writes)", [("realtime", "edge_out")]),
-]
-
-
-def hops(step: dict[str, Any]) -> dict[str, float | None] | None:
-    """CPU µs per move of each hop, of libzmq's I/O threads (both ends, both ways: CurveZMQ and TCP), of
-    the processes' other threads, and of the rest of each loop thread (epoll, timers, heartbeats, and
-    what the counted sections do not cover: Tornado reading a websocket frame); None when the
-    processes count no parts (an older version)."""
-    moves = step["achieved"]
-    hot, threads = step.get("hot") or {}, step.get("threads") or {}
-    if not moves or not any(hot.values()):
-        return None
-
-    def us(share: float | None) -> float | None:
-        return None if share is None else round(share / moves * 1e6, 1)
-
-    out: dict[str, float | None] = {}
-    for name, parts in HOPS:
-        out[name] = us(sum(hot.get(proc, {}).get(part) or 0.0 for proc, part in parts))
-    for proc in ("realtime", "gameserver"):
-        main = (threads.get(proc) or {}).get("main")
-        counted = sum(v or 0.0 for v in (hot.get(proc) or {}).values())
-        out[f"{proc}: rest of its loop thread"] = us(main - counted) if main is not None else None
-    out["libzmq I/O threads (both processes)"] = us(sum((threads.get(p) or {}).get("zmq") or 0.0
-                                                        for p in ("realtime", "gameserver")))
-    out["other threads (both processes)"] = us(sum((threads.get(p) or {}).get("other") or 0.0
-                                                   for p in ("realtime", "gameserver")))
-    collector = step.get("gc") or {}
-    for proc in ("realtime", "gameserver"):
-        out[f"{proc}: its garbage collector (within the rows above)"] = us(collector.get(proc))
-    return out
-
-
-def _cpu_per_move(step: dict[str, Any], cpu_key: str) -> float | None:
-    """CPU µs of one process (`cpu_key`) per move answered: a relay's cost that, unlike its cost per
-    frame, does not rise when a move needs fewer frames."""
-    cpu = step["cpu"].get(cpu_key)
-    return round(cpu / step["achieved"] * 1e6, 1) if step["achieved"] and cpu is not None else None
-
-
-def _frame_cost(step: dict[str, Any], cpu_key: str) -> float | None:
-    frames = step["frames_per_s"]
-    cpu = step["cpu"].get(cpu_key)
-    return round(cpu / frames * 1e6, 2) if frames and cpu is not None else None
 
 
 async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, Any], use_node: bool,
@@ -413,7 +316,8 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                         load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid},
                         pad)
                 runs[rate].append(step)
-            if median_step(runs[rate])["achieved"] < COLLAPSED * groups / think and not v.get("keep_going"):
+            carried = steps.median_step(runs[rate])["achieved"]
+            if carried < COLLAPSED * groups / think and not v.get("keep_going"):
                 log(f"  Felt carried less than {COLLAPSED:.0%} of {rate} moves/s: the sweep stops here")
                 break
     finally:
@@ -424,32 +328,32 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
             stack.procs.stop(server.key)
     out = []
     for rate in runs:
-        step = median_step(runs[rate])
+        step = steps.median_step(runs[rate])
         step["players"] = 4 * step["groups"]
         for kind in ("echo", "node"):
             if kind in runs[rate][0]:
-                step[kind] = median_step([r[kind] for r in runs[rate]])
-                step[kind]["us_per_frame"] = _frame_cost(step[kind], "server")
-                step[kind]["us_per_move"] = _cpu_per_move(step[kind], "server")
-        step["felt_us_per_move"] = _move_cost(step)
-        step["hops"] = hops(step)
+                step[kind] = steps.median_step([r[kind] for r in runs[rate]])
+                step[kind]["us_per_frame"] = steps.frame_cost(step[kind], "server")
+                step[kind]["us_per_move"] = steps.cpu_per_move(step[kind], "server")
+        step["felt_us_per_move"] = steps.move_cost(step)
+        step["hops"] = steps.hops(step)
         if "baseline" in runs[rate][0]:
-            base = step["baseline"] = median_step([r["baseline"] for r in runs[rate]])
-            base["felt_us_per_move"] = _move_cost(base)
-            base["hops"] = hops(base)
-            base["relay_us_per_frame"] = _frame_cost(base, "realtime")
+            base = step["baseline"] = steps.median_step([r["baseline"] for r in runs[rate]])
+            base["felt_us_per_move"] = steps.move_cost(base)
+            base["hops"] = steps.hops(base)
+            base["relay_us_per_frame"] = steps.frame_cost(base, "realtime")
             on, before = step["felt_us_per_move"], base["felt_us_per_move"]
             step["baseline_cpu_ratio"] = round(on / before, 3) if on and before else None
         if "plain" in runs[rate][0]:
-            step["plain"] = median_step([r["plain"] for r in runs[rate]])
-            step["plain"]["felt_us_per_move"] = _move_cost(step["plain"])
+            step["plain"] = steps.median_step([r["plain"] for r in runs[rate]])
+            step["plain"]["felt_us_per_move"] = steps.move_cost(step["plain"])
             on, off = step["felt_us_per_move"], step["plain"]["felt_us_per_move"]
             step["curve_cpu_ratio"] = round(on / off, 3) if on and off else None
-        step["relay_us_per_frame"] = _frame_cost(step, "realtime")
+        step["relay_us_per_frame"] = steps.frame_cost(step, "realtime")
         echo_cost = (step.get("echo") or {}).get("us_per_frame")
         step["ratio_echo"] = round(step["relay_us_per_frame"] / echo_cost, 2) if echo_cost and step[
             "relay_us_per_frame"] else None
-        step["relay_us_per_move"] = _cpu_per_move(step, "realtime")
+        step["relay_us_per_move"] = steps.cpu_per_move(step, "realtime")
         echo_move = (step.get("echo") or {}).get("us_per_move")
         step["ratio_echo_move"] = round(step["relay_us_per_move"] / echo_move, 2) if echo_move and step[
             "relay_us_per_move"] else None
