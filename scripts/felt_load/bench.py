@@ -51,6 +51,7 @@ from scripts.felt_load.procs import (
     hot_seconds,
     ncpus,
     python,
+    rulesbench,
     scrape,
     thread_cpu_seconds,
 )
@@ -92,12 +93,7 @@ def machine() -> str:
 
 
 def rules(seconds: float) -> dict[str, Any]:
-    argv = [python(), "-m", "scripts.felt_load.rulesbench", "--seconds", str(seconds)]
-    if ncpus() > 1:
-        argv = ["taskset", "-c", LOAD_CPU, *argv]
-    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=600, check=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rulesbench(["--seconds", str(seconds)], LOAD_CPU)
 
 
 # ---- 2. connections ------------------------------------------------------------------------------------

@@ -14,12 +14,10 @@ checkpoints) are shown beside it, not in the ratio: the bench has no network, so
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from typing import Any
 
-from scripts.felt_load.procs import ROOT, ncpus, python
+from scripts.felt_load import steps
+from scripts.felt_load.procs import rulesbench
 
 #: Issue 14's bound: the loop's CPU per move under load, over the no-network ceiling's at the same shape.
 TARGET = 1.5
@@ -36,13 +34,8 @@ def shape(step: dict[str, Any]) -> tuple[int, int] | None:
 
 def run(tables: int, batch: int, seconds: float, cpu: str) -> dict[str, Any]:
     """`rulesbench --server-only` at that shape, on core `cpu`: its JSON, and µs of loop CPU per action."""
-    argv = [python(), "-m", "scripts.felt_load.rulesbench", "--server-only", "--seconds", str(seconds),
-            "--tables", str(tables), "--batch", str(batch)]
-    if ncpus() > 1:
-        argv = ["taskset", "-c", cpu, *argv]
-    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                          text=True, timeout=600, check=True)
-    out = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    out = rulesbench(["--server-only", "--seconds", str(seconds), "--tables", str(tables), "--batch",
+                      str(batch)], cpu)
     out["us_per_action"] = round(out["seconds"] / out["actions"] * 1e6, 1) if out.get("actions") else None
     return out
 
@@ -52,9 +45,8 @@ def compare(step: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
     moves = step["achieved"]
     threads = (step.get("threads") or {}).get("gameserver") or {}
     loop = threads.get("main")
-    process = step["cpu"].get("gameserver")
     live_loop = round(loop / moves * 1e6, 1) if loop is not None and moves else None
-    live_process = round(process / moves * 1e6, 1) if process is not None and moves else None
+    live_process = steps.cpu_per_move(step, "gameserver")
     bound = ceiling.get("us_per_action")
     return {
         "tables": ceiling["tables"], "moves_per_commit": ceiling["batch"],
@@ -66,11 +58,11 @@ def compare(step: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def measure_steps(steps: list[dict[str, Any]], seconds: float, cpu: str, log: Any) -> None:
-    """Add `ceiling` to each of `steps` whose shape the live server gave, one bench run per distinct
-    shape."""
+def measure_steps(measured: list[dict[str, Any]], seconds: float, cpu: str, log: Any) -> None:
+    """Add `ceiling` to each of the `measured` steps whose shape the live server gave, one bench run per
+    distinct shape."""
     runs: dict[tuple[int, int], dict[str, Any]] = {}
-    for step in steps:
+    for step in measured:
         found = shape(step)
         if found is None:
             continue

@@ -194,6 +194,17 @@ def python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
+def rulesbench(args: list[str], cpu: str) -> dict[str, Any]:
+    """`python -m scripts.felt_load.rulesbench ARGS` pinned to core `cpu` (when there are several): the
+    JSON it prints last."""
+    argv = [python(), "-m", "scripts.felt_load.rulesbench", *args]
+    if ncpus() > 1:
+        argv = ["taskset", "-c", cpu, *argv]
+    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=600, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 class BenchStack:
     """Felt's tiers for a benchmark, pinned as asked; see the module docstring."""
 
