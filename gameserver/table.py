@@ -330,8 +330,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
                 answer = None  # answered by the mover's view
             result.out.extend(views)
         if answer is not None:  # no view of the mover this pass: a plain ack answers it
-            frame = p.encode_str(p.Ack(req=answer.req, table=self.id, seat=answer.seat))
-            result.out.append(Outbound([answer.conn], frame, answer.rid, req=answer.req))
+            self._ack(answer.who, answer.req, answer.rid, result, answer.seat)
         if ended is not None:
             over = self._game_over_frame(ended.outcome)
             if self.spectator_line is None:
@@ -400,7 +399,7 @@ class Table(TableTime, FairDealing, Absence, TableFrames, Seating):
         self._add(e.Acted(seat=seat, action=req.action, by="player", user=who.user, req=req.req,
                           from_seq=req.seq))
         if who.fold:  # protocol 2: the mover's view of this pass answers it (`_finish`)
-            self._answer = Answer(who.conn, req.req, rid, seat)
+            self._answer = Answer(who, req, rid, seat)
         else:
             self._ack(who, req, rid, result, seat)
         result.out.extend(self._attach(seat, who.conn))

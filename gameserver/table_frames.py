@@ -96,13 +96,10 @@ class TableFrames:
         for conn in conns:
             if conn not in by_conn:
                 continue
-            if answer is not None and conn == answer.conn:
-                frame = self._view_frame(by_conn[conn], seen, events, public, shared, conn in creators,
-                                         answer.req)
-                out.append(Outbound([conn], frame, answer.rid, req=answer.req))
-            else:
-                out.append(Outbound([conn], self._view_frame(by_conn[conn], seen, events, public, shared,
-                                                             conn in creators)))
+            mine = answer if answer is not None and conn == answer.who.conn else None
+            req = mine.req.req if mine is not None else None
+            frame = self._view_frame(by_conn[conn], seen, events, public, shared, conn in creators, req)
+            out.append(Outbound([conn], frame, mine.rid if mine else None, req=req))
         if line is not None and broadcast:  # a delayed table's spectators (its creator too) see the line
             out.append(Outbound([], self._view_frame(None, seen, events, public, shared), hold=HOLD_VIEW))
         elif spectators:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from common import protocol as p
 from gameserver import engine as en
 from gameserver import entries as e
 from gameserver.rules.base import Event, Outcome
@@ -26,8 +27,8 @@ class Sender:
 class Answer:
     """An applied act whose answer is the mover's view of the pass (protocol 2), not an ack before it."""
 
-    conn: str
-    req: int | None
+    who: Sender
+    req: p.Act
     rid: int
     seat: int
 
