@@ -10,6 +10,9 @@ sharing the core (this machine is shared) slow the run down without changing the
     and the encoded `Deliver`s) with a stub socket in place of ZeroMQ. Only the server's time is counted;
     the scripted players (reading the views, choosing moves) run between passes, off the clock. It also
     gives the CPU of a group commit by what it wrote (`commits`: moves only, a new table, a game's end).
+    With `--pace N` its passes come at most N a second, the thread asleep in between as a live server
+    waits for its socket between passes; back to back (the default) each pass finds the caches its last
+    one left warm, which a live server at a low rate never does.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import tempfile
 import time
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert
 
@@ -35,6 +38,10 @@ from gameserver.server import GameServer
 from gameserver.store import Store
 from gameserver.table import Sender, Table
 from scripts.felt_load import strategy as st
+
+#: Paced runs: rounds played before the clock starts, half the tables moving in each (about a game's
+#: worth), so that games end spread over the run rather than together.
+WARMUP_ROUNDS = 80
 
 
 def _seats(game: Game[Any]) -> int:
@@ -138,10 +145,11 @@ def _messages(parts: list[bytes]) -> list[Any]:
 
 
 def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 256,
-                actions: int | None = None) -> dict[str, Any]:
+                actions: int | None = None, pace: float | None = None) -> dict[str, Any]:
     """Actions/s of one GameServer driven through its socket handlers (see the module docstring);
     `actions`: stop after that many instead of after `seconds` (a run that gives the same moves every
-    time, for instruction counts under callgrind)."""
+    time, for instruction counts under callgrind); `pace`: at most that many passes a second, asleep
+    between them (the sleep is off the thread's clock)."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'games.db'}"
         settings = Settings(data_dir=tmp, database_url=url, max_tables=100 * tables, bot_delay=60.0,
@@ -175,11 +183,20 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         seats = _seats(server.games[game_name])
         rng = random.Random(5)
         busy = 0.0
+        passes = 0
+        measuring = True
+        next_pass = time.perf_counter()
         now = time.time()
 
         def feed(msgs: list[p.Forward]) -> None:
-            nonlocal busy
+            nonlocal busy, passes, next_pass
             payloads = [p.encode(m) for m in msgs]
+            if pace and measuring:
+                wait = next_pass - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                next_pass = max(next_pass, time.perf_counter()) + 1 / pace  # the next one's slot
+            passes += 1
             t0 = time.thread_time()
             for payload in payloads:
                 server._on_message(peer, None, payload, now)
@@ -232,20 +249,25 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                                          "password_hash": "x", "chips": 0} for user, name in users.values()])
         open_tables(groups)
         n = games_done = 0
-        t_end = time.perf_counter() + seconds
+        waiting: dict[str, p.Forward] = {}  # table -> its next move
+        # paced, the tables are first played apart (half of them move each round, off the clock), so
+        # their games end at different times as a live server's do, not all in one measured burst
+        warmup = WARMUP_ROUNDS if pace else 0
+        measuring = not warmup
+        started = time.perf_counter()
+        t_end = started + seconds
         while (n < actions) if actions is not None else (time.perf_counter() < t_end):
-            todo: dict[str, p.Forward] = {}
             finished = []
             for conn, frame in read_out():
                 if isinstance(frame, st.View) and frame.status == "playing" and frame.legal:
                     action = st.choose(frame.legal, rng)
                     if action is not None:
                         act = p.Act(table=frame.table, action=action, seq=frame.seq, req=4)
-                        todo[frame.table] = fwd(conn, act)
+                        waiting[frame.table] = fwd(conn, act)
                 elif isinstance(frame, p.GameOver):
                     finished.append((conn, frame.table))
             for _conn, table in finished:
-                todo.pop(table, None)
+                waiting.pop(table, None)
             if finished:
                 leaves = [fwd(c, p.Leave(table=t, req=5)) for c, t in finished]
                 feed(leaves)
@@ -255,14 +277,29 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                 games_done += len(done_tables)
                 regroup = [g for g in groups if any(c for c, t in finished if c == g[0])]
                 open_tables(regroup)
-            items = list(todo.values())
+            if warmup:
+                warmup -= 1
+                items = [f for f in waiting.values() if rng.random() < 0.5]
+            else:
+                items = list(waiting.values())
+            for item in items:
+                waiting.pop(cast(p.Act, item.body).table)
+            if not measuring and not warmup:  # the warm-up is over: the run starts from here
+                measuring = True
+                busy, passes, n, games_done = 0.0, 0, 0, 0
+                for kind in commits.values():
+                    kind[:] = [0, 0.0]
+                started = time.perf_counter()
+                t_end = started + seconds
             if not items:
                 continue
             for i in range(0, len(items), batch):
                 feed(items[i:i + batch])
-            n += len(items)
+            if measuring:
+                n += len(items)
         return {"actions": n, "seconds": round(busy, 3), "actions_per_s": round(n / busy) if busy else None,
-                "games": games_done, "tables": tables,
+                "games": games_done, "tables": tables, "passes": passes, "pace": pace,
+                "wall": round(time.perf_counter() - started, 3),
                 "commits": {kind: {"n": count, "cpu_us": round(spent / count * 1e6)}
                             for kind, (count, spent) in commits.items() if count},
                 **_wal_pages(Path(tmp) / "games.db", sum(count for count, _ in commits.values()))}
@@ -330,12 +367,15 @@ if __name__ == "__main__":
     ap.add_argument("--actions", type=int, help="with --server-only: stop after this many actions")
     ap.add_argument("--tables", type=int, default=200, help="with --server-only: tables of four")
     ap.add_argument("--batch", type=int, default=256, help="with --server-only: moves per pass at most")
+    ap.add_argument("--pace", type=float, help="with --server-only: passes a second at most, asleep between "
+                    "them (as a live server at that rate); default: back to back")
     ap.add_argument("--rules", metavar="GAME", help="with --actions: only that game's rules, replaying "
                     "recorded games for that many moves (a fixed amount of work)")
     args = ap.parse_args()
     if args.rules:
         print(json.dumps(rules_replay(games()[args.rules], args.actions or 10_000)))
     elif args.server_only:
-        print(json.dumps(server_rate("crazy_eights", args.seconds, args.tables, args.batch, args.actions)))
+        print(json.dumps(server_rate("crazy_eights", args.seconds, args.tables, args.batch, args.actions,
+                                     args.pace)))
     else:
         print(json.dumps(run(args.seconds)))

@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 
 from common.metrics import GameServerMetrics
-from scripts.felt_load import ceiling
+from scripts.felt_load import ceiling, rulesbench
 from scripts.felt_load.procs import commit_count
 
 
@@ -43,6 +43,17 @@ def test_the_ratio_is_the_live_loops_cpu_per_move_over_the_ceilings() -> None:
     assert far["ratio"] == 2.0 and not far["within_target"]
     unknown = ceiling.compare(step, {"tables": 250, "batch": 4, "us_per_action": None})
     assert unknown["ratio"] is None and not unknown["within_target"]
+    assert near["paced_ratio"] is None  # no paced run: no paced figures
+
+
+def test_the_paced_ratio_is_over_the_ceiling_run_at_the_live_rate_of_passes() -> None:
+    step = _step(1000.0, 250.0, 0.30, 0.42)
+    assert ceiling.pace(step) == 250.0 and ceiling.pace(_step(1000.0, None, 0.3, 0.4)) is None
+    both = ceiling.compare(step, {"tables": 250, "batch": 4, "us_per_action": 150.0},
+                           {"us_per_action": 240.0, "pace": 250.0})
+    assert both["ratio"] == 2.0 and not both["within_target"]  # the bound is read against back to back
+    assert both["paced_ratio"] == 1.25 and both["paced_us_per_action"] == 240.0
+    assert both["paced_passes_per_s"] == 250.0
 
 
 def test_a_ceiling_is_measured_once_per_shape_by_the_real_bench() -> None:
@@ -51,10 +62,21 @@ def test_a_ceiling_is_measured_once_per_shape_by_the_real_bench() -> None:
         step["groups"] = 3
     said: list[str] = []
     ceiling.measure_steps(steps, 0.3, "0", said.append)
-    assert len(said) == 1 and "3 tables, 2 move(s) a commit" in said[0]
+    assert len(said) == 3 and "3 tables, 2 move(s) a commit" in said[0]  # once back to back,
+    assert all("paced at 20 passes a second" in line for line in said[1:])  # each step paced
     first, second, third = (s.get("ceiling") for s in steps)
     assert first is not None and second is not None and third is None
     assert first["ceiling_us_per_action"] == second["ceiling_us_per_action"]
     assert first["tables"] == 3 and first["moves_per_commit"] == 2
     assert first["ceiling_us_per_action"] is not None and first["ceiling_us_per_action"] > 0
     assert first["ratio"] is not None and first["ratio"] > 0
+    assert first["paced_us_per_action"] is not None and first["paced_ratio"] is not None
+
+
+def test_a_paced_server_bench_keeps_to_its_passes_a_second_off_the_clock() -> None:
+    paced = rulesbench.server_rate("crazy_eights", 0.4, tables=3, batch=2, pace=50.0)
+    assert paced["pace"] == 50.0 and paced["actions"] > 0 and paced["games"] >= 0
+    assert paced["passes"] <= 50.0 * paced["wall"] + 1  # never faster than the pace
+    assert paced["seconds"] < paced["wall"]  # asleep between passes, and the sleep is not counted
+    fast = rulesbench.server_rate("crazy_eights", 0.4, tables=3, batch=2)
+    assert fast["pace"] is None and fast["passes"] > 50.0 * fast["wall"] + 1  # back to back: no pacing
