@@ -11,8 +11,10 @@ never looks inside a view). `for_viewer` cuts the stored form down to one viewer
 * anybody else sees the spectator's replay, of a public table only: never more than a spectator saw.
 
 The stored form (`REPLAY_FORMAT`, version `REPLAY_VERSION`) and the viewer's form are JSON; the README
-documents both. `pack`/`unpack` are the compressed text the database keeps. Unknown step fields (an
-entry type added later) pass through untouched.
+documents both. `pack`/`unpack` are the compressed text the database keeps: the JSON compressed with
+Zstandard (level `ZSTD_LEVEL`), in base64. Rows written before that are zlib's; `unpack` reads both, told
+apart by their first bytes (a Zstandard frame's magic number; zlib's header never starts so). Unknown
+step fields (an entry type added later) pass through untouched.
 
 The database keeps the stored form compacted (`"stored": COMPACT`): each step has the spectator's view
 and events once, each seat only what differs from them (`own`: the view's fields that differ; `secret`:
@@ -29,6 +31,8 @@ import json
 import zlib
 from collections.abc import Mapping
 from typing import Any
+
+import zstandard
 
 from common.fair_files import export_deals
 
@@ -47,19 +51,40 @@ def game_id(table_id: str, deal_seq: int) -> str:
     return f"{table_id}:{deal_seq}"
 
 
+#: Zstandard's level for stored replays: against zlib's level 6, which they had before, 2.3-3.1x faster
+#: to compress and 3-7 % smaller for every game (README, Performance); 3, its default, is faster still but
+#: 4-19 % larger than zlib's.
+ZSTD_LEVEL = 5
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: Most a stored replay may expand to (a Hearts match to 100 is under 1 MiB): a row that claims more is
+#: refused, not decompressed.
+MAX_REPLAY_BYTES = 64 << 20
+
+
 def pack(replay: Mapping[str, Any]) -> str:
-    """The stored text of a replay: compact JSON, zlib-compressed, base64."""
+    """The stored text of a replay: compact JSON, Zstandard-compressed, base64."""
     return pack_raw(json.dumps(replay, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def pack_raw(raw: bytes) -> str:
-    """`pack` of a replay already encoded as JSON."""
-    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    """`pack` of a replay already encoded as JSON. A compressor is not safe to share across threads
+    (the replay thread, the frontend's workers), so each call makes its own: cheap at this level."""
+    return base64.b64encode(zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(raw)).decode("ascii")
 
 
 def unpack(text: str) -> dict[str, Any]:
-    """The stored form of a replay from the database's text (whole, however it was kept)."""
-    return expand(json.loads(zlib.decompress(base64.b64decode(text))))
+    """The stored form of a replay from the database's text (whole, however it was kept; Zstandard or,
+    for rows from before it, zlib)."""
+    return expand(json.loads(_decompress(base64.b64decode(text))))
+
+
+def _decompress(packed: bytes) -> bytes:
+    if not packed.startswith(_ZSTD_MAGIC):
+        return zlib.decompress(packed)
+    # the frame says its size (`compress` writes it), and is then decompressed whole whatever the bound
+    if zstandard.frame_content_size(packed) > MAX_REPLAY_BYTES:
+        raise ValueError("a stored replay larger than MAX_REPLAY_BYTES")
+    return zstandard.ZstdDecompressor().decompress(packed, max_output_size=MAX_REPLAY_BYTES)
 
 
 def expand(stored: dict[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,28 @@ def test_the_stored_replay_packs_and_unpacks_and_passes_unknown_fields_through()
     assert ch.for_viewer(again, "1")["version"] == ch.REPLAY_VERSION
 
 
+def test_a_replay_is_stored_with_zstandard_and_one_stored_with_zlib_still_reads() -> None:
+    """Rows written before Zstandard hold zlib's stream; both read back the same replay."""
+    import base64
+    import json
+    import zlib
+
+    _, stored = replays(play("hearts", 4, 3))[0]
+    packed = base64.b64decode(ch.pack(stored))
+    assert packed.startswith(b"\x28\xb5\x2f\xfd")  # a Zstandard frame
+    raw = json.dumps(stored, separators=(",", ":")).encode()
+    older = base64.b64encode(zlib.compress(raw, 6)).decode()
+    assert ch.unpack(older) == ch.unpack(ch.pack(stored)) == stored
+
+
+def test_a_stored_replay_that_claims_more_than_the_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, stored = replays(play("crazy_eights", 3, 7))[0]
+    text = ch.pack(stored)
+    monkeypatch.setattr(ch, "MAX_REPLAY_BYTES", 1000)  # this replay is tens of KiB whole
+    with pytest.raises(ValueError, match="larger than"):
+        ch.unpack(text)
+
+
 @pytest.mark.parametrize(("game", "seats"), [("crazy_eights", 4), ("hearts", 4), ("holdem", 6)])
 def test_the_database_keeps_a_replay_compacted_and_gets_it_back_whole(game: str, seats: int) -> None:
     """What the game server writes is the compact form (each seat's view and events only where they
