@@ -256,7 +256,7 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         measuring = not warmup
         started = time.perf_counter()
         t_end = started + seconds
-        while (n < actions) if actions is not None else (time.perf_counter() < t_end):
+        while not measuring or ((n < actions) if actions is not None else (time.perf_counter() < t_end)):
             finished = []
             for conn, frame in read_out():
                 if isinstance(frame, st.View) and frame.status == "playing" and frame.legal:
