@@ -55,7 +55,6 @@ def game_id(table_id: str, deal_seq: int) -> str:
 #: to compress and 3-7 % smaller for every game (README, Performance); 3, its default, is faster still but
 #: 4-19 % larger than zlib's.
 ZSTD_LEVEL = 5
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: Most a stored replay may expand to (a Hearts match to 100 is under 1 MiB): a row that claims more is
 #: refused, not decompressed.
 MAX_REPLAY_BYTES = 64 << 20
@@ -79,7 +78,7 @@ def unpack(text: str) -> dict[str, Any]:
 
 
 def _decompress(packed: bytes) -> bytes:
-    if not packed.startswith(_ZSTD_MAGIC):
+    if not packed.startswith(zstandard.FRAME_HEADER):
         return zlib.decompress(packed)
     # the frame says its size (`compress` writes it), and is then decompressed whole whatever the bound
     if zstandard.frame_content_size(packed) > MAX_REPLAY_BYTES:

@@ -54,6 +54,10 @@ def run(tables: int, batch: int, seconds: float, cpu: str, paced: float | None =
     return out
 
 
+def _over(live: float | None, bound: float | None) -> float | None:
+    return round(live / bound, 2) if live and bound else None
+
+
 def compare(step: dict[str, Any], ceiling: dict[str, Any],
             paced: dict[str, Any] | None = None) -> dict[str, Any]:
     """The live server's CPU per move (its loop thread, and the whole process) against `ceiling`'s
@@ -70,11 +74,11 @@ def compare(step: dict[str, Any], ceiling: dict[str, Any],
         "live_loop_us_per_move": live_loop,
         "live_process_us_per_move": live_process,
         "ceiling_us_per_action": bound,
-        "ratio": round(live_loop / bound, 2) if live_loop and bound else None,
+        "ratio": _over(live_loop, bound),
         "within_target": bool(live_loop and bound and live_loop / bound <= TARGET),
         "paced_passes_per_s": (paced or {}).get("pace"),
         "paced_us_per_action": paced_bound,
-        "paced_ratio": round(live_loop / paced_bound, 2) if live_loop and paced_bound else None,
+        "paced_ratio": _over(live_loop, paced_bound),
     }
 
 

@@ -184,14 +184,14 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         rng = random.Random(5)
         busy = 0.0
         passes = 0
-        measuring = True
+        warmup = WARMUP_ROUNDS if pace else 0  # rounds left before the run is measured
         next_pass = time.perf_counter()
         now = time.time()
 
         def feed(msgs: list[p.Forward]) -> None:
             nonlocal busy, passes, next_pass
             payloads = [p.encode(m) for m in msgs]
-            if pace and measuring:
+            if pace and not warmup:
                 wait = next_pass - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
@@ -252,11 +252,9 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
         waiting: dict[str, p.Forward] = {}  # table -> its next move
         # paced, the tables are first played apart (half of them move each round, off the clock), so
         # their games end at different times as a live server's do, not all in one measured burst
-        warmup = WARMUP_ROUNDS if pace else 0
-        measuring = not warmup
         started = time.perf_counter()
         t_end = started + seconds
-        while not measuring or ((n < actions) if actions is not None else (time.perf_counter() < t_end)):
+        while warmup or ((n < actions) if actions is not None else (time.perf_counter() < t_end)):
             finished = []
             for conn, frame in read_out():
                 if isinstance(frame, st.View) and frame.status == "playing" and frame.legal:
@@ -278,24 +276,23 @@ def server_rate(game_name: str, seconds: float, tables: int = 200, batch: int = 
                 regroup = [g for g in groups if any(c for c, t in finished if c == g[0])]
                 open_tables(regroup)
             if warmup:
-                warmup -= 1
                 items = [f for f in waiting.values() if rng.random() < 0.5]
+                warmup -= 1
+                if not warmup:  # the warm-up is over: the run starts from here
+                    busy, passes, n, games_done = 0.0, 0, 0, 0
+                    for kind in commits.values():
+                        kind[:] = [0, 0.0]
+                    started = time.perf_counter()
+                    t_end = started + seconds
             else:
                 items = list(waiting.values())
             for item in items:
                 waiting.pop(cast(p.Act, item.body).table)
-            if not measuring and not warmup:  # the warm-up is over: the run starts from here
-                measuring = True
-                busy, passes, n, games_done = 0.0, 0, 0, 0
-                for kind in commits.values():
-                    kind[:] = [0, 0.0]
-                started = time.perf_counter()
-                t_end = started + seconds
             if not items:
                 continue
             for i in range(0, len(items), batch):
                 feed(items[i:i + batch])
-            if measuring:
+            if not warmup:
                 n += len(items)
         return {"actions": n, "seconds": round(busy, 3), "actions_per_s": round(n / busy) if busy else None,
                 "games": games_done, "tables": tables, "passes": passes, "pace": pace,
