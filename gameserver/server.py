@@ -19,6 +19,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -94,6 +95,7 @@ class GameServer(SocketLoop, TableTimers, Placement, TableOpening):
         self._timer_handle: asyncio.TimerHandle | None = None
         self._next_number = 0
         self._pending_out: list[Outbound] = []
+        self._inbox: deque[tuple[bytes, bytes | None, zmq.Frame]] = deque()  # see SocketLoop._drain
         self._internal_out: list[tuple[bytes, bytes]] = []  # (route, message) to a realtime process itself
         self._retrying = False  # a read is scheduled while this server is not sure of its lease
         self.lobby = LobbyTracker()

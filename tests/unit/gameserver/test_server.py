@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from common import protocol as p
 from common.db import make_engine
 from common.models import FinishedGame, TableAction
+from gameserver import socket_loop
 from tests.unit.gameserver.frames import acked_table
 from tests.unit.gameserver.harness import Harness
 
@@ -102,6 +103,42 @@ def test_a_realtime_pass_of_requests_in_one_message_is_handled_part_by_part(tmp_
             assert acked_table(await h.reply_to(901)).startswith("g1-")
             refused = await h.reply_to(902)
             assert isinstance(refused, p.Error) and refused.req == 2  # the bad part between hurt neither
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("pass_seconds", "batch", "passes"), [
+    (60.0, 256, [[1, 2, 3, 4, 5, 6]]),  # one message of six requests: one pass, one commit, one reply
+    (0.0, 256, [[1], [2], [3], [4], [5], [6]]),  # a pass's time is up after each request
+    (60.0, 2, [[1, 2], [3, 4], [5, 6]]),  # at most two requests a pass, though they came as one message
+])
+def test_a_pass_stops_at_its_bound_and_the_rest_of_a_message_follows_in_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pass_seconds: float, batch: int,
+        passes: list[list[int]]) -> None:
+    monkeypatch.setattr(socket_loop, "PASS_SECONDS", pass_seconds)
+    monkeypatch.setattr(socket_loop, "BATCH", batch)
+
+    async def scenario() -> None:
+        async with Harness(tmp_path) as h:
+            await h.recv()  # its first heartbeat: it is serving
+            assert h.server.sock is not None
+            send = h.server.sock.send_multipart
+            answered: list[list[int]] = []  # the requests each ZeroMQ message to us answered
+
+            def watching_send(parts: list[bytes], *args: Any, **kwargs: Any) -> Any:
+                rids = [m.rid for m in p.decode_parts(parts[1:]) if isinstance(m, p.Deliver) and m.rid]
+                if rids:
+                    answered.append(rids)
+                return send(parts, *args, **kwargs)
+
+            h.server.sock.send_multipart = watching_send  # type: ignore[method-assign,assignment]
+            creates = [p.Forward(conn=f"rtA:{n}", user=n, name=f"u{n}", rid=n,
+                                 body=p.CreateTable(game="crazy_eights", seats=2, req=n))
+                       for n in range(1, 7)]
+            h.dealer.send_multipart([p.encode(msg) for msg in creates])  # as a realtime process's loop pass
+            for n in range(1, 7):
+                assert acked_table(await h.reply_to(n)).startswith("g1-")
+            assert answered == passes
 
     asyncio.run(scenario())
 
