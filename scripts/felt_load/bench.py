@@ -184,6 +184,7 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
         "loadgen_cpu_max_worker": round(w["loadgen_cpu_max"], 3),
         "loadgen_lag_p99_ms": round(w["loadgen_lag_p99_ms"], 2),
         "commits_per_s": commits, "client_bound": bound, "server_core_noise": noise, "frames": w["frames_in"],
+        "load_core_busy": busy.get(f"cpu{LOAD_CPU}"),  # the game server's core, shared with the load
         "moves": w["moves_acked"], "elapsed": elapsed,
     }
 

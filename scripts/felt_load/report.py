@@ -10,6 +10,8 @@ import math
 from html import escape
 from typing import Any
 
+from scripts.felt_load.steps import load_core_full
+
 
 def _f(v: Any, digits: int = 2) -> str:
     if v is None:
@@ -71,6 +73,8 @@ def markdown(r: dict[str, Any]) -> str:
                 note.append("client-bound")
             if s["achieved"] < 0.95 * s["target"]:
                 note.append("below target")
+            if load_core_full(s):
+                note.append(f"game server's core full ({s['load_core_busy']:.0%}, shared with the load)")
             if (s.get("server_core_noise") or 0) > 0.25:
                 note.append(f"core 0 noise {s['server_core_noise']:.0%}")
             out.append(

@@ -22,7 +22,7 @@ def median_step(runs: list[dict[str, Any]]) -> dict[str, Any]:
     first = runs[0]
     out = dict(first)
     for key in ("achieved", "frames_per_s", "bytes_per_frame", "loadgen_cpu", "loadgen_lag_p99_ms",
-                "server_core_noise", "commits_per_s"):
+                "server_core_noise", "commits_per_s", "load_core_busy"):
         out[key] = median([r.get(key) for r in runs])
     for key in ("rtt", "rtt_view", "fanout"):
         out[key] = {q: median([r[key][q] for r in runs]) for q in first[key]}
@@ -40,6 +40,17 @@ def median_step(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["client_bound"] = sum(r["client_bound"] for r in runs) * 2 > len(runs)
     out["repeats"] = len(runs)
     return out
+
+
+#: A core this busy had no room left: the step's rate was what it could carry, whatever the target.
+CORE_FULL = 0.95
+
+
+def load_core_full(step: dict[str, Any]) -> bool:
+    """Whether the core the game server shares with the load workers was full in this step: then neither
+    alone is the bottleneck, the core is (a step before this figure was kept says no)."""
+    busy = step.get("load_core_busy")
+    return busy is not None and busy >= CORE_FULL
 
 
 def move_cost(step: dict[str, Any]) -> float | None:

@@ -35,6 +35,21 @@ def test_the_report_shows_the_relay_per_move_against_the_echo() -> None:
     assert "| 510 · 432 · 1.18 |" in md
 
 
+def test_a_step_whose_game_server_core_was_full_says_so() -> None:
+    step: dict[str, Any] = {
+        "target": 2000.0, "players": 1000, "achieved": 1700.0, "frames_per_s": 7700.0, "groups": 250,
+        "rtt": {"p50": 15.0, "p95": 37.0, "p99": 45.0}, "fanout": {"p50": 15.0, "p99": 45.0},
+        "cpu": {"realtime": 0.36, "gameserver": 0.65}, "felt_us_per_move": 591.0, "loadgen_cpu": 0.32,
+        "relay_us_per_frame": 46.8, "ratio_echo": 0.92, "errors": {}, "client_bound": False}
+    meta = {"started": "now", "variant": "quick", "repeats": 1, "machine": "m", "placement_text": "p"}
+    full = report.markdown({"meta": meta, "moves": [{**step, "load_core_busy": 0.98}]})
+    assert "game server's core full (98%, shared with the load)" in full and "below target" in full
+    for busy in (0.9, None):  # room left, or a step recorded before the figure was
+        assert "core full" not in report.markdown({"meta": meta, "moves": [{**step, "load_core_busy": busy}]})
+    runs = [{**_run(1700.0, 15.0, {}, False), "load_core_busy": b} for b in (0.97, 0.99, 0.6)]
+    assert steps.load_core_full(steps.median_step(runs))  # the median of the repeats: 0.97
+
+
 def _run(achieved: float, rtt: float, errors: dict[str, int], bound: bool) -> dict[str, Any]:
     return {"achieved": achieved, "frames_per_s": 4 * achieved, "bytes_per_frame": 300.0, "loadgen_cpu": 0.2,
             "loadgen_lag_p99_ms": 1.0, "server_core_noise": 0.0, "commits_per_s": achieved / 2,
