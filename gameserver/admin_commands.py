@@ -102,8 +102,8 @@ class AdminDesk:
         for table_id, table in tables.items():
             state_seats, watching = table.state.seats, len(table.spectators)
             last = self._rosters.get(table_id)
-            # the seats tuple is replaced whenever a seat changes (a player's move too): an idle table
-            # costs one identity check a round
+            # the seats tuple is replaced whenever a seat changes, and only then: a table whose seats
+            # did not change costs one identity check a round
             if last is not None and last.of is state_seats and last.spectators == watching:
                 keys[table_id] = last
                 continue

@@ -284,9 +284,11 @@ def evolve(config: TableConfig, state: TableState, entry: e.Entry) -> tuple[Tabl
             occupant = replace(occupant, timeouts=timeouts, away=away)
         elif entry.by == "player":
             # playing themselves again: at a match table that also ends sitting out
-            occupant = replace(occupant, timeouts=0, away=occupant.away and occupant.leaving,
-                               sitting_out=occupant.sitting_out and config.cash)
-        seats = _with_seat(seats, entry.seat, occupant)
+            away, sitting_out = occupant.away and occupant.leaving, occupant.sitting_out and config.cash
+            if (occupant.timeouts, occupant.away, occupant.sitting_out) != (0, away, sitting_out):
+                occupant = replace(occupant, timeouts=0, away=away, sitting_out=sitting_out)
+        if occupant is not seats[entry.seat]:  # the seats stay the same tuple when no seat changed
+            seats = _with_seat(seats, entry.seat, occupant)
         changes["clocked"] = entry.seat if entry.by == "clock" else None
         if entry.req is not None and entry.user is not None:
             last = dict(state.last_acts)

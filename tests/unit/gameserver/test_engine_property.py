@@ -146,3 +146,21 @@ def test_live_state_equals_the_log_folded_and_a_snapshot_restored(game: str, sea
     policy = {e.SatOut, e.SatIn, e.Banked} | ({e.ToppedUp} if game == "holdem" else set())
     assert policy <= kinds, f"the policy's entries occur in random play: {policy - kinds} never did"
     assert validated > 100, "frames of real play were checked against the schema"
+
+
+def test_a_move_that_changes_no_seat_keeps_the_seats_tuple_and_one_that_does_replaces_it() -> None:
+    """The rosters (gameserver.admin_commands) skip a table whose seats tuple is the one they last saw,
+    so a move must keep the tuple when no seat changed and replace it when one did."""
+    kept = replaced = 0
+    for seed in range(6):
+        table = play("crazy_eights", 4, seed).table
+        config = table.config
+        state = en.new_state(config)
+        for entry in table.journal:
+            after, _ = en.evolve(config, state, entry)
+            if isinstance(entry, e.Acted) and entry.by in ("player", "bot"):
+                assert (after.seats is state.seats) == (after.seats == state.seats)
+                kept += after.seats is state.seats
+                replaced += after.seats is not state.seats
+            state = after
+    assert kept > 100 and replaced > 0, "both kinds of move occur in random play"
