@@ -39,7 +39,7 @@ from typing import Any
 
 from scripts.felt_load import ceiling, report, steps
 from scripts.felt_load import run as R
-from scripts.felt_load.cli import CLIENT_CPU_LIMIT, LAG_MS
+from scripts.felt_load.cli import client_bound
 from scripts.felt_load.procs import (
     ROOT,
     BenchStack,
@@ -170,7 +170,7 @@ async def measure(load: R.Load, groups: int, think: float, warmup: float, durati
     await load.window()
     # client-bound: the load generator's own loop fell behind or a worker ran out of core; "noise": the
     # server's core was busy with something other than the server under test (this machine is shared)
-    bound = w["loadgen_cpu_max"] >= CLIENT_CPU_LIMIT or w["loadgen_lag_p99_ms"] >= LAG_MS
+    bound = client_bound(w)
     on_server_core = cpu.get("realtime", cpu.get("server", 0.0))
     noise = round(max(0.0, busy.get(f"cpu{SERVER_CPU}", 0.0) - on_server_core), 3)
     return {
