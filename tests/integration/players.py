@@ -112,6 +112,8 @@ class ResilientPlayer:
         self.statuses: list[p.TableStatus] = []
         self._req = 1000
         self._waiting_for: int | None = None
+        self._rebuying: int | None = None  # the req of a rebuy in flight (a cash table's busted stack)
+        self.rebuys = 0
         self.seen: list[str] = []  # message types received, in order (for failure reports)
 
     async def connect(self) -> FeltClient:
@@ -158,6 +160,12 @@ class ResilientPlayer:
             if msg.available:
                 await self.resume()
                 self._waiting_for = None
+        elif isinstance(msg, (p.Ack, p.Error)) and msg.req is not None and msg.req == self._rebuying:
+            self._rebuying = None  # refused during a hand it was dealt into: tried again on the next view
+            if isinstance(msg, p.Ack):
+                self.rebuys += 1
+            elif msg.code != p.E_ALREADY_STARTED:
+                raise AssertionError(f"{self.user.username}: {msg}")
         elif isinstance(msg, p.Ack) and msg.req in self.sent:
             self.acked.append((msg.req, self.sent.pop(msg.req)))
             if msg.req == self._waiting_for:
@@ -174,6 +182,7 @@ class ResilientPlayer:
             self.last_view = msg
             self.seat = msg.seat
             await self.client.contribute(msg)
+            await self._rebuy_if_busted(msg)
             if self._waiting_for is None and not self.paused and legal_of(msg):
                 await asyncio.sleep(self.think)
                 if self.paused:
@@ -183,6 +192,18 @@ class ResilientPlayer:
                 action = choose(legal_of(msg))
                 self.sent[self._req] = p.to_builtins(action)
                 await self.client.send(p.Act(table=self.table, action=action, seq=msg.seq, req=self._req))
+
+
+    async def _rebuy_if_busted(self, view: p.View) -> None:
+        """At a cash table, buy in again once the stack is empty, as a person would: a table with one
+        funded player deals no more hands."""
+        cash, seat = view.cash, view.seat
+        if cash is None or seat is None or cash.table_stacks[seat] > 0 or self._rebuying is not None:
+            return
+        assert self.client is not None
+        self._req += 1
+        self._rebuying = self._req
+        await self.client.send(p.TopUp(table=self.table, amount=cash.min_buy_in, req=self._req))
 
 
 # ---- seating and waiting (the fault and topology tests) ----------------------------------------
@@ -275,6 +296,8 @@ def chips_total(stack: Stack | Path) -> int:
     for entry in entries:  # stacks bought in when seated, cashed out when unseated
         if entry.get("t") == "seat":  # a sit-and-go's entry: `paid` (its stack is tournament chips)
             at_tables += int(entry.get("paid", entry.get("stack", 0)))
+        elif entry.get("t") == "topped_up":  # from a balance to the table
+            at_tables += int(entry["amount"])
         elif entry.get("t") == "unseat":
             at_tables -= int(entry.get("cashout", 0))
         elif entry.get("t") == "sng_end":  # the prizes and the fees paid out
@@ -300,6 +323,16 @@ def log_is_exact(stack: Stack | Path, players: list[ResilientPlayer]) -> None:
             assert moves[(ids[pl.user.username], req)] == 1, (pl.user.username, req)
 
 
+def where_is(player: ResilientPlayer, task: asyncio.Future[Any]) -> dict[str, Any]:
+    """What a stuck player was doing, for a failure's report: its last messages, the act it waits on,
+    its hand, and whether its playing task ended (and how)."""
+    ended = task.done() and not task.cancelled()
+    view = player.last_view
+    return {"user": player.user.username, "seen": player.seen[-8:], "waiting_for": player._waiting_for,
+            "hand": view.cash.hand_no if view and view.cash else None, "seq": view.seq if view else None,
+            "ended": repr(task.exception()) if ended else None}
+
+
 async def play_on(players: list[ResilientPlayer], cash: bool) -> list[asyncio.Future[Any]]:
     return [asyncio.ensure_future(pl.play(until_over=not cash)) for pl in players]
 
@@ -309,7 +342,8 @@ async def finish(players: list[ResilientPlayer], tasks: list[asyncio.Future[Any]
     if cash:
         start = max(pl.last_view.cash.hand_no for pl in players if pl.last_view and pl.last_view.cash)
         await wait_for(lambda: any(pl.last_view and pl.last_view.cash
-                                   and pl.last_view.cash.hand_no >= start + 2 for pl in players), timeout=60)
+                                   and pl.last_view.cash.hand_no >= start + 2 for pl in players), timeout=60,
+                       state=lambda: [where_is(pl, t) for pl, t in zip(players, tasks, strict=True)])
         for t in tasks:
             t.cancel()
         for pl in players:

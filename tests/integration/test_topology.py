@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -213,7 +214,8 @@ def test_draining_a_realtime_server_moves_its_clients_and_they_play_on(topo: Sta
         await wait_for(lambda: sum(len(pl.acked) for pl in players) > acked + 2, state=where)  # plays on
         await finish(players, tasks, cash=False)
         assert all(pl.reconnects >= 1 for pl in players), "each went elsewhere (a scripted player reconnects)"
-        assert "draining: moving 4 client(s)" in topo.log("rt-0"), "each was told where to go"
+        told = [int(n) for n in re.findall(r"draining: moving (\d+) client", topo.log("rt-0"))]
+        assert told and told[0] >= len(players), f"each was told where to go ({told})"  # and any other client
         topo.start_realtime(0)
         return players
 
