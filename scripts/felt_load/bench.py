@@ -7,7 +7,8 @@
 3. moves       tables of four playing Crazy Eights at rising target rates; each step is measured on Felt,
                then on a bare sockjs-tornado echo server (scripts/echo_server.py) and a bare sockjs-node
                echo server, same client, same placement, frames padded to Felt's mean frame size, so every
-               figure is also a ratio against the echo measured minutes apart on the same core.
+               figure is also a ratio against the echo measured minutes apart on the same core; then the
+               tier link alone at the step's rate (`linkping`), which with the echo makes the hops' floor.
                After the sweep, the game server's CPU per move against its no-network ceiling at
                each step's shape (its tables and moves per group commit; `ceiling`).
 
@@ -37,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.felt_load import ceiling, report, steps
+from scripts.felt_load import ceiling, linkping, report, steps
 from scripts.felt_load import run as R
 from scripts.felt_load.cli import client_bound
 from scripts.felt_load.procs import (
@@ -312,6 +313,9 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                     step[kind if kind == "node" else "echo"] = await measure(
                         load, groups, think, v["echo_warmup"], v["echo_duration"], {"server": server.pid},
                         pad)
+                # the tier link's own round trip at the step's rate, its ends on their tiers' cores
+                step["link"] = await linkping.measured(groups / think, v["echo_duration"], v["echo_warmup"],
+                                                       SERVER_CPU, LOAD_CPU)
                 runs[rate].append(step)
             carried = steps.median_step(runs[rate])["achieved"]
             if carried < COLLAPSED * groups / think and not v.get("keep_going"):
@@ -334,6 +338,8 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
                 step[kind]["us_per_move"] = steps.cpu_per_move(step[kind], "server")
         step["felt_us_per_move"] = steps.move_cost(step)
         step["hops"] = steps.hops(step)
+        if "link" in runs[rate][0]:
+            step["link"] = steps.median_link([r["link"] for r in runs[rate]])
         if "baseline" in runs[rate][0]:
             base = step["baseline"] = steps.median_step([r["baseline"] for r in runs[rate]])
             base["felt_us_per_move"] = steps.move_cost(base)
@@ -354,6 +360,7 @@ async def moves(stack: BenchStack, tokens: list[dict[str, Any]], v: dict[str, An
         echo_move = (step.get("echo") or {}).get("us_per_move")
         step["ratio_echo_move"] = round(step["relay_us_per_move"] / echo_move, 2) if echo_move and step[
             "relay_us_per_move"] else None
+        step["floor"] = steps.floor(step)
         out.append(step)
     return out
 

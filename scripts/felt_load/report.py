@@ -105,6 +105,24 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{_f((n.get('rtt') or {}).get('p50'))} / "
                 f"{_f((n.get('rtt') or {}).get('p99'))} | {_pct((n.get('cpu') or {}).get('server'))} |")
         out.append("")
+    if steps and any(s.get("floor") for s in steps):
+        _table_head(out, "**The hops' floor** (what a move's two round trips cost alone at the step's rate: "
+                    "the client's websocket, as the sockjs-tornado echo above, and the tier link, as "
+                    "`linkping`: a CurveZMQ DEALER on the realtime core, a ROUTER on the game server's, "
+                    "one round trip in flight; no move can be faster or cheaper than both together)",
+                    ["target/s", "link rtt p50 / p99", "link CPU µs/round trip",
+                     "floor rtt p50 (echo + link)", "Felt rtt p50 over it", "floor CPU µs/move (echo + link)",
+                     "Felt µs/move over it"])
+        for s in steps:
+            fl, link = s.get("floor"), s.get("link") or {}
+            if not fl:
+                continue
+            out.append(
+                f"| {s['target']:.0f} | {_f((link.get('rtt') or {}).get('p50'))} / "
+                f"{_f((link.get('rtt') or {}).get('p99'))} | {_f(link.get('cpu_us_per_round_trip'), 0)} | "
+                f"{_f(fl['rtt_p50'])} | {_f(fl['rtt_over'])} | {_f(fl['us_per_move'], 0)} | "
+                f"{_f(fl['cpu_over'])} |")
+        out.append("")
     if steps and any("plain" in s for s in steps):
         _table_head(out, "**What CurveZMQ costs** (the same steps on a second stack with `curve = false`, "
                     "measured right after)",

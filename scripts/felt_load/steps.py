@@ -102,6 +102,33 @@ def hops(step: dict[str, Any]) -> dict[str, float | None] | None:
     return out
 
 
+def median_link(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure of the link's ping (`linkping`) over repeated runs of one step."""
+    return {"achieved": median([r.get("achieved") for r in runs]),
+            "cpu_us_per_round_trip": median([r.get("cpu_us_per_round_trip") for r in runs]),
+            "rtt": {q: median([r["rtt"].get(q) for r in runs]) for q in runs[0]["rtt"]}}
+
+
+def floor(step: dict[str, Any]) -> dict[str, float | None] | None:
+    """What the hops alone cost a move at this step: the websocket's round trip (the sockjs-tornado echo,
+    per move: one frame in, the move's frames out) and the tier link's (`linkping`), in rtt p50 and CPU
+    µs; and Felt over that floor. None without both baselines."""
+    echo, link = step.get("echo"), step.get("link")
+    if not echo or not link:
+        return None
+
+    def both(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round(a + b, 3)
+
+    def over(felt: float | None, base: float | None) -> float | None:
+        return round(felt / base, 2) if felt is not None and base else None
+
+    rtt = both((echo.get("rtt") or {}).get("p50"), link["rtt"].get("p50"))
+    cpu = both(echo.get("us_per_move"), link.get("cpu_us_per_round_trip"))
+    return {"rtt_p50": rtt, "us_per_move": cpu, "rtt_over": over(step["rtt"].get("p50"), rtt),
+            "cpu_over": over(step.get("felt_us_per_move"), cpu)}
+
+
 def cpu_per_move(step: dict[str, Any], cpu_key: str) -> float | None:
     """CPU µs of one process (`cpu_key`) per move answered: a relay's cost that, unlike its cost per
     frame, does not rise when a move needs fewer frames."""
