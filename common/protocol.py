@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from common import tagged
 from common.policy import TablePolicy
 from common.sitandgo import SitAndGo
 from common.views import FairCommit, FairReveal, GameView, SitAndGoInfo
@@ -701,6 +702,9 @@ def to_builtins(obj: Any) -> Any:
     return msgspec.to_builtins(obj)
 
 
+_to_action = tagged.converter(Action)
+
+
 def action_from_builtins(obj: Any) -> Action:
-    action: Action = msgspec.convert(obj, Action)
+    action: Action = _to_action(obj)
     return action

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from common import tagged
 from common.protocol import Action
 from common.views import FairReveal
 
@@ -227,9 +228,12 @@ def to_builtins(entry: Entry) -> dict[str, Any]:
     return out
 
 
+_to_entry = tagged.converter(AnyEntry)
+
+
 def from_builtins(obj: Any) -> AnyEntry:
     """An entry from its stored JSON object (older rows stored before `by` existed read as a player's)."""
-    entry: AnyEntry = msgspec.convert(obj, AnyEntry)
+    entry: AnyEntry = _to_entry(obj)
     return entry
 
 

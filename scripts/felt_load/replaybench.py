@@ -5,8 +5,10 @@ Hold'em hands); for each finished game it times, in CPU time of this thread (`ti
 halves of `gameserver.history`: `finished` (the record's columns and each seat's result, from the events
 the table host tallied: on the game server's loop with the move that ended the game) and `replay_text`
 (the fold of the game's entries, every viewer's view at every step, encoded and compressed: on the
-replay worker thread), and the stored size. Prints the median and the maximum of each. Pure
-computation, no network, no database.
+replay worker thread), the stored size, and reading the game's entries back from their stored JSON
+objects (`entries.from_builtins`, as a game server taking the table over or recovering it reads its log
+since the game's start). Prints the median and the maximum of each. Pure computation, no network, no
+database.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from typing import Any
 
 from common import protocol as p
+from gameserver import entries as e
 from gameserver import history
 from gameserver.cash_table import CashTable
 from gameserver.rules import games
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         build_ms: list[float] = []
         sizes: list[int] = []
         steps: list[int] = []
+        read_ms: list[float] = []
         for seed in range(args.games):
             table, records = played(game, seats, seed)
             for record in records:
@@ -84,9 +88,14 @@ def main(argv: list[str] | None = None) -> None:
                 sizes.append(len(text))
                 steps.append(len(history.fold_steps(table.config, record)))
                 assert made.result is not None
+                stored = [e.to_builtins(x) for x in record.entries]
+                started = time.thread_time()
+                for obj in stored:
+                    e.from_builtins(obj)
+                read_ms.append((time.thread_time() - started) * 1000)
         print(f"{label}: {len(steps)} games, {statistics.median(steps):.0f} steps; on the loop "
               f"{show(fold_ms, 'ms')}; replay {show(build_ms, 'ms')}; stored "
-              f"{show([s / 1024 for s in sizes], 'KiB')}")
+              f"{show([s / 1024 for s in sizes], 'KiB')}; its entries read back {show(read_ms, 'ms')}")
 
 
 if __name__ == "__main__":
