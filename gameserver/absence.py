@@ -131,13 +131,11 @@ class Absence:
         return result
 
     def _policy_view_fields(self) -> dict[str, Any]:
-        """What every viewer is told of the policy and the banks."""
-        seats = self.state.seats
+        """What every viewer is told of the policy and of when the clock acts (each seat's bank and
+        whether it sits out are seat fields: `TableFrames._seat_view_fields`)."""
         return {"policy": self.config.policy,
-                "time_banks": [s.bank if s is not None and not s.bot else 0.0 for s in seats],
                 "bank_ends": {s: due for s in self._bank_at_arm if s in self.state.to_act
-                              and (due := self._clock_due(s)) is not None},
-                "sitting_out": [i for i, s in enumerate(seats) if s is not None and s.sitting_out]}
+                              and (due := self._clock_due(s)) is not None}}
 
     # ---- sitting out ---------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ class TableFrames:
     spectator_line: DelayLine | None
     deadline: float | None
     _pending: list[e.AnyEntry]
+    #: the seats the seat fields of the views were last worked out for, and those fields
+    _seat_fields_of: tuple[tuple[en.SeatState | None, ...], dict[str, Any]] | None = None
 
     @property
     def seq(self) -> int:
@@ -79,14 +81,10 @@ class TableFrames:
             out.append(Outbound(spectators, "", hold=HOLD_NEWCOMER))
             spectators = []
         # what every viewer's frame shares is worked out once, not once per seat
-        seats = self.state.seats
         shared = ViewHead(
             table=self.id, seq=self.seq, game=self.game.name, status=self.shown_status,
-            players=self.players(), deadline=self.deadline, creator=self.creator,
-            bots=[i for i, s in enumerate(seats) if s is not None and (s.bot or s.away)],
-            away=[i for i, s in enumerate(seats) if s is not None and not s.bot and s.away],
-            leaving=[i for i, s in enumerate(seats) if s is not None and s.leaving],
-            public=self.public, spectator_delay=self.spectator_delay,
+            deadline=self.deadline, creator=self.creator, public=self.public,
+            spectator_delay=self.spectator_delay, **self._seat_view_fields(),
             **self._policy_view_fields(), **self._shared_view_fields(),
             **self._fair_view(not broadcast, self._pending))
         public = [ev.visible_to(None) for ev in events]  # an event as all but its own seat see it
@@ -109,6 +107,24 @@ class TableFrames:
             out.extend(Outbound([c], self._view_frame(None, seen, events, public, shared, True))
                        for c in spectators if c in creators)
         return out
+
+    def _seat_view_fields(self) -> dict[str, Any]:
+        """What every view says of the seats: names, bots (and the away people they play for), who is
+        leaving, time banks, who sits out. Worked out again only when a seat changed: the state's seats
+        tuple is replaced then, and only then, so most moves reuse the last pass's."""
+        seats = self.state.seats
+        last = self._seat_fields_of
+        if last is not None and last[0] is seats:
+            return last[1]
+        fields = {
+            "players": [s.name if s else None for s in seats],
+            "bots": [i for i, s in enumerate(seats) if s is not None and (s.bot or s.away)],
+            "away": [i for i, s in enumerate(seats) if s is not None and not s.bot and s.away],
+            "leaving": [i for i, s in enumerate(seats) if s is not None and s.leaving],
+            "time_banks": [s.bank if s is not None and not s.bot else 0.0 for s in seats],
+            "sitting_out": [i for i, s in enumerate(seats) if s is not None and s.sitting_out]}
+        self._seat_fields_of = (seats, fields)
+        return fields
 
     def _creator_conns(self, conns: list[str], by_conn: dict[str, int]) -> set[str]:
         """The connections of `conns` that are the creator's, at a private table (their view carries the

@@ -54,8 +54,13 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
+_SCALARS = frozenset((str, int, bool, float, type(None)))
+
+
 def _plain(value: Any) -> Any:
     """A field's value as `asdict` has it: records (and tuples of them) become dicts."""
+    if type(value) in _SCALARS:  # most fields: a seat, a card, a count
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):

@@ -338,3 +338,25 @@ def test_only_the_creators_view_carries_the_invite_code_even_as_a_spectator() ->
     assert [v.invite for v in views["rt:9"]] == [code]
     assert [v.invite for v in views[CID.conn]] == [None] and not views[CID.conn][0].public
     assert all(code not in o.frame for o in result.out if "rt:9" not in o.conns)
+
+
+def test_the_views_seat_fields_are_reused_while_no_seat_changes_and_follow_a_change_at_once() -> None:
+    table = started(3, clock=30.0)
+    views: list[p.View] = []
+    for _ in range(2):  # two moves that change no seat
+        who = mover(table)
+        seat = table.seat_of(who.user)
+        assert seat is not None
+        action = GAME.bot_move(table.game_state, seat, random.Random(2))
+        result = table.handle(who, p.Act(table=table.id, action=action, seq=table.seq), 1, 1.0)
+        views.append(narrow(frames(result, CID.conn)[-1], p.View))
+    first = table._seat_fields_of
+    assert first is not None and first[0] is table.state.seats  # the second move reused the first's
+    assert views[0].players == views[1].players == ["ann", "bob", "cid"] and views[1].bots == []
+    leaver = next(w for w in (ANN, BOB) if w.user != mover(table).user)
+    seat = table.seat_of(leaver.user)
+    table.handle(leaver, p.Leave(table=table.id), 1, 2.0)  # mid-game: a bot plays the seat
+    after = narrow(frames(table.handle(CID, p.Resume(table=table.id), 1, 3.0), CID.conn)[-1], p.View)
+    again = table._seat_fields_of
+    assert again is not None and again is not first and again[0] is table.state.seats
+    assert after.bots == [seat]  # the next view says so at once
