@@ -196,9 +196,10 @@ class ResilientPlayer:
 
     async def _rebuy_if_busted(self, view: p.View) -> None:
         """At a cash table, buy in again once the stack is empty, as a person would: a table with one
-        funded player deals no more hands."""
+        funded player deals no more hands. (A sit-and-go has no rebuys: an empty stack is out.)"""
         cash, seat = view.cash, view.seat
-        if cash is None or seat is None or cash.table_stacks[seat] > 0 or self._rebuying is not None:
+        if cash is None or view.sit_and_go is not None or seat is None or cash.table_stacks[seat] > 0 \
+                or self._rebuying is not None:
             return
         assert self.client is not None
         self._req += 1
