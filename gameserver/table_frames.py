@@ -164,6 +164,9 @@ class TableFrames:
             game = self.state.game
             assert game is not None
             view = seat_view(view, self.game.seat_fields(game, seat))
-        seen = [ev.visible_to(seat) if ev.secret and seat is not None and ev.seat == seat else plain
-                for ev, plain in zip(events, public, strict=True)]
+        if seat is None or not any(ev.secret and ev.seat == seat for ev in events):
+            seen = public  # as everyone else sees them
+        else:
+            seen = [ev.visible_to(seat) if ev.secret and ev.seat == seat else plain
+                    for ev, plain in zip(events, public, strict=True)]
         return shared.frame(view, seat, seen, self.config.invite if creator else None, req)

@@ -33,7 +33,7 @@ class Answer:
     seat: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Outbound:
     """An encoded frame for some connections; `rid` marks it as the answer to that request (`req`)."""
 
