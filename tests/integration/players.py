@@ -142,7 +142,7 @@ class ResilientPlayer:
             except (Closed, WebSocketClosedError, StreamClosedError, HTTPClientError, OSError):
                 await self.client.close()  # the connection broke (receiving or sending): start again
                 self.reconnects += 1
-                self._waiting_for = None
+                self._waiting_for = self._rebuying = None  # their answers went with the connection
                 await asyncio.sleep(0.2)
                 await self.connect()
                 await self.resume()
