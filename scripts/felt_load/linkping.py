@@ -8,7 +8,8 @@ its own (CurveZMQ server, pyzmq's ZAP authenticator, each message's User-Id read
 that answers each with a view-sized `Deliver`, one in flight at a time and paced at `rate` round trips a
 second, as a step's moves arrive. Each end is pinned to the core its tier has in `scripts/bench`.
 
-Prints JSON: round trips done, the rate achieved, rtt p50 / p95 / p99 / max in ms (after `--warmup`),
+Prints JSON: round trips done, the rate achieved, rtt n / mean / p50 / p95 / p99 / max in ms (after
+`--warmup`; the load generator's histogram, `hist.Hist`, so they read like Felt's and the echo's),
 and the CPU µs per round trip of both processes (all threads: libzmq's I/O threads too).
 """
 
@@ -19,7 +20,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 import zmq
 
 from scripts.felt_load.curvebench import DELIVER, FORWARD, _dial_curve, _serve_curve
+from scripts.felt_load.hist import Hist
 from scripts.felt_load.procs import ROOT, python
 
 
@@ -62,17 +63,6 @@ def _answer(endpoint: Any, keys: str, cpu: str | None, report: Any) -> None:
     ctx.term()
 
 
-def percentiles(ms: list[float]) -> dict[str, float | None]:
-    """p50 / p95 / p99 / max of round trips in ms (None when there are none)."""
-    if not ms:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
-    if len(ms) == 1:
-        return {"p50": ms[0], "p95": ms[0], "p99": ms[0], "max": ms[0]}
-    cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {"p50": round(statistics.median(ms), 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3),
-            "max": round(max(ms), 3)}
-
-
 def ping(rate: float, seconds: float, warmup: float = 1.0, dealer_cpu: str | None = None,
          router_cpu: str | None = None) -> dict[str, Any]:
     """Round trips paced at `rate` a second, one in flight, for `warmup` + `seconds`; the figures of the
@@ -97,7 +87,7 @@ def ping(rate: float, seconds: float, warmup: float = 1.0, dealer_cpu: str | Non
             dealer.connect(f"tcp://127.0.0.1:{port_in.recv()}")
             dealer.send(FORWARD)
             dealer.recv()  # the handshake is done
-            ms: list[float] = []
+            rtts = Hist()  # as the load generator keeps Felt's and the echo's round trips
             interval = 1.0 / rate
             start = time.perf_counter()
             measured_from, end = start + warmup, start + warmup + seconds
@@ -107,7 +97,7 @@ def ping(rate: float, seconds: float, warmup: float = 1.0, dealer_cpu: str | Non
                 delay = slot - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                if slot >= measured_from and not ms and not marked:
+                if slot >= measured_from and not marked:
                     marked = True
                     dealer.send(b"m")  # both ends count their CPU from here
                     dealer.recv()
@@ -116,7 +106,7 @@ def ping(rate: float, seconds: float, warmup: float = 1.0, dealer_cpu: str | Non
                 dealer.send(FORWARD)
                 dealer.recv()
                 if slot >= measured_from:
-                    ms.append((time.perf_counter() - sent) * 1e3)
+                    rtts.add(time.perf_counter() - sent)
                 slot += interval
             cpu = time.process_time() - c0
             dealer.send(b"")
@@ -130,8 +120,8 @@ def ping(rate: float, seconds: float, warmup: float = 1.0, dealer_cpu: str | Non
             dealer.close()
             ctx.term()
     both = cpu + child_cpu if child_cpu is not None else None
-    return {"round_trips": len(ms), "achieved": round(len(ms) / seconds, 1), "rtt": percentiles(ms),
-            "cpu_us_per_round_trip": round(both / len(ms) * 1e6, 1) if both is not None and ms else None}
+    return {"round_trips": rtts.n, "achieved": round(rtts.n / seconds, 1), "rtt": rtts.summary(),
+            "cpu_us_per_round_trip": round(both / rtts.n * 1e6, 1) if both is not None and rtts.n else None}
 
 
 async def measured(rate: float, seconds: float, warmup: float, dealer_cpu: str | None,

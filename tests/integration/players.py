@@ -113,7 +113,6 @@ class ResilientPlayer:
         self._req = 1000
         self._waiting_for: int | None = None
         self._rebuying: int | None = None  # the req of a rebuy in flight (a cash table's busted stack)
-        self.rebuys = 0
         self.seen: list[str] = []  # message types received, in order (for failure reports)
 
     async def connect(self) -> FeltClient:
@@ -162,9 +161,7 @@ class ResilientPlayer:
                 self._waiting_for = None
         elif isinstance(msg, (p.Ack, p.Error)) and msg.req is not None and msg.req == self._rebuying:
             self._rebuying = None  # refused during a hand it was dealt into: tried again on the next view
-            if isinstance(msg, p.Ack):
-                self.rebuys += 1
-            elif msg.code != p.E_ALREADY_STARTED:
+            if isinstance(msg, p.Error) and msg.code != p.E_ALREADY_STARTED:
                 raise AssertionError(f"{self.user.username}: {msg}")
         elif isinstance(msg, p.Ack) and msg.req in self.sent:
             self.acked.append((msg.req, self.sent.pop(msg.req)))

@@ -30,13 +30,6 @@ def test_a_ping_needs_a_rate_and_a_duration() -> None:
             linkping.ping(rate, seconds)
 
 
-def test_percentiles_of_round_trips() -> None:
-    ms = [float(i) for i in range(1, 101)]
-    assert linkping.percentiles(ms) == {"p50": 50.5, "p95": 95.05, "p99": 99.01, "max": 100.0}
-    assert linkping.percentiles([]) == {"p50": None, "p95": None, "p99": None, "max": None}
-    assert linkping.percentiles([2.0])["p99"] == 2.0
-
-
 META = {"started": "now", "variant": "quick", "repeats": 1, "machine": "m", "placement_text": "p"}
 
 
